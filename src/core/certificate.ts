@@ -1,0 +1,282 @@
+/**
+ * Certificates of injectivity and their independent checker.
+ *
+ * A certificate is a list of Motzkin duals (notes §1): weights y >= 0 on a set of rows with
+ * Σ y_i w_i = 0 (domain all) or >= 0 (nonnegative orthant) and Σ y_i b_i >= 0. Each dual proves
+ * that its rows cannot all be strictly negative at a point of D. F is injective iff for every
+ * v != 0 some x in D makes all rows off v^⊥ strictly negative is impossible, so the certificate
+ * holds when every hyperplane through 0 misses the whole support of at least one dual.
+ *
+ * {@link verifyCertificate} checks both parts without the search that produced them: each dual's
+ * algebra, then the cover by a depth-first search that tries to pick one support row from every dual
+ * while keeping their span below rank n (a row already in the span costs nothing). Finding such a
+ * choice means an uncovered hyperplane; exhausting them proves the cover. For integral layers both
+ * parts are done in exact rational arithmetic.
+ */
+
+import type { Certificate, Domain } from "./types.js";
+import { validateLayer } from "./validate.js";
+import { ExactSpan, Fraction, integralRows, solveExact } from "./exact.js";
+import { residualAgainst } from "./dense.js";
+
+/** Result of {@link verifyCertificate}. */
+export interface CertificateCheck {
+  valid: boolean;
+  /** True when every step was done in exact rational arithmetic. */
+  exact: boolean;
+  reason: string;
+  /** Search nodes of the cover check. */
+  coverNodes: number;
+}
+
+/** Options of {@link verifyCertificate}. */
+export interface VerifyCertificateOptions {
+  /** Relative tolerance of the floating-point checks. @default 1e-9 */
+  tolerance?: number;
+  /** `auto`: exact when W and b are integral (after scaling rows by powers of two). @default "auto" */
+  exact?: "auto" | "never";
+}
+
+interface SpanOps<S> {
+  empty(): S;
+  contains(s: S, row: number): boolean;
+  /** A copy of s with row added. */
+  extend(s: S, row: number): S;
+  rank(s: S): number;
+}
+
+/**
+ * Re-verifies a certificate of injectivity for `x ↦ ReLU(W x + b)` on `certificate.domain`.
+ * @param W shape (m, n), rows are output units
+ * @param b length m, or null/undefined
+ */
+export function verifyCertificate(
+  W: number[][],
+  b: number[] | null | undefined,
+  certificate: Certificate,
+  options: VerifyCertificateOptions = {},
+): CertificateCheck {
+  const fn = "verifyCertificate()";
+  const { W: Wv, b: bv } = validateLayer(fn, W, b);
+  const m = Wv.length;
+  const n = Wv[0].length;
+  const tol = options.tolerance ?? 1e-9;
+  const fail = (reason: string, exact = false): CertificateCheck => ({
+    valid: false,
+    exact,
+    reason,
+    coverNodes: 0,
+  });
+  if (!certificate || certificate.kind !== "dual-cover" || !Array.isArray(certificate.duals)) {
+    return fail("not a dual-cover certificate");
+  }
+  if (certificate.m !== m || certificate.n !== n) {
+    return fail(`made for a ${certificate.m}×${certificate.n} matrix, W is ${m}×${n}`);
+  }
+  const domain: Domain = certificate.domain;
+  if (domain !== "all" && domain !== "nonnegative") return fail(`unknown domain ${String(domain)}`);
+  for (const [k, d] of certificate.duals.entries()) {
+    const ok =
+      Array.isArray(d.rows) &&
+      Array.isArray(d.weights) &&
+      d.rows.length === d.weights.length &&
+      d.rows.length > 0 &&
+      new Set(d.rows).size === d.rows.length &&
+      d.rows.every((i) => Number.isInteger(i) && i >= 0 && i < m) &&
+      d.weights.every((w) => Number.isFinite(w) && w >= 0) &&
+      d.weights.some((w) => w > 0);
+    if (!ok)
+      return fail(`dual ${k} is malformed (rows must be distinct indices < m, weights >= 0, not all 0)`);
+  }
+  const ints = options.exact === "never" ? null : integralRows(Wv, bv);
+
+  // 1. The algebra of each dual.
+  for (const [k, d] of certificate.duals.entries()) {
+    const problem = ints
+      ? checkDualExact(ints.W, ints.b, d, domain, Wv, tol)
+      : checkDualFloat(Wv, bv, d, domain, tol);
+    if (problem) return fail(`dual ${k} does not hold: ${problem}`, ints !== null);
+  }
+
+  // 2. The cover.
+  const supports = certificate.duals.map((d) => d.rows);
+  const result = ints
+    ? findUncovered(supports, n, exactSpanOps(ints.W, n))
+    : findUncovered(supports, n, floatSpanOps(Wv, n, tol));
+  if (result.uncovered) {
+    return {
+      valid: false,
+      exact: ints !== null,
+      coverNodes: result.nodes,
+      reason: `the hyperplane through rows [${result.uncovered.join(", ")}] meets the support of every dual`,
+    };
+  }
+  return {
+    valid: true,
+    exact: ints !== null,
+    coverNodes: result.nodes,
+    reason: `${certificate.duals.length} duals verified${ints ? " exactly" : ` to tolerance ${tol}`}; every hyperplane misses one of them (${result.nodes} cover nodes)`,
+  };
+}
+
+function checkDualFloat(
+  W: number[][],
+  b: number[],
+  d: { rows: number[]; weights: number[] },
+  domain: Domain,
+  tol: number,
+): string | null {
+  const n = W[0].length;
+  // Weights on unit rows, summing to 1.
+  let total = 0;
+  const norms = d.rows.map((i) => Math.hypot(...W[i]));
+  d.rows.forEach((_, t) => (total += d.weights[t] * norms[t]));
+  if (!(total > 0)) return "its rows are zero";
+  const c = new Array<number>(n).fill(0);
+  let bias = 0;
+  d.rows.forEach((i, t) => {
+    const y = d.weights[t] / total;
+    for (let j = 0; j < n; j++) c[j] += y * W[i][j];
+    bias += y * b[i];
+  });
+  for (let j = 0; j < n; j++) {
+    if (domain === "all" && Math.abs(c[j]) > tol)
+      return `Σ y_i w_i has entry ${c[j].toExponential(2)} at column ${j}, not 0`;
+    if (domain === "nonnegative" && c[j] < -tol)
+      return `Σ y_i w_i has entry ${c[j].toExponential(2)} at column ${j}, negative`;
+  }
+  if (bias < -tol) return `Σ y_i b_i = ${bias.toExponential(2)} is negative`;
+  return null;
+}
+
+/**
+ * Exact check of one dual on integral rows: recompute exact weights on the dual's support from its
+ * equations (Σ y = 1, Σ y_i w_ij = 0 on the columns where the float combination vanishes), with the
+ * float weights only as values for free variables, then check every sign exactly.
+ */
+function checkDualExact(
+  Wint: bigint[][],
+  bint: bigint[],
+  d: { rows: number[]; weights: number[] },
+  domain: Domain,
+  W: number[][],
+  tol: number,
+): string | null {
+  const n = Wint[0].length;
+  const rows = d.rows;
+  // Float weights in the units of the integer rows (each row scaled by a power of two s_i = Wint/W).
+  const scale = rows.map((i) => {
+    const j = W[i].findIndex((v) => v !== 0);
+    return j < 0 ? 1 : Number(Wint[i][j]) / W[i][j];
+  });
+  const hintRaw = rows.map((_, t) => d.weights[t] / scale[t]);
+  const hs = hintRaw.reduce((a, v) => a + v, 0) || 1;
+  const hint = hintRaw.map((v) => v / hs);
+  const floatComb = Array.from({ length: n }, (_, j) =>
+    rows.reduce((a, i, t) => a + hint[t] * Number(Wint[i][j]), 0),
+  );
+  const combScale = Math.max(1, ...rows.map((i) => Math.max(...Wint[i].map((v) => Math.abs(Number(v))))));
+  const candidates: number[][] = [];
+  const all = [...Array(n).keys()];
+  if (domain === "all") candidates.push(all);
+  else {
+    candidates.push(all.filter((j) => Math.abs(floatComb[j]) <= tol * combScale * 1e3));
+    candidates.push(all);
+  }
+  let last = "no exact solution";
+  for (const J of candidates) {
+    const M: Fraction[][] = J.map((j) => rows.map((i) => new Fraction(Wint[i][j])));
+    M.push(rows.map(() => Fraction.ONE));
+    const e = [...J.map(() => Fraction.ZERO), Fraction.ONE];
+    const y = solveExact(M, e, hint);
+    if (!y) {
+      last = "its equations Σ y_i w_i = 0, Σ y_i = 1 have no exact solution on its rows";
+      continue;
+    }
+    if (y.some((v) => v.sign() < 0)) {
+      last = "the exact weights solving its equations are not all nonnegative";
+      continue;
+    }
+    let okCols = true;
+    for (let j = 0; j < n && okCols; j++) {
+      let s = Fraction.ZERO;
+      rows.forEach((i, t) => (s = s.add(y[t].mul(new Fraction(Wint[i][j])))));
+      okCols = domain === "all" ? s.isZero() : s.sign() >= 0;
+    }
+    if (!okCols) {
+      last = "Σ y_i w_i violates its sign condition exactly";
+      continue;
+    }
+    let bias = Fraction.ZERO;
+    rows.forEach((i, t) => (bias = bias.add(y[t].mul(new Fraction(bint[i])))));
+    if (bias.sign() < 0) {
+      last = `Σ y_i b_i = ${bias.toString()} < 0 exactly`;
+      continue;
+    }
+    return null;
+  }
+  return last;
+}
+
+function floatSpanOps(W: number[][], n: number, tol: number): SpanOps<{ Q: Float64Array; k: number }> {
+  const unit = W.map((r) => {
+    const s = Math.hypot(...r);
+    return s > 0 ? r.map((v) => v / s) : r.slice();
+  });
+  const tmp = new Float64Array(n);
+  return {
+    empty: () => ({ Q: new Float64Array(n * n), k: 0 }),
+    contains: (s, row) => residualAgainst(s.Q, s.k, n, unit[row], 0, tmp) <= tol,
+    extend: (s, row) => {
+      const Q = s.Q.slice();
+      const r = residualAgainst(Q, s.k, n, unit[row], 0, tmp);
+      for (let j = 0; j < n; j++) Q[s.k * n + j] = tmp[j] / r;
+      return { Q, k: s.k + 1 };
+    },
+    rank: (s) => s.k,
+  };
+}
+
+function exactSpanOps(Wint: bigint[][], _n: number): SpanOps<ExactSpan> {
+  return {
+    empty: () => new ExactSpan(_n),
+    contains: (s, row) => s.contains(Wint[row]),
+    extend: (s, row) => {
+      const c = s.clone();
+      c.add(Wint[row]);
+      return c;
+    },
+    rank: (s) => s.rank,
+  };
+}
+
+/**
+ * Looks for a choice of one support row per dual whose span has rank < n (an uncovered hyperplane).
+ * @returns the chosen rows of an uncovered hyperplane, or null when every hyperplane is covered
+ */
+export function findUncovered<S>(
+  supports: number[][],
+  n: number,
+  ops: SpanOps<S>,
+): { uncovered: number[] | null; nodes: number } {
+  const order = supports.map((_, k) => k).sort((a, b) => supports[a].length - supports[b].length);
+  let nodes = 0;
+  const chosen: number[] = [];
+  const dfs = (t: number, span: S): boolean => {
+    nodes++;
+    // Skip duals already hit by the span.
+    while (t < order.length && supports[order[t]].some((r) => ops.contains(span, r))) t++;
+    if (t === order.length) return true;
+    if (ops.rank(span) >= n - 1) return false;
+    for (const r of supports[order[t]]) {
+      const next = ops.extend(span, r);
+      if (ops.rank(next) >= n) continue;
+      chosen.push(r);
+      if (dfs(t + 1, next)) return true;
+      chosen.pop();
+    }
+    return false;
+  };
+  const found = dfs(0, ops.empty());
+  return { uncovered: found ? chosen.slice() : null, nodes };
+}

@@ -1,0 +1,20 @@
+/**
+ * Public API of the core: pure math, no I/O, runs in Node and in the browser.
+ */
+
+export type {
+  Certificate,
+  CheckLayerOptions,
+  CheckStats,
+  Domain,
+  Dual,
+  LayerCheckResult,
+  Method,
+  Progress,
+  Witness,
+} from "./types.js";
+export { checkLayer } from "./check-layer.js";
+export { verifyCertificate, type CertificateCheck, type VerifyCertificateOptions } from "./certificate.js";
+export { verifyWitness, type WitnessCheck } from "./witness.js";
+export { forwardLayer } from "./layer.js";
+export { InputRangeError, InputTypeError, isInputError } from "./validate.js";

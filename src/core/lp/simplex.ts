@@ -1,0 +1,120 @@
+/**
+ * A small dense simplex solver for the tiny linear programs of the hyperplane search.
+ *
+ * Solves   maximize c·z   subject to   A z <= r,  z >= 0,   with r >= 0,
+ * so that z = 0 is a feasible start (one phase). Dantzig's rule with a switch to Bland's rule
+ * after a run of degenerate pivots, so it cannot cycle. Returns the primal point and the dual
+ * multipliers y >= 0 (one per constraint, read off the objective row at the slack columns), which
+ * satisfy A^T y >= c and r·y = c·z at the optimum.
+ *
+ * Why not HiGHS here: the search solves up to millions of LPs with a few dozen constraints, and a
+ * call into HiGHS-WASM costs about a millisecond of overhead (see docs/benchmarks.md). HiGHS stays
+ * the baseline in the benchmarks and the solver of the test-only brute force.
+ */
+
+/** Result of {@link solveDenseLp}. */
+export interface DenseLpResult {
+  status: "optimal" | "unbounded" | "iteration-limit";
+  /** Optimal objective value c·z. */
+  value: number;
+  /** Primal solution, length = number of variables. */
+  z: Float64Array;
+  /** Dual multipliers, length = number of constraints. */
+  y: Float64Array;
+  pivots: number;
+}
+
+const PIVOT_EPS = 1e-11;
+
+/**
+ * Maximizes c·z over { z >= 0 : A z <= r } with r >= 0.
+ * @param A constraint matrix, row-major, shape (rows, cols)
+ * @param r right-hand side, length rows, entries >= 0
+ * @param c objective, length cols
+ */
+export function solveDenseLp(
+  A: Float64Array,
+  rows: number,
+  cols: number,
+  r: Float64Array,
+  c: Float64Array,
+  maxPivots = 50 * (rows + cols) + 1000,
+): DenseLpResult {
+  // Tableau: `rows` constraint rows and 1 objective row; columns: cols structural, rows slack, 1 rhs.
+  const width = cols + rows + 1;
+  const T = new Float64Array((rows + 1) * width);
+  const basis = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const off = i * width;
+    for (let j = 0; j < cols; j++) T[off + j] = A[i * cols + j];
+    T[off + cols + i] = 1;
+    T[off + width - 1] = r[i] < 0 ? 0 : r[i];
+    basis[i] = cols + i;
+  }
+  const obj = rows * width;
+  for (let j = 0; j < cols; j++) T[obj + j] = -c[j];
+
+  let pivots = 0;
+  let degenerateRun = 0;
+  let status: DenseLpResult["status"] = "optimal";
+  for (;;) {
+    // Entering column.
+    const bland = degenerateRun > 2 * (rows + cols);
+    let enter = -1;
+    let best = -PIVOT_EPS;
+    for (let j = 0; j < width - 1; j++) {
+      const d = T[obj + j];
+      if (d < best) {
+        enter = j;
+        if (bland) break;
+        best = d;
+      }
+    }
+    if (enter < 0) break;
+    // Leaving row: minimum ratio, ties by smallest basis index (Bland).
+    let leave = -1;
+    let bestRatio = Infinity;
+    for (let i = 0; i < rows; i++) {
+      const a = T[i * width + enter];
+      if (a > PIVOT_EPS) {
+        const ratio = T[i * width + width - 1] / a;
+        if (ratio < bestRatio - 1e-15 || (Math.abs(ratio - bestRatio) <= 1e-15 && basis[i] < basis[leave])) {
+          bestRatio = ratio;
+          leave = i;
+        }
+      }
+    }
+    if (leave < 0) {
+      status = "unbounded";
+      break;
+    }
+    if (++pivots > maxPivots) {
+      status = "iteration-limit";
+      break;
+    }
+    degenerateRun = bestRatio <= 1e-14 ? degenerateRun + 1 : 0;
+    pivot(T, rows + 1, width, leave, enter);
+    basis[leave] = enter;
+  }
+
+  const z = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) if (basis[i] < cols) z[basis[i]] = T[i * width + width - 1];
+  const y = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) y[i] = Math.max(0, T[obj + cols + i]);
+  return { status, value: T[obj + width - 1], z, y, pivots };
+}
+
+function pivot(T: Float64Array, height: number, width: number, pr: number, pc: number): void {
+  const prOff = pr * width;
+  const inv = 1 / T[prOff + pc];
+  for (let j = 0; j < width; j++) T[prOff + j] *= inv;
+  T[prOff + pc] = 1;
+  for (let i = 0; i < height; i++) {
+    if (i === pr) continue;
+    const off = i * width;
+    const f = T[off + pc];
+    if (f === 0) continue;
+    for (let j = 0; j < width; j++) T[off + j] -= f * T[prOff + j];
+    T[off + pc] = 0;
+  }
+}

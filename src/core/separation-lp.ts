@@ -1,0 +1,89 @@
+/**
+ * The strict-feasibility LP behind the hyperplane criterion (notes §1, Remark 1 for the orthant).
+ *
+ * For a candidate collision direction v, the rows off its hyperplane (R = {i : <w_i, v> != 0})
+ * must all be strictly negative at some x in D for F to collide along v. We solve
+ *
+ *     maximize t   s.t.   <ŵ_i, x> + b̂_i + t <= 0  (i in R),   t <= 1,   and x_j >= t (orthant only)
+ *
+ * on unit rows. t* > 0: x* is strictly feasible, every row of R has margin >= t*, and (orthant)
+ * x* >= t* > 0 lies in the interior. t* <= 0: the LP dual gives Motzkin's alternative, weights
+ * y >= 0 on R with Σ y = 1, Σ y ŵ_i = 0 (all) or >= 0 (orthant), and Σ y b̂_i >= 0 (up to t*).
+ *
+ * To start the simplex at a feasible vertex we substitute t = τ − K with K = 1 + max(0, max b̂):
+ * every right-hand side becomes >= 1 and (x, τ) = 0 is feasible.
+ */
+
+import type { Domain } from "./types.js";
+import type { NormalizedLayer } from "./layer.js";
+import { solveDenseLp } from "./lp/simplex.js";
+
+/** Outcome of {@link separateRows}. */
+export type SeparationResult =
+  | { feasible: true; x: Float64Array; margin: number }
+  | { feasible: false; margin: number; weights: Float64Array };
+
+/**
+ * Decides whether the rows `R` of the normalized layer can all be made strictly negative on D.
+ * @param R indices of rows (into the normalized layer), nonempty
+ * @param feasibleMargin t* above this counts as strictly feasible
+ */
+export function separateRows(
+  layer: NormalizedLayer,
+  R: ArrayLike<number>,
+  domain: Domain,
+  feasibleMargin: number,
+): SeparationResult {
+  const n = layer.n;
+  const k = R.length;
+  let maxB = 0;
+  for (let t = 0; t < k; t++) maxB = Math.max(maxB, layer.bias[R[t]]);
+  const K = 1 + maxB;
+  const orthant = domain === "nonnegative";
+  // Variables: x+ (n), x- (n, domain all only), tau (1).
+  const nx = orthant ? n : 2 * n;
+  const cols = nx + 1;
+  const rowsLp = k + 1 + (orthant ? n : 0);
+  const A = new Float64Array(rowsLp * cols);
+  const r = new Float64Array(rowsLp);
+  for (let t = 0; t < k; t++) {
+    const i = R[t];
+    const off = t * cols;
+    for (let j = 0; j < n; j++) {
+      const w = layer.rows[i * n + j];
+      A[off + j] = w;
+      if (!orthant) A[off + n + j] = -w;
+    }
+    A[off + nx] = 1;
+    r[t] = K - layer.bias[i];
+  }
+  // t <= 1  <=>  tau <= K + 1
+  A[k * cols + nx] = 1;
+  r[k] = K + 1;
+  if (orthant) {
+    // t <= x_j  <=>  tau - x_j <= K
+    for (let j = 0; j < n; j++) {
+      const off = (k + 1 + j) * cols;
+      A[off + j] = -1;
+      A[off + nx] = 1;
+      r[k + 1 + j] = K;
+    }
+  }
+  const c = new Float64Array(cols);
+  c[nx] = 1;
+  const sol = solveDenseLp(A, rowsLp, cols, r, c);
+  if (sol.status !== "optimal") {
+    throw new Error(`separateRows(): the simplex stopped with status ${sol.status}`);
+  }
+  const margin = sol.z[nx] - K;
+  if (margin > feasibleMargin) {
+    const x = new Float64Array(n);
+    for (let j = 0; j < n; j++) x[j] = orthant ? sol.z[j] : sol.z[j] - sol.z[n + j];
+    return { feasible: true, x, margin };
+  }
+  const weights = new Float64Array(k);
+  let sum = 0;
+  for (let t = 0; t < k; t++) sum += sol.y[t];
+  for (let t = 0; t < k; t++) weights[t] = sum > 0 ? sol.y[t] / sum : 0;
+  return { feasible: false, margin, weights };
+}

@@ -1,0 +1,149 @@
+/**
+ * Public types of the single-layer verifier.
+ *
+ * A layer is `F(x) = ReLU(W x + b)` with `W` of shape (m, n): rows are output units, columns are
+ * inputs. The exact criterion (paper, Theorem 1; `shared/notes/criteria.md` §1, extended to bias and
+ * to the nonnegative orthant of Remark 1): F is injective on D iff for every x in the interior of D
+ * the rows `{ w_i : <w_i, x> + b_i >= 0 }` span R^n.
+ */
+
+/** Where the inputs live: all of R^n, or the closed nonnegative orthant (inputs of a layer after a ReLU). */
+export type Domain = "all" | "nonnegative";
+
+/**
+ * How to decide.
+ * - `auto`: cheap sufficient tests, then the falsifier, then the exhaustive search (stops at the first witness).
+ * - `exhaustive`: the hyperplane search alone (exact for every W).
+ * - `falsify`: the randomized witness search alone; answers `null` (unknown) when it finds nothing.
+ * - `structure`: the sufficient test alone (always-active spanning rows, which covers Corollary 2); `null` when it does not apply.
+ * - `lemma1`: the paper's Lemma 1 used as a sufficient test: the exhaustive search on `W|b>=0` without bias; `null` when that is not injective.
+ */
+export type Method = "auto" | "exhaustive" | "falsify" | "structure" | "lemma1";
+
+/** Progress of a long search, reported to `onProgress`. */
+export interface Progress {
+  /** Stage currently running. */
+  stage: "structure" | "falsify" | "exhaustive";
+  /** Work units done in this stage (hyperplane candidates for `exhaustive`). */
+  done: number;
+  /** Work units in this stage, when known. */
+  total?: number;
+}
+
+/** Options of {@link checkLayer}. */
+export interface CheckLayerOptions {
+  /** Input domain. @default "all" */
+  domain?: Domain;
+  /** Decision method. @default "auto" */
+  method?: Method;
+  /** Wall-clock limit in milliseconds; when it runs out the verdict is `null` (unknown). @default Infinity */
+  timeLimitMs?: number;
+  /**
+   * Relative tolerance. Rows are scaled to unit norm (with their bias) before any test: a row is in a
+   * hyperplane with unit normal v when |<w_i, v>| <= tolerance, a set of rows is dependent when a
+   * Gram–Schmidt residual is <= tolerance, and a certificate's combination must vanish to tolerance.
+   * @default 1e-9
+   */
+  tolerance?: number;
+  /**
+   * Exact re-check. `auto`: when every entry of W and b is an integer (|entry| < 2^40), the witness or
+   * the certificate is re-verified in exact rational (BigInt) arithmetic, and a verdict that fails
+   * the exact check is not returned. `never`: floating-point checks only.
+   * @default "auto"
+   */
+  exact?: "auto" | "never";
+  /** Seed of the falsifier's random directions. @default 1 */
+  seed?: number;
+  /** Random restarts of the falsifier. @default 64 + 8 m */
+  falsifierRestarts?: number;
+  /** Cancels the search; the result is then `null` (unknown) with the reason "cancelled". */
+  signal?: AbortSignal;
+  /** Called now and then during long searches. */
+  onProgress?: (progress: Progress) => void;
+}
+
+/** Two distinct inputs of the domain with the same output: a proof of non-injectivity. */
+export interface Witness {
+  x1: number[];
+  x2: number[];
+  /** Unit vector along x2 − x1; every active row is orthogonal to it. */
+  direction: number[];
+  /** Rows active (`<w_i, x> + b_i >= 0`) at both points: the rows whose span misses `direction`. */
+  activeRows: number[];
+  /** Rank of the active rows (< n). */
+  activeRank: number;
+  /** max_i |F_i(x1) − F_i(x2)| / ‖w_i‖, as recomputed by a forward pass. */
+  maxOutputDifference: number;
+  /** ‖x1 − x2‖₂ / max(1, ‖x1‖₂, ‖x2‖₂). */
+  separation: number;
+  /** True when F(x1) = F(x2) was confirmed in exact rational arithmetic. */
+  exact: boolean;
+}
+
+/**
+ * One Gordan/Motzkin dual: nonnegative weights y (summing to 1) on `rows` such that
+ * Σ y_i w_i = 0 (domain `all`) or Σ y_i w_i >= 0 componentwise (domain `nonnegative`), and
+ * Σ y_i b_i >= 0. It proves that no x in D makes all these rows strictly negative, so no collision
+ * direction v can have all of them off its hyperplane.
+ */
+export interface Dual {
+  rows: number[];
+  weights: number[];
+}
+
+/**
+ * Certificate of injectivity: a list of duals such that every hyperplane through 0 misses the
+ * support of at least one of them. {@link verifyCertificate} re-checks both parts without the search.
+ */
+export interface Certificate {
+  kind: "dual-cover";
+  domain: Domain;
+  /** Shape of the W it was made for. */
+  m: number;
+  n: number;
+  duals: Dual[];
+}
+
+/** Counters of the search. */
+export interface CheckStats {
+  /** Candidate hyperplanes (independent (n−1)-subsets of rows) enumerated. */
+  hyperplanesVisited: number;
+  /** Number of (n−1)-subsets of nonzero rows, the exhaustive search's worst case. */
+  hyperplanesTotal: number;
+  /** Distinct hyperplanes examined (after deduplication). */
+  distinctHyperplanes: number;
+  /** Hyperplanes settled by a dual found earlier, without an LP. */
+  prunedByDuals: number;
+  /** Linear programs solved. */
+  lpSolves: number;
+  /** Random directions tried by the falsifier. */
+  falsifierSamples: number;
+  /** Wall-clock time in milliseconds. */
+  timeMs: number;
+}
+
+/** Result of {@link checkLayer}. */
+export interface LayerCheckResult {
+  /** true: injective; false: a witness is attached; null: unknown (time limit, cancelled, or the method does not apply). */
+  injective: boolean | null;
+  domain: Domain;
+  /** The method that produced the verdict (for `auto`, the stage that settled it). */
+  method: "exhaustive" | "falsify" | "structure" | "lemma1" | "rank" | "none";
+  /** One or two sentences explaining the verdict. */
+  reason: string;
+  /** What the verdict assumes (tolerance, exactness). */
+  assumptions: string[];
+  m: number;
+  n: number;
+  /** Numerical rank of W. */
+  rank: number;
+  /** Present when `injective === false`. */
+  witness?: Witness;
+  /** Present when `injective === true`. */
+  certificate?: Certificate;
+  /** True when the witness or certificate was re-verified in exact rational arithmetic. */
+  exact: boolean;
+  tolerance: number;
+  seed: number;
+  stats: CheckStats;
+}

@@ -1,0 +1,424 @@
+/**
+ * Reading one ReLU layer x -> ReLU(Wx + b) from disk: a JSON file `{"W": [[...]], "b": [...], ...}`
+ * with optional metadata, or a `.npy` file holding W alone. {@link readLayerFile} picks the format
+ * by extension (sniffing the content for other extensions), validates W and b with
+ * src/core/validate.ts and reports every problem as a one-line {@link FileFormatError} that starts
+ * with the file name. {@link listLayerFiles} lists the layer files of a directory.
+ */
+
+import { readdir, readFile, stat } from "node:fs/promises";
+import { extname, join } from "node:path";
+import { InputRangeError, InputTypeError, validateLayer } from "../core/validate.js";
+import { describeFsError, FileFormatError } from "./errors.js";
+import { formatShape, parseNpy } from "./npy.js";
+
+/** A layer read from a file, with the metadata a JSON file may carry. */
+export interface LayerFile {
+  /** The weights; rows are output units, shape (m, n). */
+  W: number[][];
+  /** The bias, length m; absent when the file has none (a zero bias). */
+  b?: number[];
+  /** Optional metadata from JSON files. */
+  name?: string;
+  description?: string;
+  /** Where the layer comes from, e.g. "paper, Figure 2 (left)". */
+  source?: string;
+  /** Known verdicts per input domain: true injective, false not, null unknown. */
+  expected?: { all?: boolean | null; nonnegative?: boolean | null };
+  /** The path the layer was read from. */
+  path: string;
+}
+
+const FN = "readLayerFile";
+const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+const LAYER_EXTENSIONS = [".json", ".npy"];
+
+/** Runs `f`, turning validation errors (`readLayerFile: ...`) into FileFormatErrors naming `source`. */
+function withSource<T>(source: string, f: () => T, hint?: (problem: string) => string): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InputTypeError || e instanceof InputRangeError) {
+      const problem = e.message.startsWith(`${FN}: `) ? e.message.slice(FN.length + 2) : e.message;
+      throw new FileFormatError(source, problem + (hint?.(problem) ?? ""), { cause: e });
+    }
+    throw e;
+  }
+}
+
+function describeJson(x: unknown): string {
+  if (x === null) return "null";
+  if (Array.isArray(x)) return "an array";
+  if (typeof x === "string") return "a string";
+  return typeof x === "object" ? "an object" : `a ${typeof x}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Finds the offset of the first syntax error in a JSON text (JSON.parse in Node 20 does not always
+ * say where). Returns -1 if none is found.
+ */
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const n = text.length;
+  const stop = (): never => {
+    throw i;
+  };
+  const ws = (): void => {
+    while (i < n && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r")) i++;
+  };
+  const digits = (): void => {
+    if (!(text[i] >= "0" && text[i] <= "9")) stop();
+    while (text[i] >= "0" && text[i] <= "9") i++;
+  };
+  const string = (): void => {
+    i++;
+    for (;;) {
+      if (i >= n) stop();
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return;
+      }
+      if (c < 0x20) stop();
+      if (c === 0x5c) {
+        i++;
+        if (text[i] === "u") {
+          for (let k = 1; k <= 4; k++) {
+            if (!/[0-9a-fA-F]/.test(text[i + k] ?? "")) {
+              i += k;
+              stop();
+            }
+          }
+          i += 5;
+        } else if (i < n && '"\\/bfnrt'.includes(text[i])) {
+          i++;
+        } else {
+          stop();
+        }
+      } else {
+        i++;
+      }
+    }
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === "{" || c === "[") {
+      const close = c === "{" ? "}" : "]";
+      i++;
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (c === "{") {
+          ws();
+          if (text[i] !== '"') stop();
+          string();
+          ws();
+          if (text[i] !== ":") stop();
+          i++;
+        }
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === close) {
+          i++;
+          return;
+        } else stop();
+      }
+    }
+    if (c === '"') return string();
+    if (c === "-" || (c >= "0" && c <= "9")) {
+      if (text[i] === "-") i++;
+      if (text[i] === "0") i++;
+      else digits();
+      if (text[i] === ".") {
+        i++;
+        digits();
+      }
+      if (text[i] === "e" || text[i] === "E") {
+        i++;
+        if (text[i] === "+" || text[i] === "-") i++;
+        digits();
+      }
+      return;
+    }
+    for (const word of ["true", "false", "null"]) {
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return;
+      }
+    }
+    stop();
+  };
+  try {
+    value();
+    ws();
+    return i < n ? i : -1;
+  } catch (e) {
+    if (typeof e === "number") return e;
+    return -1; // e.g. stack overflow on absurd nesting
+  }
+}
+
+/**
+ * Parses JSON text; on failure returns a one-line description: JSON.parse's message in parentheses,
+ * then the line and column when known.
+ */
+function tryParseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    let reason = e.message.replace(/\s+/g, " ").trim();
+    if (reason.length > 160) reason = reason.slice(0, 160) + "…";
+    const pos = /at position (\d+)/.exec(e.message);
+    const offset = pos ? Number(pos[1]) : jsonErrorOffset(text);
+    let where = "";
+    if (offset >= 0 && offset <= text.length) {
+      const before = text.slice(0, offset);
+      const line = before.split("\n").length;
+      const column = offset - before.lastIndexOf("\n");
+      where = ` at line ${line}, column ${column}`;
+    }
+    return { ok: false, reason: `(${reason})${where}` };
+  }
+}
+
+function optionalString(obj: Record<string, unknown>, key: string, source: string): string | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string")
+    throw new FileFormatError(source, `"${key}" must be a string, got ${describeJson(v)}`);
+  return v;
+}
+
+function parseExpected(v: unknown, source: string): LayerFile["expected"] {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "object" || Array.isArray(v)) {
+    throw new FileFormatError(
+      source,
+      `"expected" must be an object like {"all": true, "nonnegative": false}, got ${describeJson(v)}`,
+    );
+  }
+  const out: NonNullable<LayerFile["expected"]> = {};
+  for (const [key, verdict] of Object.entries(v)) {
+    if (key !== "all" && key !== "nonnegative") {
+      throw new FileFormatError(
+        source,
+        `"expected" has an unknown key "${key}" (allowed: "all", "nonnegative")`,
+      );
+    }
+    if (verdict !== null && typeof verdict !== "boolean") {
+      throw new FileFormatError(
+        source,
+        `"expected.${key}" must be true, false or null, got ${describeJson(verdict)}`,
+      );
+    }
+    out[key] = verdict;
+  }
+  return out;
+}
+
+/** Builds a layer from a parsed JSON value. */
+function layerFromJsonValue(value: unknown, source: string): Omit<LayerFile, "path"> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new FileFormatError(source, `expected a JSON object with a "W" key, got ${describeJson(value)}`);
+  }
+  const obj = value as Record<string, unknown>;
+  if (!("W" in obj)) {
+    throw new FileFormatError(source, `missing "W" (the weight matrix, an array of rows)`);
+  }
+  const hasBias = obj.b !== undefined && obj.b !== null;
+  const { W, b } = withSource(
+    source,
+    () => validateLayer(FN, obj.W, obj.b),
+    (problem) =>
+      /must be finite, got -?Infinity/.test(problem)
+        ? " (a JSON number beyond ±1.8e308 overflows to Infinity)"
+        : "",
+  );
+  const layer: Omit<LayerFile, "path"> = { W };
+  if (hasBias) layer.b = b;
+  const name = optionalString(obj, "name", source);
+  if (name !== undefined) layer.name = name;
+  const description = optionalString(obj, "description", source);
+  if (description !== undefined) layer.description = description;
+  const src = optionalString(obj, "source", source);
+  if (src !== undefined) layer.source = src;
+  const expected = parseExpected(obj.expected, source);
+  if (expected !== undefined) layer.expected = expected;
+  return layer;
+}
+
+/**
+ * Parses a layer from JSON text: `{"W": number[][], "b"?: number[] | null, "name"?: string,
+ * "description"?: string, "source"?: string, "expected"?: {"all"?: boolean | null,
+ * "nonnegative"?: boolean | null}}`. Other top-level keys are ignored; `b` absent or null means no
+ * bias (the result has no `b`).
+ *
+ * @param text the file contents
+ * @param source the file name, put at the start of error messages
+ * @throws FileFormatError for invalid JSON, a missing or malformed W, a bias of the wrong length,
+ *   non-finite numbers (such as 1e999) or metadata of the wrong type
+ */
+export function parseLayerJson(text: string, source: string): Omit<LayerFile, "path"> {
+  const parsed = tryParseJson(text);
+  if (!parsed.ok) throw new FileFormatError(source, `invalid JSON ${parsed.reason}`);
+  return layerFromJsonValue(parsed.value, source);
+}
+
+// ---------------------------------------------------------------------------------------------
+// .npy
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Reads W from a `.npy` file: a 2-D array of shape (m, n) (see {@link parseNpy} for the dtypes).
+ * A `.npy` file holds no bias, so the result has no `b`.
+ *
+ * @param bytes the file contents
+ * @param source the file name, put at the start of error messages
+ * @throws FileFormatError for a malformed file, an array that is not 2-D, an empty W or non-finite
+ *   entries
+ */
+export function layerFromNpy(bytes: Uint8Array, source: string): Omit<LayerFile, "path"> {
+  const { shape, data } = parseNpy(bytes, source);
+  if (shape.length !== 2) {
+    const hint = shape.length === 1 ? "; for a single row, save w.reshape(1, -1)" : "";
+    throw new FileFormatError(
+      source,
+      `expected a 2-D array (m, n) for W, got shape ${formatShape(shape)}${hint}`,
+    );
+  }
+  const [m, n] = shape;
+  if (m === 0 || n === 0) {
+    throw new FileFormatError(
+      source,
+      `W is empty: got shape ${formatShape(shape)} (it needs at least one row and one column)`,
+    );
+  }
+  const rows: number[][] = [];
+  for (let i = 0; i < m; i++) rows.push(Array.from(data.subarray(i * n, (i + 1) * n)));
+  const { W } = withSource(source, () => validateLayer(FN, rows));
+  return { W };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------------------------
+
+function startsWithNpyMagic(bytes: Uint8Array): boolean {
+  return bytes.length >= NPY_MAGIC.length && NPY_MAGIC.every((b, k) => bytes[k] === b);
+}
+
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes); // strips a BOM
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads a layer file. The format follows the extension: `.json` ({@link parseLayerJson}) or `.npy`
+ * ({@link layerFromNpy}), case-insensitive. For any other extension the content decides: a file
+ * starting with the `.npy` magic string is read as `.npy`, anything else as JSON.
+ *
+ * @param path the file; it is also the name error messages start with
+ * @returns the layer, with `path` set
+ * @throws FileFormatError for a missing, unreadable or malformed file, or a directory
+ */
+export async function readLayerFile(path: string): Promise<LayerFile> {
+  let bytes: Uint8Array;
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw new FileFormatError(path, "is a directory, expected a .json or .npy file");
+    if (!st.isFile()) throw new FileFormatError(path, "is not a regular file, expected a .json or .npy file");
+    bytes = await readFile(path);
+  } catch (e) {
+    if (e instanceof FileFormatError) throw e;
+    if ((e as { code?: unknown } | null)?.code === "EISDIR") {
+      throw new FileFormatError(path, "is a directory, expected a .json or .npy file");
+    }
+    throw new FileFormatError(path, `cannot read file (${describeFsError(e)})`);
+  }
+  if (bytes.length === 0)
+    throw new FileFormatError(path, "the file is empty, expected a .json or .npy layer");
+
+  const ext = extname(path).toLowerCase();
+  const isNpy = ext === ".npy" || (ext !== ".json" && startsWithNpyMagic(bytes));
+  let layer: Omit<LayerFile, "path">;
+  if (isNpy) {
+    layer = layerFromNpy(bytes, path);
+  } else {
+    const text = decodeUtf8(bytes);
+    if (text === undefined) {
+      throw new FileFormatError(
+        path,
+        ext === ".json"
+          ? "is not valid UTF-8 text"
+          : "unrecognized format: not a .npy file and not UTF-8 JSON",
+      );
+    }
+    if (ext === ".json") {
+      layer = parseLayerJson(text, path);
+    } else {
+      const parsed = tryParseJson(text);
+      if (!parsed.ok) {
+        throw new FileFormatError(
+          path,
+          `unrecognized format: not a .npy file and not valid JSON ${parsed.reason}`,
+        );
+      }
+      layer = layerFromJsonValue(parsed.value, path);
+    }
+  }
+  return { ...layer, path };
+}
+
+/**
+ * Lists layer files. For a directory: the `.json` and `.npy` files directly in it (extension
+ * case-insensitive, symbolic links to files included, subdirectories not searched), sorted by name.
+ * For a file: just that path.
+ *
+ * @param pathOrDir a layer file or a directory of layer files
+ * @returns paths, each joined onto `pathOrDir` for a directory
+ * @throws FileFormatError if the path cannot be read or the directory holds no layer file
+ */
+export async function listLayerFiles(pathOrDir: string): Promise<string[]> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(pathOrDir)).isDirectory();
+  } catch (e) {
+    throw new FileFormatError(pathOrDir, `cannot read file (${describeFsError(e)})`);
+  }
+  if (!isDir) return [pathOrDir];
+
+  let entries;
+  try {
+    entries = await readdir(pathOrDir, { withFileTypes: true });
+  } catch (e) {
+    throw new FileFormatError(pathOrDir, `cannot read directory (${describeFsError(e)})`);
+  }
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (!LAYER_EXTENSIONS.includes(extname(entry.name).toLowerCase())) continue;
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      isFile = await stat(join(pathOrDir, entry.name)).then(
+        (st) => st.isFile(),
+        () => false,
+      );
+    }
+    if (isFile) names.push(entry.name);
+  }
+  if (names.length === 0) throw new FileFormatError(pathOrDir, "no .json or .npy files in this directory");
+  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return names.map((name) => join(pathOrDir, name));
+}
