@@ -1,0 +1,201 @@
+/**
+ * `injective-relu check FILE|DIR...`: the exact injectivity verdict for single layers.
+ */
+
+import { Command, Option } from "commander";
+import {
+  checkLayer,
+  forwardLayer,
+  type Domain,
+  type LayerCheckResult,
+  type Method,
+} from "../../core/index.js";
+import { listLayerFiles, readLayerFile, type LayerFile } from "../../io/layer-file.js";
+import { EXIT, exitForVerdict } from "../exit-codes.js";
+import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
+import { interruptSignal, ProgressReporter } from "../progress.js";
+import { parsePositive, parseInteger, printJson } from "../options.js";
+
+interface CheckCliOptions {
+  domain: Domain;
+  method: Method;
+  timeLimit?: number;
+  tolerance: number;
+  seed: number;
+  exact: "auto" | "never";
+  json?: boolean;
+}
+
+/** A checked file: its layer and result. */
+export interface CheckedFile {
+  file: LayerFile;
+  result: LayerCheckResult;
+}
+
+/** Adds the options shared by commands that run `checkLayer`. */
+export function addCheckOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option("--method <method>", "decision method")
+        .choices(["auto", "exhaustive", "falsify", "structure", "lemma1"])
+        .default("auto"),
+    )
+    .option(
+      "--time-limit <seconds>",
+      "stop after this many seconds per layer and answer unknown (exit 2)",
+      parsePositive,
+    )
+    .option("--tolerance <t>", "relative tolerance on unit rows", parsePositive, 1e-9)
+    .option("--seed <n>", "seed of the randomized falsifier", parseInteger, 1)
+    .addOption(
+      new Option(
+        "--exact <mode>",
+        "re-check the evidence in exact rational arithmetic when W, b are integral",
+      )
+        .choices(["auto", "never"])
+        .default("auto"),
+    )
+    .option("--json", "print machine-readable JSON on stdout");
+}
+
+/** Runs checkLayer on one loaded layer with the CLI's options, a progress bar and Ctrl-C. */
+export async function runCheck(
+  file: LayerFile,
+  domain: Domain,
+  opts: Omit<CheckCliOptions, "domain">,
+): Promise<LayerCheckResult> {
+  const progress = new ProgressReporter(file.path, !opts.json && process.stderr.isTTY === true);
+  const interrupt = interruptSignal();
+  try {
+    return await checkLayer(file.W, file.b ?? null, {
+      domain,
+      method: opts.method,
+      timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
+      tolerance: opts.tolerance,
+      seed: opts.seed,
+      exact: opts.exact,
+      signal: interrupt.signal,
+      onProgress: progress.onProgress,
+    });
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+  }
+}
+
+/** The `check` command. */
+export function checkCommand(): Command {
+  const cmd = new Command("check")
+    .description(
+      "decide whether x ↦ ReLU(Wx + b) is injective; print a witness (x1 ≠ x2, same output) or a certificate",
+    )
+    .argument(
+      "<files...>",
+      'layer files: JSON {"W": [[...]], "b"?: [...]} (rows of W are output units) or .npy holding W; or directories of them',
+    )
+    .addOption(
+      new Option(
+        "--domain <domain>",
+        "input domain: all of R^n, or the nonnegative orthant (layers after a ReLU)",
+      )
+        .choices(["all", "nonnegative"])
+        .default("all"),
+    );
+  addCheckOptions(cmd);
+  cmd.addHelpText(
+    "after",
+    `
+Exit codes: 0 injective, 1 not injective, 2 unknown (time limit or the method does not decide),
+3 bad input, 4 internal error, 130 cancelled (Ctrl-C). With several files: the largest of 3, 2, 1, 0 that occurs.
+
+Examples:
+  injective-relu check examples/layers/04-figure2-center.json
+  injective-relu check layer.npy --domain nonnegative --json
+  injective-relu check examples/layers --time-limit 10`,
+  );
+  cmd.action(async (inputs: string[], opts: CheckCliOptions) => {
+    const paths: string[] = [];
+    for (const p of inputs) paths.push(...(await listLayerFiles(p)));
+    const files: LayerFile[] = [];
+    for (const p of paths) files.push(await readLayerFile(p));
+    const checked: CheckedFile[] = [];
+    for (const file of files) {
+      checked.push({ file, result: await runCheck(file, opts.domain, opts) });
+    }
+    if (opts.json) {
+      const objs = checked.map(({ file, result }) => resultJson(file, result));
+      printJson(objs.length === 1 ? objs[0] : { results: objs });
+    } else if (checked.length === 1) {
+      process.stdout.write(describeResult(checked[0].file, checked[0].result) + "\n");
+    } else {
+      process.stdout.write(summaryTable(checked) + "\n");
+    }
+    const verdicts = checked.map((c) => c.result);
+    const cancelled = verdicts.some((r) => r.injective === null && /cancelled/.test(r.reason));
+    process.exitCode = cancelled
+      ? EXIT.cancelled
+      : Math.max(...verdicts.map((r) => exitForVerdict(r.injective)));
+  });
+  return cmd;
+}
+
+/** The JSON object of one check: verdict first, then evidence, then the rest. */
+export function resultJson(file: LayerFile, r: LayerCheckResult): Record<string, unknown> {
+  const { injective, method, reason, witness, certificate, ...rest } = r;
+  return {
+    file: file.path,
+    injective,
+    method,
+    reason,
+    ...(witness ? { witness } : {}),
+    ...(certificate ? { certificate } : {}),
+    ...rest,
+  };
+}
+
+/** The detailed human report of one check. */
+export function describeResult(file: LayerFile, r: LayerCheckResult): string {
+  const region = r.domain === "all" ? `R^${r.n}` : "the nonnegative orthant";
+  const bias = file.b && file.b.some((v) => v !== 0) ? "with bias" : "no bias";
+  const lines = [
+    `${file.path}: W is ${r.m}×${r.n} (m = ${r.m} outputs, n = ${r.n} inputs), rank ${r.rank}, ${bias}; domain ${region}`,
+    `Verdict: ${fmtVerdict(r.injective)}  (method: ${r.method}${r.injective !== null ? (r.exact ? ", evidence checked in exact arithmetic" : ", evidence checked in floating point") : ""})`,
+    `  ${r.reason}`,
+  ];
+  if (r.witness) {
+    const w = r.witness;
+    const y = forwardLayer(file.W, file.b ?? null, w.x1);
+    lines.push(
+      `  Witness: x1 = ${fmtVec(w.x1, 10)}`,
+      `           x2 = ${fmtVec(w.x2, 10)}`,
+      `           F(x1) = F(x2) = ${fmtVec(y)}  (max difference ${fmtNum(w.maxOutputDifference, 3)}${w.exact ? ", exactly 0" : ""})`,
+      `           active rows ${w.activeRows.length ? w.activeRows.join(", ") : "none"} (rank ${w.activeRank} < ${r.n}); x2 − x1 is orthogonal to all of them`,
+    );
+  }
+  if (r.certificate) {
+    lines.push(
+      `  Certificate: ${r.certificate.duals.length} Motzkin dual(s), re-verified independently${r.exact ? " in exact arithmetic" : ""}; --json prints it, \`injective-relu verify\` re-checks it.`,
+    );
+  }
+  const s = r.stats;
+  lines.push(
+    `Stats: ${s.hyperplanesVisited} hyperplane candidates (${s.distinctHyperplanes} distinct, ${s.prunedByDuals} settled by earlier duals), ${s.lpSolves} LPs, ${s.falsifierSamples} falsifier restarts, ${fmtMs(s.timeMs)}; seed ${r.seed}, tolerance ${r.tolerance}`,
+  );
+  return lines.join("\n");
+}
+
+/** One row per file. */
+export function summaryTable(checked: CheckedFile[]): string {
+  return table(
+    ["file", "m×n", "domain", "verdict", "method", "exact", "time"],
+    checked.map(({ file, result: r }) => [
+      file.path,
+      `${r.m}×${r.n}`,
+      r.domain,
+      fmtVerdict(r.injective),
+      r.method,
+      r.injective === null ? "-" : r.exact ? "yes" : "no",
+      fmtMs(r.stats.timeMs),
+    ]),
+  );
+}

@@ -1,0 +1,84 @@
+/**
+ * `injective-relu verify LAYER EVIDENCE`: re-checks a certificate or a witness without searching.
+ */
+
+import { Command, Option } from "commander";
+import { readFile } from "node:fs/promises";
+import { verifyCertificate, verifyWitness, type Certificate, type Domain } from "../../core/index.js";
+import { readLayerFile } from "../../io/layer-file.js";
+import { FileFormatError, describeFsError } from "../../io/errors.js";
+import { EXIT } from "../exit-codes.js";
+import { parsePositive, printJson } from "../options.js";
+
+/** The `verify` command. */
+export function verifyCommand(): Command {
+  const cmd = new Command("verify")
+    .description(
+      "re-check a certificate of injectivity or a collision witness (for example the --json output of check)",
+    )
+    .argument("<layer>", "the layer file (JSON or .npy)")
+    .argument(
+      "<evidence>",
+      'JSON: the output of `check --json`, a certificate {"kind": "dual-cover", ...}, or a witness {"x1": [...], "x2": [...]}',
+    )
+    .addOption(
+      new Option("--domain <domain>", "domain of a bare witness (a certificate names its own)").choices([
+        "all",
+        "nonnegative",
+      ]),
+    )
+    .option("--tolerance <t>", "relative tolerance of floating-point checks", parsePositive, 1e-9)
+    .option("--json", "print machine-readable JSON on stdout")
+    .addHelpText("after", "\nExit codes: 0 valid, 1 invalid, 3 bad input.");
+  cmd.action(
+    async (
+      layerPath: string,
+      evidencePath: string,
+      opts: { domain?: Domain; tolerance: number; json?: boolean },
+    ) => {
+      const layer = await readLayerFile(layerPath);
+      let text: string;
+      try {
+        text = await readFile(evidencePath, "utf8");
+      } catch (e) {
+        throw new FileFormatError(evidencePath, `cannot read file (${describeFsError(e)})`);
+      }
+      let ev: Record<string, unknown>;
+      try {
+        ev = JSON.parse(text) as Record<string, unknown>;
+      } catch (e) {
+        throw new FileFormatError(evidencePath, `invalid JSON (${(e as Error).message.split("\n")[0]})`);
+      }
+      if (typeof ev !== "object" || ev === null)
+        throw new FileFormatError(evidencePath, "expected a JSON object");
+      const cert = (ev.kind === "dual-cover" ? ev : ev.certificate) as Certificate | undefined;
+      const wit = (ev.x1 !== undefined ? ev : ev.witness) as { x1: number[]; x2: number[] } | undefined;
+      let out: { kind: string; valid: boolean; exact: boolean; reason: string };
+      if (cert && typeof cert === "object") {
+        out = {
+          kind: "certificate",
+          ...verifyCertificate(layer.W, layer.b ?? null, cert, { tolerance: opts.tolerance }),
+        };
+      } else if (wit && typeof wit === "object") {
+        const domain =
+          opts.domain ?? ((ev.domain as Domain | undefined) === "nonnegative" ? "nonnegative" : "all");
+        out = {
+          kind: "witness",
+          ...verifyWitness(layer.W, layer.b ?? null, wit, domain, { tolerance: opts.tolerance }),
+        };
+      } else {
+        throw new FileFormatError(
+          evidencePath,
+          'holds neither a certificate ({"kind": "dual-cover"}) nor a witness ({"x1", "x2"})',
+        );
+      }
+      if (opts.json) printJson(out);
+      else
+        process.stdout.write(
+          `${out.kind} ${out.valid ? "VALID" : "INVALID"}${out.exact ? " (exact arithmetic)" : ""}: ${out.reason}\n`,
+        );
+      process.exitCode = out.valid ? EXIT.injective : EXIT.notInjective;
+    },
+  );
+  return cmd;
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * The `injective-relu` command line: a thin layer over the library. Bad input gets one line on
+ * stderr and exit code 3, never a stack trace.
+ */
+
+import { Command, CommanderError } from "commander";
+import { readFileSync } from "node:fs";
+import { isInputError } from "../core/index.js";
+import { EXIT } from "./exit-codes.js";
+import { checkCommand } from "./commands/check.js";
+import { examplesCommand } from "./commands/examples.js";
+import { verifyCommand } from "./commands/verify.js";
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    return pkg.version;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Builds the program (exported for tests). */
+export function buildProgram(): Command {
+  const program = new Command("injective-relu")
+    .description(
+      "Verify, construct and invert globally injective ReLU networks (Puthawala et al., Globally Injective ReLU Networks)",
+    )
+    .version(version());
+  program.addCommand(checkCommand());
+  program.addCommand(examplesCommand());
+  program.addCommand(verifyCommand());
+  program.exitOverride();
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const wantsJson = argv.includes("--json");
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander already printed its one-line message (or the help).
+      const ok = ["commander.helpDisplayed", "commander.version", "commander.help"].includes(e.code);
+      process.exitCode = ok ? EXIT.injective : EXIT.badInput;
+      return;
+    }
+    const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    if (isInputError(e)) {
+      process.stderr.write(`injective-relu: ${message}\n`);
+      if (wantsJson)
+        process.stdout.write(JSON.stringify({ error: { message, exitCode: EXIT.badInput } }) + "\n");
+      process.exitCode = EXIT.badInput;
+    } else {
+      process.stderr.write(
+        `injective-relu: internal error: ${message} (please report it; set DEBUG=1 for the stack)\n`,
+      );
+      if (process.env.DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ""}\n`);
+      process.exitCode = EXIT.internal;
+    }
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,57 @@
+/**
+ * Progress bar (on a TTY only, after half a second) and Ctrl-C handling for long checks.
+ */
+
+import cliProgress from "cli-progress";
+import type { Progress } from "../core/index.js";
+
+/** A progress reporter for `checkLayer`'s `onProgress`, drawing on stderr when it is a terminal. */
+export class ProgressReporter {
+  private bar: cliProgress.SingleBar | null = null;
+  private readonly started = Date.now();
+  constructor(
+    private readonly label: string,
+    private readonly enabled = process.stderr.isTTY === true,
+  ) {}
+
+  readonly onProgress = (p: Progress): void => {
+    if (!this.enabled || p.total === undefined || p.total <= 0) return;
+    if (!this.bar) {
+      if (Date.now() - this.started < 500) return;
+      this.bar = new cliProgress.SingleBar(
+        {
+          stream: process.stderr,
+          format: `${this.label} {stage} |{bar}| {percentage}% | ETA {eta_formatted} | {value}/{total} hyperplanes`,
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 50,
+          fps: 5,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(p.total, p.done, { stage: p.stage });
+    }
+    this.bar.setTotal(p.total);
+    this.bar.update(p.done, { stage: p.stage });
+  };
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = null;
+  }
+}
+
+/**
+ * An AbortSignal that fires on the first Ctrl-C (SIGINT); a second Ctrl-C exits at once.
+ * @returns the signal and a function that removes the handler
+ */
+export function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const handler = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write("\nCancelling… (press Ctrl-C again to quit at once)\n");
+    controller.abort();
+  };
+  process.on("SIGINT", handler);
+  return { signal: controller.signal, dispose: () => process.off("SIGINT", handler) };
+}
