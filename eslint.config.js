@@ -17,7 +17,9 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: ["node:*", "fs", "path", "os", "child_process", "worker_threads", "../io/*", "../cli/*"] },
+        {
+          patterns: ["node:*", "fs", "path", "os", "child_process", "worker_threads", "../io/*", "../cli/*"],
+        },
       ],
       "no-restricted-globals": ["error", "process", "Buffer", "require", "__dirname"],
     },

@@ -112,7 +112,11 @@ const rankDeficient = [
   [-1, 0, 1],
   [0, -2, -4],
 ];
-assert(det(rankDeficient.slice(0, 3)) === 0 && det([0, 1, 3].map((i) => rankDeficient[i])) === 0, "rank");
+const nullVector = [1, -2, 1];
+assert(
+  rankDeficient.every((row) => row.reduce((s, v, j) => s + v * nullVector[j], 0) === 0),
+  "(1, -2, 1) must be in the null space of the rank-deficient example",
+);
 
 const SEED_WIDE = 2021;
 const SEED_NARROW = 3400;
@@ -188,7 +192,7 @@ const examples = [
     file: "06-figure2-center-minus-row.json",
     name: "Figure 2 (center) minus one row",
     description:
-      "Example 04 without its last row: m = 3 < 2n = 4, so by Corollary 2 it is not injective on R^2 (at x = (3, -1) only row 1 is active). On the open orthant rows (2,1) and (1,3) are both positive and span R^2, so it is injective there: Corollary 2 is about R^n only.",
+      "Example 04 without its last row: m = 3 < 2n = 4, so by Corollary 2 it is not injective on R^2 (at x = (3, -2) only row 1 is active). On the open orthant rows (2,1) and (1,3) are both positive and span R^2, so it is injective there: Corollary 2 is about R^n only.",
     source: "paper, Corollary 2 (m < 2n), orthant case by hand (Remark 1)",
     W: fig2center.slice(0, 3),
     b: null,
@@ -276,7 +280,7 @@ const examples = [
 
 function formatExample(ex) {
   const s = (v) => JSON.stringify(v);
-  const rows = ex.W.map((row) => `    ${s(row)}`).join(",\n");
+  const rows = ex.W.map((row) => `    [${row.map(s).join(", ")}]`).join(",\n");
   return (
     [
       "{",
@@ -284,7 +288,7 @@ function formatExample(ex) {
       `  "description": ${s(ex.description)},`,
       `  "source": ${s(ex.source)},`,
       `  "W": [\n${rows}\n  ],`,
-      `  "b": ${s(ex.b)},`,
+      `  "b": ${ex.b === null ? "null" : `[${ex.b.map(s).join(", ")}]`},`,
       `  "expected": { "all": ${s(ex.expected.all)}, "nonnegative": ${s(ex.expected.nonnegative)} }`,
       "}",
     ].join("\n") + "\n"

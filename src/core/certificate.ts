@@ -37,6 +37,9 @@ export interface VerifyCertificateOptions {
   exact?: "auto" | "never";
 }
 
+/** How far stated float weights may be from the exact weights they round (weights sum to 1). */
+const WEIGHT_AGREEMENT = 1e-6;
+
 interface SpanOps<S> {
   empty(): S;
   contains(s: S, row: number): boolean;
@@ -211,6 +214,12 @@ function checkDualExact(
     rows.forEach((i, t) => (bias = bias.add(y[t].mul(new Fraction(bint[i])))));
     if (bias.sign() < 0) {
       last = `Σ y_i b_i = ${bias.toString()} < 0 exactly`;
+      continue;
+    }
+    // The exact weights must be the ones the certificate states (up to rounding of the floats).
+    const gap = Math.max(...y.map((v, t) => Math.abs(v.toNumber() - hint[t])));
+    if (!(gap <= WEIGHT_AGREEMENT)) {
+      last = `the stated weights differ from the exact solution on their rows by ${gap.toExponential(2)}`;
       continue;
     }
     return null;

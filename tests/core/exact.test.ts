@@ -1,0 +1,90 @@
+/**
+ * Exact arithmetic: dyadic decomposition of floats, fractions, exact spans and systems.
+ */
+
+import { describe, it, expect } from "vitest";
+import fc from "fast-check";
+import {
+  ExactSpan,
+  Fraction,
+  floatToDyadic,
+  integralRows,
+  solveExact,
+  toIntegerVector,
+} from "../../src/core/exact.js";
+
+describe("floatToDyadic", () => {
+  it("is exact for random doubles", () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (f) => {
+        const { mant, exp } = floatToDyadic(f);
+        const back = exp >= 0 ? Number(mant << BigInt(exp)) : Number(mant) / 2 ** -exp;
+        return Object.is(back, f) || (f === 0 && back === 0) || Math.abs(exp) > 1000;
+      }),
+      { seed: 7, numRuns: 500 },
+    );
+    expect(floatToDyadic(0.75)).toEqual({ mant: 3n, exp: -2 });
+    expect(floatToDyadic(-6)).toEqual({ mant: -3n, exp: 1 });
+  });
+});
+
+describe("Fraction", () => {
+  it("normalizes and computes", () => {
+    const a = new Fraction(2n, -4n);
+    expect(a.toString()).toBe("-1/2");
+    expect(a.add(new Fraction(1n, 3n)).toString()).toBe("-1/6");
+    expect(a.mul(a).toString()).toBe("1/4");
+    expect(Fraction.fromFloat(0.1).toNumber()).toBe(0.1);
+  });
+});
+
+describe("integralRows", () => {
+  it("scales dyadic rows to integers and refuses non-dyadic ones", () => {
+    expect(integralRows([[0.5, 1]], [0.25])).toEqual({ W: [[2n, 4n]], b: [1n] });
+    expect(integralRows([[3, -2]], [0])).toEqual({ W: [[3n, -2n]], b: [0n] });
+    expect(integralRows([[0.1, 1]], [0])).toBeNull();
+  });
+});
+
+describe("ExactSpan", () => {
+  it("decides membership and orthogonal vectors exactly", () => {
+    const s = new ExactSpan(3);
+    expect(s.add([1n, 2n, 3n])).toBe(true);
+    expect(s.add([2n, 4n, 6n])).toBe(false);
+    expect(s.add([0n, 1n, 1n])).toBe(true);
+    expect(s.contains([1n, 3n, 4n])).toBe(true);
+    expect(s.contains([1n, 3n, 5n])).toBe(false);
+    const v = s.orthogonalVector();
+    expect(1n * v[0] + 2n * v[1] + 3n * v[2]).toBe(0n);
+    expect(0n * v[0] + 1n * v[1] + 1n * v[2]).toBe(0n);
+    expect(v.some((e) => e !== 0n)).toBe(true);
+  });
+  it("toIntegerVector clears denominators", () => {
+    expect(toIntegerVector([new Fraction(1n, 2n), new Fraction(-1n, 3n)])).toEqual([3n, -2n]);
+  });
+});
+
+describe("solveExact", () => {
+  it("solves consistent systems and detects inconsistent ones", () => {
+    const F = (n: number) => new Fraction(BigInt(n));
+    const y = solveExact(
+      [
+        [F(1), F(1)],
+        [F(1), F(-1)],
+      ],
+      [F(3), F(1)],
+      [0, 0],
+    )!;
+    expect(y.map((v) => v.toString())).toEqual(["2", "1"]);
+    expect(
+      solveExact(
+        [
+          [F(1), F(1)],
+          [F(2), F(2)],
+        ],
+        [F(1), F(3)],
+        [0, 0],
+      ),
+    ).toBeNull();
+  });
+});
