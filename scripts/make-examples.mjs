@@ -127,7 +127,7 @@ const examples = [
     file: "01-identity-2d.json",
     name: "Identity I_2",
     description:
-      "Full rank but not injective on R^2: at x = (-1, 0) only row 2 is active, so ReLU(I x) maps (-1, 0) and (-2, 0) to (0, 0). On the open orthant both rows are active, so it is injective there.",
+      "Full rank but not injective on R^2: at x = (-1, 0) only row 1 is active (rows are numbered from 0, as in the CLI), so ReLU(I x) maps (-1, 0) and (-2, 0) to (0, 0). On the open orthant both rows are active, so it is injective there.",
     source: "paper, remark after Definition 1 (R^n) and Remark 2 (orthant)",
     W: [
       [1, 0],
@@ -157,7 +157,7 @@ const examples = [
     file: "03-figure2-left.json",
     name: "Figure 2 (left)",
     description:
-      "Four full-rank rows at angles 0, 90, 206.6 and 243.4 degrees: no x != 0 has Wx <= 0 (largest gap 116.6 < 180), yet two wedges see one active row (e.g. x = (1, -0.2): only row 1; x = (-0.2, 1): only row 2), so ReLU(Wx) collides there. On the open orthant rows 1 and 2 are both active and span R^2: injective.",
+      "Four full-rank rows at angles 0, 90, 206.6 and 243.4 degrees: no x != 0 has Wx <= 0 (largest gap 116.6 < 180), yet two wedges see one active row (rows numbered from 0: at x = (1, -0.2) only row 0; at x = (-0.2, 1) only row 1), so ReLU(Wx) collides there. On the open orthant rows 0 and 1 are both active and span R^2: injective.",
     source: "paper, Figure 2 (left), concrete vectors chosen by hand",
     W: [
       [1, 0],
@@ -192,7 +192,7 @@ const examples = [
     file: "06-figure2-center-minus-row.json",
     name: "Figure 2 (center) minus one row",
     description:
-      "Example 04 without its last row: m = 3 < 2n = 4, so by Corollary 2 it is not injective on R^2 (at x = (3, -2) only row 1 is active). On the open orthant rows (2,1) and (1,3) are both positive and span R^2, so it is injective there: Corollary 2 is about R^n only.",
+      "Example 04 without its last row: m = 3 < 2n = 4, so by Corollary 2 it is not injective on R^2 (at x = (3, -2) only row 0 is active; rows are numbered from 0). On the open orthant rows (2,1) and (1,3) are both positive and span R^2, so it is injective there: Corollary 2 is about R^n only.",
     source: "paper, Corollary 2 (m < 2n), orthant case by hand (Remark 1)",
     W: fig2center.slice(0, 3),
     b: null,
@@ -212,7 +212,7 @@ const examples = [
     file: "08-rank-deficient.json",
     name: "Rank-deficient 4x3",
     description:
-      "Integer 4x3 matrix of rank 2 (row 2 = 2 row 1, row 4 = -(row 1 + row 3)): F(x) = F(x + t v) for v = (1, -2, 1) in the null space, also inside the open orthant.",
+      "Integer 4x3 matrix of rank 2 (rows numbered from 0: row 1 = 2 row 0, row 3 = -(row 0 + row 2)): F(x) = F(x + t v) for v = (1, -2, 1) in the null space, also inside the open orthant.",
     source: "hand construction (rank W < n is never injective)",
     W: rankDeficient,
     b: null,
@@ -222,7 +222,7 @@ const examples = [
     file: "09-one-dimensional.json",
     name: "n = 1: [2; -3]",
     description:
-      "In one dimension a pair of opposite rows suffices: for x > 0 row 1 is active, for x < 0 row 2, and F(0) = 0 is hit only at 0.",
+      "In one dimension a pair of opposite rows suffices: for x > 0 row 0 is active, for x < 0 row 1 (numbered from 0), and F(0) = 0 is hit only at 0.",
     source: "paper, Corollary 2 with n = 1 (B = [2], D = [1.5])",
     W: [[2], [-3]],
     b: null,
@@ -260,7 +260,7 @@ const examples = [
     file: "13-counting-is-not-enough.json",
     name: "Counting is not enough",
     description:
-      "Every closed half-plane holds at least 2 = n rows, but rows 1 and 2 are parallel: at x = (1, 0) only they are active (rank 1), so F(1, 0) = F(1, 0.5). Degenerate rows need ranks, not counts; the collision also occurs in the orthant (x = (1, 0.1)).",
+      "Every closed half-plane holds at least 2 = n rows, but rows 0 and 1 (numbered from 0) are parallel: at x = (1, 0) only they are active (rank 1), so F(1, 0) = F(1, 0.5). Degenerate rows need ranks, not counts; the collision also occurs in the orthant (x = (1, 0.1)).",
     source: "notes (criteria.md §1, degenerate weights)",
     W: [
       [1, 0],

@@ -242,11 +242,3 @@ export function solveExact(M: Fraction[][], e: Fraction[], hint: ArrayLike<numbe
 function roundToFraction(f: number): Fraction {
   return new Fraction(BigInt(Math.round(f * 2 ** 30)), 1n << 30n);
 }
-
-/** Exact value of ReLU(<w, x> + b) for float w, b, x (all taken as exact dyadic rationals). */
-export function reluExact(w: readonly number[], b: number, x: readonly number[]): Fraction {
-  let s = Fraction.fromFloat(b);
-  for (let j = 0; j < w.length; j++)
-    if (w[j] !== 0 && x[j] !== 0) s = s.add(Fraction.fromFloat(w[j]).mul(Fraction.fromFloat(x[j])));
-  return s.sign() > 0 ? s : Fraction.ZERO;
-}
