@@ -16,14 +16,18 @@ import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal, ProgressReporter } from "../progress.js";
 import { parsePositive, parseInteger, printJson } from "../options.js";
 
-interface CheckCliOptions {
-  domain: Domain;
+/** Options of the commands that run `checkLayer` (see {@link addCheckOptions}). */
+export interface CheckRunOptions {
   method: Method;
   timeLimit?: number;
   tolerance: number;
   seed: number;
   exact: "auto" | "never";
   json?: boolean;
+}
+
+interface CheckCliOptions extends CheckRunOptions {
+  domain: Domain;
 }
 
 /** A checked file: its layer and result. */
@@ -62,7 +66,7 @@ export function addCheckOptions(cmd: Command): Command {
 export async function runCheck(
   file: LayerFile,
   domain: Domain,
-  opts: Omit<CheckCliOptions, "domain">,
+  opts: CheckRunOptions,
 ): Promise<LayerCheckResult> {
   const progress = new ProgressReporter(file.path, !opts.json && process.stderr.isTTY === true);
   const interrupt = interruptSignal();
