@@ -168,7 +168,7 @@ async function perLpCost(): Promise<string> {
       const W = gaussianMatrix(k, n, seed);
       const rng = new Rng(seed + 7);
       const b = Array.from({ length: k }, () => LP_BIAS_MEAN + rng.normal());
-      layers.push(normalizeLayer(W, b, TOL));
+      layers.push(normalizeLayer(W, b));
     }
     const R = Int32Array.from({ length: k }, (_, i) => i);
     const texts = layers.map(cplexLp);
@@ -238,7 +238,7 @@ async function perLpCost(): Promise<string> {
 
 /** The baseline: the same enumeration, one LP per distinct hyperplane, no dual reuse; stops at the first witness. */
 function baselineSearch(W: number[][]): { injective: boolean; lpSolves: number } {
-  const layer = normalizeLayer(W, new Array<number>(W.length).fill(0), TOL);
+  const layer = normalizeLayer(W, new Array<number>(W.length).fill(0));
   const oracle = new HyperplaneOracle(layer, "all", TOL, false);
   const search = new HyperplaneSearch(oracle);
   while (!search.done) {

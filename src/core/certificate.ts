@@ -138,9 +138,11 @@ function checkDualFloat(
   const c = new Array<number>(n).fill(0);
   let bias = 0;
   d.rows.forEach((i, t) => {
-    const y = d.weights[t] / total;
-    for (let j = 0; j < n; j++) c[j] += y * W[i][j];
-    bias += y * b[i];
+    // Weight on the unit row ŵ_i = w_i/‖w_i‖ (computed in this order so that tiny rows do not overflow).
+    const y = (d.weights[t] * norms[t]) / total;
+    if (norms[t] === 0) return;
+    for (let j = 0; j < n; j++) c[j] += y * (W[i][j] / norms[t]);
+    bias += y * (b[i] / norms[t]);
   });
   for (let j = 0; j < n; j++) {
     if (domain === "all" && Math.abs(c[j]) > tol)
@@ -175,17 +177,20 @@ function checkDualExact(
   const hintRaw = rows.map((_, t) => d.weights[t] / scale[t]);
   const hs = hintRaw.reduce((a, v) => a + v, 0) || 1;
   const hint = hintRaw.map((v) => v / hs);
-  const floatComb = Array.from({ length: n }, (_, j) =>
-    rows.reduce((a, i, t) => a + hint[t] * Number(Wint[i][j]), 0),
-  );
-  const combScale = Math.max(1, ...rows.map((i) => Math.max(...Wint[i].map((v) => Math.abs(Number(v))))));
-  const candidates: number[][] = [];
+  // Columns where the float combination cancels (|Σ y w_j| tiny against Σ y |w_j|) must vanish
+  // exactly; on the orthant the other columns only need to stay >= 0.
   const all = [...Array(n).keys()];
-  if (domain === "all") candidates.push(all);
-  else {
-    candidates.push(all.filter((j) => Math.abs(floatComb[j]) <= tol * combScale * 1e3));
-    candidates.push(all);
-  }
+  const cancels = all.filter((j) => {
+    let comb = 0;
+    let mass = 0;
+    rows.forEach((i, t) => {
+      const v = hint[t] * Number(Wint[i][j]);
+      comb += v;
+      mass += Math.abs(v);
+    });
+    return Math.abs(comb) <= 1e3 * tol * mass;
+  });
+  const candidates: number[][] = domain === "all" ? [all] : [cancels, all, []];
   let last = "no exact solution";
   for (const J of candidates) {
     const M: Fraction[][] = J.map((j) => rows.map((i) => new Fraction(Wint[i][j])));

@@ -142,7 +142,7 @@ function baseResult(ctx: Context, rank: number): Omit<LayerCheckResult, "injecti
 
 async function decide(ctx: Context, method: Method): Promise<LayerCheckResult> {
   const { W, b, n, domain, tol } = ctx;
-  const layer = normalizeLayer(W, b, tol);
+  const layer = normalizeLayer(W, b);
   const unitRows = Array.from({ length: layer.count }, (_, k) =>
     Array.from(layer.rows.subarray(k * n, (k + 1) * n)),
   );
@@ -280,8 +280,11 @@ function toOriginalDual(layer: NormalizedLayer, rows: ArrayLike<number>, weights
   const orig: number[] = [];
   const w: number[] = [];
   let s = 0;
+  // y_i / ‖w_i‖, scaled by the smallest norm so that tiny rows do not overflow.
+  let minNorm = Infinity;
+  for (let t = 0; t < rows.length; t++) minNorm = Math.min(minNorm, layer.norm[rows[t]]);
   for (let t = 0; t < rows.length; t++) {
-    const y = weights[t] / layer.norm[rows[t]];
+    const y = weights[t] * (minNorm / layer.norm[rows[t]]);
     orig.push(layer.index[rows[t]]);
     w.push(y);
     s += y;

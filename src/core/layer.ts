@@ -49,17 +49,17 @@ export interface NormalizedLayer {
 
 /**
  * Scales the nonzero rows of W to unit norm (their biases with them) and sets zero rows aside.
- * A row is zero when its norm is at most `zeroTolerance` times the largest row norm.
+ * A row is zero only when all its entries are 0: each row is scaled on its own, so rows of very
+ * different magnitudes (1e10 next to 1e-10) are treated alike.
  */
-export function normalizeLayer(W: number[][], b: number[], zeroTolerance: number): NormalizedLayer {
+export function normalizeLayer(W: number[][], b: number[]): NormalizedLayer {
   const m = W.length;
   const n = W[0].length;
   const norms = W.map((row) => Math.hypot(...row));
-  const maxNorm = Math.max(...norms);
   const keep: number[] = [];
   const zeroRows: number[] = [];
   for (let i = 0; i < m; i++) {
-    if (norms[i] > zeroTolerance * maxNorm && norms[i] > 0) keep.push(i);
+    if (norms[i] > 0) keep.push(i);
     else zeroRows.push(i);
   }
   const count = keep.length;

@@ -56,13 +56,12 @@ export function alwaysActiveCover(
         s += d * d;
       }
       if (Math.sqrt(s) > tolerance || bias[i] + bias[k] < 0) continue;
-      // Weights 1/2 on the unit rows are weights 1/(2‖w‖) on the original rows.
-      const wi = 1 / norm[i];
-      const wk = 1 / norm[k];
+      // Weights 1/2 on the unit rows are weights ∝ 1/‖w‖ on the original rows, i.e. ‖w_k‖ : ‖w_i‖.
+      const sum = norm[i] + norm[k];
       groups.push({
         group: { kind: "pair", rows: [index[i], index[k]] },
         line: i,
-        dual: { rows: [index[i], index[k]], weights: [wi / (wi + wk), wk / (wi + wk)] },
+        dual: { rows: [index[i], index[k]], weights: [norm[k] / sum, norm[i] / sum] },
       });
     }
   }

@@ -292,3 +292,37 @@ describe("validation", () => {
     await expect(checkLayer([[1]], null, { method: "magic" as Method })).rejects.toThrow(/method/);
   });
 });
+
+describe("extreme magnitudes: each row is scaled on its own", () => {
+  const pmScaled = (s: number[]) => [
+    [s[0], 0],
+    [0, s[1]],
+    [-s[2], 0],
+    [0, -s[3]],
+  ];
+  it.each([
+    ["1e300", pmScaled([1e300, 1e300, 1e300, 1e300])],
+    ["1e-300", pmScaled([1e-300, 1e-300, 1e-300, 1e-300])],
+    ["mixed 1e10 and 1e-10", pmScaled([1e10, 1e-10, 1, 1])],
+    ["subnormal row", pmScaled([5e-324, 1, 1, 1])],
+    [
+      "2^50 entries",
+      [
+        [2 ** 50, 1],
+        [1, 2 ** 50],
+        [-(2 ** 50), -1],
+        [-1, -(2 ** 50)],
+      ],
+    ],
+  ])("%s: injective, certificate verifies", async (_name, W) => {
+    for (const domain of ["all", "nonnegative"] as Domain[]) {
+      const r = await checkLayer(W, null, { domain });
+      expect(r.injective).toBe(true);
+      expect(verifyCertificate(W, null, r.certificate!).valid).toBe(true);
+    }
+  });
+  it("huge biases", async () => {
+    const r = await checkLayer([[1], [-1]], [1e200, -1e200]);
+    expect(r.injective).toBe(true);
+  });
+});
