@@ -11,6 +11,8 @@ import { EXIT } from "./exit-codes.js";
 import { checkCommand } from "./commands/check.js";
 import { examplesCommand } from "./commands/examples.js";
 import { verifyCommand } from "./commands/verify.js";
+import { constructCommand } from "./commands/construct.js";
+import { lipschitzCommand } from "./commands/lipschitz.js";
 
 function version(): string {
   try {
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   program.addCommand(checkCommand());
   program.addCommand(examplesCommand());
   program.addCommand(verifyCommand());
+  program.addCommand(constructCommand());
+  program.addCommand(lipschitzCommand());
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();
   return program;
