@@ -1,9 +1,42 @@
 /**
- * injective-relu: verify, construct and invert globally injective ReLU layers and networks.
- * The library entry point re-exports the core (pure math) and the file formats.
+ * injective-relu: verify, construct and invert globally injective ReLU networks.
+ * The library entry point re-exports the core (pure math), the constructions, the network model
+ * and the file formats.
  */
 
 export * from "./core/index.js";
+export {
+  constructDense,
+  type DenseOptions,
+  type DenseConstruction,
+  type DenseMeta,
+} from "./construct/dense.js";
+export {
+  constructGaussian,
+  gaussianRegime,
+  type GaussianOptions,
+  type GaussianConstruction,
+} from "./construct/gaussian.js";
+export { constructCascade, type CascadeOptions, type CascadeConstruction } from "./construct/cascade.js";
+export {
+  injectivize,
+  approximationError,
+  type InjectivizeOptions,
+  type InjectivizeResult,
+} from "./construct/injectivize.js";
+export {
+  validateNetwork,
+  forwardNetwork,
+  networkDims,
+  outputDim,
+  type Network,
+  type DenseLayerSpec,
+} from "./network/network.js";
+export {
+  searchCollisions,
+  type CollisionSearchOptions,
+  type CollisionSearchResult,
+} from "./network/collision-search.js";
 export {
   readLayerFile,
   parseLayerJson,
@@ -11,5 +44,6 @@ export {
   listLayerFiles,
   type LayerFile,
 } from "./io/layer-file.js";
+export { readNetworkFile, parseNetworkJson, writeNetworkFile, stringifyNetwork } from "./io/network-file.js";
 export { parseNpy, writeNpy } from "./io/npy.js";
 export { FileFormatError } from "./io/errors.js";
