@@ -18,7 +18,7 @@
 import type { Domain } from "./types.js";
 import type { NormalizedLayer } from "./layer.js";
 import { dotAt, orthogonalComplementVector, residualAgainst } from "./dense.js";
-import { separateRows } from "./separation-lp.js";
+import { polishSeparation, separateRows } from "./separation-lp.js";
 
 /** A dual over normalized row indices. */
 export interface PoolDual {
@@ -108,7 +108,11 @@ export class HyperplaneOracle {
     }
     this.counters.lpSolves++;
     const sep = separateRows(this.layer, R, this.domain, tol);
-    if (sep.feasible) return { x: sep.x, v: v.slice(), margin: sep.margin, hyperplaneRows: hyperplaneRows() };
+    if (sep.feasible) {
+      this.counters.lpSolves++;
+      const best = polishSeparation(this.layer, R, this.domain, sep);
+      return { x: best.x, v: v.slice(), margin: best.margin, hyperplaneRows: hyperplaneRows() };
+    }
     this.addDual(R, sep.weights);
     return null;
   }

@@ -18,3 +18,19 @@ export { verifyCertificate, type CertificateCheck, type VerifyCertificateOptions
 export { verifyWitness, type WitnessCheck } from "./witness.js";
 export { forwardLayer } from "./layer.js";
 export { InputRangeError, InputTypeError, isInputError } from "./validate.js";
+export {
+  inverseLipschitz,
+  corollary2LowerBound,
+  structureLowerBound,
+  empiricalRatio,
+  type InverseLipschitzOptions,
+  type InverseLipschitzResult,
+} from "./lipschitz.js";
+export {
+  enumerateCells,
+  CellEnumerator,
+  ArrangementLimitError,
+  type ArrangementCell,
+  type ArrangementOptions,
+  type ArrangementResult,
+} from "./arrangement.js";

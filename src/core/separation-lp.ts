@@ -10,6 +10,10 @@
  * x* >= t* > 0 lies in the interior. t* <= 0: the LP dual gives Motzkin's alternative, weights
  * y >= 0 on R with Σ y = 1, Σ y ŵ_i = 0 (all) or >= 0 (orthant), and Σ y b̂_i >= 0 (up to t*).
  *
+ * The cap t <= 1 keeps the LP bounded. A strictly feasible region can lie far from the origin or be
+ * a thin wedge, so the first point found may give a poorly separated witness; {@link polishSeparation}
+ * then re-solves with a box at the scale of that point, which maximizes the margin there.
+ *
  * To start the simplex at a feasible vertex we substitute t = τ − K with K = 1 + max(0, max b̂):
  * every right-hand side becomes >= 1 and (x, τ) = 0 is feasible.
  */
@@ -27,23 +31,28 @@ export type SeparationResult =
  * Decides whether the rows `R` of the normalized layer can all be made strictly negative on D.
  * @param R indices of rows (into the normalized layer), nonempty
  * @param feasibleMargin t* above this counts as strictly feasible
+ * @param box when given, also |x_j| <= box and t <= box: the witness-polishing variant, which
+ *   maximizes the margin at a given scale (its dual is NOT a Motzkin dual; only use it on rows
+ *   already known to be strictly feasible)
  */
 export function separateRows(
   layer: NormalizedLayer,
   R: ArrayLike<number>,
   domain: Domain,
   feasibleMargin: number,
+  box?: number,
 ): SeparationResult {
   const n = layer.n;
   const k = R.length;
   let maxB = 0;
   for (let t = 0; t < k; t++) maxB = Math.max(maxB, layer.bias[R[t]]);
   const K = 1 + maxB;
+  const cap = box ?? 1;
   const orthant = domain === "nonnegative";
   // Variables: x+ (n), x- (n, domain all only), tau (1).
   const nx = orthant ? n : 2 * n;
   const cols = nx + 1;
-  const rowsLp = k + 1 + (orthant ? n : 0);
+  const rowsLp = k + 1 + (orthant ? n : 0) + (box === undefined ? 0 : nx);
   const A = new Float64Array(rowsLp * cols);
   const r = new Float64Array(rowsLp);
   for (let t = 0; t < k; t++) {
@@ -57,9 +66,9 @@ export function separateRows(
     A[off + nx] = 1;
     r[t] = K - layer.bias[i];
   }
-  // t <= 1  <=>  tau <= K + 1
+  // t <= cap  <=>  tau <= K + cap
   A[k * cols + nx] = 1;
-  r[k] = K + 1;
+  r[k] = K + cap;
   if (orthant) {
     // t <= x_j  <=>  tau - x_j <= K
     for (let j = 0; j < n; j++) {
@@ -67,6 +76,14 @@ export function separateRows(
       A[off + j] = -1;
       A[off + nx] = 1;
       r[k + 1 + j] = K;
+    }
+  }
+  if (box !== undefined) {
+    // |x_j| <= box (each split part bounded), for the witness-polishing LP only.
+    const first = k + 1 + (orthant ? n : 0);
+    for (let j = 0; j < nx; j++) {
+      A[(first + j) * cols + j] = 1;
+      r[first + j] = box;
     }
   }
   const c = new Float64Array(cols);
@@ -86,4 +103,24 @@ export function separateRows(
   for (let t = 0; t < k; t++) sum += sol.y[t];
   for (let t = 0; t < k; t++) weights[t] = sum > 0 ? sol.y[t] / sum : 0;
   return { feasible: false, margin, weights };
+}
+
+/**
+ * Improves a strictly feasible point: maximizes the margin t within the box |x_j| <= 2·max(1, ‖x‖∞)
+ * (and t <= that box), so that the witness x ± (t/2)v is as well separated as the geometry allows
+ * relative to its size. Returns the better of the two points by t / max(1, ‖x‖).
+ */
+export function polishSeparation(
+  layer: NormalizedLayer,
+  R: ArrayLike<number>,
+  domain: Domain,
+  first: { x: Float64Array; margin: number },
+): { x: Float64Array; margin: number } {
+  let norm = 0;
+  for (const v of first.x) norm = Math.max(norm, Math.abs(v));
+  const box = 2 * Math.max(1, norm);
+  const quality = (p: { x: Float64Array; margin: number }) => p.margin / Math.max(1, Math.hypot(...p.x));
+  const polished = separateRows(layer, R, domain, 0, box);
+  if (polished.feasible && quality(polished) > quality(first)) return polished;
+  return first;
 }

@@ -21,6 +21,9 @@ export interface WitnessCheck {
   separation: number;
 }
 
+/** A float witness must separate its points by this factor above the tolerance and the output mismatch. */
+const SEPARATION_FACTOR = 100;
+
 function norm2(x: readonly number[]): number {
   return Math.hypot(...x);
 }
@@ -28,9 +31,10 @@ function norm2(x: readonly number[]): number {
 /**
  * Re-checks a witness by a forward pass, without trusting how it was found.
  *
- * Valid when x1 and x2 lie in the domain, are clearly distinct (‖x1 − x2‖ / max(1, ‖x1‖, ‖x2‖)
- * >= √tolerance), and their outputs agree: exactly in rational arithmetic, or else to
- * max_i |F_i(x1) − F_i(x2)| / ‖w_i‖ <= tolerance · max(1, ‖x1‖, ‖x2‖).
+ * Valid when x1 and x2 lie in the domain and their outputs agree: exactly in rational arithmetic
+ * (any x1 != x2), or else to max_i |F_i(x1) − F_i(x2)| / ‖w_i‖ <= tolerance · max(1, ‖x1‖, ‖x2‖)
+ * with the points clearly apart: ‖x1 − x2‖ / max(1, ‖x1‖, ‖x2‖) >= 100 · max(tolerance, relative
+ * output difference), so that a rounding artefact cannot pass as a collision.
  * @param W shape (m, n)
  * @param b length m, or null/undefined
  * @param options.tolerance @default 1e-9
@@ -85,12 +89,12 @@ export function verifyWitness(
       reason: "F(x1) = F(x2) exactly (rational arithmetic) and x1 ≠ x2",
     };
   }
-  if (separation < Math.sqrt(tol)) {
+  if (separation < SEPARATION_FACTOR * Math.max(tol, maxDiff / scale)) {
     return {
       ...base,
       valid: false,
       exact: false,
-      reason: `x1 and x2 are too close to be a convincing witness (relative separation ${separation.toExponential(2)} < √tolerance)`,
+      reason: `x1 and x2 are too close to be a convincing witness (relative separation ${separation.toExponential(2)} < ${SEPARATION_FACTOR} × max(tolerance, output difference))`,
     };
   }
   if (maxDiff > tol * scale) {
@@ -202,16 +206,22 @@ export function exactWitnessFromSeparation(
   for (let j = 0; j < n; j++) dot += Number(v[j]) * vFloat[j];
   if (dot < 0) v = v.map((e) => -e);
   const vNorm = Math.hypot(...v.map(Number));
-  // Grid 2^-k for x1 with rounding error well below the margin, step 2^-p along v.
-  const k = Math.max(0, Math.ceil(Math.log2((4 * Math.sqrt(n)) / margin)));
-  const p = Math.max(k, Math.ceil(Math.log2((4 * vNorm) / margin)));
-  if (p > 900) return null;
-  const X = Array.from({ length: n }, (_, j) => BigInt(Math.round(x[j] * 2 ** k)));
-  const N = X.map((Xj, j) => (Xj << BigInt(p - k)) + v[j]);
+  // Step λ = 2^-p along v with λ‖v‖ in (0.45, 0.9]·margin, starting half a step before x, on a grid
+  // 2^-k fine enough (rounding error <= 0.05·margin): every row off the hyperplane keeps margin
+  // >= margin/2 at both points, and on the orthant both points stay positive.
+  const p = Math.ceil(Math.log2(vNorm / (0.9 * margin)));
+  const k = Math.max(0, p, Math.ceil(Math.log2((20 * Math.sqrt(n)) / margin)));
+  if (k > 900 || p < -900) return null;
+  const lambda = 2 ** -p;
+  const X = Array.from({ length: n }, (_, j) =>
+    BigInt(Math.round((x[j] - (lambda / 2) * Number(v[j])) * 2 ** k)),
+  );
+  // x2 = X / 2^k + v / 2^p = (X + v · 2^(k−p)) / 2^k, since k >= p.
+  const N = X.map((Xj, j) => Xj + (v[j] << BigInt(k - p)));
   const limit = 1n << 53n;
   if (N.some((e) => (e < 0n ? -e : e) >= limit) || X.some((e) => (e < 0n ? -e : e) >= limit)) return null;
   const x1 = X.map((e) => Number(e) / 2 ** k);
-  const x2 = N.map((e) => Number(e) / 2 ** p);
+  const x2 = N.map((e) => Number(e) / 2 ** k);
   // Guard against rounding in the divisions (they are exact powers of two unless they underflow).
   for (let j = 0; j < n; j++) {
     if (
@@ -222,7 +232,7 @@ export function exactWitnessFromSeparation(
       return null;
     if (
       !Fraction.fromFloat(x2[j])
-        .sub(new Fraction(N[j], 1n << BigInt(p)))
+        .sub(new Fraction(N[j], 1n << BigInt(k)))
         .isZero()
     )
       return null;
