@@ -13,6 +13,8 @@ import { examplesCommand } from "./commands/examples.js";
 import { verifyCommand } from "./commands/verify.js";
 import { constructCommand } from "./commands/construct.js";
 import { lipschitzCommand } from "./commands/lipschitz.js";
+import { checkNetworkCommand } from "./commands/check-network.js";
+import { invertCommand } from "./commands/invert.js";
 
 function version(): string {
   try {
@@ -37,6 +39,8 @@ export function buildProgram(): Command {
   program.addCommand(verifyCommand());
   program.addCommand(constructCommand());
   program.addCommand(lipschitzCommand());
+  program.addCommand(checkNetworkCommand());
+  program.addCommand(invertCommand());
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -1,0 +1,102 @@
+/**
+ * `injective-relu check-network MODEL.json`: injectivity of a whole network of dense layers
+ * (Corollary 1 layerwise, equation (4)'s caveat, Corollary 3; see src/network/check-network.ts).
+ */
+
+import { Command } from "commander";
+import { readNetworkFile } from "../../io/network-file.js";
+import { checkNetwork, type NetworkCheckResult } from "../../network/check-network.js";
+import { EXIT, exitForVerdict } from "../exit-codes.js";
+import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
+import { interruptSignal } from "../progress.js";
+import { parseInteger, parsePositive, printJson } from "../options.js";
+
+interface CheckNetworkCliOptions {
+  timeLimit?: number;
+  tolerance: number;
+  seed: number;
+  json?: boolean;
+}
+
+/** The human report: per-layer table, then the conclusion and its reasoning. */
+export function describeNetworkResult(path: string, r: NetworkCheckResult): string {
+  const rows = r.layers.map((l) => [
+    String(l.index),
+    `${l.m}×${l.n}`,
+    l.activation,
+    l.domain,
+    fmtVerdict(l.injective),
+    l.method,
+    fmtMs(l.timeMs),
+  ]);
+  const lines = [
+    `${path}: ${r.layers.length} dense layer(s), input dimension n = ${r.inputDim}`,
+    table(["layer", "m×n", "activation", "domain", "verdict", "method", "time"], rows),
+    "",
+    `Network: ${r.conclusion === "injective almost surely" ? "injective almost surely (not a proof)" : fmtVerdict(r.injective)}`,
+    `  ${r.reason}`,
+  ];
+  if (r.corollary3.applies || r.conclusion === "unknown") {
+    lines.push(`  Corollary 3 assumptions: ${r.corollary3.applies ? "all hold" : "do not all hold"}`);
+    for (const c of r.corollary3.checks) lines.push(`    ok    ${c}`);
+    if (!r.corollary3.applies) for (const c of r.corollary3.failed) lines.push(`    fails ${c}`);
+  }
+  if (r.witness) {
+    const w = r.witness;
+    lines.push(
+      `  Witness (${w.source}${w.layer !== undefined ? `, layer ${w.layer}` : ""}): x1 = ${fmtVec(w.x1, 10)}`,
+      `           x2 = ${fmtVec(w.x2, 10)}`,
+      `           N(x1) = N(x2) to relative ${fmtNum(w.maxOutputDifference, 3)} (forward pass)`,
+    );
+  }
+  for (const l of r.layers) if (l.injective !== true) lines.push(`  layer ${l.index}: ${l.reason}`);
+  lines.push(`Time: ${fmtMs(r.timeMs)}; seed ${r.seed}, tolerance ${r.tolerance}`);
+  return lines.join("\n");
+}
+
+/** The `check-network` command (register it in src/cli/main.ts). */
+export function checkNetworkCommand(): Command {
+  const cmd = new Command("check-network")
+    .description(
+      "decide whether a network of dense ReLU/linear layers is injective: per-layer verdicts on their domains and the end-to-end conclusion",
+    )
+    .argument(
+      "<model>",
+      'network JSON {"format": "injective-relu/network", "version": 1, "inputDim", "layers"}',
+    )
+    .option(
+      "--time-limit <seconds>",
+      "stop after this many seconds and answer unknown (exit 2)",
+      parsePositive,
+    )
+    .option("--tolerance <t>", "relative tolerance of the layer checks and inversions", parsePositive, 1e-9)
+    .option("--seed <n>", "seed of the falsifiers and the collision search", parseInteger, 1)
+    .option("--json", "print machine-readable JSON on stdout");
+  cmd.addHelpText(
+    "after",
+    `
+Exit codes: 0 injective (proved layerwise, Corollary 1), 1 not injective (a witness x1 ≠ x2 of
+network inputs is printed), 2 unknown or "injective almost surely" (Corollary 3 holds for generic
+projections, not for every matrix), 3 bad input, 130 cancelled.`,
+  );
+  cmd.action(async (path: string, opts: CheckNetworkCliOptions) => {
+    const net = await readNetworkFile(path);
+    const interrupt = interruptSignal();
+    let r: NetworkCheckResult;
+    try {
+      r = await checkNetwork(net, {
+        timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
+        tolerance: opts.tolerance,
+        seed: opts.seed,
+        signal: interrupt.signal,
+      });
+    } finally {
+      interrupt.dispose();
+    }
+    if (opts.json) printJson({ file: path, ...r });
+    else process.stdout.write(describeNetworkResult(path, r) + "\n");
+    const cancelled = r.layers.some((l) => l.injective === null && /cancelled/.test(l.reason));
+    process.exitCode = cancelled ? EXIT.cancelled : exitForVerdict(r.injective);
+  });
+  return cmd;
+}

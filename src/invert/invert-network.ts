@@ -1,0 +1,208 @@
+/**
+ * Exact layerwise inversion of a network of dense layers on its range (paper, Corollary 1: a
+ * composition of injective layers is injective, and its inverse is the composition of the layer
+ * inverses, applied from the output back).
+ *
+ * `invertNetwork(net, y)` inverts the last layer at y, then the layer before at that preimage, and
+ * so on (./invert-layer.ts). A layer after a ReLU is inverted on the nonnegative orthant, the first
+ * layer and a layer after a linear layer on all of R^d. The answer is honest about what it knows:
+ *
+ * - `found`: x with N(x) = y (re-checked by a forward pass); `unique` is true when every layer's
+ *   preimage was unique, false when a second network preimage was found, null otherwise;
+ * - `not-in-range`: some layer has no preimage and every later layer's preimage was unique, so y
+ *   is not in the range of N;
+ * - `inconclusive`: a layer has no preimage, but a later layer's preimage was not unique and another
+ *   choice there might have led back to an input.
+ */
+
+import type { Domain } from "../core/types.js";
+import { assertRange, assertType, validatePositive, validateVector } from "../core/validate.js";
+import { forwardUnchecked, validateNetwork, type Network } from "../network/network.js";
+import { invertUnchecked, type LayerInverse } from "./invert-layer.js";
+
+/** Options of {@link invertNetwork}. */
+export interface InvertNetworkOptions {
+  /** Relative tolerance of every layer inversion and of the final forward re-check. @default 1e-9 */
+  tolerance?: number;
+  /**
+   * Known injectivity of each layer on its domain (for example from checkNetwork), index by index;
+   * `true` entries make that layer's preimage unique without the uniqueness LPs.
+   */
+  injectiveLayers?: (boolean | null)[];
+  /** Look for a second network preimage when a layer's preimage is not unique. @default true */
+  findSecond?: boolean;
+}
+
+/** One layer's inversion inside {@link invertNetwork}. */
+export interface NetworkLayerInverse {
+  index: number;
+  domain: Domain;
+  found: boolean;
+  residual: number;
+  unique: boolean | null;
+  method: LayerInverse["method"];
+  uniqueness: string;
+}
+
+/** Result of {@link invertNetwork}. */
+export interface NetworkInverse {
+  status: "found" | "not-in-range" | "inconclusive";
+  /** The network input (when found); otherwise absent. */
+  x?: number[];
+  /** Relative residual ‖N(x) − y‖∞ / max(‖y‖∞, tiny) of the found x; otherwise the failing layer's residual. */
+  residual: number;
+  /** true: x is the only preimage; false: `x2` is another one; null: not decided. */
+  unique: boolean | null;
+  /** A second network preimage, when `unique === false`. */
+  x2?: number[];
+  /** The layers inverted, from the last one back (index = position in the network). */
+  layers: NetworkLayerInverse[];
+  /** Index of the layer that had no preimage, when not found. */
+  failedLayer?: number;
+  reason: string;
+}
+
+const FN = "invertNetwork()";
+
+/** The domain of layer l: after a ReLU the nonnegative orthant, otherwise all of R^d. */
+export function layerDomain(net: Network, l: number): Domain {
+  return l > 0 && net.layers[l - 1].activation === "relu" ? "nonnegative" : "all";
+}
+
+/** Relative distance ‖a − b‖∞ / max(‖b‖∞, tiny). */
+function relDiff(a: number[], b: number[]): number {
+  let err = 0;
+  let s = 0;
+  for (let i = 0; i < b.length; i++) {
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    s = Math.max(s, Math.abs(b[i]));
+  }
+  return s > 0 ? err / s : err;
+}
+
+interface Chain {
+  ok: boolean;
+  h: number[];
+  layers: NetworkLayerInverse[];
+  alternatives: { layer: number; point: number[] }[];
+  failed?: { layer: number; inv: LayerInverse };
+}
+
+/** Inverts layers `upTo − 1, …, 0` starting from h (the output of layer upTo − 1). */
+function invertChain(
+  net: Network,
+  upTo: number,
+  h0: number[],
+  tol: number,
+  injective: (boolean | null)[] | undefined,
+  checkUniqueness: boolean,
+): Chain {
+  let h = h0;
+  const layers: NetworkLayerInverse[] = [];
+  const alternatives: Chain["alternatives"] = [];
+  for (let l = upTo - 1; l >= 0; l--) {
+    const layer = net.layers[l];
+    const domain = layerDomain(net, l);
+    const b = layer.b ?? new Array<number>(layer.W.length).fill(0);
+    const inv = invertUnchecked(layer.W, b, layer.activation === "relu", h, domain, tol, {
+      injective: injective?.[l] ?? null,
+      checkUniqueness,
+    });
+    layers.push({
+      index: l,
+      domain,
+      found: inv.found,
+      residual: inv.residual,
+      unique: inv.unique,
+      method: inv.method,
+      uniqueness: inv.uniqueness,
+    });
+    if (!inv.found) return { ok: false, h, layers, alternatives, failed: { layer: l, inv } };
+    if (inv.alternative) alternatives.push({ layer: l, point: inv.alternative });
+    h = inv.x;
+  }
+  return { ok: true, h, layers, alternatives };
+}
+
+/**
+ * Inverts a network at y, layer by layer from the output (see the module comment).
+ *
+ * @param net a network of dense layers (validated here)
+ * @param y a point of the output space
+ * @returns the status, the preimage x when found (with N(x) = y re-checked by a forward pass), the
+ *   residual, uniqueness (with a second preimage when one was found) and each layer's inversion
+ * @throws InputTypeError / InputRangeError for an invalid network, y of the wrong length, bad options
+ *
+ * @example
+ * const r = invertNetwork(net, forwardNetwork(net, x)); // r.status === "found", r.x ≈ x when N is injective
+ */
+export function invertNetwork(net: Network, y: number[], options: InvertNetworkOptions = {}): NetworkInverse {
+  validateNetwork(FN, net);
+  validateVector(FN, "y", y);
+  const L = net.layers.length;
+  const out = net.layers[L - 1].W.length;
+  assertRange(
+    y.length === out,
+    () => `${FN}: y has length ${y.length}, expected ${out} (the network's output dimension)`,
+  );
+  assertType(typeof options === "object" && options !== null, () => `${FN}: options must be an object`);
+  const tol = validatePositive(FN, "options.tolerance", options.tolerance ?? 1e-9);
+  const chain = invertChain(net, L, y, tol, options.injectiveLayers, true);
+  if (!chain.ok) {
+    const f = chain.failed!;
+    const ambiguous = chain.layers.filter((r) => r.found && r.unique !== true).map((r) => r.index);
+    const where = f.layer === L - 1 ? "y" : `the preimage found for layer ${f.layer + 1}'s output`;
+    if (ambiguous.length === 0) {
+      return {
+        status: "not-in-range",
+        residual: f.inv.residual,
+        unique: null,
+        layers: chain.layers,
+        failedLayer: f.layer,
+        reason: `y is not in the range of the network: ${where} has no preimage under layer ${f.layer} (${f.inv.reason.replace(/\.$/, "")}), and every later layer's preimage was unique.`,
+      };
+    }
+    return {
+      status: "inconclusive",
+      residual: f.inv.residual,
+      unique: null,
+      layers: chain.layers,
+      failedLayer: f.layer,
+      reason: `No preimage found: ${where} has no preimage under layer ${f.layer}, but the preimage of layer(s) ${ambiguous.join(", ")} was not proved unique, and another choice there might lead back to an input.`,
+    };
+  }
+  const x = chain.h;
+  const residual = relDiff(forwardUnchecked(net, x), y);
+  if (residual > Math.max(tol, 1e-9) * 100) {
+    return {
+      status: "inconclusive",
+      residual,
+      unique: null,
+      layers: chain.layers,
+      reason: `Every layer was inverted, but the forward pass of the result misses y by ${residual.toExponential(2)} (relative): rounding accumulated through the layers.`,
+    };
+  }
+  let unique: boolean | null = chain.layers.every((r) => r.unique === true) ? true : null;
+  let x2: number[] | undefined;
+  if (unique === null && options.findSecond !== false) {
+    // A second preimage at layer l lifts to a second network input when it is in the range of layers < l.
+    for (const alt of chain.alternatives) {
+      const back = invertChain(net, alt.layer, alt.point, tol, options.injectiveLayers, false);
+      if (back.ok && relDiff(forwardUnchecked(net, back.h), y) <= 100 * Math.max(tol, 1e-9)) {
+        unique = false;
+        x2 = back.h;
+        break;
+      }
+    }
+  }
+  const reason =
+    unique === true
+      ? `Found the preimage, and it is unique: every layer's preimage is unique (forward re-check: relative residual ${residual.toExponential(2)}).`
+      : unique === false
+        ? `Found a preimage, but not the only one: layer ${chain.alternatives.map((a) => a.layer).join(", ")} has several preimages, and a second one lifts back to a different input x2 (relative residual ${residual.toExponential(2)}).`
+        : `Found a preimage (relative residual ${residual.toExponential(2)}), but its uniqueness is not proved: layer(s) ${chain.layers
+            .filter((r) => r.unique !== true)
+            .map((r) => r.index)
+            .join(", ")} had several preimages and no other one led back to an input.`;
+  return { status: "found", x, residual, unique, ...(x2 ? { x2 } : {}), layers: chain.layers, reason };
+}

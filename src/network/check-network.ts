@@ -1,0 +1,433 @@
+/**
+ * Injectivity of a whole network of dense layers (paper, Corollary 1, equation (4), Corollary 3).
+ *
+ * Per layer, the exact verdict on the layer's own domain: the first layer on R^n, a layer after a
+ * ReLU on the nonnegative orthant (Remark 1), a layer after a linear layer on R^d. A ReLU layer is
+ * decided by `checkLayer`; a linear layer is injective iff W has full column rank (numerical rank of
+ * the unit-normalized rows by ml-matrix's SVD, singular values above `tolerance`, the same rank test
+ * as checkLayer's; the domain does not matter, the orthant has interior).
+ *
+ * End-to-end:
+ * - every layer injective on its domain ⇒ the network is injective (Corollary 1);
+ * - a layer that is not injective on its domain does NOT make the network non-injective (equation
+ *   (4): ReLU(I·ReLU(Wx)) is injective although ReLU(I·) is not injective on R^m), because the
+ *   layer only sees the range of the layers before it. So its collision (h1, h2) is lifted: both
+ *   points are inverted through the preceding layers exactly (src/invert); if both have preimages
+ *   z1 ≠ z2 then N(z1) = N(z2), re-checked by a forward pass. For a linear layer, pairs
+ *   h1 = N_{<l}(z), h2 = h1 + t·v (v in the null space) are also tried. Then the sampled collision
+ *   search (./collision-search.ts) runs;
+ * - the Corollary 3 pattern (injective ReLU expansions alternating with linear projections to
+ *   dimensions >= 2n + 1) is injective *almost surely* over the random projections; for a given
+ *   file that is not a proof, so the verdict stays `null` with conclusion "injective almost surely";
+ * - otherwise unknown, with the reason.
+ */
+
+import { checkLayer } from "../core/check-layer.js";
+import { numericalRank, smallestRightSingularVector } from "../core/linalg.js";
+import { Rng } from "../core/random.js";
+import type { Domain, LayerCheckResult } from "../core/types.js";
+import { assertType, validatePositive } from "../core/validate.js";
+import { invertNetwork, layerDomain } from "../invert/invert-network.js";
+import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
+import { applyLayer, forwardUnchecked, validateNetwork, type Network } from "./network.js";
+
+/** Options of {@link checkNetwork}. */
+export interface CheckNetworkOptions {
+  /** Wall-clock limit for the whole check, in milliseconds. @default Infinity */
+  timeLimitMs?: number;
+  /** Relative tolerance of the layer checks, ranks and inversions. @default 1e-9 */
+  tolerance?: number;
+  /** Seed of the falsifiers and the collision search. @default 1 */
+  seed?: number;
+  /** Run the sampled collision search when a layer is not injective and no witness lifts. @default true */
+  collisionSearch?: boolean;
+  /** Cancels the layer checks. */
+  signal?: AbortSignal;
+}
+
+/** One layer's verdict inside {@link checkNetwork}. */
+export interface NetworkLayerReport {
+  index: number;
+  /** Output and input dimension. */
+  m: number;
+  n: number;
+  activation: "relu" | "linear";
+  /** The domain the layer was checked on. */
+  domain: Domain;
+  injective: boolean | null;
+  /** checkLayer's method for ReLU layers; `rank` for linear layers. */
+  method: string;
+  reason: string;
+  rank: number;
+  /** True when the layer verdict's evidence was re-checked in exact arithmetic. */
+  exact: boolean;
+  /** A collision of this layer on its domain, when not injective. */
+  witness?: { x1: number[]; x2: number[] };
+  timeMs: number;
+}
+
+/** The dimension assumptions of Corollary 3 as checked on a network. */
+export interface Corollary3Check {
+  /** True when the layers have the pattern and every assumption holds. */
+  applies: boolean;
+  /** Assumptions that hold, in words. */
+  checks: string[];
+  /** Assumptions that fail, in words. */
+  failed: string[];
+}
+
+/** An end-to-end collision N(x1) = N(x2), x1 ≠ x2, of network inputs. */
+export interface NetworkWitness {
+  x1: number[];
+  x2: number[];
+  /** ‖N(x1) − N(x2)‖∞ / max(‖N(x1)‖∞, tiny), by a forward pass. */
+  maxOutputDifference: number;
+  /** ‖x1 − x2‖∞ / max(1, ‖x1‖∞). */
+  separation: number;
+  /** `layer`: the first layer's own witness; `lifted`: a layer's collision inverted back; `collision-search`: sampled. */
+  source: "layer" | "lifted" | "collision-search";
+  /** The layer whose collision it is (for `layer` and `lifted`). */
+  layer?: number;
+}
+
+/** Result of {@link checkNetwork}. */
+export interface NetworkCheckResult {
+  /** true: proved injective; false: `witness` holds two inputs with the same output; null: not proved either way. */
+  injective: boolean | null;
+  conclusion: "injective" | "not injective" | "injective almost surely" | "unknown";
+  reason: string;
+  layers: NetworkLayerReport[];
+  witness?: NetworkWitness;
+  corollary3: Corollary3Check;
+  /** Summary of the sampled collision search, when it ran. */
+  collisionSearch?: Pick<
+    CollisionSearchResult,
+    "collisionFound" | "minRatio" | "relativeMinRatio" | "pairsSampled" | "box" | "timeMs"
+  >;
+  inputDim: number;
+  tolerance: number;
+  seed: number;
+  timeMs: number;
+}
+
+const FN = "checkNetwork()";
+
+function infNorm(v: number[]): number {
+  return v.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+}
+
+function linearLayerReport(
+  W: number[][],
+  index: number,
+  domain: Domain,
+  tol: number,
+): Omit<NetworkLayerReport, "timeMs"> {
+  const m = W.length;
+  const n = W[0].length;
+  const unit = W.filter((r) => r.some((v) => v !== 0)).map((r) => {
+    const s = Math.hypot(...r);
+    return r.map((v) => v / s);
+  });
+  const rank = numericalRank(unit, tol);
+  const base = { index, m, n, activation: "linear" as const, domain, method: "rank", rank, exact: false };
+  if (rank === n) {
+    return {
+      ...base,
+      injective: true,
+      reason: `Linear layer of rank ${n} = n (full column rank, SVD of the unit rows with tolerance ${tol}): injective.`,
+    };
+  }
+  let v = smallestRightSingularVector(unit.length ? unit : [new Array<number>(n).fill(0)], n);
+  const s = infNorm(v);
+  v = v.map((e) => e / s / 2);
+  const x1 = new Array<number>(n).fill(domain === "nonnegative" ? 1 : 0);
+  const x2 = x1.map((e, j) => e + v[j]);
+  return {
+    ...base,
+    injective: false,
+    reason: `Linear layer of rank ${rank} < n = ${n}: W x = W (x + v) for every v in the null space.`,
+    witness: { x1, x2 },
+  };
+}
+
+/** The Corollary 3 pattern: (ReLU expansion, linear projection) pairs, projections to >= 2n + 1. */
+export function corollary3Pattern(net: Network, layers: NetworkLayerReport[]): Corollary3Check {
+  const n = net.inputDim;
+  const checks: string[] = [];
+  const failed: string[] = [];
+  const L = net.layers.length;
+  if (L % 2 !== 0 || L === 0)
+    failed.push(`${L} layers: the pattern needs an even number (expansion, projection pairs)`);
+  for (let l = 0; l < L; l++) {
+    const r = layers[l];
+    const d = `d_${l + 1} = ${r.m}`;
+    if (l % 2 === 0) {
+      if (r.activation !== "relu")
+        failed.push(`layer ${l} is linear; the pattern needs a ReLU expansion here`);
+      else if (r.injective === true)
+        checks.push(
+          `expansion layer ${l}: ${r.n} → ${r.m}, injective on ${r.domain === "all" ? `R^${r.n}` : "the orthant"} (${r.method})`,
+        );
+      else
+        failed.push(
+          `expansion layer ${l}: not proved injective (${r.injective === false ? "not injective" : "unknown"})`,
+        );
+    } else {
+      if (r.activation !== "linear")
+        failed.push(`layer ${l} has a ReLU; the pattern needs a linear projection here`);
+      else if (r.m >= 2 * n + 1) checks.push(`projection layer ${l}: ${d} >= 2n + 1 = ${2 * n + 1}`);
+      else failed.push(`projection layer ${l}: ${d} < 2n + 1 = ${2 * n + 1}`);
+    }
+  }
+  return { applies: failed.length === 0 && L > 0, checks, failed };
+}
+
+/**
+ * Decides (when it can) whether a network of dense layers is injective on R^n, with per-layer
+ * verdicts and the end-to-end reasoning (see the module comment).
+ *
+ * @param net a network (validated here)
+ * @returns `injective` true (proved), false (with a witness of network inputs, re-checked by a
+ *   forward pass) or null (with `conclusion` "injective almost surely" for the Corollary 3 pattern,
+ *   or "unknown" and the reason), the per-layer reports and the Corollary 3 checks
+ * @throws InputTypeError / InputRangeError for an invalid network or options
+ */
+export async function checkNetwork(
+  net: Network,
+  options: CheckNetworkOptions = {},
+): Promise<NetworkCheckResult> {
+  validateNetwork(FN, net);
+  assertType(typeof options === "object" && options !== null, () => `${FN}: options must be an object`);
+  const tol = validatePositive(FN, "options.tolerance", options.tolerance ?? 1e-9);
+  const timeLimit = validatePositive(FN, "options.timeLimitMs", options.timeLimitMs ?? Infinity, true);
+  const seed = options.seed ?? 1;
+  assertType(Number.isSafeInteger(seed), () => `${FN}: options.seed must be an integer, got ${seed}`);
+  const start = performance.now();
+  const deadline = start + timeLimit;
+  const n = net.inputDim;
+
+  const layers: NetworkLayerReport[] = [];
+  for (let l = 0; l < net.layers.length; l++) {
+    const layer = net.layers[l];
+    const domain = layerDomain(net, l);
+    const t0 = performance.now();
+    if (layer.activation === "linear") {
+      layers.push({ ...linearLayerReport(layer.W, l, domain, tol), timeMs: performance.now() - t0 });
+      continue;
+    }
+    const remaining = Math.max(1, deadline - performance.now());
+    const r: LayerCheckResult = await checkLayer(layer.W, layer.b ?? null, {
+      domain,
+      timeLimitMs: remaining,
+      tolerance: tol,
+      seed,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    layers.push({
+      index: l,
+      m: r.m,
+      n: r.n,
+      activation: "relu",
+      domain,
+      injective: r.injective,
+      method: r.method,
+      reason: r.reason,
+      rank: r.rank,
+      exact: r.exact,
+      ...(r.witness ? { witness: { x1: r.witness.x1, x2: r.witness.x2 } } : {}),
+      timeMs: performance.now() - t0,
+    });
+  }
+  const corollary3 = corollary3Pattern(net, layers);
+  const result = (
+    injective: boolean | null,
+    conclusion: NetworkCheckResult["conclusion"],
+    reason: string,
+    extra: Partial<NetworkCheckResult> = {},
+  ): NetworkCheckResult => ({
+    injective,
+    conclusion,
+    reason,
+    ...extra,
+    layers,
+    corollary3,
+    inputDim: n,
+    tolerance: tol,
+    seed,
+    timeMs: performance.now() - start,
+  });
+
+  if (layers.every((r) => r.injective === true)) {
+    return result(
+      true,
+      "injective",
+      `Injective: each of the ${layers.length} layer(s) is injective on its domain (the first on R^${n}, a layer after a ReLU on the nonnegative orthant), so the composition is injective (Corollary 1).`,
+    );
+  }
+
+  // Not every layer is injective on its domain: look for an end-to-end witness.
+  const bad = layers.filter((r) => r.injective === false);
+  const notes: string[] = [];
+  for (const r of bad) {
+    const w = liftWitness(net, r, tol, seed, notes);
+    if (w) {
+      return result(
+        false,
+        "not injective",
+        w.source === "layer"
+          ? `Not injective: the first layer is not injective on R^${n}, and its collision x1 ≠ x2 gives N(x1) = N(x2) (re-checked by a forward pass).`
+          : `Not injective: layer ${r.index} is not injective on its domain, and its collision (h1, h2) lies in the range of the layers before it: the exact inverses x1 ≠ x2 give N(x1) = N(x2) (re-checked by a forward pass).`,
+        { witness: w },
+      );
+    }
+    if (performance.now() > deadline) break;
+  }
+  let search: CollisionSearchResult | undefined;
+  if (
+    options.collisionSearch !== false &&
+    bad.length + layers.filter((r) => r.injective === null).length > 0
+  ) {
+    search = searchCollisions(net, {
+      lo: -1,
+      hi: 1,
+      seed,
+      pairs: 1000,
+      jacobianSamples: 200,
+      localSearches: 10,
+    });
+    const extra = {
+      collisionSearch: {
+        collisionFound: search.collisionFound,
+        minRatio: search.minRatio,
+        relativeMinRatio: search.relativeMinRatio,
+        pairsSampled: search.pairsSampled,
+        box: search.box,
+        timeMs: search.timeMs,
+      },
+    };
+    if (search.collisionFound) {
+      const w = checkedWitness(net, search.pair.x1, search.pair.x2, "collision-search", undefined, 1e-8);
+      if (w)
+        return result(
+          false,
+          "not injective",
+          `Not injective: the sampled collision search found x1 ≠ x2 with N(x1) = N(x2) to relative ${w.maxOutputDifference.toExponential(2)} (re-checked by a forward pass; floating point, not exact).`,
+          { witness: w, ...extra },
+        );
+      notes.push("the collision search reported a near-collision that failed the forward re-check");
+    }
+    notes.push(
+      `the sampled collision search on [-1, 1]^${n} found none (smallest ratio ‖N(x1) − N(x2)‖/‖x1 − x2‖ = ${search.minRatio.toExponential(2)}, ${search.relativeMinRatio.toExponential(2)} of the Lipschitz estimate)`,
+    );
+    return finishUnknown(result, layers, corollary3, notes, extra, n);
+  }
+  return finishUnknown(result, layers, corollary3, notes, {}, n);
+}
+
+function finishUnknown(
+  result: (
+    injective: boolean | null,
+    conclusion: NetworkCheckResult["conclusion"],
+    reason: string,
+    extra?: Partial<NetworkCheckResult>,
+  ) => NetworkCheckResult,
+  layers: NetworkLayerReport[],
+  corollary3: Corollary3Check,
+  notes: string[],
+  extra: Partial<NetworkCheckResult>,
+  n: number,
+): NetworkCheckResult {
+  const searched = notes.length ? ` No end-to-end collision was found: ${notes.join("; ")}.` : "";
+  if (corollary3.applies) {
+    return result(
+      null,
+      "injective almost surely",
+      `Injective almost surely (Corollary 3): injective ReLU expansions alternate with linear projections to dimensions >= 2n + 1 = ${2 * n + 1} (every assumption checked, see corollary3.checks). This holds for generic (random) projection matrices, not for every matrix, so it is not a proof for these weights.${searched}`,
+      extra,
+    );
+  }
+  const unknownLayers = layers.filter((r) => r.injective === null);
+  const badLayers = layers.filter((r) => r.injective === false);
+  const parts: string[] = [];
+  if (badLayers.length)
+    parts.push(
+      `layer(s) ${badLayers.map((r) => r.index).join(", ")} are not injective on their domain, which does not by itself make the network non-injective (equation (4): a layer only sees the range of the layers before it)`,
+    );
+  if (unknownLayers.length)
+    parts.push(
+      `layer(s) ${unknownLayers.map((r) => r.index).join(", ")} are undecided (${unknownLayers.map((r) => r.reason).join(" ")})`,
+    );
+  return result(null, "unknown", `Unknown: ${parts.join("; ")}.${searched}`, extra);
+}
+
+/** Forward re-check of a candidate pair of network inputs. */
+function checkedWitness(
+  net: Network,
+  x1: number[],
+  x2: number[],
+  source: NetworkWitness["source"],
+  layer: number | undefined,
+  tol: number,
+): NetworkWitness | null {
+  const y1 = forwardUnchecked(net, x1);
+  const y2 = forwardUnchecked(net, x2);
+  const scale = Math.max(infNorm(y1), infNorm(y2), 1e-300);
+  const diff = infNorm(y1.map((v, i) => v - y2[i])) / scale;
+  const separation = infNorm(x1.map((v, j) => v - x2[j])) / Math.max(1, infNorm(x1));
+  if (!(diff <= tol) || !(separation > 1e-7)) return null;
+  return { x1, x2, maxOutputDifference: diff, separation, source, ...(layer !== undefined ? { layer } : {}) };
+}
+
+/** Tries to turn a layer's collision into a collision of network inputs (see the module comment). */
+function liftWitness(
+  net: Network,
+  r: NetworkLayerReport,
+  tol: number,
+  seed: number,
+  notes: string[],
+): NetworkWitness | null {
+  const l = r.index;
+  const tolW = Math.max(1e-9, tol) * 100;
+  if (r.witness && l === 0) {
+    return checkedWitness(net, r.witness.x1, r.witness.x2, "layer", 0, tolW);
+  }
+  const sub: Network = { ...net, layers: net.layers.slice(0, l) };
+  const tryPair = (h1: number[], h2: number[]): NetworkWitness | null => {
+    const a = invertNetwork(sub, h1, { tolerance: tol, findSecond: false });
+    if (a.status !== "found") return null;
+    const b = invertNetwork(sub, h2, { tolerance: tol, findSecond: false });
+    if (b.status !== "found") return null;
+    return checkedWitness(net, a.x!, b.x!, "lifted", l, tolW);
+  };
+  if (r.witness) {
+    const w = tryPair(r.witness.x1, r.witness.x2);
+    if (w) return w;
+  }
+  if (r.activation === "linear") {
+    // Null-space moves from points of the range: h1 = N_{<l}(z), h2 = h1 + t·v.
+    const W = net.layers[l].W;
+    const unit = W.filter((row) => row.some((v) => v !== 0)).map((row) => {
+      const s = Math.hypot(...row);
+      return row.map((v) => v / s);
+    });
+    const v = smallestRightSingularVector(unit, r.n);
+    const rng = new Rng(seed);
+    for (let k = 0; k < 16; k++) {
+      const z = Array.from({ length: net.inputDim }, () => rng.normal());
+      let h1: number[] = z;
+      for (let j = 0; j < l; j++) h1 = applyLayer(net.layers[j], h1);
+      const s = Math.max(1, infNorm(h1));
+      for (const t of [0.1 * s, -0.1 * s, 1e-3 * s, -1e-3 * s]) {
+        const h2 = h1.map((e, j) => e + t * v[j]);
+        const b = invertNetwork(sub, h2, { tolerance: tol, findSecond: false });
+        if (b.status !== "found") continue;
+        const w = checkedWitness(net, z, b.x!, "lifted", l, tolW);
+        if (w) return w;
+      }
+    }
+  }
+  notes.push(
+    `the collision of layer ${l} is not in the range of the layers before it (checked by exact inversion)`,
+  );
+  return null;
+}

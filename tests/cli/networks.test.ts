@@ -1,0 +1,112 @@
+/**
+ * CLI tests of check-network and invert through the built binary.
+ */
+
+import { describe, it, expect, beforeAll } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const BIN = join(import.meta.dirname, "../../dist/src/cli/main.js");
+let dir: string;
+const run = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd: dir, timeout: 60_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+};
+const net = (layers: unknown[], inputDim: number) =>
+  JSON.stringify({ format: "injective-relu/network", version: 1, inputDim, layers });
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "injective-relu-net-"));
+  // Equation (4): an injective ReLU layer followed by ReLU(I ·).
+  writeFileSync(
+    join(dir, "eq4.json"),
+    net(
+      [
+        {
+          type: "dense",
+          W: [
+            [1, 0],
+            [0, 1],
+            [-1, 0],
+            [0, -1],
+          ],
+          activation: "relu",
+        },
+        {
+          type: "dense",
+          W: [
+            [1, 0, 0, 0],
+            [0, 1, 0, 0],
+            [0, 0, 1, 0],
+            [0, 0, 0, 1],
+          ],
+          activation: "relu",
+        },
+      ],
+      2,
+    ),
+  );
+  // Not injective: the second layer drops a coordinate.
+  writeFileSync(
+    join(dir, "bad.json"),
+    net(
+      [
+        {
+          type: "dense",
+          W: [
+            [1, 0],
+            [0, 1],
+            [-1, 0],
+            [0, -1],
+          ],
+          activation: "relu",
+        },
+        { type: "dense", W: [[1, 0, -1, 0]], activation: "linear" },
+      ],
+      2,
+    ),
+  );
+  writeFileSync(join(dir, "y.json"), JSON.stringify([0, 2, 3, 0]));
+  writeFileSync(join(dir, "ragged.json"), net([{ type: "dense", W: [[1, 0], [1]], activation: "relu" }], 2));
+});
+
+describe("check-network", () => {
+  it("proves equation (4) layerwise (exit 0)", () => {
+    const r = run("check-network", "eq4.json", "--json");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.injective).toBe(true);
+    expect(j.layers).toHaveLength(2);
+    expect(j.layers[1].domain).toBe("nonnegative");
+  });
+  it("finds an end-to-end witness (exit 1)", () => {
+    const r = run("check-network", "bad.json", "--json");
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.injective).toBe(false);
+    expect(j.witness.x1).not.toEqual(j.witness.x2);
+  });
+  it("bad input: one line, exit 3", () => {
+    const r = run("check-network", "ragged.json");
+    expect(r.code).toBe(3);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("invert", () => {
+  it("recovers the unique preimage (exit 0)", () => {
+    const r = run("invert", "eq4.json", "--output", "y.json", "--json");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.x[0]).toBeCloseTo(-3, 9);
+    expect(j.x[1]).toBeCloseTo(2, 9);
+    expect(j.residual).toBeLessThan(1e-9);
+  });
+  it("a y outside the range: exit 2", () => {
+    writeFileSync(join(dir, "y-out.json"), JSON.stringify([1, 2, 3, 0]));
+    const r = run("invert", "eq4.json", "--output", "y-out.json", "--json");
+    expect(r.code).toBe(2);
+  });
+});
