@@ -15,6 +15,7 @@ import { constructCommand } from "./commands/construct.js";
 import { lipschitzCommand } from "./commands/lipschitz.js";
 import { checkNetworkCommand } from "./commands/check-network.js";
 import { invertCommand } from "./commands/invert.js";
+import { compressedSensingCommand } from "./commands/compressed-sensing.js";
 
 function version(): string {
   try {
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   program.addCommand(lipschitzCommand());
   program.addCommand(checkNetworkCommand());
   program.addCommand(invertCommand());
+  program.addCommand(compressedSensingCommand());
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();
   return program;

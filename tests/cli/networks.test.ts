@@ -110,3 +110,35 @@ describe("invert", () => {
     expect(r.code).toBe(2);
   });
 });
+
+describe("noisy inversion and compressed sensing", () => {
+  it("invert --noise-aware --compare prints both methods", () => {
+    writeFileSync(join(dir, "x.json"), JSON.stringify([-3, 2]));
+    writeFileSync(join(dir, "y-noisy.json"), JSON.stringify([0.001, 2.002, 2.999, 0]));
+    const r = run(
+      "invert",
+      "eq4.json",
+      "--output",
+      "y-noisy.json",
+      "--noise-aware",
+      "--noise",
+      "0.002",
+      "--truth",
+      "x.json",
+      "--compare",
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/robust LP/);
+    expect(r.out).toMatch(/gradient \(Adam/);
+  });
+  it("compressed-sensing prints a table over k (--json)", () => {
+    const r = run("compressed-sensing", "eq4.json", "--k", "2,4", "--trials", "2", "--seed", "3", "--json");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(JSON.stringify(j)).toMatch(/"k":\s*4/);
+  });
+  it("compressed-sensing rejects k = 0", () => {
+    const r = run("compressed-sensing", "eq4.json", "--k", "0");
+    expect(r.code).toBe(3);
+  });
+});

@@ -1,21 +1,141 @@
 /**
  * `injective-relu invert MODEL.json --output y.(json|npy)`: exact layerwise inversion of a network
- * on its range (Corollary 1's inverse; see src/invert/invert-network.ts).
+ * on its range (Corollary 1's inverse; see src/invert/invert-network.ts). With `--noise-aware`, the
+ * robust layerwise LP inversion for noisy outputs (Lei et al. 2019; src/invert/robust-layer.ts);
+ * with `--compare`, also the gradient-descent baseline (src/invert/gradient-inversion.ts).
  */
 
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { readFile } from "node:fs/promises";
 import { describeFsError, FileFormatError } from "../../io/errors.js";
 import { readNetworkFile } from "../../io/network-file.js";
 import { parseNpy } from "../../io/npy.js";
 import { invertNetwork, type NetworkInverse } from "../../invert/invert-network.js";
-import { fmtNum, fmtVec } from "../format.js";
-import { parsePositive, printJson } from "../options.js";
+import { invertNetworkRobust, relativeError, type RobustNetworkInverse } from "../../invert/robust-layer.js";
+import { gradientInversion, type GradientInversionResult } from "../../invert/gradient-inversion.js";
+import { forwardUnchecked, type Network } from "../../network/network.js";
+import { InputRangeError } from "../../core/validate.js";
+import { fmtMs, fmtNum, fmtVec, table } from "../format.js";
+import { parseInteger, parsePositive, printJson } from "../options.js";
 
 interface InvertCliOptions {
   output: string;
   tolerance: number;
   json?: boolean;
+  noiseAware?: boolean;
+  noise: number;
+  norm: "linf" | "l1";
+  truth?: string;
+  compare?: boolean;
+  restarts: number;
+  iterations: number;
+  lr: number;
+  seed: number;
+}
+
+/** Parses a number >= 0. */
+function parseNonnegative(value: string): number {
+  const x = Number(value);
+  if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError(`expected a number >= 0, got "${value}"`);
+  return x;
+}
+
+/** One row of the `--compare` table. */
+interface MethodRow {
+  method: string;
+  x: number[];
+  /** ‖x̂ − x‖₂/‖x‖₂ when the truth is known. */
+  error: number | null;
+  /** ‖N(x̂) − y‖₂/‖y‖₂. */
+  residual: number;
+  timeMs: number;
+}
+
+function relResidual(net: Network, x: number[], y: number[]): number {
+  return relativeError(forwardUnchecked(net, x), y);
+}
+
+/** `--noise-aware` and/or `--compare`: run the methods and print their errors, residuals and times. */
+async function runNoisy(net: Network, y: number[], opts: InvertCliOptions): Promise<void> {
+  const truth = opts.truth ? await readOutputVector(opts.truth) : undefined;
+  if (truth && truth.length !== net.inputDim)
+    throw new FileFormatError(
+      opts.truth!,
+      `x has length ${truth.length}, expected ${net.inputDim} (inputDim)`,
+    );
+  const rows: MethodRow[] = [];
+  let robust: RobustNetworkInverse | undefined;
+  let exact: NetworkInverse | undefined;
+  if (opts.noiseAware) {
+    robust = invertNetworkRobust(net, y, {
+      noiseLevel: opts.noise,
+      tolerance: opts.tolerance,
+      norm: opts.norm,
+    });
+    rows.push({
+      method: `robust LP (${opts.norm}, σ = ${opts.noise})`,
+      x: robust.x,
+      error: truth ? relativeError(robust.x, truth) : null,
+      residual: robust.residual,
+      timeMs: robust.timeMs,
+    });
+  } else {
+    const t0 = performance.now();
+    exact = invertNetwork(net, y, { tolerance: opts.tolerance });
+    const timeMs = performance.now() - t0;
+    if (exact.x)
+      rows.push({
+        method: "exact layerwise",
+        x: exact.x,
+        error: truth ? relativeError(exact.x, truth) : null,
+        residual: relResidual(net, exact.x, y),
+        timeMs,
+      });
+  }
+  let gradient: GradientInversionResult | undefined;
+  if (opts.compare) {
+    gradient = gradientInversion(net, y, {
+      restarts: opts.restarts,
+      iterations: opts.iterations,
+      learningRate: opts.lr,
+      seed: opts.seed,
+    });
+    rows.push({
+      method: `gradient (Adam, ${opts.restarts} starts × ${opts.iterations} its, seed ${opts.seed})`,
+      x: gradient.z,
+      error: truth ? relativeError(gradient.z, truth) : null,
+      residual: gradient.residual,
+      timeMs: gradient.timeMs,
+    });
+  }
+  if (opts.json) {
+    printJson({
+      methods: rows,
+      ...(robust ? { robust } : {}),
+      ...(exact ? { exact } : {}),
+      ...(gradient ? { gradient } : {}),
+    });
+  } else {
+    if (exact && !exact.x) process.stdout.write(describeInverse(exact) + "\n");
+    for (const r of rows) process.stdout.write(`${r.method}: x = ${fmtVec(r.x, 6)}\n`);
+    process.stdout.write(
+      table(
+        ["method", "rel. error ‖x̂ − x‖/‖x‖", "rel. residual ‖N(x̂) − y‖/‖y‖", "time"],
+        rows.map((r) => [
+          r.method,
+          r.error === null ? "(no --truth)" : fmtNum(r.error, 3),
+          fmtNum(r.residual, 3),
+          fmtMs(r.timeMs),
+        ]),
+      ) + "\n",
+    );
+    if (robust)
+      for (const l of robust.layers)
+        process.stdout.write(
+          `  layer ${l.index} (${l.domain}): σ = ${fmtNum(l.noiseLevel, 3)}, τ = ${fmtNum(l.threshold, 3)}, ${l.activeRows} active rows (rank ${l.activeRank}), LP value ${fmtNum(l.lpObjective, 3)}, ℓ∞ fit ${fmtNum(l.fitResidual, 3)}, ${l.method}\n`,
+        );
+  }
+  process.exitCode = exact ? invertExitCode(exact) : 0;
 }
 
 /** Exit codes of `invert`: 0 found (unique), 1 found but not proved unique, 2 no preimage, 3 bad input. */
@@ -88,13 +208,28 @@ export function invertCommand(): Command {
     .argument("<model>", "network JSON file")
     .requiredOption("--output <file>", "the output y to invert: a JSON array of numbers or a .npy vector")
     .option("--tolerance <t>", "relative tolerance of the residual checks", parsePositive, 1e-9)
-    .option("--json", "print machine-readable JSON on stdout");
+    .option("--json", "print machine-readable JSON on stdout")
+    .option("--noise-aware", "y is noisy: use the robust layerwise LP inversion (Lei et al. 2019)")
+    .option(
+      "--noise <sigma>",
+      "standard deviation σ of the output noise (with --noise-aware)",
+      parseNonnegative,
+      0,
+    )
+    .option("--norm <norm>", "LP fit of --noise-aware: l1 (robust to misread rows) or linf", "l1")
+    .option("--truth <file>", "the true input x (JSON array or .npy) to print the relative error")
+    .option("--compare", "also run the gradient-descent baseline (Adam, seeded restarts) and compare")
+    .option("--restarts <n>", "gradient baseline: random starts", parseInteger, 5)
+    .option("--iterations <n>", "gradient baseline: Adam iterations per start", parseInteger, 1500)
+    .option("--lr <rate>", "gradient baseline: initial learning rate", parsePositive, 0.1)
+    .option("--seed <n>", "gradient baseline: seed of the random starts", parseInteger, 1);
   cmd.addHelpText(
     "after",
     `
 Exit codes: 0 preimage found and unique, 1 found but not unique (a second preimage is printed when
 one was found) or uniqueness not proved, 2 no preimage (y is not in the range, or the layerwise
-inversion was inconclusive), 3 bad input.`,
+inversion was inconclusive), 3 bad input. With --noise-aware the exit code is 0 (an estimate is
+always returned; judge it by the printed residual and, with --truth, the error).`,
   );
   cmd.action(async (path: string, opts: InvertCliOptions) => {
     const net = await readNetworkFile(path);
@@ -105,6 +240,12 @@ inversion was inconclusive), 3 bad input.`,
         opts.output,
         `y has length ${y.length}, expected ${out} (the network's output dimension)`,
       );
+    if (opts.norm !== "l1" && opts.norm !== "linf")
+      throw new InputRangeError(`invert: --norm must be l1 or linf, got "${String(opts.norm)}"`);
+    if (opts.noiseAware || opts.compare || opts.truth) {
+      await runNoisy(net, y, opts);
+      return;
+    }
     const r = invertNetwork(net, y, { tolerance: opts.tolerance });
     if (opts.json) {
       const { x, residual, unique, x2, status, ...rest } = r;
