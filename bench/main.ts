@@ -14,6 +14,7 @@
  * All layers are iid Gaussian from seeded generators (src/core/random.ts), so runs are reproducible.
  */
 
+import { benchTheorem4 } from "./theorem4.js";
 import os from "node:os";
 import highsModule from "highs";
 import type { Highs } from "highs";
@@ -397,7 +398,7 @@ async function main(): Promise<void> {
   console.log(
     `Machine: ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.release()}; date ${date}.`,
   );
-  for (const section of [perLpCost, exhaustiveSearch, autoVsExhaustive]) {
+  for (const section of [perLpCost, exhaustiveSearch, autoVsExhaustive, () => benchTheorem4(QUICK)]) {
     console.log("");
     console.log(await section());
   }

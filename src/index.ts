@@ -17,6 +17,7 @@ export {
   type GaussianOptions,
   type GaussianConstruction,
 } from "./construct/gaussian.js";
+export { pairedConvSpec, analyzePairedConv, type PairedConvAnalysis } from "./construct/conv-pairs.js";
 export { constructCascade, type CascadeOptions, type CascadeConstruction } from "./construct/cascade.js";
 export {
   injectivize,

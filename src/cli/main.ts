@@ -16,6 +16,7 @@ import { lipschitzCommand } from "./commands/lipschitz.js";
 import { checkNetworkCommand } from "./commands/check-network.js";
 import { invertCommand } from "./commands/invert.js";
 import { compressedSensingCommand } from "./commands/compressed-sensing.js";
+import { checkConvCommand } from "./commands/check-conv.js";
 
 function version(): string {
   try {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   program.addCommand(checkCommand());
   program.addCommand(examplesCommand());
   program.addCommand(verifyCommand());
+  program.addCommand(checkConvCommand());
   program.addCommand(constructCommand());
   program.addCommand(lipschitzCommand());
   program.addCommand(checkNetworkCommand());

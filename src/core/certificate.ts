@@ -27,6 +27,8 @@ export interface CertificateCheck {
   reason: string;
   /** Search nodes of the cover check. */
   coverNodes: number;
+  /** True when the check stopped at its deadline (then `valid` is false: not proved either way). */
+  timedOut?: boolean;
 }
 
 /** Options of {@link verifyCertificate}. */
@@ -35,10 +37,19 @@ export interface VerifyCertificateOptions {
   tolerance?: number;
   /** `auto`: exact when W and b are integral (after scaling rows by powers of two). @default "auto" */
   exact?: "auto" | "never";
+  /** `performance.now()` after which the cover check gives up (the result is then invalid, `timedOut`). */
+  deadline?: number;
 }
 
 /** How far stated float weights may be from the exact weights they round (weights sum to 1). */
 const WEIGHT_AGREEMENT = 1e-6;
+
+/** Thrown by {@link findUncovered} when its deadline passes. */
+export class CoverTimeout extends Error {
+  constructor() {
+    super("the cover check ran out of time");
+  }
+}
 
 interface SpanOps<S> {
   empty(): S;
@@ -103,9 +114,16 @@ export function verifyCertificate(
 
   // 2. The cover.
   const supports = certificate.duals.map((d) => d.rows);
-  const result = ints
-    ? findUncovered(supports, n, exactSpanOps(ints.W, n))
-    : findUncovered(supports, n, floatSpanOps(Wv, n, tol));
+  let result: { uncovered: number[] | null; nodes: number };
+  try {
+    result = ints
+      ? findUncovered(supports, n, exactSpanOps(ints.W, n), options.deadline)
+      : findUncovered(supports, n, floatSpanOps(Wv, n, tol), options.deadline);
+  } catch (e) {
+    if (e instanceof CoverTimeout)
+      return { ...fail("the cover check ran out of time", ints !== null), timedOut: true };
+    throw e;
+  }
   if (result.uncovered) {
     return {
       valid: false,
@@ -272,6 +290,7 @@ export function findUncovered<S>(
   supports: number[][],
   n: number,
   ops: SpanOps<S>,
+  deadline?: number,
 ): { uncovered: number[] | null; nodes: number } {
   const order = supports.map((_, k) => k).sort((a, b) => supports[a].length - supports[b].length);
   let nodes = 0;
@@ -282,9 +301,16 @@ export function findUncovered<S>(
     while (t < order.length && supports[order[t]].some((r) => ops.contains(span, r))) t++;
     if (t === order.length) return true;
     if (ops.rank(span) >= n - 1) return false;
+    if (deadline !== undefined && (nodes & 255) === 0 && performance.now() > deadline)
+      throw new CoverTimeout();
+    const tried: S[] = [];
     for (const r of supports[order[t]]) {
+      // A row in the span of an extension already tried gives the same span (antiparallel pairs,
+      // parallel rows): its subtree was searched already.
+      if (tried.some((s) => ops.contains(s, r))) continue;
       const next = ops.extend(span, r);
       if (ops.rank(next) >= n) continue;
+      tried.push(next);
       chosen.push(r);
       if (dfs(t + 1, next)) return true;
       chosen.pop();

@@ -304,7 +304,9 @@ function finishInjective(
   const check = verifyCertificate(ctx.W, ctx.b, certificate, {
     tolerance: ctx.tol,
     exact: ctx.ints ? "auto" : "never",
+    deadline: ctx.deadline,
   });
+  if (check.timedOut) throw new Stop(ctx.options.signal?.aborted ? "cancelled" : "time");
   if (!check.valid) {
     return {
       ...base,

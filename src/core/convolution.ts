@@ -65,7 +65,10 @@ export interface ConvSpec {
   readonly boundary: Boundary;
 }
 
-/** Nested kernels: `number[][][]` of shape (q, c, O_1) in 1-D, `number[][][][]` of shape (q, c, O_1, O_2) in 2-D. */
+/**
+ * Nested kernels: `number[][][]` of shape (q, c, O_1) in 1-D, `number[][][][]` of shape
+ * (q, c, O_1, O_2) in 2-D.
+ */
 export type NestedKernels = number[][][] | number[][][][];
 
 /** Options of {@link convSpec}. */

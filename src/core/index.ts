@@ -34,3 +34,27 @@ export {
   type ArrangementOptions,
   type ArrangementResult,
 } from "./arrangement.js";
+export {
+  convSpec,
+  convolve,
+  convMatrix,
+  convMatrixSize,
+  convOutputShape,
+  convInputShape,
+  nestedKernels,
+  BOUNDARIES,
+  type ConvSpec,
+  type Boundary,
+  type NestedKernels,
+  type ConvSpecOptions,
+} from "./convolution.js";
+export {
+  checkConv,
+  checkConvExact,
+  boxMatrix,
+  boxMatrixSize,
+  THEOREM4_TRUSTED_BOUNDARIES,
+  type CheckConvOptions,
+  type ConvCheckResult,
+  type BoxTry,
+} from "./theorem4.js";

@@ -56,9 +56,15 @@ export interface CheckConvOptions {
   maxBox?: readonly number[];
   /**
    * Automatic boxes stop growing when W|Z_P would have more columns (c·ΠP) than this; the box
-   * P = O is always tried. @default 16
+   * P = O is always tried. @default 12
    */
   maxBoxColumns?: number;
+  /**
+   * Time limit of each automatic box, in ms. A box whose check runs out of time answers unknown,
+   * and no larger box is tried (it would cost more). Not used with a fixed `box`.
+   * @default 2000
+   */
+  boxTimeLimitMs?: number;
   /** Input domain of the layer (Remark 1), used for the box. @default "all" */
   domain?: Domain;
   /** Method of {@link checkLayer} on each box. @default "auto" */
@@ -111,8 +117,9 @@ export interface ConvCheckResult {
   /** Every box considered, in order. */
   tries: BoxTry[];
   /**
-   * False when no box can ever be injective: W|Z_P has q·Π(P − O + 1) < 2·c·ΠP rows for every
-   * P, which happens exactly when q <= 2c and O > 1 in some dimension (Corollary 2).
+   * False when no box can ever be injective: W|Z_P has q·Π(P − O + 1) < k·c·ΠP rows for every
+   * P, with k = 2 on R^n (Corollary 2) and k = 1 on the orthant (rank). That happens exactly when
+   * q <= k·c and O > 1 in some dimension, or q < k·c and O = 1.
    */
   applicable: boolean;
   /** Whether a proof by Theorem 4 is trusted for this boundary (see {@link THEOREM4_TRUSTED_BOUNDARIES}). */
@@ -201,10 +208,20 @@ export function boxMatrix(spec: ConvSpec, box: readonly number[]): number[][] {
   return rows;
 }
 
-/** True when some box P can give W|Z_P at least 2n rows (Corollary 2's necessary condition). */
-function boxCanBeInjective(spec: ConvSpec): boolean {
-  if (spec.kernelSize.every((o) => o === 1)) return spec.filters >= 2 * spec.channels;
-  return spec.filters > 2 * spec.channels;
+/**
+ * Necessary number of rows for an injective layer with n inputs: 2n on R^n (Corollary 2), n on
+ * the nonnegative orthant (the rank; there the identity is injective, Remark 2).
+ */
+const minRowsFactor = (domain: Domain): number => (domain === "all" ? 2 : 1);
+
+/**
+ * True when some box P can give W|Z_P enough rows: q·Π(P − O + 1) >= k·c·ΠP with k = 2 (R^n) or
+ * 1 (orthant). As Π(P − O + 1)/ΠP < 1 tends to 1, that is q > k·c, or q >= k·c when O = 1.
+ */
+function boxCanBeInjective(spec: ConvSpec, domain: Domain): boolean {
+  const k = minRowsFactor(domain);
+  if (spec.kernelSize.every((o) => o === 1)) return spec.filters >= k * spec.channels;
+  return spec.filters > k * spec.channels;
 }
 
 /** The boxes tried automatically: P = min(maxBox, O + t), t = 0, 1, …, while c·ΠP <= maxColumns. */
@@ -226,10 +243,10 @@ const fmtBox = (P: readonly number[]): string => P.join("×");
  * Theorem 4 as a test: is x ↦ ReLU(W|Z_P x) injective for some box P? If so, the convolutional
  * layer ReLU(W ·) is injective on every signal size (for the trusted boundary conditions).
  *
- * Boxes whose W|Z_P has fewer than 2n rows are settled by counting (Corollary 2: never injective)
- * without a search; the others are decided by {@link checkLayer} on W|Z_P (domain as given). The
- * first box proved injective decides. The cost depends on the kernels and the box only, not on the
- * signal size.
+ * Boxes whose W|Z_P has fewer than 2n rows (n on the orthant) are settled by counting (Corollary 2,
+ * resp. the rank: never injective) without a search; the others are decided by {@link checkLayer}
+ * on W|Z_P (domain as given). The first box proved injective decides. The cost depends on the
+ * kernels and the box only, not on the signal size.
  *
  * @param spec the layer: q filters of shape (c, O_1[, O_2]) on a signal (N_1[, N_2]) (./convolution.ts)
  * @param options box (fixed) or maxBox / maxBoxColumns (automatic), domain, time limit, checkLayer options
@@ -246,7 +263,11 @@ export async function checkConv(spec: ConvSpec, options: CheckConvOptions = {}):
   assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
   const domain = validateChoice(fn, "options.domain", options.domain ?? "all", DOMAINS);
   const timeLimit = validatePositive(fn, "options.timeLimitMs", options.timeLimitMs ?? Infinity, true);
-  const maxColumns = validatePositive(fn, "options.maxBoxColumns", options.maxBoxColumns ?? 16);
+  const maxColumns = validatePositive(fn, "options.maxBoxColumns", options.maxBoxColumns ?? 12);
+  const boxTimeLimit =
+    options.box !== undefined
+      ? Infinity
+      : validatePositive(fn, "options.boxTimeLimitMs", options.boxTimeLimitMs ?? 2000, true);
   const start = performance.now();
   const deadline = start + timeLimit;
 
@@ -261,16 +282,19 @@ export async function checkConv(spec: ConvSpec, options: CheckConvOptions = {}):
     boxes = autoBoxes(spec, maxBox, maxColumns);
   }
 
-  const applicable = boxCanBeInjective(spec);
+  const applicable = boxCanBeInjective(spec, domain);
+  const factor = minRowsFactor(domain);
   const trusted = THEOREM4_TRUSTED_BOUNDARIES.includes(spec.boundary);
   const tries: BoxTry[] = [];
   let last: { box: number[]; size: { m: number; n: number }; result: LayerCheckResult } | null = null;
   let proved = false;
   const sizes = boxes.map((P) => boxMatrixSize(spec, P));
-  // Boxes that satisfy Corollary 2's count; if none does, the smallest box is still checked, so
-  // that the result carries checkLayer's evidence (a witness for the box).
-  const toRun = new Set(boxes.map((_, k) => k).filter((k) => sizes[k].m >= 2 * sizes[k].n));
+  // Boxes with enough rows (2n on R^n by Corollary 2, n on the orthant); if none has, the
+  // smallest box is still checked, so that the result carries checkLayer's evidence for the box.
+  const toRun = new Set(boxes.map((_, k) => k).filter((k) => sizes[k].m >= factor * sizes[k].n));
   if (toRun.size === 0) toRun.add(0);
+  // When no box can ever have enough rows, the smallest one (checked, with its witness) says it all.
+  if (!applicable) boxes = boxes.slice(0, 1);
 
   for (let k = 0; k < boxes.length && !proved; k++) {
     const P = boxes[k];
@@ -282,29 +306,21 @@ export async function checkConv(spec: ConvSpec, options: CheckConvOptions = {}):
         n,
         injective: false,
         method: "counting",
-        reason: `W|Z_P has m = ${m} < 2n = ${2 * n} rows, so it is not injective (Corollary 2).`,
+        reason:
+          domain === "all"
+            ? `W|Z_P has m = ${m} < 2n = ${2 * n} rows, so it is not injective (Corollary 2).`
+            : `W|Z_P has m = ${m} < n = ${n} rows, so its rank is below n and it is not injective.`,
         timeMs: 0,
       });
       continue;
     }
     const t0 = performance.now();
-    const remaining = Math.max(1, deadline - t0);
-    if (last && deadline - t0 <= 0) {
-      tries.push({
-        box: P,
-        m,
-        n,
-        injective: null,
-        method: "none",
-        reason: "Not checked: the time limit ran out.",
-        timeMs: 0,
-      });
-      continue;
-    }
+    // The overall limit ran out after some box was checked: stop (the result has that box's check).
+    if (last && deadline - t0 <= 0) break;
     const result = await checkLayer(boxMatrix(spec, P), null, {
       domain,
       method: options.method,
-      timeLimitMs: remaining,
+      timeLimitMs: Math.max(1, Math.min(deadline - t0, boxTimeLimit)),
       tolerance: options.tolerance,
       exact: options.exact,
       seed: options.seed,
@@ -322,7 +338,8 @@ export async function checkConv(spec: ConvSpec, options: CheckConvOptions = {}):
     });
     last = { box: P, size: { m, n }, result };
     if (result.injective === true) proved = true;
-    if (options.signal?.aborted) break;
+    // Unknown (time limit or cancelled): a larger box would cost more, so stop here.
+    if (result.injective === null || options.signal?.aborted) break;
   }
   const final = last!;
   const injective = proved && trusted ? true : null;
@@ -363,15 +380,18 @@ function convReason(
       return `W|Z_P on ${boxDesc} is injective, but Theorem 4 is not trusted for the ${spec.boundary} boundary: not proved.`;
     return `Injective by Theorem 4: W|Z_P on ${boxDesc} (${size.m}×${size.n}: every shift of the ${spec.filters} kernel(s) inside the box) has a DSS w.r.t. ${region} (checkLayer, method ${result.method}), so ReLU(W·) is injective for every signal size, with the ${spec.boundary} boundary.`;
   }
-  const tried = tries.map((t) => fmtBox(t.box)).join(", ");
   if (!applicable) {
-    return `Not proved: Theorem 4 cannot apply to this layer. It has q = ${spec.filters} <= 2c = ${2 * spec.channels} filters, so every box matrix has fewer than 2n rows and is not injective (Corollary 2). This says nothing about the layer itself: the test is only sufficient (use the exact check of the full matrix).`;
+    const ones = spec.kernelSize.every((o) => o === 1);
+    const k = domain === "all" ? 2 : 1;
+    const need = domain === "all" ? "2n rows and is not injective (Corollary 2)" : "n rows and has rank < n";
+    return `Not proved: Theorem 4 cannot apply to this layer. It has q = ${spec.filters} ${ones ? "<" : "<="} ${k === 2 ? "2c" : "c"} = ${k * spec.channels} filters, so every box matrix has fewer than ${need}. This says nothing about the layer itself: the test is only sufficient (use the exact check of the full matrix).`;
   }
-  const why =
+  const tried = tries.map((t) => fmtBox(t.box)).join(", ");
+  const last =
     result.injective === false
-      ? "is not injective"
-      : `could not be decided (${result.reason.replace(/\.$/, "")})`;
-  return `Not proved: for every box tried (${tried}), W|Z_P ${why === "is not injective" ? "is not injective" : "was not proved injective"}; on ${boxDesc} it ${why}. Theorem 4 is only sufficient, so this says nothing about the layer (use the exact check of the full matrix, or a larger box).`;
+      ? `on ${boxDesc} it is not injective`
+      : `on ${boxDesc} the check did not decide (${result.reason.replace(/\.$/, "")})`;
+  return `Not proved: no box tried (${tried}) gives an injective W|Z_P; ${last}. Theorem 4 is only sufficient, so this says nothing about the layer (use the exact check of the full matrix, or a larger box).`;
 }
 
 /** Options of {@link checkConvExact}: those of {@link checkLayer}. */

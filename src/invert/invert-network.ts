@@ -4,8 +4,12 @@
  * inverses, applied from the output back).
  *
  * `invertNetwork(net, y)` inverts the last layer at y, then the layer before at that preimage, and
- * so on (./invert-layer.ts). A layer after a ReLU is inverted on the nonnegative orthant, the first
- * layer and a layer after a linear layer on all of R^d. The answer is honest about what it knows:
+ * so on (./invert-layer.ts). A layer after a ReLU (or a sigmoid) is inverted on the nonnegative
+ * orthant, the first layer and a layer after another layer on all of R^d (a flatten/reshape passes
+ * its input's domain on). A one-to-one activation (leaky ReLU, tanh, sigmoid) is inverted
+ * elementwise first (leaky inverse, atanh, logit; a value outside (−1, 1) for tanh or (0, 1) for
+ * sigmoid has no preimage), then the linear part as for a linear layer; a batch norm with nonzero
+ * scales is inverted by x_i = (y_i − b_i) / s_i and a flatten/reshape is the identity (both unique). The answer is honest about what it knows:
  *
  * - `found`: x with N(x) = y (re-checked by a forward pass); `unique` is true when every layer's
  *   preimage was unique, false when a second network preimage was found, null otherwise;
@@ -17,7 +21,13 @@
 
 import type { Domain } from "../core/types.js";
 import { assertRange, assertType, validatePositive, validateVector } from "../core/validate.js";
-import { forwardUnchecked, validateNetwork, type Network } from "../network/network.js";
+import {
+  forwardUnchecked,
+  inverseActivation,
+  validateNetwork,
+  type DenseLayerSpec,
+  type Network,
+} from "../network/network.js";
 import { invertUnchecked, type LayerInverse } from "./invert-layer.js";
 
 /** Options of {@link invertNetwork}. */
@@ -64,9 +74,73 @@ export interface NetworkInverse {
 
 const FN = "invertNetwork()";
 
-/** The domain of layer l: after a ReLU the nonnegative orthant, otherwise all of R^d. */
+/**
+ * The domain of layer l: after a ReLU or a sigmoid (positive outputs) the nonnegative orthant,
+ * after a flatten/reshape (the identity) the domain of that layer, otherwise all of R^d.
+ */
 export function layerDomain(net: Network, l: number): Domain {
-  return l > 0 && net.layers[l - 1].activation === "relu" ? "nonnegative" : "all";
+  if (l === 0) return "all";
+  const prev = net.layers[l - 1];
+  if (prev.reshape) return layerDomain(net, l - 1);
+  return prev.activation === "relu" || prev.activation === "sigmoid" ? "nonnegative" : "all";
+}
+
+/**
+ * Inverts a non-ReLU layer: a flatten/reshape (identity), a batch norm (elementwise when every
+ * scale is nonzero), or a one-to-one activation (elementwise inverse, then the linear part).
+ * Returns null when the generic linear path should be used for the whole layer.
+ */
+function invertSpecial(
+  layer: DenseLayerSpec,
+  h: number[],
+  domain: Domain,
+  tol: number,
+  options: Pick<InvertNetworkOptions, "findSecond"> & { injective: boolean | null; checkUniqueness: boolean },
+): LayerInverse | null {
+  const m = layer.W.length;
+  const n = layer.W[0].length;
+  const base = { method: "least-squares" as const, equationRows: m, equationRank: n, lpSolves: 0 };
+  const exact = (x: number[], what: string): LayerInverse | null => {
+    if (domain === "nonnegative" && x.some((v) => v < -tol * Math.max(1, ...x.map(Math.abs)))) return null;
+    return {
+      found: true,
+      x,
+      residual: 0,
+      unique: true,
+      uniqueness: `${what} is one-to-one, so the preimage is unique.`,
+      ...base,
+      reason: `Inverted the ${what} elementwise.`,
+    };
+  };
+  if (layer.reshape) return exact(h.slice(), "flatten/reshape (the identity)");
+  if (layer.batchnorm) {
+    const b = layer.b ?? new Array<number>(m).fill(0);
+    if (layer.W.some((row, i) => row[i] === 0)) return null;
+    return exact(
+      h.map((v, i) => (v - b[i]) / layer.W[i][i]),
+      "batch norm (every scale nonzero)",
+    );
+  }
+  if (layer.activation === "relu" || layer.activation === "linear") return null;
+  const z: number[] = [];
+  for (let i = 0; i < h.length; i++) {
+    const t = inverseActivation(layer, h[i]);
+    if (t === null || !Number.isFinite(t)) {
+      return {
+        found: false,
+        x: [],
+        residual: Infinity,
+        unique: null,
+        uniqueness: "",
+        ...base,
+        reason: `y[${i}] = ${h[i]} is outside the range of ${layer.activation} (${layer.activation === "tanh" ? "(−1, 1)" : "(0, 1)"}), so it has no preimage`,
+      };
+    }
+    z.push(t);
+  }
+  const b = layer.b ?? new Array<number>(m).fill(0);
+  const inv = invertUnchecked(layer.W, b, false, z, domain, tol, options);
+  return { ...inv, reason: `${layer.activation} inverted elementwise, then the linear part: ${inv.reason}` };
 }
 
 /** Relative distance ‖a − b‖∞ / max(‖b‖∞, tiny). */
@@ -104,10 +178,10 @@ function invertChain(
     const layer = net.layers[l];
     const domain = layerDomain(net, l);
     const b = layer.b ?? new Array<number>(layer.W.length).fill(0);
-    const inv = invertUnchecked(layer.W, b, layer.activation === "relu", h, domain, tol, {
-      injective: injective?.[l] ?? null,
-      checkUniqueness,
-    });
+    const layerOptions = { injective: injective?.[l] ?? null, checkUniqueness };
+    const inv =
+      invertSpecial(layer, h, domain, tol, layerOptions) ??
+      invertUnchecked(layer.W, b, layer.activation === "relu", h, domain, tol, layerOptions);
     layers.push({
       index: l,
       domain,

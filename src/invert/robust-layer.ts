@@ -42,7 +42,7 @@
 import { Matrix, QrDecomposition, SingularValueDecomposition } from "ml-matrix";
 import type { Domain } from "../core/types.js";
 import { numericalRank } from "../core/linalg.js";
-import { solveDenseLp } from "../core/lp/simplex.js";
+import { solveDenseLp, type DenseLpResult } from "../core/lp/simplex.js";
 import {
   assertRange,
   assertType,
@@ -86,7 +86,7 @@ export interface RobustLayerInverse {
    */
   lpObjective: number;
   /** Status of the simplex run. */
-  lpStatus: "optimal" | "unbounded" | "iteration-limit";
+  lpStatus: DenseLpResult["status"];
   /** The threshold τ used. */
   threshold: number;
   /** Rows with y_i > τ (every row of a linear layer). */

@@ -4,6 +4,11 @@
  *     {"format": "injective-relu/network", "version": 1, "inputDim": n,
  *      "layers": [{"type": "dense", "W": [[...]], "b"?: [...], "activation": "relu" | "linear"}, ...]}
  *
+ * Layers may also be `{"type": "batchnorm", "gamma", "beta", "mean", "var", "epsilon"?}` or
+ * `{"type": "flatten" | "reshape", "inputShape"?, "outputShape"?}` (see `normalizeNetwork`), and a
+ * dense layer's activation may be "leaky_relu" (with "alpha"), "tanh" or "sigmoid". A file ending in
+ * `.onnx`, or starting with the bytes of a protobuf ONNX model, is read by `src/io/onnx.ts`.
+ *
  * Other top-level keys (such as "construction", written by `injective-relu construct`) are allowed
  * and ignored. As for layer files, every problem is a one-line {@link FileFormatError} that starts
  * with the file name. {@link formatJson} is the compact, diff-friendly layout used for the files
@@ -12,8 +17,9 @@
 
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { InputRangeError, InputTypeError } from "../core/validate.js";
-import { validateNetwork, type Network } from "../network/network.js";
+import { layerFileForm, normalizeNetwork, validateNetwork, type Network } from "../network/network.js";
 import { describeFsError, FileFormatError } from "./errors.js";
+import { looksLikeOnnx, readOnnxModel } from "./onnx.js";
 
 const FN = "readNetworkFile";
 
@@ -57,7 +63,7 @@ export function parseNetworkJson(text: string, source: string): Network {
     const pos = /at position (\d+)/.exec(e.message);
     throw new FileFormatError(source, `invalid JSON (${reason})${pos ? where(text, Number(pos[1])) : ""}`);
   }
-  const net = withSource(source, () => validateNetwork(FN, value));
+  const net = withSource(source, () => normalizeNetwork(FN, value));
   return {
     format: net.format,
     version: net.version,
@@ -67,25 +73,34 @@ export function parseNetworkJson(text: string, source: string): Network {
       W: layer.W,
       ...(layer.b !== undefined && layer.b !== null ? { b: layer.b } : {}),
       activation: layer.activation,
+      ...(layer.activation === "leaky_relu" ? { alpha: layer.alpha } : {}),
+      ...(layer.batchnorm ? { batchnorm: layer.batchnorm } : {}),
+      ...(layer.reshape ? { reshape: layer.reshape } : {}),
     })),
   };
 }
 
 /**
- * Reads and validates a network file (see {@link parseNetworkJson}).
+ * Reads and validates a network file: JSON (see {@link parseNetworkJson}) or, for a name ending in
+ * `.onnx` or bytes that look like an ONNX protobuf, an ONNX model (`readOnnxModel`).
  * @param path the file; it is also the name error messages start with
  * @throws FileFormatError for a missing, unreadable, empty or malformed file, or a directory
  */
 export async function readNetworkFile(path: string): Promise<Network> {
-  let text: string;
+  let bytes: Buffer;
   try {
     const st = await stat(path);
     if (st.isDirectory()) throw new FileFormatError(path, "is a directory, expected a network .json file");
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (e) {
     if (e instanceof FileFormatError) throw e;
     throw new FileFormatError(path, `cannot read file (${describeFsError(e)})`);
   }
+  if (/\.onnx$/i.test(path) || looksLikeOnnx(bytes)) {
+    if (bytes.length === 0) throw new FileFormatError(path, "the file is empty, expected an ONNX model");
+    return readOnnxModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  }
+  const text = bytes.toString("utf8");
   if (text.trim() === "")
     throw new FileFormatError(path, "the file is empty, expected a network JSON object");
   return parseNetworkJson(text.replace(/^\uFEFF/, ""), path);
@@ -118,7 +133,8 @@ export function formatJson(value: unknown, indent = ""): string {
  */
 export function stringifyNetwork(net: Network, extra: Record<string, unknown> = {}): string {
   validateNetwork("stringifyNetwork()", net);
-  const { format, version, inputDim, layers } = net;
+  const { format, version, inputDim } = net;
+  const layers = net.layers.map(layerFileForm);
   return formatJson({ format, version, inputDim, layers, ...extra }) + "\n";
 }
 

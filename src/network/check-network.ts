@@ -7,6 +7,16 @@
  * the unit-normalized rows by ml-matrix's SVD, singular values above `tolerance`, the same rank test
  * as checkLayer's; the domain does not matter, the orthant has interior).
  *
+ * Other layer types (paper, Section 2 and Appendix B):
+ * - a dense layer with a one-to-one activation σ (leaky ReLU with alpha > 0, tanh, sigmoid):
+ *   σ(W x + b) is injective iff x ↦ W x is, i.e. iff W has full column rank (same rank test as for
+ *   a linear layer; a null-space vector v gives the witness x, x + v); rule `one-to-one-rank`;
+ * - a batch norm (inference mode, stored as W = diag(s), s = gamma / sqrt(var + eps)): injective iff
+ *   every scale s_i ≠ 0; a zero scale gives the witness x, x + e_i; rule `batchnorm-scale`;
+ * - a flatten/reshape: the identity, injective; rule `identity`.
+ * The domain of the next layer is the orthant after a ReLU or a sigmoid (its outputs are positive),
+ * the input domain again after a flatten/reshape (it is the identity), and R^d otherwise.
+ *
  * End-to-end:
  * - every layer injective on its domain ⇒ the network is injective (Corollary 1);
  * - a layer that is not injective on its domain does NOT make the network non-injective (equation
@@ -29,7 +39,15 @@ import type { Domain, LayerCheckResult } from "../core/types.js";
 import { assertType, validatePositive } from "../core/validate.js";
 import { invertNetwork, layerDomain } from "../invert/invert-network.js";
 import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
-import { applyLayer, forwardUnchecked, validateNetwork, type Network } from "./network.js";
+import {
+  applyLayer,
+  batchNormScales,
+  forwardUnchecked,
+  validateNetwork,
+  type Activation,
+  type DenseLayerSpec,
+  type Network,
+} from "./network.js";
 
 /** Options of {@link checkNetwork}. */
 export interface CheckNetworkOptions {
@@ -51,7 +69,15 @@ export interface NetworkLayerReport {
   /** Output and input dimension. */
   m: number;
   n: number;
-  activation: "relu" | "linear";
+  activation: Activation;
+  /** What the layer is: a dense layer, an inference-mode batch norm, or a flatten/reshape. */
+  kind: "dense" | "batchnorm" | "reshape";
+  /**
+   * The rule that decided the layer: `relu` (checkLayer, Theorem 1), `rank` (linear: full column
+   * rank), `one-to-one-rank` (leaky ReLU/tanh/sigmoid: full column rank, Section 2),
+   * `batchnorm-scale` (every gamma / sqrt(var + eps) ≠ 0, Appendix B), `identity` (reshape).
+   */
+  rule: "relu" | "rank" | "one-to-one-rank" | "batchnorm-scale" | "identity";
   /** The domain the layer was checked on. */
   domain: Domain;
   injective: boolean | null;
@@ -117,24 +143,79 @@ function infNorm(v: number[]): number {
 }
 
 function linearLayerReport(
-  W: number[][],
+  layer: DenseLayerSpec,
   index: number,
   domain: Domain,
   tol: number,
 ): Omit<NetworkLayerReport, "timeMs"> {
+  const W = layer.W;
   const m = W.length;
   const n = W[0].length;
+  const activation = layer.activation;
+  if (layer.reshape || layer.batchnorm) {
+    const kind = layer.reshape ? ("reshape" as const) : ("batchnorm" as const);
+    const base = { index, m, n, activation, kind, domain, exact: false };
+    if (layer.reshape) {
+      const r = layer.reshape;
+      return {
+        ...base,
+        rule: "identity",
+        method: "identity",
+        rank: n,
+        injective: true,
+        reason: `${r.op === "flatten" ? "Flatten" : "Reshape"}${r.inputShape ? ` [${r.inputShape.join(", ")}]` : ""} → [${(r.outputShape ?? [m]).join(", ")}]: the identity on flat vectors, injective.`,
+      };
+    }
+    const scales = batchNormScales(layer.batchnorm!);
+    const zero = scales.findIndex((s) => s === 0);
+    const rank = scales.filter((s) => s !== 0).length;
+    if (zero < 0)
+      return {
+        ...base,
+        rule: "batchnorm-scale",
+        method: "batchnorm-scale",
+        rank,
+        injective: true,
+        reason: `Batch norm with every scale gamma / sqrt(var + eps) ≠ 0 (smallest |scale| ${Math.min(...scales.map(Math.abs)).toExponential(2)}): an invertible diagonal affine map, injective (Appendix B).`,
+      };
+    const x1 = new Array<number>(n).fill(domain === "nonnegative" ? 1 : 0);
+    const x2 = x1.map((v, j) => (j === zero ? v + 1 : v));
+    return {
+      ...base,
+      rule: "batchnorm-scale",
+      method: "batchnorm-scale",
+      rank,
+      injective: false,
+      reason: `Batch norm with scale gamma[${zero}] / sqrt(var + eps) = 0 for channel ${zero}: that channel's output is the constant beta[${zero}], so x and x + e_${zero} collide.`,
+      witness: { x1, x2 },
+    };
+  }
   const unit = W.filter((r) => r.some((v) => v !== 0)).map((r) => {
     const s = Math.hypot(...r);
     return r.map((v) => v / s);
   });
   const rank = numericalRank(unit, tol);
-  const base = { index, m, n, activation: "linear" as const, domain, method: "rank", rank, exact: false };
+  const oneToOne = activation !== "linear";
+  const what = oneToOne
+    ? `Layer with the one-to-one activation ${activation}${activation === "leaky_relu" ? ` (alpha ${layer.alpha})` : ""}, whose linear part has`
+    : "Linear layer of";
+  const base = {
+    index,
+    m,
+    n,
+    activation,
+    kind: "dense" as const,
+    rule: oneToOne ? ("one-to-one-rank" as const) : ("rank" as const),
+    domain,
+    method: oneToOne ? "one-to-one-rank" : "rank",
+    rank,
+    exact: false,
+  };
   if (rank === n) {
     return {
       ...base,
       injective: true,
-      reason: `Linear layer of rank ${n} = n (full column rank, SVD of the unit rows with tolerance ${tol}): injective.`,
+      reason: `${what} rank ${n} = n (full column rank, SVD of the unit rows with tolerance ${tol}): injective${oneToOne ? " (σ is one-to-one, so σ(Wx + b) is injective iff W has full column rank; Section 2)" : ""}.`,
     };
   }
   let v = smallestRightSingularVector(unit.length ? unit : [new Array<number>(n).fill(0)], n);
@@ -145,7 +226,7 @@ function linearLayerReport(
   return {
     ...base,
     injective: false,
-    reason: `Linear layer of rank ${rank} < n = ${n}: W x = W (x + v) for every v in the null space.`,
+    reason: `${what} rank ${rank} < n = ${n}: W x = W (x + v) for every v in the null space${oneToOne ? ", so σ(W x + b) = σ(W (x + v) + b)" : ""}.`,
     witness: { x1, x2 },
   };
 }
@@ -211,8 +292,8 @@ export async function checkNetwork(
     const layer = net.layers[l];
     const domain = layerDomain(net, l);
     const t0 = performance.now();
-    if (layer.activation === "linear") {
-      layers.push({ ...linearLayerReport(layer.W, l, domain, tol), timeMs: performance.now() - t0 });
+    if (layer.activation !== "relu") {
+      layers.push({ ...linearLayerReport(layer, l, domain, tol), timeMs: performance.now() - t0 });
       continue;
     }
     const remaining = Math.max(1, deadline - performance.now());
@@ -228,6 +309,8 @@ export async function checkNetwork(
       m: r.m,
       n: r.n,
       activation: "relu",
+      kind: "dense",
+      rule: "relu",
       domain,
       injective: r.injective,
       method: r.method,
@@ -261,7 +344,7 @@ export async function checkNetwork(
     return result(
       true,
       "injective",
-      `Injective: each of the ${layers.length} layer(s) is injective on its domain (the first on R^${n}, a layer after a ReLU on the nonnegative orthant), so the composition is injective (Corollary 1).`,
+      `Injective: each of the ${layers.length} layer(s) is injective on its domain (the first on R^${n}, a layer after a ReLU${layers.some((r) => r.activation === "sigmoid") ? " or a sigmoid" : ""} on the nonnegative orthant), so the composition is injective (Corollary 1).`,
     );
   }
 
@@ -283,7 +366,13 @@ export async function checkNetwork(
     if (performance.now() > deadline) break;
   }
   let search: CollisionSearchResult | undefined;
+  const searchable = net.layers.every(
+    (layer) => layer.activation === "relu" || layer.activation === "linear",
+  );
+  if (!searchable && bad.length + layers.filter((r) => r.injective === null).length > 0)
+    notes.push("the sampled collision search was skipped (it supports ReLU and linear activations only)");
   if (
+    searchable &&
     options.collisionSearch !== false &&
     bad.length + layers.filter((r) => r.injective === null).length > 0
   ) {
@@ -403,8 +492,8 @@ function liftWitness(
     const w = tryPair(r.witness.x1, r.witness.x2);
     if (w) return w;
   }
-  if (r.activation === "linear") {
-    // Null-space moves from points of the range: h1 = N_{<l}(z), h2 = h1 + t·v.
+  if (r.activation !== "relu") {
+    // Null-space moves (for a one-to-one σ too: σ(W h + b) only depends on W h) from points of the range: h1 = N_{<l}(z), h2 = h1 + t·v.
     const W = net.layers[l].W;
     const unit = W.filter((row) => row.some((v) => v !== 0)).map((row) => {
       const s = Math.hypot(...row);

@@ -1,8 +1,17 @@
 /**
  * A minimal feed-forward network model: a chain of dense layers `h ↦ σ(W h + b)` with σ = ReLU or
- * the identity, as in the paper's equation (2). It is what the constructions return (Corollary 3's
- * cascades, Theorem 5's injective approximations) and what `src/io/network-file.ts` reads and
- * writes. Convolutions, batch norm and model import come in a later issue.
+ * the identity, as in the paper's equation (2), or a one-to-one activation (leaky ReLU with
+ * alpha > 0, tanh, sigmoid; paper, Section 2). It is what the constructions return (Corollary 3's
+ * cascades, Theorem 5's injective approximations) and what `src/io/network-file.ts` and
+ * `src/io/onnx.ts` read. Convolutions come in a later issue.
+ *
+ * Batch normalization (inference mode) and flatten/reshape are affine maps on flat vectors, so in
+ * memory they are dense layers too: a batch norm is `W = diag(s)`, `b = beta − mean·s` with
+ * `s = gamma / sqrt(var + epsilon)`, linear activation, and keeps its parameters in `batchnorm`; a
+ * flatten/reshape is `W = I` with the recorded shapes in `reshape`. Every consumer of `layers` that
+ * understands dense layers therefore handles them correctly. Files may also write them in the short
+ * forms `{"type": "batchnorm", ...}` and `{"type": "flatten" | "reshape", ...}`, which
+ * {@link normalizeNetwork} turns into dense layers ({@link batchNormLayer}, {@link reshapeLayer}).
  *
  * Shapes: layer `l` has `W` of shape (d_{l+1}, d_l), rows are output units, and `b` of length
  * d_{l+1}; `d_0 = inputDim`. Pure TypeScript, no Node APIs.
@@ -11,7 +20,30 @@
 import { assertRange, assertType, validateChoice, validateMatrix, validateVector } from "../core/validate.js";
 
 /** The activations a dense layer may have. */
-export const ACTIVATIONS = ["relu", "linear"] as const;
+export const ACTIVATIONS = ["relu", "linear", "leaky_relu", "tanh", "sigmoid"] as const;
+
+/** An activation of {@link ACTIVATIONS}. */
+export type Activation = (typeof ACTIVATIONS)[number];
+
+/** The one-to-one (strictly increasing) activations: leaky ReLU (alpha > 0), tanh, sigmoid. */
+export const ONE_TO_ONE_ACTIVATIONS: readonly Activation[] = ["leaky_relu", "tanh", "sigmoid"];
+
+/** Inference-mode batch-norm parameters: `y = gamma (x − mean) / sqrt(var + epsilon) + beta`. */
+export interface BatchNormParams {
+  gamma: number[];
+  beta: number[];
+  mean: number[];
+  var: number[];
+  epsilon: number;
+}
+
+/** Where a flatten/reshape layer came from; the map itself is the identity on flat vectors. */
+export interface ReshapeInfo {
+  op: "flatten" | "reshape";
+  /** Input and output shapes (without the batch dimension), when known. */
+  inputShape?: number[];
+  outputShape?: number[];
+}
 
 /** A dense layer `h ↦ σ(W h + b)`. */
 export interface DenseLayerSpec {
@@ -20,8 +52,17 @@ export interface DenseLayerSpec {
   W: number[][];
   /** Bias, length out; absent means zero. */
   b?: number[];
-  /** `relu`: σ = max(0, ·) entrywise; `linear`: σ = identity. */
-  activation: "relu" | "linear";
+  /**
+   * `relu`: σ = max(0, ·) entrywise; `linear`: σ = identity; `leaky_relu`: σ(t) = t for t >= 0 and
+   * alpha·t otherwise; `tanh`; `sigmoid`: σ(t) = 1 / (1 + e^−t).
+   */
+  activation: Activation;
+  /** Slope of `leaky_relu` for negative inputs (required for it, > 0, ≠ 1 allowed; ONNX default 0.01). */
+  alpha?: number;
+  /** Present when the layer is an inference-mode batch norm (then W = diag(s), b = beta − mean·s). */
+  batchnorm?: BatchNormParams;
+  /** Present when the layer is a flatten/reshape (then W = I, no bias, linear). */
+  reshape?: ReshapeInfo;
 }
 
 /** A network `R^inputDim → R^out`: the layers applied in order. */
@@ -96,10 +137,10 @@ export function validateNetwork(fn: string, net: unknown): Network {
         `${fn}: ${name} must be an object {"type": "dense", "W", "b"?, "activation"}, got ${describe(layer)}`,
     );
     const L = layer as Record<string, unknown>;
-    assertType(
-      L.type === "dense",
-      () =>
-        `${fn}: ${name}.type must be "dense" (the only layer type of this release), got ${describe(L.type)}`,
+    assertType(L.type === "dense", () =>
+      FILE_LAYER_TYPES.includes(L.type as string)
+        ? `${fn}: ${name} is a "${String(L.type)}" layer in its short file form; pass the network through normalizeNetwork() first`
+        : `${fn}: ${name}.type must be "dense" (in a file also "batchnorm", "flatten" or "reshape"), got ${describe(L.type)}`,
     );
     const W = validateMatrix(fn, `${name}.W`, L.W);
     assertRange(
@@ -116,10 +157,254 @@ export function validateNetwork(fn: string, net: unknown): Network {
           `${fn}: ${name}.b has length ${b.length}, expected ${W.length} (one entry per row of ${name}.W)`,
       );
     }
-    validateChoice(fn, `${name}.activation`, L.activation, ACTIVATIONS);
+    const activation = validateChoice(fn, `${name}.activation`, L.activation, ACTIVATIONS);
+    if (activation === "leaky_relu") {
+      assertType(
+        typeof L.alpha === "number",
+        () => `${fn}: ${name}.alpha must be a number (the leaky ReLU slope), got ${describe(L.alpha)}`,
+      );
+      const alpha = L.alpha;
+      assertRange(
+        Number.isFinite(alpha) && alpha > 0,
+        () =>
+          `${fn}: ${name}.alpha must be a positive finite number, got ${alpha} (alpha = 0 is a ReLU: use "relu"; alpha < 0 is not one-to-one)`,
+      );
+    }
+    if (L.batchnorm !== undefined) checkBatchNormRecord(fn, name, L, W);
+    if (L.reshape !== undefined) checkReshapeRecord(fn, name, L, W);
     width = W.length;
   });
   return net as Network;
+}
+
+/** The layer types a file may use besides "dense" (see {@link normalizeNetwork}). */
+const FILE_LAYER_TYPES: readonly string[] = ["batchnorm", "flatten", "reshape"];
+
+/** The per-channel scales gamma / sqrt(var + epsilon) of a batch norm. */
+export function batchNormScales(p: BatchNormParams): number[] {
+  return p.gamma.map((g, i) => g / Math.sqrt(p.var[i] + p.epsilon));
+}
+
+/** The dense form of an inference-mode batch norm (parameters validated by the caller). */
+export function batchNormLayer(p: BatchNormParams): DenseLayerSpec {
+  const s = batchNormScales(p);
+  const d = s.length;
+  return {
+    type: "dense",
+    W: s.map((si, i) => {
+      const row = new Array<number>(d).fill(0);
+      row[i] = si;
+      return row;
+    }),
+    b: s.map((si, i) => p.beta[i] - p.mean[i] * si),
+    activation: "linear",
+    batchnorm: p,
+  };
+}
+
+/** The dense form (identity) of a flatten/reshape on vectors of length d. */
+export function reshapeLayer(d: number, info: ReshapeInfo): DenseLayerSpec {
+  return {
+    type: "dense",
+    W: Array.from({ length: d }, (_, i) => {
+      const row = new Array<number>(d).fill(0);
+      row[i] = 1;
+      return row;
+    }),
+    activation: "linear",
+    reshape: info,
+  };
+}
+
+function validateBatchNormParams(fn: string, name: string, L: Record<string, unknown>): BatchNormParams {
+  const gamma = validateVector(fn, `${name}.gamma`, L.gamma);
+  const d = gamma.length;
+  const vec = (k: "beta" | "mean" | "var"): number[] => {
+    const v = validateVector(fn, `${name}.${k}`, L[k]);
+    assertRange(
+      v.length === d,
+      () => `${fn}: ${name}.${k} has length ${v.length}, expected ${d} (the length of ${name}.gamma)`,
+    );
+    return v;
+  };
+  const beta = vec("beta");
+  const mean = vec("mean");
+  const variance = vec("var");
+  const epsilon = L.epsilon === undefined ? 1e-5 : L.epsilon;
+  assertType(
+    typeof epsilon === "number",
+    () => `${fn}: ${name}.epsilon must be a number, got ${describe(epsilon)}`,
+  );
+  assertRange(
+    Number.isFinite(epsilon) && epsilon >= 0,
+    () => `${fn}: ${name}.epsilon must be a nonnegative finite number, got ${epsilon}`,
+  );
+  variance.forEach((v, i) =>
+    assertRange(
+      v + epsilon > 0,
+      () =>
+        `${fn}: ${name}: var[${i}] + epsilon = ${v + epsilon} must be positive (it is square-rooted and divided by)`,
+    ),
+  );
+  return { gamma, beta, mean, var: variance, epsilon };
+}
+
+function checkBatchNormRecord(fn: string, name: string, L: Record<string, unknown>, W: number[][]): void {
+  assertType(
+    typeof L.batchnorm === "object" && L.batchnorm !== null && !Array.isArray(L.batchnorm),
+    () => `${fn}: ${name}.batchnorm must be an object {gamma, beta, mean, var, epsilon}`,
+  );
+  const p = validateBatchNormParams(fn, `${name}.batchnorm`, L.batchnorm as Record<string, unknown>);
+  const ref = batchNormLayer(p);
+  const b = (L.b ?? []) as number[];
+  assertRange(
+    L.activation === "linear" &&
+      W.length === ref.W.length &&
+      W.every((row, i) => row.every((v, j) => v === ref.W[i][j])) &&
+      ref.b!.every((v, i) => Math.abs(v - (b[i] ?? 0)) <= 1e-12 * Math.max(1, Math.abs(v))),
+    () =>
+      `${fn}: ${name} has a "batchnorm" record, but its W, b, activation are not diag(gamma / sqrt(var + epsilon)), beta − mean·scale, "linear"`,
+  );
+}
+
+function checkShape(fn: string, name: string, x: unknown): void {
+  if (x === undefined) return;
+  assertType(
+    Array.isArray(x) && x.every((v) => Number.isSafeInteger(v) && (v as number) > 0),
+    () => `${fn}: ${name} must be an array of positive integers, got ${describe(x)}`,
+  );
+}
+
+function shapeSize(shape: number[]): number {
+  return shape.reduce((a, v) => a * v, 1);
+}
+
+function checkReshapeRecord(fn: string, name: string, L: Record<string, unknown>, W: number[][]): void {
+  const r = L.reshape as Record<string, unknown> | null;
+  assertType(
+    typeof r === "object" && r !== null && (r.op === "flatten" || r.op === "reshape"),
+    () => `${fn}: ${name}.reshape must be an object {"op": "flatten" | "reshape", ...}`,
+  );
+  checkShape(fn, `${name}.reshape.inputShape`, r.inputShape);
+  checkShape(fn, `${name}.reshape.outputShape`, r.outputShape);
+  for (const k of ["inputShape", "outputShape"] as const) {
+    const shape = r[k] as number[] | undefined;
+    if (shape)
+      assertRange(
+        shapeSize(shape) === W.length,
+        () =>
+          `${fn}: ${name}.reshape.${k} [${shape.join(", ")}] has ${shapeSize(shape)} entries, expected ${W.length}`,
+      );
+  }
+  assertRange(
+    L.activation === "linear" &&
+      (L.b === undefined || L.b === null || (L.b as number[]).every((v) => v === 0)) &&
+      W.length === W[0].length &&
+      W.every((row, i) => row.every((v, j) => v === (i === j ? 1 : 0))),
+    () => `${fn}: ${name} has a "reshape" record, but it is not the identity (W = I, no bias, "linear")`,
+  );
+}
+
+/**
+ * Turns a network value that may use the short file forms of layers into a valid {@link Network}
+ * (then validates it):
+ *
+ * - `{"type": "batchnorm", "gamma", "beta", "mean", "var", "epsilon"?}` (epsilon defaults to
+ *   1e-5, as in PyTorch and ONNX) becomes {@link batchNormLayer};
+ * - `{"type": "flatten" | "reshape", "inputShape"?, "outputShape"?}` becomes the identity
+ *   {@link reshapeLayer} on the current width (the shapes, when given, must have that many entries).
+ *
+ * Dense layers are kept as they are. The input is not modified.
+ * @throws InputTypeError / InputRangeError, messages starting with `fn` and naming the layer
+ */
+export function normalizeNetwork(fn: string, net: unknown): Network {
+  if (
+    typeof net !== "object" ||
+    net === null ||
+    Array.isArray(net) ||
+    !Array.isArray((net as Record<string, unknown>).layers) ||
+    typeof (net as Record<string, unknown>).inputDim !== "number"
+  )
+    return validateNetwork(fn, net);
+  const obj = net as Record<string, unknown>;
+  let width = obj.inputDim as number;
+  const layers = (obj.layers as unknown[]).map((layer, l) => {
+    const L = layer as Record<string, unknown> | null;
+    const name = `layers[${l}]`;
+    let out: unknown = layer;
+    if (L && typeof L === "object" && L.type === "batchnorm") {
+      const p = validateBatchNormParams(fn, name, L);
+      assertRange(
+        p.gamma.length === width,
+        () =>
+          `${fn}: ${name} (batchnorm) has ${p.gamma.length} channels, but its input has dimension ${width}`,
+      );
+      out = batchNormLayer(p);
+    } else if (L && typeof L === "object" && (L.type === "flatten" || L.type === "reshape")) {
+      checkShape(fn, `${name}.inputShape`, L.inputShape);
+      checkShape(fn, `${name}.outputShape`, L.outputShape);
+      const info: ReshapeInfo = {
+        op: L.type,
+        ...(L.inputShape ? { inputShape: L.inputShape as number[] } : {}),
+        ...(L.outputShape ? { outputShape: L.outputShape as number[] } : {}),
+      };
+      out = reshapeLayer(width, info);
+    }
+    const W = (out as Record<string, unknown> | null)?.W;
+    if (Array.isArray(W) && W.length > 0) width = W.length;
+    return out;
+  });
+  return validateNetwork(fn, { ...obj, layers });
+}
+
+/**
+ * The short file form of a layer: `{"type": "batchnorm", ...}` for a batch norm,
+ * `{"type": "flatten" | "reshape", ...}` for a reshape, the dense layer otherwise.
+ */
+export function layerFileForm(layer: DenseLayerSpec): Record<string, unknown> {
+  if (layer.batchnorm) return { type: "batchnorm", ...layer.batchnorm };
+  if (layer.reshape) {
+    const { op, ...shapes } = layer.reshape;
+    return { type: op, ...shapes };
+  }
+  return { ...layer };
+}
+
+/** The elementwise activation σ of a dense layer. */
+export function activationFunction(layer: DenseLayerSpec): (t: number) => number {
+  switch (layer.activation) {
+    case "relu":
+      return (t) => (t < 0 ? 0 : t);
+    case "leaky_relu": {
+      const a = layer.alpha ?? 0.01;
+      return (t) => (t < 0 ? a * t : t);
+    }
+    case "tanh":
+      return Math.tanh;
+    case "sigmoid":
+      return (t) => (t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t)));
+    default:
+      return (t) => t;
+  }
+}
+
+/**
+ * The inverse of a one-to-one activation at v, or null when v is not in its range (tanh: (−1, 1);
+ * sigmoid: (0, 1); leaky ReLU and linear: all of R). Not defined for ReLU (returns null).
+ */
+export function inverseActivation(layer: DenseLayerSpec, v: number): number | null {
+  switch (layer.activation) {
+    case "linear":
+      return v;
+    case "leaky_relu":
+      return v < 0 ? v / (layer.alpha ?? 0.01) : v;
+    case "tanh":
+      return v > -1 && v < 1 ? Math.atanh(v) : null;
+    case "sigmoid":
+      return v > 0 && v < 1 ? Math.log(v) - Math.log1p(-v) : null;
+    default:
+      return null;
+  }
 }
 
 /** The dimensions d_0 = inputDim, d_1, …, d_L of a (valid) network's layers. */
@@ -139,13 +424,21 @@ export function outputDim(net: Network): number {
  */
 export function applyLayer(layer: DenseLayerSpec, h: ArrayLike<number>): number[] {
   const { W, b } = layer;
-  const relu = layer.activation === "relu";
   const out = new Array<number>(W.length);
+  if (layer.reshape) {
+    for (let i = 0; i < W.length; i++) out[i] = h[i];
+    return out;
+  }
+  if (layer.batchnorm) {
+    for (let i = 0; i < W.length; i++) out[i] = W[i][i] * h[i] + (b ? b[i] : 0);
+    return out;
+  }
+  const sigma = layer.activation === "linear" ? null : activationFunction(layer);
   for (let i = 0; i < W.length; i++) {
     const row = W[i];
     let s = b ? b[i] : 0;
     for (let j = 0; j < row.length; j++) s += row[j] * h[j];
-    out[i] = relu && s < 0 ? 0 : s;
+    out[i] = sigma ? sigma(s) : s;
   }
   return out;
 }

@@ -20,18 +20,26 @@ interface CheckNetworkCliOptions {
 
 /** The human report: per-layer table, then the conclusion and its reasoning. */
 export function describeNetworkResult(path: string, r: NetworkCheckResult): string {
+  const rules: Record<string, string> = {
+    relu: "Thm 1",
+    rank: "rank",
+    "one-to-one-rank": "σ 1-1 + rank",
+    "batchnorm-scale": "scales ≠ 0",
+    identity: "identity",
+  };
   const rows = r.layers.map((l) => [
     String(l.index),
     `${l.m}×${l.n}`,
-    l.activation,
+    l.kind === "dense" ? l.activation : l.kind,
     l.domain,
     fmtVerdict(l.injective),
+    rules[l.rule] ?? l.rule,
     l.method,
     fmtMs(l.timeMs),
   ]);
   const lines = [
     `${path}: ${r.layers.length} dense layer(s), input dimension n = ${r.inputDim}`,
-    table(["layer", "m×n", "activation", "domain", "verdict", "method", "time"], rows),
+    table(["layer", "m×n", "activation", "domain", "verdict", "rule", "method", "time"], rows),
     "",
     `Network: ${r.conclusion === "injective almost surely" ? "injective almost surely (not a proof)" : fmtVerdict(r.injective)}`,
     `  ${r.reason}`,

@@ -14,7 +14,12 @@
 
 /** Result of {@link solveDenseLp}. */
 export interface DenseLpResult {
-  status: "optimal" | "unbounded" | "iteration-limit";
+  /**
+   * `numerical`: with `boundedHint`, the solver stopped at a vertex where the only improving
+   * columns had no pivot above its threshold; the point is feasible but maybe not optimal, and the
+   * duals may be slightly infeasible (callers re-check them).
+   */
+  status: "optimal" | "unbounded" | "iteration-limit" | "numerical";
   /** Optimal objective value c·z. */
   value: number;
   /** Primal solution, length = number of variables. */
@@ -31,6 +36,8 @@ const PIVOT_EPS = 1e-11;
  * @param A constraint matrix, row-major, shape (rows, cols)
  * @param r right-hand side, length rows, entries >= 0
  * @param c objective, length cols
+ * @param boundedHint the caller knows the LP is bounded (a column with no pivot is then a rounding
+ *   artefact, skipped, and the result flagged `numerical` instead of `unbounded`)
  */
 export function solveDenseLp(
   A: Float64Array,
@@ -39,6 +46,7 @@ export function solveDenseLp(
   r: Float64Array,
   c: Float64Array,
   maxPivots = 50 * (rows + cols) + 1000,
+  boundedHint = false,
 ): DenseLpResult {
   // Tableau: `rows` constraint rows and 1 objective row; columns: cols structural, rows slack, 1 rhs.
   const width = cols + rows + 1;
@@ -57,6 +65,10 @@ export function solveDenseLp(
   let pivots = 0;
   let degenerateRun = 0;
   let status: DenseLpResult["status"] = "optimal";
+  // Columns whose ratio test found no pivot above PIVOT_EPS since the last pivot. The callers' LPs
+  // are bounded, so such a column is a rounding artefact: skip it rather than report "unbounded".
+  const blocked = new Uint8Array(width);
+  let anyBlocked = false;
   for (;;) {
     // Entering column.
     const bland = degenerateRun > 2 * (rows + cols);
@@ -64,13 +76,16 @@ export function solveDenseLp(
     let best = -PIVOT_EPS;
     for (let j = 0; j < width - 1; j++) {
       const d = T[obj + j];
-      if (d < best) {
+      if (d < best && !blocked[j]) {
         enter = j;
         if (bland) break;
         best = d;
       }
     }
-    if (enter < 0) break;
+    if (enter < 0) {
+      if (anyBlocked) status = "numerical";
+      break;
+    }
     // Leaving row: minimum ratio, ties by smallest basis index (Bland).
     let leave = -1;
     let bestRatio = Infinity;
@@ -85,8 +100,13 @@ export function solveDenseLp(
       }
     }
     if (leave < 0) {
-      status = "unbounded";
-      break;
+      if (!boundedHint) {
+        status = "unbounded";
+        break;
+      }
+      blocked[enter] = 1;
+      anyBlocked = true;
+      continue;
     }
     if (++pivots > maxPivots) {
       status = "iteration-limit";
@@ -95,6 +115,10 @@ export function solveDenseLp(
     degenerateRun = bestRatio <= 1e-14 ? degenerateRun + 1 : 0;
     pivot(T, rows + 1, width, leave, enter);
     basis[leave] = enter;
+    if (anyBlocked) {
+      blocked.fill(0);
+      anyBlocked = false;
+    }
   }
 
   const z = new Float64Array(cols);
