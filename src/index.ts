@@ -45,6 +45,7 @@ export {
   listLayerFiles,
   type LayerFile,
 } from "./io/layer-file.js";
+export { readOnnxModel } from "./io/onnx.js";
 export { readNetworkFile, parseNetworkJson, writeNetworkFile, stringifyNetwork } from "./io/network-file.js";
 export { parseNpy, writeNpy } from "./io/npy.js";
 export { FileFormatError } from "./io/errors.js";

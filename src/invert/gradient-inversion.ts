@@ -144,6 +144,13 @@ export function gradientInversion(
   const fn = "gradientInversion()";
   const t0 = performance.now();
   validateNetwork(fn, net);
+  net.layers.forEach((layer, l) =>
+    assertRange(
+      layer.activation === "relu" || layer.activation === "linear",
+      () =>
+        `${fn}: supports ReLU and linear layers only (its backward pass), got ${layer.activation} at layer ${l}`,
+    ),
+  );
   validateVector(fn, "y", y);
   assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
   const out = net.layers[net.layers.length - 1].W.length;

@@ -180,6 +180,12 @@ interface Candidate {
 export function searchCollisions(net: Network, options: CollisionSearchOptions): CollisionSearchResult {
   const fn = "searchCollisions()";
   validateNetwork(fn, net);
+  net.layers.forEach((layer, l) =>
+    assertRange(
+      layer.activation === "relu" || layer.activation === "linear",
+      () => `${fn}: supports ReLU and linear layers only, got ${layer.activation} at layer ${l}`,
+    ),
+  );
   assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
   const { lo, hi } = options;
   assertType(

@@ -155,10 +155,10 @@ describe("errors name the file in one line", () => {
     );
     const act = await put(
       "act.json",
-      JSON.stringify({ ...SMALL, layers: [{ ...SMALL.layers[0], activation: "sigmoid" }, SMALL.layers[1]] }),
+      JSON.stringify({ ...SMALL, layers: [{ ...SMALL.layers[0], activation: "softplus" }, SMALL.layers[1]] }),
     );
     expect(await errorOf(() => readNetworkFile(act))).toMatch(
-      /layers\[0\]\.activation must be one of relu, linear, got the string "sigmoid"$/,
+      /layers\[0\]\.activation must be one of relu, linear, leaky_relu, tanh, sigmoid, got the string "softplus"$/,
     );
   });
 

@@ -155,7 +155,7 @@ describe("validateNetwork", () => {
   });
 
   it("rejects an unknown activation", () => {
-    const bad = net([{ type: "dense", W: [[1, 0]], activation: "tanh" as "relu" }]);
+    const bad = net([{ type: "dense", W: [[1, 0]], activation: "softplus" as "relu" }]);
     expect(() => validateNetwork(FN, bad)).toThrow(/layers\[0\]\.activation must be one of relu, linear/);
   });
 });
