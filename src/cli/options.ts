@@ -2,7 +2,7 @@
  * Option parsers and output helpers shared by the CLI commands.
  */
 
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 
 /** Parses a positive finite number. */
 export function parsePositive(value: string): number {
@@ -22,4 +22,14 @@ export function parseInteger(value: string): number {
 /** Prints a value as indented JSON on stdout. */
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+}
+
+/** The `--domain all|nonnegative` option shared by the commands that check layers. */
+export function domainOption(): Option {
+  return new Option(
+    "--domain <domain>",
+    "input domain: all of R^n, or the nonnegative orthant (layers after a ReLU)",
+  )
+    .choices(["all", "nonnegative"])
+    .default("all");
 }

@@ -6,21 +6,15 @@
  */
 
 import { describe, it, expect, beforeAll } from "vitest";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BIN, runCli, type CliRun } from "../support/cli.js";
 
-const BIN = process.env.INJECTIVE_RELU_BIN ?? join(import.meta.dirname, "../../dist/src/cli/main.js");
 let dir: string;
 
-function run(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, "check-conv", ...args], {
-    encoding: "utf8",
-    cwd: dir,
-    timeout: 60_000,
-  });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+function run(...args: string[]): CliRun {
+  return runCli(["check-conv", ...args], dir);
 }
 
 function write(name: string, content: unknown): string {
@@ -82,10 +76,9 @@ describe("check-conv: verdicts, exit codes and output", () => {
     ]);
     const box = write("box.json", { W: j.theorem4.boxMatrix });
     const ev = write("box-evidence.json", j.theorem4.layerCheck);
-    const main = join(import.meta.dirname, "../../dist/src/cli/main.js");
-    const v = spawnSync(process.execPath, [main, "verify", box, ev], { encoding: "utf8", cwd: dir });
-    expect(v.status).toBe(0);
-    expect(v.stdout).toMatch(/certificate VALID/);
+    const v = runCli(["verify", box, ev], dir);
+    expect(v.code).toBe(0);
+    expect(v.out).toMatch(/certificate VALID/);
   });
 
   it("not proved: exit 2, and the output says that this says nothing about the layer", () => {

@@ -4,18 +4,16 @@
  */
 
 import { describe, it, expect, beforeAll } from "vitest";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeNpy } from "../../src/io/npy.js";
+import { BIN, runCli, type CliRun } from "../support/cli.js";
 
-const BIN = join(import.meta.dirname, "../../dist/src/cli/main.js");
 let dir: string;
 
-function run(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd: dir, timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+function run(...args: string[]): CliRun {
+  return runCli(args, dir);
 }
 
 function write(name: string, content: string | Uint8Array): string {

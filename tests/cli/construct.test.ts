@@ -5,19 +5,17 @@
  */
 
 import { describe, it, expect, beforeAll } from "vitest";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseNetworkJson } from "../../src/io/network-file.js";
 import { parseNpy } from "../../src/io/npy.js";
+import { BIN, runCli, type CliRun } from "../support/cli.js";
 
-const BIN = join(import.meta.dirname, "../../dist/src/cli/main.js");
 let dir: string;
 
-function run(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd: dir, timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+function run(...args: string[]): CliRun {
+  return runCli(args, dir);
 }
 
 /** Expects a bad-input failure: exit 3, one line on stderr matching `message`, nothing on stdout. */

@@ -5,23 +5,17 @@
  */
 
 import { describe, it, expect, beforeAll } from "vitest";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BIN, runCli, type CliRun } from "../support/cli.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const BIN = join(ROOT, "dist/src/cli/main.js");
 const EXAMPLES = join(ROOT, "examples/layers");
 let dir: string;
 
-function run(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, "lipschitz", ...args], {
-    encoding: "utf8",
-    cwd: dir,
-    timeout: 60_000,
-  });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+function run(...args: string[]): CliRun {
+  return runCli(["lipschitz", ...args], dir);
 }
 
 function write(name: string, content: string): string {

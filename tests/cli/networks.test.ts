@@ -3,17 +3,13 @@
  */
 
 import { describe, it, expect, beforeAll } from "vitest";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCli } from "../support/cli.js";
 
-const BIN = join(import.meta.dirname, "../../dist/src/cli/main.js");
 let dir: string;
-const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd: dir, timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-};
+const run = (...args: string[]) => runCli(args, dir);
 const net = (layers: unknown[], inputDim: number) =>
   JSON.stringify({ format: "injective-relu/network", version: 1, inputDim, layers });
 

@@ -23,7 +23,7 @@ import { describeFsError, FileFormatError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal, ProgressReporter } from "../progress.js";
-import { parsePositive, printJson } from "../options.js";
+import { parsePositive, printJson, domainOption } from "../options.js";
 
 /** Largest full matrix (columns c·ΠN) that `--full` checks without an explicit `--time-limit`. */
 export const FULL_MAX_COLUMNS = 400;
@@ -193,14 +193,7 @@ export function checkConvCommand(): Command {
       "--full",
       `also run the exact check of the full convolution matrix (refused above ${FULL_MAX_COLUMNS} columns unless --time-limit is given)`,
     )
-    .addOption(
-      new Option(
-        "--domain <domain>",
-        "input domain: all of R^n, or the nonnegative orthant (layers after a ReLU)",
-      )
-        .choices(["all", "nonnegative"])
-        .default("all"),
-    )
+    .addOption(domainOption())
     .option(
       "--time-limit <seconds>",
       "time limit of the box search and, separately, of the full check (unknown: exit 2)",

@@ -14,7 +14,7 @@ import { listLayerFiles, readLayerFile, type LayerFile } from "../../io/layer-fi
 import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal, ProgressReporter } from "../progress.js";
-import { parsePositive, parseInteger, printJson } from "../options.js";
+import { parsePositive, parseInteger, printJson, domainOption } from "../options.js";
 
 /** Options of the commands that run `checkLayer` (see {@link addCheckOptions}). */
 export interface CheckRunOptions {
@@ -97,14 +97,7 @@ export function checkCommand(): Command {
       "<files...>",
       'layer files: JSON {"W": [[...]], "b"?: [...]} (rows of W are output units) or .npy holding W; or directories of them',
     )
-    .addOption(
-      new Option(
-        "--domain <domain>",
-        "input domain: all of R^n, or the nonnegative orthant (layers after a ReLU)",
-      )
-        .choices(["all", "nonnegative"])
-        .default("all"),
-    );
+    .addOption(domainOption());
   addCheckOptions(cmd);
   cmd.addHelpText(
     "after",

@@ -4,14 +4,14 @@
  * Corollary 2 bound when the structure is present (docs/stability.md).
  */
 
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { forwardLayer, type Domain } from "../../core/index.js";
 import { inverseLipschitz, type InverseLipschitzResult } from "../../core/lipschitz.js";
 import { readLayerFile, type LayerFile } from "../../io/layer-file.js";
 import { EXIT } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec } from "../format.js";
 import { interruptSignal } from "../progress.js";
-import { parseInteger, parsePositive, printJson } from "../options.js";
+import { parseInteger, parsePositive, printJson, domainOption } from "../options.js";
 
 interface LipschitzCliOptions {
   domain: Domain;
@@ -40,14 +40,7 @@ export function lipschitzCommand(): Command {
       "<file>",
       'a layer file: JSON {"W": [[...]], "b"?: [...]} (rows of W are output units) or .npy holding W',
     )
-    .addOption(
-      new Option(
-        "--domain <domain>",
-        "input domain: all of R^n, or the nonnegative orthant (layers after a ReLU)",
-      )
-        .choices(["all", "nonnegative"])
-        .default("all"),
-    )
+    .addOption(domainOption())
     .option("--samples <n>", "random pairs of the empirical ratio", parseCount, 2000)
     .option("--seed <n>", "seed of the empirical ratio (and of the verifier's falsifier)", parseInteger, 1)
     .option(
