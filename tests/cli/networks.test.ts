@@ -138,3 +138,14 @@ describe("noisy inversion and compressed sensing", () => {
     expect(r.code).toBe(3);
   });
 });
+
+describe("check on a network file", () => {
+  it("runs the whole-network check (same as check-network)", () => {
+    const r = run("check", "bad.json", "--json");
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).layers).toHaveLength(2);
+    const onnx = run("check", join(import.meta.dirname, "../../examples/models/torch-injective.onnx"));
+    expect(onnx.code).toBe(0);
+    expect(onnx.out).toMatch(/Network: injective/);
+  });
+});

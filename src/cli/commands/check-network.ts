@@ -63,6 +63,33 @@ export function describeNetworkResult(path: string, r: NetworkCheckResult): stri
 }
 
 /** The `check-network` command (register it in src/cli/main.ts). */
+/**
+ * Reads a network file, checks it, prints the report (or JSON) and returns the exit code.
+ * Shared by `check-network` and by `check` when it is given a network file.
+ */
+export async function runNetworkCheck(
+  path: string,
+  opts: { timeLimit?: number; tolerance: number; seed: number; json?: boolean },
+): Promise<number> {
+  const net = await readNetworkFile(path);
+  const interrupt = interruptSignal();
+  let r: NetworkCheckResult;
+  try {
+    r = await checkNetwork(net, {
+      timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
+      tolerance: opts.tolerance,
+      seed: opts.seed,
+      signal: interrupt.signal,
+    });
+  } finally {
+    interrupt.dispose();
+  }
+  if (opts.json) printJson({ file: path, ...r });
+  else process.stdout.write(describeNetworkResult(path, r) + "\n");
+  const cancelled = r.layers.some((l) => l.injective === null && /cancelled/.test(l.reason));
+  return cancelled ? EXIT.cancelled : exitForVerdict(r.injective);
+}
+
 export function checkNetworkCommand(): Command {
   const cmd = new Command("check-network")
     .description(
@@ -88,23 +115,7 @@ network inputs is printed), 2 unknown or "injective almost surely" (Corollary 3 
 projections, not for every matrix), 3 bad input, 130 cancelled.`,
   );
   cmd.action(async (path: string, opts: CheckNetworkCliOptions) => {
-    const net = await readNetworkFile(path);
-    const interrupt = interruptSignal();
-    let r: NetworkCheckResult;
-    try {
-      r = await checkNetwork(net, {
-        timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
-        tolerance: opts.tolerance,
-        seed: opts.seed,
-        signal: interrupt.signal,
-      });
-    } finally {
-      interrupt.dispose();
-    }
-    if (opts.json) printJson({ file: path, ...r });
-    else process.stdout.write(describeNetworkResult(path, r) + "\n");
-    const cancelled = r.layers.some((l) => l.injective === null && /cancelled/.test(l.reason));
-    process.exitCode = cancelled ? EXIT.cancelled : exitForVerdict(r.injective);
+    process.exitCode = await runNetworkCheck(path, opts);
   });
   return cmd;
 }

@@ -3,6 +3,7 @@
  */
 
 import { Command, Option } from "commander";
+import { readFile, stat } from "node:fs/promises";
 import {
   checkLayer,
   forwardLayer,
@@ -11,6 +12,8 @@ import {
   type Method,
 } from "../../core/index.js";
 import { listLayerFiles, readLayerFile, type LayerFile } from "../../io/layer-file.js";
+import { FileFormatError } from "../../io/errors.js";
+import { runNetworkCheck } from "./check-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal, ProgressReporter } from "../progress.js";
@@ -111,8 +114,21 @@ Examples:
   injective-relu check examples/layers --time-limit 10`,
   );
   cmd.action(async (inputs: string[], opts: CheckCliOptions) => {
+    // A network file (ONNX, or the project's network JSON): the whole-network check.
+    if (inputs.length === 1 && (await isNetworkFile(inputs[0]))) {
+      process.exitCode = await runNetworkCheck(inputs[0], opts);
+      return;
+    }
     const paths: string[] = [];
     for (const p of inputs) paths.push(...(await listLayerFiles(p)));
+    for (const p of paths) {
+      if (await isNetworkFile(p)) {
+        throw new FileFormatError(
+          p,
+          "is a network file: check one network at a time (injective-relu check NETWORK)",
+        );
+      }
+    }
     const files: LayerFile[] = [];
     for (const p of paths) files.push(await readLayerFile(p));
     const checked: CheckedFile[] = [];
@@ -195,4 +211,21 @@ export function summaryTable(checked: CheckedFile[]): string {
       fmtMs(r.stats.timeMs),
     ]),
   );
+}
+
+/** True for files that hold a whole network: `.onnx`, `.safetensors`, TF.js `model.json`, or JSON with `layers`. */
+async function isNetworkFile(path: string): Promise<boolean> {
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".onnx") || lower.endsWith(".safetensors")) return true;
+  if (!lower.endsWith(".json")) return false;
+  try {
+    const info = await stat(path);
+    if (!info.isFile() || info.size > 64 * 1024 * 1024) return false;
+    const obj = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+    return (
+      typeof obj === "object" && obj !== null && !("W" in obj) && ("layers" in obj || "modelTopology" in obj)
+    );
+  } catch {
+    return false; // the layer reader reports unreadable or invalid files with a proper message
+  }
 }
