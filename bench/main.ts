@@ -15,6 +15,7 @@
  */
 
 import { benchTheorem4 } from "./theorem4.js";
+import { benchInversion } from "./inversion.js";
 import os from "node:os";
 import highsModule from "highs";
 import type { Highs } from "highs";
@@ -398,7 +399,13 @@ async function main(): Promise<void> {
   console.log(
     `Machine: ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.release()}; date ${date}.`,
   );
-  for (const section of [perLpCost, exhaustiveSearch, autoVsExhaustive, () => benchTheorem4(QUICK)]) {
+  for (const section of [
+    perLpCost,
+    exhaustiveSearch,
+    autoVsExhaustive,
+    () => benchTheorem4(QUICK),
+    () => benchInversion(QUICK),
+  ]) {
     console.log("");
     console.log(await section());
   }
