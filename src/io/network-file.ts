@@ -20,6 +20,8 @@ import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { layerFileForm, normalizeNetwork, validateNetwork, type Network } from "../network/network.js";
 import { describeFsError, FileFormatError } from "./errors.js";
 import { looksLikeOnnx, readOnnxModel } from "./onnx.js";
+import { readSafetensorsModel } from "./safetensors.js";
+import { readTfjsLayersModel, tfjsModelJsonPath } from "./tfjs.js";
 
 const FN = "readNetworkFile";
 
@@ -76,17 +78,24 @@ export function parseNetworkJson(text: string, source: string): Network {
       ...(layer.activation === "leaky_relu" ? { alpha: layer.alpha } : {}),
       ...(layer.batchnorm ? { batchnorm: layer.batchnorm } : {}),
       ...(layer.reshape ? { reshape: layer.reshape } : {}),
+      ...(layer.conv ? { conv: layer.conv } : {}),
     })),
   };
 }
 
 /**
  * Reads and validates a network file: JSON (see {@link parseNetworkJson}) or, for a name ending in
- * `.onnx` or bytes that look like an ONNX protobuf, an ONNX model (`readOnnxModel`).
+ * `.onnx` or bytes that look like an ONNX protobuf, an ONNX model (`readOnnxModel`). A `.safetensors`
+ * file (with its `.layers.json` beside it) is read by `readSafetensorsModel`, and a TF.js layers
+ * model (a directory holding `model.json`, or a `.json` file with `"modelTopology"`) by
+ * `readTfjsLayersModel`.
  * @param path the file; it is also the name error messages start with
  * @throws FileFormatError for a missing, unreadable, empty or malformed file, or a directory
  */
 export async function readNetworkFile(path: string): Promise<Network> {
+  if (/\.safetensors$/i.test(path)) return readSafetensorsModel(path);
+  const tfjsModelJson = await tfjsModelJsonPath(path);
+  if (tfjsModelJson !== null) return readTfjsLayersModel(tfjsModelJson);
   let bytes: Buffer;
   try {
     const st = await stat(path);

@@ -5,12 +5,19 @@
  * Supported: a linear chain of the operators `Gemm` (transA = 0, transB 0 or 1, alpha, beta),
  * `MatMul` (optionally followed by `Add` of a bias initializer), `Relu`, `LeakyRelu`, `Tanh`,
  * `Sigmoid`, `BatchNormalization` (inference mode), `Flatten` (axis 1), `Reshape` (keeping the
- * batch dimension) and `Identity`, plus `Constant` nodes that only feed another node's parameters.
+ * batch dimension), `Identity`, `Conv` and `ConvTranspose` (1-D or 2-D; strides, symmetric pads,
+ * dilations 1, group 1, no auto_pad; ConvTranspose also output_padding 0 and no output_shape; they
+ * become convolution layers, src/network/conv-layer.ts, and need the graph input's shape), plus
+ * `Constant` nodes that only feed another node's parameters. A BatchNormalization after a
+ * convolution (one scale per channel of a (c, H[, W]) shape) is expanded over the positions.
  * Every node must consume the previous node's output (the first one the graph input), and the last
  * output must be the graph output. Initializers are float32 or float64 tensors, stored as raw_data
  * (little-endian) or in float_data / double_data; Reshape shapes are int64 (raw_data or int64_data).
  *
- * An activation right after a Gemm/MatMul(+Add) becomes that dense layer's activation; elsewhere
+ * The input shape (c, H[, W]) of the first node comes from the graph input's shape, without the
+ * batch dimension.
+ *
+ * An activation right after a Gemm/MatMul(+Add)/Conv/ConvTranspose becomes that dense layer's activation; elsewhere
  * (for example after a BatchNormalization) it becomes a dense identity layer with that activation.
  * Everything else (other operators, branches, external data, unsupported element types, corrupt or
  * truncated bytes) is a one-line {@link FileFormatError} starting with the source name, naming the
@@ -20,6 +27,7 @@
 import onnxProto from "onnx-proto";
 import {
   batchNormLayer,
+  convLayer,
   NETWORK_FORMAT,
   reshapeLayer,
   validateNetwork,
@@ -27,6 +35,7 @@ import {
   type DenseLayerSpec,
   type Network,
 } from "../network/network.js";
+import { convGeometry } from "../network/conv-layer.js";
 import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { FileFormatError } from "./errors.js";
 
@@ -44,6 +53,8 @@ export const SUPPORTED_ONNX_OPERATORS = [
   "Flatten",
   "Reshape",
   "Identity",
+  "Conv",
+  "ConvTranspose",
 ] as const;
 
 const ACTIVATION_OPS: Record<string, Activation> = {
@@ -125,6 +136,19 @@ function attrInt(node: onnxProto.onnx.INodeProto, name: string, def: number): nu
   return a && a.i !== null && a.i !== undefined ? toNum(a.i) : def;
 }
 
+function attrInts(node: onnxProto.onnx.INodeProto, name: string): number[] | undefined {
+  const a = attr(node, name);
+  return a && a.ints && a.ints.length > 0 ? a.ints.map(toNum) : undefined;
+}
+
+/** Nested arrays of the given shape from C-order data. */
+function nest(data: number[], dims: number[]): unknown {
+  if (dims.length === 1) return data.slice();
+  const [d, ...rest] = dims;
+  const size = product(rest);
+  return Array.from({ length: d }, (_, i) => nest(data.slice(i * size, (i + 1) * size), rest));
+}
+
 function transpose(M: number[][]): number[][] {
   return M[0].map((_, j) => M.map((row) => row[j]));
 }
@@ -142,7 +166,7 @@ function matrix(t: Tensor): number[][] {
  * @param source the file name, put at the start of error messages
  * @returns the network, validated
  * @throws FileFormatError (one line, starting with `source`) for corrupt bytes, an unsupported
- *   operator (`unsupported operator Conv (node "conv1"); supported: Gemm, MatMul+Add, ...`), a graph
+ *   operator (`unsupported operator MaxPool (node "pool1"); supported: Gemm, MatMul+Add, ...`), a graph
  *   that is not a linear chain, or bad initializers
  */
 export function readOnnxModel(bytes: Uint8Array, source: string): Network {
@@ -233,7 +257,17 @@ export function readOnnxModel(bytes: Uint8Array, source: string): Network {
       );
     const known =
       op in ACTIVATION_OPS ||
-      ["Gemm", "MatMul", "Add", "BatchNormalization", "Flatten", "Reshape", "Identity"].includes(op);
+      [
+        "Gemm",
+        "MatMul",
+        "Add",
+        "BatchNormalization",
+        "Flatten",
+        "Reshape",
+        "Identity",
+        "Conv",
+        "ConvTranspose",
+      ].includes(op);
     if (!known)
       fail(
         `unsupported operator ${op} (node "${nodeName}"); supported: ${SUPPORTED_ONNX_OPERATORS.join(", ")}`,
@@ -309,9 +343,16 @@ export function readOnnxModel(bytes: Uint8Array, source: string): Network {
     } else if (op === "BatchNormalization") {
       if (attrInt(node, "training_mode", 0) !== 0)
         fail(`${desc} has training_mode = 1, only inference mode is supported`);
-      const [gamma, beta, mean, variance] = [1, 2, 3, 4].map(
+      let [gamma, beta, mean, variance] = [1, 2, 3, 4].map(
         (k, j) => init(ins[k] ?? "", `${desc}: ${["scale", "B", "mean", "var"][j]}`).data,
       );
+      // After a convolution: one parameter per channel of the (c, H[, W]) shape, repeated over the positions.
+      if (shape && shape.length >= 2 && gamma.length === shape[0] && width === product(shape)) {
+        const per = product(shape.slice(1));
+        const expand = (v: number[]): number[] =>
+          Array.from({ length: v.length * per }, (_, i) => v[Math.floor(i / per)]);
+        [gamma, beta, mean, variance] = [gamma, beta, mean, variance].map(expand);
+      }
       setWidth(desc, gamma.length);
       try {
         layers.push(
@@ -330,6 +371,72 @@ export function readOnnxModel(bytes: Uint8Array, source: string): Network {
         throw e;
       }
       fusable = false;
+    } else if (op === "Conv" || op === "ConvTranspose") {
+      // Conv needs an image-like input: on a flat vector (or an unknown shape) it is not supported.
+      if (!shape || shape.length < 2 || shape.length > 3)
+        fail(
+          `unsupported operator ${op} (node "${nodeName}"); supported: ${SUPPORTED_ONNX_OPERATORS.join(", ")} (${op} only on an input of shape (c, L) or (c, H, W) without the batch dimension, but ${shape ? `the previous output has shape [${shape.join(", ")}]` : "the input shape is unknown: give the graph input a fixed shape"})`,
+        );
+      const K = init(ins[1] ?? "", `${desc}: the weight W`);
+      const dims = K.dims.length - 2;
+      if (dims !== shape!.length - 1)
+        fail(
+          `${desc}: the weight has dims [${K.dims.join(", ")}], but the input has shape [${shape!.join(", ")}] (expected a ${shape!.length - 1}-D kernel)`,
+        );
+      const autoPad = attr(node, "auto_pad")?.s;
+      const autoPadText = autoPad ? new TextDecoder().decode(autoPad) : "NOTSET";
+      if (autoPadText !== "NOTSET")
+        fail(`${desc} has auto_pad = ${autoPadText}, only explicit pads (auto_pad NOTSET) are supported`);
+      if (attrInt(node, "group", 1) !== 1)
+        fail(`${desc} has group = ${attrInt(node, "group", 1)}, only group = 1 is supported`);
+      const dil = attrInts(node, "dilations") ?? new Array<number>(dims).fill(1);
+      if (dil.some((v) => v !== 1))
+        fail(`${desc} has dilations [${dil.join(", ")}], only dilation 1 is supported`);
+      const ks = attrInts(node, "kernel_shape");
+      if (ks && ks.join(",") !== K.dims.slice(2).join(","))
+        fail(`${desc} has kernel_shape [${ks.join(", ")}], but the weight has dims [${K.dims.join(", ")}]`);
+      const strides = attrInts(node, "strides") ?? new Array<number>(dims).fill(1);
+      const pads = attrInts(node, "pads") ?? new Array<number>(2 * dims).fill(0);
+      if (strides.length !== dims || pads.length !== 2 * dims)
+        fail(
+          `${desc} has strides [${strides.join(", ")}] and pads [${pads.join(", ")}], expected ${dims} and ${2 * dims} entries`,
+        );
+      if (pads.some((v, d) => d < dims && v !== pads[d + dims]))
+        fail(`${desc} has asymmetric pads [${pads.join(", ")}], only symmetric padding is supported`);
+      if (op === "ConvTranspose") {
+        const outPad = attrInts(node, "output_padding") ?? [];
+        if (outPad.some((v) => v !== 0))
+          fail(`${desc} has output_padding [${outPad.join(", ")}], only output_padding 0 is supported`);
+        if (attr(node, "output_shape"))
+          fail(`${desc} has an output_shape attribute, which is not supported (use pads)`);
+      }
+      let bias: number[] | undefined;
+      if (ins[2]) bias = init(ins[2], `${desc}: the bias B`).data;
+      try {
+        const layer = convLayer(
+          {
+            op: op === "Conv" ? "conv" : "conv_transpose",
+            inputShape: shape!.slice(),
+            kernels: nest(K.data, K.dims) as number[][][],
+            ...(bias ? { bias } : {}),
+            stride: strides,
+            padding: pads.slice(0, dims),
+          },
+          "linear",
+          undefined,
+          "readOnnxModel",
+          "conv",
+        );
+        setWidth(desc, layer.W[0].length);
+        layers.push(layer);
+        width = layer.W.length;
+        shape = convGeometry("readOnnxModel", "conv", layer.conv).outputShape;
+      } catch (e) {
+        if (e instanceof InputRangeError || e instanceof InputTypeError)
+          fail(`${desc}: ${e.message.replace(/^readOnnxModel: conv:? ?/, "")}`);
+        throw e;
+      }
+      fusable = true;
     } else if (op === "Flatten" || op === "Reshape") {
       let outShape: number[] | undefined;
       if (op === "Flatten") {

@@ -13,7 +13,15 @@
  *   a linear layer; a null-space vector v gives the witness x, x + v); rule `one-to-one-rank`;
  * - a batch norm (inference mode, stored as W = diag(s), s = gamma / sqrt(var + eps)): injective iff
  *   every scale s_i ≠ 0; a zero scale gives the witness x, x + e_i; rule `batchnorm-scale`;
- * - a flatten/reshape: the identity, injective; rule `identity`.
+ * - a flatten/reshape: the identity, injective; rule `identity`;
+ * - a convolution or transposed convolution (stored as its explicit matrix with a `conv` record,
+ *   ./conv-layer.ts): when the matrix is small (at most {@link CONV_EXACT_MAX_COLUMNS} columns) or
+ *   has fewer rows than columns (then its rank is below n), the exact rule of a dense layer on the
+ *   explicit matrix (checkLayer for ReLU, the rank otherwise); rule `conv-exact`. Otherwise, for a
+ *   stride-1 ReLU convolution without bias, Theorem 4 via `checkConv` on the equivalent ConvSpec
+ *   (kernels flipped, zero boundary; sufficient only, so true or null); rule `conv-theorem4`.
+ *   Otherwise (stride > 1, a transposed convolution, a bias, another activation on a large matrix)
+ *   unknown with the reason; rule `conv-unknown`.
  * The domain of the next layer is the orthant after a ReLU or a sigmoid (its outputs are positive),
  * the input domain again after a flatten/reshape (it is the identity), and R^d otherwise.
  *
@@ -33,12 +41,14 @@
  */
 
 import { checkLayer } from "../core/check-layer.js";
+import { checkConv } from "../core/theorem4.js";
 import { numericalRank, smallestRightSingularVector } from "../core/linalg.js";
 import { Rng } from "../core/random.js";
 import type { Domain, LayerCheckResult } from "../core/types.js";
 import { assertType, validatePositive } from "../core/validate.js";
 import { invertNetwork, layerDomain } from "../invert/invert-network.js";
 import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
+import { convGeometry, convRecordSpec } from "./conv-layer.js";
 import {
   applyLayer,
   batchNormScales,
@@ -71,19 +81,30 @@ export interface NetworkLayerReport {
   n: number;
   activation: Activation;
   /** What the layer is: a dense layer, an inference-mode batch norm, or a flatten/reshape. */
-  kind: "dense" | "batchnorm" | "reshape";
+  kind: "dense" | "batchnorm" | "reshape" | "conv" | "conv_transpose";
   /**
    * The rule that decided the layer: `relu` (checkLayer, Theorem 1), `rank` (linear: full column
    * rank), `one-to-one-rank` (leaky ReLU/tanh/sigmoid: full column rank, Section 2),
-   * `batchnorm-scale` (every gamma / sqrt(var + eps) ≠ 0, Appendix B), `identity` (reshape).
+   * `batchnorm-scale` (every gamma / sqrt(var + eps) ≠ 0, Appendix B), `identity` (reshape),
+   * `conv-exact` (a convolution decided exactly on its explicit matrix), `conv-theorem4` (Theorem 4
+   * on a box, sufficient only), `conv-unknown` (a convolution no rule applies to).
    */
-  rule: "relu" | "rank" | "one-to-one-rank" | "batchnorm-scale" | "identity";
+  rule:
+    | "relu"
+    | "rank"
+    | "one-to-one-rank"
+    | "batchnorm-scale"
+    | "identity"
+    | "conv-exact"
+    | "conv-theorem4"
+    | "conv-unknown";
   /** The domain the layer was checked on. */
   domain: Domain;
   injective: boolean | null;
   /** checkLayer's method for ReLU layers; `rank` for linear layers. */
   method: string;
   reason: string;
+  /** Rank of W (-1 when not computed: a convolution decided by Theorem 4 or left unknown). */
   rank: number;
   /** True when the layer verdict's evidence was re-checked in exact arithmetic. */
   exact: boolean;
@@ -137,6 +158,12 @@ export interface NetworkCheckResult {
 }
 
 const FN = "checkNetwork()";
+
+/** Convolutions with at most this many columns (inputs) are decided exactly on their explicit matrix. */
+export const CONV_EXACT_MAX_COLUMNS = 64;
+
+/** Non-ReLU convolutions up to this many columns get the (polynomial) rank rule even when not small. */
+const CONV_RANK_MAX_COLUMNS = 256;
 
 function infNorm(v: number[]): number {
   return v.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
@@ -231,6 +258,110 @@ function linearLayerReport(
   };
 }
 
+/** The per-layer rule of a convolution or transposed convolution (see the module comment). */
+async function convLayerReport(
+  layer: DenseLayerSpec,
+  index: number,
+  domain: Domain,
+  tol: number,
+  seed: number,
+  timeLimitMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Omit<NetworkLayerReport, "timeMs">> {
+  const p = layer.conv!;
+  const W = layer.W;
+  const m = W.length;
+  const n = W[0].length;
+  const kind = p.op;
+  const g = convGeometry(FN, `layers[${index}].conv`, p);
+  const what = `${p.op === "conv" ? "Convolution" : "Transposed convolution"} [${p.inputShape.join(", ")}] → [${g.outputShape.join(", ")}], kernel ${g.kSize.join("×")}, stride ${p.stride.join("×")}, padding ${p.padding.join("×")}`;
+  const small = n <= CONV_EXACT_MAX_COLUMNS || m < n;
+  const smallWhy =
+    n <= CONV_EXACT_MAX_COLUMNS
+      ? `${n} <= ${CONV_EXACT_MAX_COLUMNS} columns`
+      : `m = ${m} < n = ${n}: fewer rows than columns`;
+  if (small || (layer.activation !== "relu" && n <= CONV_RANK_MAX_COLUMNS)) {
+    if (layer.activation !== "relu") {
+      const r = linearLayerReport(layer, index, domain, tol);
+      return {
+        ...r,
+        kind,
+        rule: "conv-exact",
+        method: r.method,
+        reason: `${what}; its explicit ${m}×${n} matrix decided exactly: ${r.reason}`,
+      };
+    }
+    const r: LayerCheckResult = await checkLayer(W, layer.b ?? null, {
+      domain,
+      timeLimitMs,
+      tolerance: tol,
+      seed,
+      ...(signal ? { signal } : {}),
+    });
+    return {
+      index,
+      m,
+      n,
+      activation: "relu",
+      kind,
+      rule: "conv-exact",
+      domain,
+      injective: r.injective,
+      method: r.method,
+      reason: `${what}; its explicit ${m}×${n} matrix (${smallWhy}) checked exactly (Theorem 1): ${r.reason}`,
+      rank: r.rank,
+      exact: r.exact,
+      ...(r.witness ? { witness: { x1: r.witness.x1, x2: r.witness.x2 } } : {}),
+    };
+  }
+  const unknown = (why: string): Omit<NetworkLayerReport, "timeMs"> => ({
+    index,
+    m,
+    n,
+    activation: layer.activation,
+    kind,
+    rule: "conv-unknown",
+    domain,
+    injective: null,
+    method: "none",
+    reason: `${what}: unknown: its explicit ${m}×${n} matrix has more than ${CONV_EXACT_MAX_COLUMNS} columns, too large for the exact check, and ${why}.`,
+    rank: -1, // not computed
+    exact: false,
+  });
+  if (layer.activation !== "relu")
+    return unknown(
+      `the rank rule is only run up to ${CONV_RANK_MAX_COLUMNS} columns (activation ${layer.activation})`,
+    );
+  if (p.op !== "conv") return unknown("Theorem 4 does not apply to a transposed convolution");
+  if (p.stride.some((s) => s !== 1))
+    return unknown(`Theorem 4 needs stride 1 (this layer has stride ${p.stride.join("×")})`);
+  if (p.bias?.some((v) => v !== 0))
+    return unknown("Theorem 4 (checkConv) is implemented for layers without bias, and this one has a bias");
+  const spec = convRecordSpec(p);
+  if (!spec) return unknown("the kernel is larger than the signal, so no ConvSpec matches it");
+  const r = await checkConv(spec, {
+    domain,
+    timeLimitMs,
+    tolerance: tol,
+    seed,
+    ...(signal ? { signal } : {}),
+  });
+  return {
+    index,
+    m,
+    n,
+    activation: "relu",
+    kind,
+    rule: "conv-theorem4",
+    domain,
+    injective: r.injective,
+    method: `theorem4 box ${r.box.join("×")}`,
+    reason: `${what}; Theorem 4 on the ConvSpec with flipped kernels and zero boundary (its box argument only uses the full kernel placements, which this layer's rows contain): ${r.reason}`,
+    rank: -1, // not computed (only the box matrix is checked)
+    exact: r.injective === true && r.layerCheck.exact,
+  };
+}
+
 /** The Corollary 3 pattern: (ReLU expansion, linear projection) pairs, projections to >= 2n + 1. */
 export function corollary3Pattern(net: Network, layers: NetworkLayerReport[]): Corollary3Check {
   const n = net.inputDim;
@@ -292,6 +423,12 @@ export async function checkNetwork(
     const layer = net.layers[l];
     const domain = layerDomain(net, l);
     const t0 = performance.now();
+    if (layer.conv) {
+      const remaining = Math.max(1, deadline - performance.now());
+      const r = await convLayerReport(layer, l, domain, tol, seed, remaining, options.signal);
+      layers.push({ ...r, timeMs: performance.now() - t0 });
+      continue;
+    }
     if (layer.activation !== "relu") {
       layers.push({ ...linearLayerReport(layer, l, domain, tol), timeMs: performance.now() - t0 });
       continue;

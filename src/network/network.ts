@@ -3,7 +3,7 @@
  * the identity, as in the paper's equation (2), or a one-to-one activation (leaky ReLU with
  * alpha > 0, tanh, sigmoid; paper, Section 2). It is what the constructions return (Corollary 3's
  * cascades, Theorem 5's injective approximations) and what `src/io/network-file.ts` and
- * `src/io/onnx.ts` read. Convolutions come in a later issue.
+ * `src/io/onnx.ts` read.
  *
  * Batch normalization (inference mode) and flatten/reshape are affine maps on flat vectors, so in
  * memory they are dense layers too: a batch norm is `W = diag(s)`, `b = beta − mean·s` with
@@ -13,11 +13,26 @@
  * forms `{"type": "batchnorm", ...}` and `{"type": "flatten" | "reshape", ...}`, which
  * {@link normalizeNetwork} turns into dense layers ({@link batchNormLayer}, {@link reshapeLayer}).
  *
+ * Convolutions and transposed convolutions (stride, symmetric zero padding, as in PyTorch and ONNX)
+ * are dense layers too: W is the explicit matrix of the cross-correlation, b repeats the
+ * per-channel bias, and the parameters are kept in `conv` (./conv-layer.ts, {@link convLayer}); the
+ * short file form is `{"type": "conv" | "conv_transpose", "inputShape", "kernels", "bias"?,
+ * "stride"?, "padding"?, "activation"?, "alpha"?}`.
+ *
  * Shapes: layer `l` has `W` of shape (d_{l+1}, d_l), rows are output units, and `b` of length
  * d_{l+1}; `d_0 = inputDim`. Pure TypeScript, no Node APIs.
  */
 
 import { assertRange, assertType, validateChoice, validateMatrix, validateVector } from "../core/validate.js";
+import {
+  convGeometry,
+  convLayerBias,
+  convLayerMatrix,
+  normalizeConvParams,
+  type ConvParams,
+} from "./conv-layer.js";
+
+export type { ConvParams } from "./conv-layer.js";
 
 /** The activations a dense layer may have. */
 export const ACTIVATIONS = ["relu", "linear", "leaky_relu", "tanh", "sigmoid"] as const;
@@ -63,6 +78,11 @@ export interface DenseLayerSpec {
   batchnorm?: BatchNormParams;
   /** Present when the layer is a flatten/reshape (then W = I, no bias, linear). */
   reshape?: ReshapeInfo;
+  /**
+   * Present when the layer is a convolution or transposed convolution (then W is its explicit
+   * matrix and b repeats `conv.bias` over the output positions; see ./conv-layer.ts).
+   */
+  conv?: ConvParams;
 }
 
 /** A network `R^inputDim → R^out`: the layers applied in order. */
@@ -138,9 +158,11 @@ export function validateNetwork(fn: string, net: unknown): Network {
     );
     const L = layer as Record<string, unknown>;
     assertType(L.type === "dense", () =>
-      FILE_LAYER_TYPES.includes(L.type as string)
-        ? `${fn}: ${name} is a "${String(L.type)}" layer in its short file form; pass the network through normalizeNetwork() first`
-        : `${fn}: ${name}.type must be "dense" (in a file also "batchnorm", "flatten" or "reshape"), got ${describe(L.type)}`,
+      L.type === "conv" || L.type === "conv_transpose"
+        ? `${fn}: ${name}.type must be "dense" in a network value, got "${L.type}" (the short file form of a convolution; pass the network through normalizeNetwork() first)`
+        : FILE_LAYER_TYPES.includes(L.type as string)
+          ? `${fn}: ${name} is a "${String(L.type)}" layer in its short file form; pass the network through normalizeNetwork() first`
+          : `${fn}: ${name}.type must be "dense" (in a file also "batchnorm", "flatten", "reshape", "conv" or "conv_transpose"), got ${describe(L.type)}`,
     );
     const W = validateMatrix(fn, `${name}.W`, L.W);
     assertRange(
@@ -172,13 +194,60 @@ export function validateNetwork(fn: string, net: unknown): Network {
     }
     if (L.batchnorm !== undefined) checkBatchNormRecord(fn, name, L, W);
     if (L.reshape !== undefined) checkReshapeRecord(fn, name, L, W);
+    if (L.conv !== undefined) checkConvRecord(fn, name, L, W);
     width = W.length;
   });
   return net as Network;
 }
 
 /** The layer types a file may use besides "dense" (see {@link normalizeNetwork}). */
-const FILE_LAYER_TYPES: readonly string[] = ["batchnorm", "flatten", "reshape"];
+const FILE_LAYER_TYPES: readonly string[] = ["batchnorm", "flatten", "reshape", "conv", "conv_transpose"];
+
+/**
+ * The dense form of a convolution or transposed convolution (./conv-layer.ts): W its explicit
+ * matrix, b the per-channel bias repeated over the output positions (absent without a bias).
+ * @param p the parameters (validated here)
+ * @param activation the layer's activation (`alpha` for leaky ReLU)
+ * @throws InputTypeError / InputRangeError for inconsistent parameters (messages start with `convLayer()`)
+ */
+export function convLayer(
+  p: ConvParams,
+  activation: Activation = "linear",
+  alpha?: number,
+  fn = "convLayer()",
+  name = "conv",
+): DenseLayerSpec {
+  const params = normalizeConvParams(fn, name, p);
+  const g = convGeometry(fn, name, params);
+  return {
+    type: "dense",
+    W: convLayerMatrix(g, params.op),
+    ...(params.bias ? { b: convLayerBias(g, params.bias) } : {}),
+    activation,
+    ...(activation === "leaky_relu" ? { alpha: alpha ?? 0.01 } : {}),
+    conv: params,
+  };
+}
+
+function checkConvRecord(fn: string, name: string, L: Record<string, unknown>, W: number[][]): void {
+  const g = convGeometry(fn, `${name}.conv`, L.conv);
+  const p = L.conv as ConvParams;
+  const ref = convLayerMatrix(g, p.op);
+  const inDim = g.c * g.inSize.reduce((a, v) => a * v, 1);
+  assertRange(
+    W.length === ref.length && W[0].length === inDim,
+    () =>
+      `${fn}: ${name} has a "conv" record with input shape [${p.inputShape.join(", ")}] and output shape [${g.outputShape.join(", ")}], so W must be ${ref.length}×${inDim}, but it is ${W.length}×${W[0].length}`,
+  );
+  const b = (L.b ?? null) as number[] | null;
+  const refB = p.bias ? convLayerBias(g, p.bias) : null;
+  assertRange(
+    W.every((row, i) => row.every((v, j) => v === ref[i][j])) &&
+      (refB ? b !== null && refB.every((v, i) => v === b[i]) : b === null || b.every((v) => v === 0)),
+    () =>
+      `${fn}: ${name} has a "conv" record, but its W and b are not the matrix and the repeated bias of that ${p.op === "conv" ? "convolution" : "transposed convolution"}`,
+  );
+}
 
 /** The per-channel scales gamma / sqrt(var + epsilon) of a batch norm. */
 export function batchNormScales(p: BatchNormParams): number[] {
@@ -312,7 +381,10 @@ function checkReshapeRecord(fn: string, name: string, L: Record<string, unknown>
  * - `{"type": "batchnorm", "gamma", "beta", "mean", "var", "epsilon"?}` (epsilon defaults to
  *   1e-5, as in PyTorch and ONNX) becomes {@link batchNormLayer};
  * - `{"type": "flatten" | "reshape", "inputShape"?, "outputShape"?}` becomes the identity
- *   {@link reshapeLayer} on the current width (the shapes, when given, must have that many entries).
+ *   {@link reshapeLayer} on the current width (the shapes, when given, must have that many entries);
+ * - `{"type": "conv" | "conv_transpose", "inputShape", "kernels", "bias"?, "stride"?, "padding"?,
+ *   "activation"? (default "linear"), "alpha"?}` becomes {@link convLayer} (inputShape must have as
+ *   many entries as the current width; stride and padding are a number or one per dimension).
  *
  * Dense layers are kept as they are. The input is not modified.
  * @throws InputTypeError / InputRangeError, messages starting with `fn` and naming the layer
@@ -349,6 +421,16 @@ export function normalizeNetwork(fn: string, net: unknown): Network {
         ...(L.outputShape ? { outputShape: L.outputShape as number[] } : {}),
       };
       out = reshapeLayer(width, info);
+    } else if (L && typeof L === "object" && (L.type === "conv" || L.type === "conv_transpose")) {
+      const activation = validateChoice(fn, `${name}.activation`, L.activation ?? "linear", ACTIVATIONS);
+      const params = { ...L, op: L.type } as unknown as ConvParams;
+      const layerOut = convLayer(params, activation, L.alpha as number | undefined, fn, name);
+      assertRange(
+        layerOut.W[0].length === width,
+        () =>
+          `${fn}: ${name} (${L.type}) has inputShape [${params.inputShape.join(", ")}] (${layerOut.W[0].length} entries), but its input has dimension ${width}`,
+      );
+      out = layerOut;
     }
     const W = (out as Record<string, unknown> | null)?.W;
     if (Array.isArray(W) && W.length > 0) width = W.length;
@@ -366,6 +448,15 @@ export function layerFileForm(layer: DenseLayerSpec): Record<string, unknown> {
   if (layer.reshape) {
     const { op, ...shapes } = layer.reshape;
     return { type: op, ...shapes };
+  }
+  if (layer.conv) {
+    const { op, ...params } = layer.conv;
+    return {
+      type: op,
+      ...params,
+      activation: layer.activation,
+      ...(layer.activation === "leaky_relu" ? { alpha: layer.alpha } : {}),
+    };
   }
   return { ...layer };
 }

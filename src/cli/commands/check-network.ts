@@ -38,7 +38,7 @@ export function describeNetworkResult(path: string, r: NetworkCheckResult): stri
     fmtMs(l.timeMs),
   ]);
   const lines = [
-    `${path}: ${r.layers.length} dense layer(s), input dimension n = ${r.inputDim}`,
+    `${path}: ${r.layers.length} layer(s), input dimension n = ${r.inputDim}`,
     table(["layer", "m×n", "activation", "domain", "verdict", "rule", "method", "time"], rows),
     "",
     `Network: ${r.conclusion === "injective almost surely" ? "injective almost surely (not a proof)" : fmtVerdict(r.injective)}`,

@@ -1,0 +1,476 @@
+/**
+ * TF.js layers-model import: {@link readTfjsLayersModel} turns a TensorFlow.js *layers* model (a
+ * `model.json` with `modelTopology` and `weightsManifest`, plus its binary weight shards) into a
+ * {@link Network} of dense layers. It does not use TensorFlow.js: the JSON and the shards are parsed
+ * here.
+ *
+ * Supported: a `Sequential` model, or a `Functional`/`Model` whose layers form a linear chain (each
+ * layer consumes the previous one), of the layer classes `Dense` (kernel [in, out], so W = kernelᵀ;
+ * `use_bias`; activation relu, linear, tanh or sigmoid), `Activation`, `ReLU` (no max_value or
+ * threshold), `LeakyReLU` (alpha or negative_slope), `BatchNormalization` (inference mode, over the
+ * last axis of a flat input; `center` / `scale` false honoured), `Flatten`, `Reshape`, `Dropout`
+ * (the identity at inference) and `InputLayer`. Weights are float32, little-endian, stored in the
+ * manifest's order; each group's shards are concatenated. A Python-converted `model.json` (topology
+ * wrapped in `model_config`, Keras 2 or 3 layer configs) is read too.
+ *
+ * As for ONNX (src/io/onnx.ts), an activation right after a Dense with a linear activation becomes
+ * that layer's activation; elsewhere it becomes a dense identity layer with that activation.
+ * Everything else (other layer classes, branches, quantized or non-float32 weights, corrupt JSON,
+ * missing or short shards) is a one-line {@link FileFormatError} starting with the source name.
+ */
+
+import { readFile, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import {
+  batchNormLayer,
+  NETWORK_FORMAT,
+  reshapeLayer,
+  validateNetwork,
+  type Activation,
+  type DenseLayerSpec,
+  type Network,
+} from "../network/network.js";
+import { InputRangeError, InputTypeError } from "../core/validate.js";
+import { describeFsError, FileFormatError } from "./errors.js";
+
+/** The layer classes {@link parseTfjsLayersModel} understands, as listed in its error messages. */
+export const SUPPORTED_TFJS_LAYERS = [
+  "Dense",
+  "Activation",
+  "ReLU",
+  "LeakyReLU",
+  "BatchNormalization",
+  "Flatten",
+  "Reshape",
+  "Dropout",
+  "InputLayer",
+] as const;
+
+const TFJS_ACTIVATIONS: Record<string, Activation> = {
+  relu: "relu",
+  linear: "linear",
+  tanh: "tanh",
+  sigmoid: "sigmoid",
+};
+
+type Json = Record<string, unknown>;
+
+interface WeightEntry {
+  name: string;
+  shape: number[];
+  data: number[];
+}
+
+function isObject(x: unknown): x is Json {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+function product(dims: number[]): number {
+  return dims.reduce((a, v) => a * v, 1);
+}
+
+/** One byte array holding `parts` one after another. */
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** The (class name, config) of a layer or model entry, Keras 2/3 and TF.js spellings. */
+function classAndConfig(entry: unknown): { cls: string; config: Json } {
+  const e = isObject(entry) ? entry : {};
+  return {
+    cls: typeof e.class_name === "string" ? e.class_name : "",
+    config: isObject(e.config) ? e.config : {},
+  };
+}
+
+/** The names of the layers an entry of a Functional model's `layers` consumes. */
+function inboundNames(entry: Json): string[] {
+  const names: string[] = [];
+  const walk = (x: unknown): void => {
+    if (Array.isArray(x)) {
+      // Keras 2 / TF.js: ["layer_name", nodeIndex, tensorIndex, kwargs]
+      if (typeof x[0] === "string" && typeof x[1] === "number") names.push(x[0]);
+      else x.forEach(walk);
+    } else if (isObject(x)) {
+      // Keras 3: {"class_name": "__keras_tensor__", "config": {"keras_history": [name, 0, 0]}}
+      const hist = isObject(x.config) ? x.config.keras_history : undefined;
+      if (Array.isArray(hist) && typeof hist[0] === "string") names.push(hist[0]);
+      else if (Array.isArray(x.args)) x.args.forEach(walk);
+    }
+  };
+  walk(entry.inbound_nodes);
+  return names;
+}
+
+/** The input shape without the batch dimension declared by a layer config, if any. */
+function declaredInputShape(config: Json): (number | null)[] | null {
+  const batch = config.batch_input_shape ?? config.batch_shape;
+  if (Array.isArray(batch)) return batch.slice(1) as (number | null)[];
+  if (Array.isArray(config.input_shape)) return config.input_shape as (number | null)[];
+  return null;
+}
+
+/**
+ * Turns the parsed `model.json` of a TF.js layers model and its weight bytes into a network (see
+ * the module comment). Pure: no file access.
+ *
+ * @param modelJson the parsed `model.json`
+ * @param weightData the weight bytes: one array per shard path in manifest order, or all shards
+ *   concatenated in one array
+ * @param source the file name, put at the start of error messages
+ * @returns the network, validated
+ * @throws FileFormatError (one line, starting with `source`) for an unsupported layer class
+ *   (`unsupported layer class Conv2D (layer "conv2d_1"); supported: Dense, ...`), a topology that is
+ *   not a linear chain, or weights that are missing, of the wrong size or not float32
+ */
+export function parseTfjsLayersModel(
+  modelJson: unknown,
+  weightData: Uint8Array | Uint8Array[],
+  source: string,
+): Network {
+  const fail = (problem: string): never => {
+    throw new FileFormatError(source, problem);
+  };
+  if (!isObject(modelJson) || !isObject(modelJson.modelTopology))
+    return fail('not a TF.js layers model (no "modelTopology" object in model.json)');
+  let topology: Json = modelJson.modelTopology;
+  if (isObject(topology.model_config)) topology = topology.model_config;
+  const { cls: modelClass, config: modelConfig } = classAndConfig(topology);
+  if (!["Sequential", "Functional", "Model"].includes(modelClass))
+    fail(
+      `the model class is "${modelClass || "missing"}", expected Sequential or a Functional model (a linear chain)`,
+    );
+  const rawLayers = Array.isArray(topology.config) ? topology.config : modelConfig.layers;
+  if (!Array.isArray(rawLayers) || rawLayers.length === 0) return fail("the model topology has no layers");
+
+  // Functional: the layers must form a chain in list order.
+  if (modelClass !== "Sequential") {
+    rawLayers.forEach((entry, i) => {
+      const name =
+        isObject(entry) && typeof entry.name === "string" ? entry.name : classAndConfig(entry).config.name;
+      const ins = isObject(entry) ? inboundNames(entry) : [];
+      const prev = i > 0 ? rawLayers[i - 1] : null;
+      const prevName = isObject(prev) ? (prev.name ?? classAndConfig(prev).config.name) : null;
+      if (i === 0 ? ins.length !== 0 : ins.length !== 1 || ins[0] !== prevName)
+        fail(
+          `layer "${String(name)}" consumes ${ins.length ? ins.map((s) => `"${s}"`).join(", ") : "nothing"}, not the previous layer${prevName ? ` "${String(prevName)}"` : ""}: only a linear chain of layers is supported`,
+        );
+    });
+    const outs = modelConfig.output_layers;
+    const last = rawLayers[rawLayers.length - 1];
+    const lastName = isObject(last) ? (last.name ?? classAndConfig(last).config.name) : "";
+    const outName = Array.isArray(outs) ? (Array.isArray(outs[0]) ? outs[0][0] : outs[0]) : undefined;
+    if (Array.isArray(outs) && outs.length !== 1 && !(outs.length === 3 && typeof outs[0] === "string"))
+      fail(`the model has ${outs.length} outputs, expected one (a linear chain)`);
+    if (outName !== undefined && outName !== lastName)
+      fail(
+        `the model output is "${String(outName)}", expected the last layer "${String(lastName)}" (a linear chain)`,
+      );
+  }
+
+  // Weights: the manifest's entries, read in order from the concatenated shards.
+  const manifest = modelJson.weightsManifest;
+  if (!Array.isArray(manifest)) return fail('no "weightsManifest" array in model.json');
+  const specs: { name: string; shape: number[]; dtype: string; quantized: boolean }[] = [];
+  for (const group of manifest) {
+    if (!isObject(group) || !Array.isArray(group.weights))
+      return fail('a "weightsManifest" entry has no "weights" array');
+    for (const w of group.weights) {
+      if (!isObject(w) || typeof w.name !== "string" || !Array.isArray(w.shape))
+        return fail('a "weightsManifest" weight has no "name" or "shape"');
+      const shape = w.shape as unknown[];
+      if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
+        fail(`weight "${w.name}" has shape ${JSON.stringify(shape)}, expected nonnegative integers`);
+      specs.push({
+        name: w.name,
+        shape: shape as number[],
+        dtype: typeof w.dtype === "string" ? w.dtype : "float32",
+        quantized: w.quantization !== undefined,
+      });
+    }
+  }
+  const bytes = concat(Array.isArray(weightData) ? weightData : [weightData]);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const needed = specs.reduce((a, s) => a + product(s.shape) * 4, 0);
+  if (bytes.length !== needed)
+    fail(
+      `the weight shards hold ${bytes.length} bytes, but the manifest's float32 weights need ${needed}${bytes.length < needed ? " (a shard is short or missing)" : ""}`,
+    );
+  const weights = new Map<string, WeightEntry>();
+  let offset = 0;
+  for (const s of specs) {
+    if (s.quantized)
+      fail(`weight "${s.name}" is quantized, which is not supported (re-save without quantization)`);
+    if (s.dtype !== "float32") fail(`weight "${s.name}" has dtype ${s.dtype}; only float32 is supported`);
+    const count = product(s.shape);
+    const data = Array.from({ length: count }, (_, i) => view.getFloat32(offset + 4 * i, true));
+    if (!data.every(Number.isFinite)) fail(`weight "${s.name}" has a non-finite value (NaN or ±Infinity)`);
+    offset += 4 * count;
+    weights.set(s.name, { name: s.name, shape: s.shape, data });
+  }
+  const used = new Set<string>();
+  /** The weight `${layer}/${suffix}` (possibly prefixed by a model scope, e.g. "sequential/dense/kernel"). */
+  const weight = (layerName: string, suffix: string, desc: string): WeightEntry => {
+    const key = `${layerName}/${suffix}`;
+    let hit = weights.get(key);
+    if (!hit) for (const [n, w] of weights) if (n.endsWith(`/${key}`) && !used.has(n)) hit ??= w;
+    if (!hit) return fail(`${desc}: the weight "${key}" is not in the weightsManifest`);
+    used.add(hit.name);
+    return hit;
+  };
+
+  let shape: number[] | null = null;
+  let width: number | null = null;
+  let inputDim: number | null = null;
+  const layers: DenseLayerSpec[] = [];
+  let fusable = false;
+
+  const setInput = (desc: string, s: (number | null)[]): void => {
+    if (!s.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d > 0))
+      fail(`${desc} declares the input shape [${s.join(", ")}], expected known positive sizes`);
+    shape = s as number[];
+    width = product(shape);
+    inputDim = width;
+  };
+  const needWidth = (desc: string): number =>
+    width ?? fail(`${desc} comes before any layer and the input shape is unknown (no batch_input_shape)`);
+
+  rawLayers.forEach((entry) => {
+    const { cls, config } = classAndConfig(entry);
+    const name = String(config.name ?? (isObject(entry) ? entry.name : "") ?? "");
+    const desc = `${cls} (layer "${name}")`;
+    if (!(SUPPORTED_TFJS_LAYERS as readonly string[]).includes(cls))
+      fail(
+        `unsupported layer class ${cls || "(none)"} (layer "${name}"); supported: ${SUPPORTED_TFJS_LAYERS.join(", ")}`,
+      );
+    if (width === null) {
+      const declared = declaredInputShape(config);
+      if (declared) setInput(desc, declared);
+    }
+    const activationOf = (v: unknown): Activation => {
+      const a = v === undefined || v === null ? "linear" : typeof v === "string" ? v : JSON.stringify(v);
+      return (
+        TFJS_ACTIVATIONS[a] ??
+        fail(`${desc} has activation "${a}"; supported: ${Object.keys(TFJS_ACTIVATIONS).join(", ")}`)
+      );
+    };
+    const pushActivation = (activation: Activation, extra: Partial<DenseLayerSpec>): void => {
+      const last = layers[layers.length - 1];
+      if (fusable && last && last.activation === "linear") Object.assign(last, { activation, ...extra });
+      else if (activation !== "linear" || Object.keys(extra).length > 0) {
+        const { W } = reshapeLayer(needWidth(desc), { op: "flatten" });
+        layers.push({ type: "dense", W, activation, ...extra });
+      }
+      fusable = false;
+    };
+
+    if (cls === "InputLayer" || cls === "Dropout") {
+      return;
+    } else if (cls === "Dense") {
+      const d = needWidth(desc);
+      if (shape && shape.length !== 1)
+        fail(
+          `${desc} gets an input of shape [${shape.join(", ")}]; only a flat input is supported (add a Flatten before it)`,
+        );
+      const kernel = weight(name, "kernel", desc);
+      if (kernel.shape.length !== 2 || kernel.shape[0] !== d)
+        fail(`${desc}: the kernel has shape [${kernel.shape.join(", ")}], expected [${d}, units]`);
+      const [rows, cols] = kernel.shape;
+      if (typeof config.units === "number" && config.units !== cols)
+        fail(`${desc}: the kernel has ${cols} columns, but units = ${config.units}`);
+      const W = Array.from({ length: cols }, (_, i) =>
+        Array.from({ length: rows }, (_, j) => kernel.data[j * cols + i]),
+      );
+      let b: number[] | undefined;
+      if (config.use_bias !== false) {
+        const bias = weight(name, "bias", desc);
+        if (bias.data.length !== cols)
+          fail(`${desc}: the bias has ${bias.data.length} values, expected ${cols}`);
+        b = bias.data;
+      }
+      layers.push({ type: "dense", W, ...(b ? { b } : {}), activation: activationOf(config.activation) });
+      fusable = layers[layers.length - 1].activation === "linear";
+      width = cols;
+      shape = [cols];
+    } else if (cls === "Activation") {
+      pushActivation(activationOf(config.activation), {});
+    } else if (cls === "ReLU") {
+      const maxValue = config.max_value;
+      if (
+        (maxValue !== undefined && maxValue !== null) ||
+        (typeof config.threshold === "number" && config.threshold !== 0)
+      )
+        fail(`${desc} has max_value or threshold set; only the plain ReLU is supported`);
+      const slope = typeof config.negative_slope === "number" ? config.negative_slope : 0;
+      pushActivation(slope === 0 ? "relu" : "leaky_relu", slope === 0 ? {} : { alpha: slope });
+    } else if (cls === "LeakyReLU") {
+      const a = config.alpha ?? config.negative_slope ?? 0.3;
+      if (typeof a !== "number" || !(a > 0) || !Number.isFinite(a))
+        fail(`${desc} has alpha = ${String(a)}, only alpha > 0 (one-to-one) is supported`);
+      pushActivation("leaky_relu", { alpha: a as number });
+    } else if (cls === "BatchNormalization") {
+      const d = needWidth(desc);
+      const axis = Array.isArray(config.axis) ? config.axis : [config.axis ?? -1];
+      const rank = (shape ?? [d]).length;
+      if (axis.length !== 1 || !(axis[0] === -1 || axis[0] === rank))
+        fail(`${desc} normalizes axis ${JSON.stringify(config.axis)}; only the last axis is supported`);
+      if (rank !== 1)
+        fail(`${desc} gets an input of shape [${shape!.join(", ")}]; only a flat input is supported`);
+      const vec = (suffix: string): number[] => {
+        const w = weight(name, suffix, desc);
+        if (w.data.length !== d) fail(`${desc}: ${suffix} has ${w.data.length} values, expected ${d}`);
+        return w.data;
+      };
+      const gamma = config.scale === false ? new Array<number>(d).fill(1) : vec("gamma");
+      const beta = config.center === false ? new Array<number>(d).fill(0) : vec("beta");
+      const mean = vec("moving_mean");
+      const variance = vec("moving_variance");
+      const epsilon = typeof config.epsilon === "number" ? config.epsilon : 1e-3;
+      try {
+        layers.push(
+          validateNetwork("readTfjsLayersModel", {
+            format: NETWORK_FORMAT,
+            version: 1,
+            inputDim: d,
+            layers: [batchNormLayer({ gamma, beta, mean, var: variance, epsilon })],
+          }).layers[0],
+        );
+      } catch (e) {
+        if (e instanceof InputRangeError || e instanceof InputTypeError)
+          fail(`${desc}: ${e.message.replace(/^readTfjsLayersModel: layers\[0\]\.batchnorm:? ?/, "")}`);
+        throw e;
+      }
+      fusable = false;
+    } else {
+      // Flatten or Reshape
+      const d = needWidth(desc);
+      const inShape: number[] = shape ?? [d];
+      let outShape: number[] = [d];
+      if (cls === "Flatten") {
+        if (config.data_format === "channels_first" && inShape.length > 2)
+          fail(`${desc} has data_format channels_first, which permutes the entries; not supported`);
+      } else {
+        const t = config.target_shape;
+        if (
+          !Array.isArray(t) ||
+          t.length === 0 ||
+          !t.every((v) => Number.isSafeInteger(v) && (v > 0 || v === -1))
+        )
+          return fail(`${desc}: unsupported target_shape ${JSON.stringify(t)}`);
+        const target = (t as number[]).slice();
+        if (target.filter((v) => v === -1).length > 1) fail(`${desc}: target_shape has more than one -1`);
+        if (target.includes(-1)) target[target.indexOf(-1)] = d / product(target.filter((v) => v !== -1));
+        if (product(target) !== d || !target.every(Number.isSafeInteger))
+          fail(`${desc}: the target shape [${(t as number[]).join(", ")}] does not have ${d} entries`);
+        outShape = target;
+      }
+      layers.push(
+        reshapeLayer(d, {
+          op: cls === "Flatten" ? "flatten" : "reshape",
+          inputShape: inShape,
+          outputShape: outShape,
+        }),
+      );
+      shape = outShape;
+      fusable = false;
+    }
+  });
+  if (layers.length === 0) fail("the model has no dense, normalization or reshape layers");
+  try {
+    return validateNetwork("readTfjsLayersModel", {
+      format: NETWORK_FORMAT,
+      version: 1,
+      inputDim: inputDim!,
+      layers,
+    });
+  } catch (e) {
+    if (e instanceof InputRangeError || e instanceof InputTypeError)
+      fail(e.message.replace(/^readTfjsLayersModel: /, ""));
+    throw e;
+  }
+}
+
+/**
+ * If `path` names a TF.js layers model, the path of its `model.json`: a directory holding a
+ * `model.json`, or a `.json` file with a top-level `"modelTopology"` key. Otherwise null (also for
+ * a path that cannot be read; the caller reports that).
+ */
+export async function tfjsModelJsonPath(path: string): Promise<string | null> {
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) {
+      const inner = join(path, "model.json");
+      return (await stat(inner)).isFile() ? inner : null;
+    }
+    if (!/\.json$/i.test(path)) return null;
+    const text = (await readFile(path, "utf8")).replace(/^\uFEFF/, "");
+    return /^\s*\{[\s\S]*"modelTopology"\s*:/.test(text.slice(0, 1 << 20)) ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads a TF.js layers model: `model.json` and the shards its `weightsManifest` names (relative
+ * to the directory of `model.json`). See {@link parseTfjsLayersModel}.
+ * @param modelJsonPath the `model.json` file; it is also the name error messages start with
+ * @throws FileFormatError for an unreadable or corrupt model.json, a missing or short shard, or an
+ *   unsupported model
+ */
+export async function readTfjsLayersModel(modelJsonPath: string): Promise<Network> {
+  const source = modelJsonPath;
+  let text: string;
+  try {
+    text = await readFile(modelJsonPath, "utf8");
+  } catch (e) {
+    throw new FileFormatError(source, `cannot read file (${describeFsError(e)})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (e) {
+    const reason = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim().slice(0, 160);
+    throw new FileFormatError(source, `invalid JSON in the TF.js model.json (${reason})`);
+  }
+  const manifest = isObject(json) ? json.weightsManifest : undefined;
+  const shards: Uint8Array[] = [];
+  if (Array.isArray(manifest)) {
+    for (const group of manifest) {
+      if (!isObject(group)) continue;
+      const paths = Array.isArray(group.paths) ? group.paths : [];
+      const parts: Uint8Array[] = [];
+      for (const p of paths) {
+        if (typeof p !== "string")
+          throw new FileFormatError(source, 'a "weightsManifest" path is not a string');
+        const shardPath = join(dirname(modelJsonPath), p);
+        try {
+          parts.push(new Uint8Array(await readFile(shardPath)));
+        } catch (e) {
+          throw new FileFormatError(source, `cannot read the weight shard "${p}" (${describeFsError(e)})`);
+        }
+      }
+      const have = parts.reduce((a, b) => a + b.length, 0);
+      const need = (Array.isArray(group.weights) ? group.weights : []).reduce((a: number, w: unknown) => {
+        const s = isObject(w) && Array.isArray(w.shape) ? (w.shape as number[]) : [];
+        return a + product(s) * 4;
+      }, 0);
+      const plain = (Array.isArray(group.weights) ? group.weights : []).every(
+        (w: unknown) => isObject(w) && (w.dtype ?? "float32") === "float32" && w.quantization === undefined,
+      );
+      if (plain && have !== need && Number.isFinite(need))
+        throw new FileFormatError(
+          source,
+          `the weight shard(s) ${paths.map((p) => `"${String(p)}"`).join(", ")} hold ${have} bytes, but their float32 weights need ${need}${have < need ? " (truncated)" : ""}`,
+        );
+      shards.push(...parts);
+    }
+  }
+  return parseTfjsLayersModel(json, shards, source);
+}
