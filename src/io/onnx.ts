@@ -38,6 +38,7 @@ import {
 import { convGeometry } from "../network/conv-layer.js";
 import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { FileFormatError } from "./errors.js";
+import { importedNetwork } from "./imported-network.js";
 
 const { onnx } = onnxProto;
 
@@ -484,16 +485,5 @@ export function readOnnxModel(bytes: Uint8Array, source: string): Network {
       `the graph output is ${outputs.map((o) => `"${o.name ?? ""}"`).join(", ") || "missing"}, expected the last node's output "${current}" (a linear chain)`,
     );
   if (layers.length === 0) fail("the graph has no dense, normalization or reshape layers");
-  try {
-    return validateNetwork("readOnnxModel", {
-      format: NETWORK_FORMAT,
-      version: 1,
-      inputDim: inputDim!,
-      layers,
-    });
-  } catch (e) {
-    if (e instanceof InputRangeError || e instanceof InputTypeError)
-      fail(e.message.replace(/^readOnnxModel: /, ""));
-    throw e;
-  }
+  return importedNetwork("readOnnxModel", inputDim!, layers, fail);
 }

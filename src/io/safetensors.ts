@@ -32,6 +32,7 @@ import {
 } from "../network/network.js";
 import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { describeFsError, FileFormatError } from "./errors.js";
+import { importedNetwork } from "./imported-network.js";
 
 /** The format tag of the layer description. */
 export const SAFETENSORS_LAYERS_FORMAT = "injective-relu/safetensors-layers";
@@ -250,18 +251,7 @@ export function parseSafetensorsLayers(
       );
     }
   });
-  try {
-    return validateNetwork("readSafetensorsModel", {
-      format: NETWORK_FORMAT,
-      version: 1,
-      inputDim: inputDim!,
-      layers,
-    });
-  } catch (e) {
-    if (e instanceof InputRangeError || e instanceof InputTypeError)
-      fail(e.message.replace(/^readSafetensorsModel: /, ""));
-    throw e;
-  }
+  return importedNetwork("readSafetensorsModel", inputDim!, layers, fail);
 }
 
 /** The layer description file of a safetensors file: `model.safetensors` → `model.layers.json`. */

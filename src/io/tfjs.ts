@@ -32,6 +32,7 @@ import {
 } from "../network/network.js";
 import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { describeFsError, FileFormatError } from "./errors.js";
+import { importedNetwork } from "./imported-network.js";
 
 /** The layer classes {@link parseTfjsLayersModel} understands, as listed in its error messages. */
 export const SUPPORTED_TFJS_LAYERS = [
@@ -383,18 +384,7 @@ export function parseTfjsLayersModel(
     }
   });
   if (layers.length === 0) fail("the model has no dense, normalization or reshape layers");
-  try {
-    return validateNetwork("readTfjsLayersModel", {
-      format: NETWORK_FORMAT,
-      version: 1,
-      inputDim: inputDim!,
-      layers,
-    });
-  } catch (e) {
-    if (e instanceof InputRangeError || e instanceof InputTypeError)
-      fail(e.message.replace(/^readTfjsLayersModel: /, ""));
-    throw e;
-  }
+  return importedNetwork("readTfjsLayersModel", inputDim!, layers, fail);
 }
 
 /**
