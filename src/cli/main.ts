@@ -51,6 +51,13 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // Output piped into a reader that stops early (`| head`): end quietly, not with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const program = buildProgram();
   const wantsJson = argv.includes("--json");
   try {

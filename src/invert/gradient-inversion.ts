@@ -54,6 +54,38 @@ export interface GradientInversionResult {
   timeMs: number;
 }
 
+/** The layer's activation at pre-activation s. */
+function activate(act: string, alpha: number | undefined, s: number): number {
+  switch (act) {
+    case "relu":
+      return s < 0 ? 0 : s;
+    case "leaky_relu":
+      return s < 0 ? (alpha ?? 0) * s : s;
+    case "tanh":
+      return Math.tanh(s);
+    case "sigmoid":
+      return 1 / (1 + Math.exp(-s));
+    default:
+      return s;
+  }
+}
+
+/** Its derivative, from the pre-activation s and the output o. */
+function derivative(act: string, alpha: number | undefined, s: number, o: number): number {
+  switch (act) {
+    case "relu":
+      return s <= 0 ? 0 : 1;
+    case "leaky_relu":
+      return s < 0 ? (alpha ?? 0) : 1;
+    case "tanh":
+      return 1 - o * o;
+    case "sigmoid":
+      return o * (1 - o);
+    default:
+      return 1;
+  }
+}
+
 /** Loss ‖A·G(z) − y‖² and its gradient in z, by one forward and one backward pass. */
 export function lossAndGradient(
   net: Network,
@@ -68,13 +100,12 @@ export function lossAndGradient(
     const { W, b } = layer;
     const p = new Array<number>(W.length);
     const o = new Array<number>(W.length);
-    const relu = layer.activation === "relu";
     for (let i = 0; i < W.length; i++) {
       const row = W[i];
       let s = b ? b[i] : 0;
       for (let j = 0; j < row.length; j++) s += row[j] * h[j];
       p[i] = s;
-      o[i] = relu && s < 0 ? 0 : s;
+      o[i] = activate(layer.activation, layer.alpha, s);
     }
     pre.push(p);
     acts.push(o);
@@ -107,12 +138,10 @@ export function lossAndGradient(
   for (let l = net.layers.length - 1; l >= 0; l--) {
     const layer = net.layers[l];
     const { W } = layer;
-    const relu = layer.activation === "relu";
     const nIn = W[0].length;
     const gin = new Array<number>(nIn).fill(0);
     for (let i = 0; i < W.length; i++) {
-      if (relu && pre[l][i] <= 0) continue;
-      const gi = g[i];
+      const gi = g[i] * derivative(layer.activation, layer.alpha, pre[l][i], acts[l + 1][i]);
       if (gi === 0) continue;
       const row = W[i];
       for (let j = 0; j < nIn; j++) gin[j] += gi * row[j];
@@ -144,13 +173,6 @@ export function gradientInversion(
   const fn = "gradientInversion()";
   const t0 = performance.now();
   validateNetwork(fn, net);
-  net.layers.forEach((layer, l) =>
-    assertRange(
-      layer.activation === "relu" || layer.activation === "linear",
-      () =>
-        `${fn}: supports ReLU and linear layers only (its backward pass), got ${layer.activation} at layer ${l}`,
-    ),
-  );
   validateVector(fn, "y", y);
   assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
   const out = net.layers[net.layers.length - 1].W.length;

@@ -307,7 +307,7 @@ export interface RobustNetworkOptions {
   norm?: "linf" | "l1";
   /**
    * Polish the layerwise estimate by a joint fit: Adam on ‖N(x) − y‖² from the layerwise estimate and
-   * from 5 seeded random starts (ReLU/linear networks only), keeping the best fit. Layerwise errors
+   * from 5 seeded random starts, keeping the best fit. Layerwise errors
    * compound with depth under noise; the joint fit does not (docs/benchmarks.md, inversion).
    * @default true when noiseLevel > 0
    */
@@ -398,8 +398,7 @@ export function invertNetworkRobust(
   const layerwise = fit(h);
   let best = { x: h, ...layerwise };
   let polished = false;
-  const differentiable = net.layers.every((l) => l.activation === "relu" || l.activation === "linear");
-  if ((options.polish ?? (options.noiseLevel ?? 0) > 0) && differentiable) {
+  if (options.polish ?? (options.noiseLevel ?? 0) > 0) {
     const g = gradientInversion(net, y, { starts: [h], restarts: 6 });
     const gf = fit(g.z);
     if (gf.residual < best.residual) {

@@ -3,7 +3,7 @@
  */
 
 import { describe, it, expect, beforeAll } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../support/cli.js";
@@ -147,5 +147,28 @@ describe("check on a network file", () => {
     const onnx = run("check", join(import.meta.dirname, "../../examples/models/torch-injective.onnx"));
     expect(onnx.code).toBe(0);
     expect(onnx.out).toMatch(/Network: injective/);
+  });
+});
+
+describe("invert a real PyTorch export from torch's own float32 outputs", () => {
+  it("needs --tolerance 1e-6 (float32 rounding), and then recovers z", () => {
+    const models = join(import.meta.dirname, "../../examples/models");
+    const expected = JSON.parse(readFileSync(join(models, "torch-expected.json"), "utf8"));
+    writeFileSync(join(dir, "y-torch.json"), JSON.stringify(expected.models["torch-injective"].outputs[0]));
+    const strict = run("invert", join(models, "torch-injective.onnx"), "--output", "y-torch.json");
+    expect(strict.code).toBe(2);
+    expect(strict.out).toMatch(/--tolerance 1e-6/);
+    const r = run(
+      "invert",
+      join(models, "torch-injective.onnx"),
+      "--output",
+      "y-torch.json",
+      "--tolerance",
+      "1e-6",
+      "--json",
+    );
+    expect(r.code).toBe(0);
+    const z: number[] = expected.models["torch-injective"].inputs[0];
+    JSON.parse(r.out).x.forEach((v: number, j: number) => expect(Math.abs(v - z[j])).toBeLessThan(1e-5));
   });
 });

@@ -192,6 +192,11 @@ export function describeInverse(r: NetworkInverse): string {
     lines.push(
       `No preimage (${r.status}): relative residual ${fmtNum(r.residual, 3)} at layer ${r.failedLayer}`,
     );
+    if (r.residual > 0 && r.residual < 1e-5) {
+      lines.push(
+        "  Hint: a residual this small is typical of outputs computed in float32 (PyTorch, TF.js: about 1e-7 relative rounding); rerun with --tolerance 1e-6 to invert them, or --noise-aware for noisy data.",
+      );
+    }
   }
   lines.push(`  ${r.reason}`);
   for (const l of r.layers)
