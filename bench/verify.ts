@@ -1,0 +1,329 @@
+/**
+ * Benchmark of the exact single-layer verdict against two baselines measured in the same run
+ * (issue 5, item 2), printed as one Markdown table.
+ *
+ *     npm run bench:verify                        # n ∈ {4, 6, 8, 10, 12}, α ∈ {3, 5, 7, 9}, 3 seeds
+ *     npm run bench:verify -- --quick             # n ∈ {4, 6}, one seed, one run per case
+ *     npm run bench:verify -- --max-n 8 --time-limit 30
+ *
+ * Project: checkLayer(W, null, { method: "auto", timeLimitMs }).
+ * Baseline (a): checkLayer(W, null, { method: "exhaustive", timeLimitMs }).
+ * Baseline (b): the feasibility MILP "is there x ≠ 0 with at most n−1 rows w_i·x >= 0" solved by the
+ * `highs` npm package (WebAssembly), with HiGHS's own time_limit. The MILP is exact only for rows in
+ * general position (true almost surely for the Gaussian layers used here).
+ *
+ * Every time is a median over repeats measured in this run; ratios compare numbers of the same run.
+ * All layers are iid Gaussian from seeded generators (src/core/random.ts), so runs are reproducible.
+ */
+
+import os from "node:os";
+import highsModule from "highs";
+import type { Highs } from "highs";
+import { Rng } from "../src/core/random.js";
+import { checkLayer } from "../src/core/check-layer.js";
+
+// ---------------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------------
+
+const USAGE = "usage: node dist/bench/verify.js [--quick] [--max-n N] [--time-limit SECONDS]";
+
+function parseArgs(argv: string[]): { quick: boolean; maxN: number; timeLimitS: number } {
+  let quick = false;
+  let maxN = Infinity;
+  let timeLimitS = 60;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v <= 0) {
+        console.error(`bench:verify: ${a} needs a positive number\n${USAGE}`);
+        process.exit(2);
+      }
+      return v;
+    };
+    if (a === "--quick") quick = true;
+    else if (a === "--max-n") maxN = value();
+    else if (a === "--time-limit") timeLimitS = value();
+    else if (a === "--help" || a === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    } else {
+      console.error(`bench:verify: unknown option ${a}\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  return { quick, maxN, timeLimitS };
+}
+
+const { quick: QUICK, maxN: MAX_N, timeLimitS: TIME_LIMIT_S } = parseArgs(process.argv.slice(2));
+const TIME_LIMIT_MS = TIME_LIMIT_S * 1000;
+const REPEATS = QUICK ? 1 : 3;
+const NS = (QUICK ? [4, 6] : [4, 6, 8, 10, 12]).filter((n) => n <= MAX_N);
+const ALPHAS = [3, 5, 7, 9];
+const SEEDS_PER_POINT = QUICK ? 1 : 3;
+
+/** Seed of instance k at (n, α): unique over the grid (n <= 99, α <= 9, k <= 9). */
+const seedOf = (n: number, alpha: number, k: number): number => 500_000 + 100 * n + 10 * alpha + k;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers (same conventions as bench/main.ts)
+// ---------------------------------------------------------------------------------------------
+
+// The package's types describe the loader as the default export, while some loaders hand over the
+// CommonJS module object instead; accept both shapes (as tests/reference/brute-force.ts does).
+type HighsLoader = () => Promise<Highs>;
+const highsLoader: HighsLoader =
+  typeof highsModule === "function"
+    ? (highsModule as unknown as HighsLoader)
+    : (highsModule as unknown as { default: HighsLoader }).default;
+
+function gaussianMatrix(m: number, n: number, seed: number): number[][] {
+  const rng = new Rng(seed);
+  return Array.from({ length: m }, () => Array.from({ length: n }, () => rng.normal()));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+/** A run at least this long is measured once: its warm-up run is the measurement. */
+const LONG_MS = 1000;
+
+interface Timed<T> {
+  ms: number;
+  runs: number;
+  value: T;
+}
+
+/**
+ * Runs `f` once (JIT warm-up, timed); if that took at least {@link LONG_MS} it is the only
+ * measurement, otherwise `f` runs `REPEATS` more times and the median of those is returned.
+ */
+async function timeAsync<T>(f: () => Promise<T> | T): Promise<Timed<T>> {
+  let t = performance.now();
+  let value = await f();
+  const first = performance.now() - t;
+  if (first >= LONG_MS) return { ms: first, runs: 1, value };
+  const times: number[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    t = performance.now();
+    value = await f();
+    times.push(performance.now() - t);
+  }
+  return { ms: median(times), runs: REPEATS, value };
+}
+
+const fmtMs = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+const fmtRatio = (r: number): string =>
+  (r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toPrecision(2)) + "×";
+
+/** A Markdown table; columns are right-aligned except those named in `left` (text). */
+function table(header: string[], rows: string[][], left: string[] = []): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const sep = header.map((h) => (left.includes(h) ? ":---" : "---:"));
+  return [line(header), `|${sep.join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+const geomean = (xs: number[]): number => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+
+// ---------------------------------------------------------------------------------------------
+// The MILP baseline
+// ---------------------------------------------------------------------------------------------
+
+/** Margin by which rows outside S must be negative. */
+const DELTA = 1e-6;
+
+/**
+ * CPLEX LP text of: find x ∈ [−1, 1]^n, s ∈ {0, 1}^m with Σ s_i <= n − 1 and
+ * w_i·x <= −δ + M_i s_i (M_i = ‖w_i‖₁ + δ, so s_i = 1 leaves row i free on the box). Rows with
+ * s_i = 0 are negative by δ, so x ≠ 0 whenever m >= n. Pure feasibility (zero objective).
+ */
+function milpText(W: number[][]): string {
+  const m = W.length;
+  const n = W[0].length;
+  const num = (v: number) => v.toPrecision(17);
+  const lines = ["Minimize", " obj: 0 x0", "Subject To"];
+  for (let i = 0; i < m; i++) {
+    let expr = "";
+    for (let j = 0; j < n; j++) {
+      const w = W[i][j];
+      expr += `${w < 0 ? " - " : expr === "" ? "" : " + "}${num(Math.abs(w))} x${j}`;
+    }
+    const M = W[i].reduce((s, v) => s + Math.abs(v), 0) + DELTA;
+    lines.push(` r${i}: ${expr} - ${num(M)} s${i} <= ${num(-DELTA)}`);
+  }
+  lines.push(` card: ${Array.from({ length: m }, (_, i) => `s${i}`).join(" + ")} <= ${n - 1}`);
+  lines.push("Bounds");
+  for (let j = 0; j < n; j++) lines.push(` -1 <= x${j} <= 1`);
+  lines.push("Binary");
+  lines.push(` ${Array.from({ length: m }, (_, i) => `s${i}`).join(" ")}`);
+  lines.push("End");
+  return lines.join("\n");
+}
+
+interface MilpResult {
+  /** true: infeasible (injective in general position); false: feasible; null: time limit or error. */
+  injective: boolean | null;
+  /** For a feasible answer: rows with w_i·x >= 0 at the returned x (must be <= n − 1). */
+  nonnegRows?: number;
+  status: string;
+}
+
+let highs: Highs;
+
+function solveMilp(W: number[][], timeLimitS: number): MilpResult {
+  const n = W[0].length;
+  let sol;
+  try {
+    sol = highs.solve(milpText(W), {
+      output_flag: false,
+      time_limit: timeLimitS,
+      mip_feasibility_tolerance: 1e-9,
+      primal_feasibility_tolerance: 1e-9,
+    });
+  } catch (e) {
+    return { injective: null, status: `error: ${(e as Error).message}` };
+  }
+  if (sol.Status === "Infeasible") return { injective: true, status: sol.Status };
+  if (sol.Status === "Optimal") {
+    // Re-check the returned point: at most n − 1 rows may be >= 0 there.
+    const x = Array.from({ length: n }, (_, j) => sol.Columns[`x${j}`]?.Primal ?? 0);
+    const nonneg = W.filter((w) => w.reduce((s, v, j) => s + v * x[j], 0) >= 0).length;
+    return { injective: false, nonnegRows: nonneg, status: sol.Status };
+  }
+  return { injective: null, status: sol.Status };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------------------------
+
+const verdict = (v: boolean | null): string => (v === null ? "> limit" : v ? "injective" : "not injective");
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const cpus = os.cpus();
+  const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  highs = await highsLoader();
+
+  console.log(
+    `## injective-relu verification benchmark (${QUICK ? "--quick" : "default"}${Number.isFinite(MAX_N) ? `, --max-n ${MAX_N}` : ""}, --time-limit ${TIME_LIMIT_S})`,
+  );
+  console.log("");
+  console.log(
+    `Machine: ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.release()}; date ${date}.`,
+  );
+  console.log("");
+
+  const rows: string[][] = [];
+  const ratiosMilp: number[] = [];
+  const ratiosExh: number[] = [];
+  const disagreements: string[] = [];
+  let instances = 0;
+  const opts = { timeLimitMs: TIME_LIMIT_MS };
+  for (const n of NS) {
+    for (const alpha of ALPHAS) {
+      for (let k = 0; k < SEEDS_PER_POINT; k++) {
+        const m = alpha * n;
+        const seed = seedOf(n, alpha, k);
+        const W = gaussianMatrix(m, n, seed);
+        const proj = await timeAsync(() => checkLayer(W, null, { ...opts, method: "auto" }));
+        const exh = await timeAsync(() => checkLayer(W, null, { ...opts, method: "exhaustive" }));
+        const milp = await timeAsync(() => solveMilp(W, TIME_LIMIT_S));
+        instances++;
+        const vp = proj.value.injective;
+        const ve = exh.value.injective;
+        const vm = milp.value.injective;
+        const decided = [vp, ve, vm].filter((v): v is boolean => v !== null);
+        const agree = decided.length < 2 ? "—" : decided.every((v) => v === decided[0]) ? "yes" : "NO";
+        if (agree === "NO")
+          disagreements.push(
+            `n = ${n}, α = ${alpha}, seed ${seed}: project ${verdict(vp)}, exhaustive ${verdict(ve)}, MILP ${verdict(vm)}`,
+          );
+        const timeCell = (v: boolean | null, ms: number) => (v === null ? "> limit" : fmtMs(ms));
+        const ratioCell = (vb: boolean | null, msb: number): string => {
+          if (vp === null) return "—";
+          // A baseline that timed out took at least the limit: print a lower bound.
+          if (vb === null) return `> ${fmtRatio(TIME_LIMIT_MS / proj.ms)}`;
+          return fmtRatio(msb / proj.ms);
+        };
+        let milpVerdict = verdict(vm);
+        if (vm === false && (milp.value.nonnegRows ?? 0) > n - 1)
+          milpVerdict += ` (point has ${milp.value.nonnegRows} rows >= 0)`;
+        if (vm === null && milp.value.status !== "Time limit reached") milpVerdict = milp.value.status;
+        if (vp !== null && ve !== null && vm !== null) {
+          ratiosMilp.push(milp.ms / proj.ms);
+          ratiosExh.push(exh.ms / proj.ms);
+        }
+        const row = [
+          String(n),
+          `${m} (${alpha})`,
+          String(seed),
+          verdict(vp) + (vp === null ? "" : ` (${proj.value.method})`),
+          timeCell(vp, proj.ms),
+          timeCell(ve, exh.ms),
+          timeCell(vm, milp.ms),
+          milpVerdict,
+          agree,
+          ratioCell(vm, milp.ms),
+          ratioCell(ve, exh.ms),
+          `${proj.runs} / ${exh.runs} / ${milp.runs}`,
+        ];
+        rows.push(row);
+        console.error(`[bench:verify] ${row.join(" | ")}`);
+      }
+    }
+  }
+
+  console.log(
+    [
+      "### Exact verdicts on Gaussian layers: project against exhaustive and the HiGHS MILP",
+      "",
+      `iid N(0,1) layers W of shape (α n) × n, no bias, domain R^n, seeded (seed = 500000 + 100 n + 10 α + k). ` +
+        `Project: checkLayer(W, null, { method: "auto", timeLimitMs }) ("verdict" shows the stage that settled it). ` +
+        `Exhaustive: checkLayer(W, null, { method: "exhaustive", timeLimitMs }). ` +
+        `MILP: the feasibility MILP "x ∈ [−1, 1]^n, s ∈ {0,1}^m, Σ s_i <= n − 1, w_i·x <= −δ + (‖w_i‖₁ + δ) s_i", δ = ${DELTA}, ` +
+        `solved by the highs npm package (HiGHS compiled to WebAssembly, one instance loaded once before the run, single thread; building the LP text is included in its time); ` +
+        `feasible ⇒ not injective, infeasible ⇒ injective. The MILP is exact only for rows in general position (true almost surely here); ` +
+        `a feasible point is re-checked by counting the rows with w_i·x >= 0. ` +
+        `Time limit ${TIME_LIMIT_S} s per call for all three (HiGHS option time_limit for the MILP); a call that hits it prints "> limit". ` +
+        `Ratios are baseline time / project time from this run; "> r×" is a lower bound (the baseline hit the limit). ` +
+        `Times are medians of ${REPEATS} run(s) after one warm-up run; a case whose warm-up run takes ${LONG_MS / 1000} s or more is measured once (column "runs": project / exhaustive / MILP).`,
+      "",
+      table(
+        [
+          "n",
+          "m (α)",
+          "seed",
+          "verdict (project)",
+          "project ms",
+          "exhaustive ms",
+          "MILP ms",
+          "MILP verdict",
+          "agree?",
+          "MILP / project",
+          "exhaustive / project",
+          "runs",
+        ],
+        rows,
+        ["verdict (project)", "MILP verdict", "agree?"],
+      ),
+      "",
+      ratiosMilp.length > 0
+        ? `Geometric mean over the ${ratiosMilp.length} of ${instances} instances decided by all three (instances where any of them hit the time limit are excluded): ` +
+          `MILP / project ${fmtRatio(geomean(ratiosMilp))}, exhaustive / project ${fmtRatio(geomean(ratiosExh))}.`
+        : `No instance was decided by all three; no geometric mean.`,
+      "",
+      disagreements.length > 0
+        ? `**Verdict disagreements (${disagreements.length}):**\n\n${disagreements.map((d) => `- ${d}`).join("\n")}`
+        : "Verdict disagreements: none (among the verdicts that were reached).",
+      "",
+      `Total benchmark time: ${((performance.now() - started) / 1000).toFixed(1)} s.`,
+    ].join("\n"),
+  );
+}
+
+await main();
