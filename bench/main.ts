@@ -17,13 +17,19 @@
 import { benchTheorem4 } from "./theorem4.js";
 import { benchInversion } from "./inversion.js";
 import os from "node:os";
-import highsModule from "highs";
-import type { Highs } from "highs";
 import { Rng } from "../src/core/random.js";
 import { normalizeLayer, type NormalizedLayer } from "../src/core/layer.js";
 import { separateRows } from "../src/core/separation-lp.js";
 import { HyperplaneOracle, HyperplaneSearch } from "../src/core/hyperplane-search.js";
 import { checkLayer } from "../src/core/check-layer.js";
+import {
+  highsLoader,
+  gaussianMatrix,
+  LONG_MS,
+  type Timed,
+  timeAsync as timeAsyncN,
+  timeSync as timeSyncN,
+} from "./common.js";
 
 // ---------------------------------------------------------------------------------------------
 // Setup
@@ -44,68 +50,8 @@ const QUICK = args.includes("--quick");
 const REPEATS = QUICK ? 1 : 5;
 const TOL = 1e-9;
 
-// The package's types describe the loader as the default export, while some loaders hand over the
-// CommonJS module object instead; accept both shapes (as tests/reference/brute-force.ts does).
-type HighsLoader = () => Promise<Highs>;
-const highsLoader: HighsLoader =
-  typeof highsModule === "function"
-    ? (highsModule as unknown as HighsLoader)
-    : (highsModule as unknown as { default: HighsLoader }).default;
-
-function gaussianMatrix(m: number, n: number, seed: number): number[][] {
-  const rng = new Rng(seed);
-  return Array.from({ length: m }, () => Array.from({ length: n }, () => rng.normal()));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
-
-/** A run at least this long is measured once: its warm-up run is the measurement. */
-const LONG_MS = 1000;
-
-interface Timed<T> {
-  /** Median wall-clock time in ms. */
-  ms: number;
-  /** Number of timed runs the median is over. */
-  runs: number;
-  value: T;
-}
-
-/**
- * Runs `f` once (JIT warm-up, timed); if that took at least {@link LONG_MS} it is the only
- * measurement, otherwise `f` runs `REPEATS` more times and the median of those is returned.
- */
-function timeSync<T>(f: () => T): Timed<T> {
-  let t = performance.now();
-  let value = f();
-  const first = performance.now() - t;
-  if (first >= LONG_MS) return { ms: first, runs: 1, value };
-  const times: number[] = [];
-  for (let r = 0; r < REPEATS; r++) {
-    t = performance.now();
-    value = f();
-    times.push(performance.now() - t);
-  }
-  return { ms: median(times), runs: REPEATS, value };
-}
-
-/** {@link timeSync} for async functions. */
-async function timeAsync<T>(f: () => Promise<T>): Promise<Timed<T>> {
-  let t = performance.now();
-  let value = await f();
-  const first = performance.now() - t;
-  if (first >= LONG_MS) return { ms: first, runs: 1, value };
-  const times: number[] = [];
-  for (let r = 0; r < REPEATS; r++) {
-    t = performance.now();
-    value = await f();
-    times.push(performance.now() - t);
-  }
-  return { ms: median(times), runs: REPEATS, value };
-}
+const timeSync = <T>(f: () => T): Timed<T> => timeSyncN(f, REPEATS);
+const timeAsync = <T>(f: () => Promise<T> | T): Promise<Timed<T>> => timeAsyncN(f, REPEATS);
 
 /** How the medians were taken, for the table captions. */
 const RUNS_NOTE = `Times are medians of ${REPEATS} run(s) after one warm-up run; a case whose warm-up run takes ${LONG_MS / 1000} s or more is measured once (column "runs").`;

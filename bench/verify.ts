@@ -17,10 +17,9 @@
  */
 
 import os from "node:os";
-import highsModule from "highs";
 import type { Highs } from "highs";
-import { Rng } from "../src/core/random.js";
 import { checkLayer } from "../src/core/check-layer.js";
+import { highsLoader, gaussianMatrix, LONG_MS, type Timed, timeAsync as timeAsyncN } from "./common.js";
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -70,51 +69,7 @@ const seedOf = (n: number, alpha: number, k: number): number => 500_000 + 100 * 
 // Helpers (same conventions as bench/main.ts)
 // ---------------------------------------------------------------------------------------------
 
-// The package's types describe the loader as the default export, while some loaders hand over the
-// CommonJS module object instead; accept both shapes (as tests/reference/brute-force.ts does).
-type HighsLoader = () => Promise<Highs>;
-const highsLoader: HighsLoader =
-  typeof highsModule === "function"
-    ? (highsModule as unknown as HighsLoader)
-    : (highsModule as unknown as { default: HighsLoader }).default;
-
-function gaussianMatrix(m: number, n: number, seed: number): number[][] {
-  const rng = new Rng(seed);
-  return Array.from({ length: m }, () => Array.from({ length: n }, () => rng.normal()));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
-
-/** A run at least this long is measured once: its warm-up run is the measurement. */
-const LONG_MS = 1000;
-
-interface Timed<T> {
-  ms: number;
-  runs: number;
-  value: T;
-}
-
-/**
- * Runs `f` once (JIT warm-up, timed); if that took at least {@link LONG_MS} it is the only
- * measurement, otherwise `f` runs `REPEATS` more times and the median of those is returned.
- */
-async function timeAsync<T>(f: () => Promise<T> | T): Promise<Timed<T>> {
-  let t = performance.now();
-  let value = await f();
-  const first = performance.now() - t;
-  if (first >= LONG_MS) return { ms: first, runs: 1, value };
-  const times: number[] = [];
-  for (let r = 0; r < REPEATS; r++) {
-    t = performance.now();
-    value = await f();
-    times.push(performance.now() - t);
-  }
-  return { ms: median(times), runs: REPEATS, value };
-}
+const timeAsync = <T>(f: () => Promise<T> | T): Promise<Timed<T>> => timeAsyncN(f, REPEATS);
 
 const fmtMs = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const fmtRatio = (r: number): string =>
