@@ -17,6 +17,7 @@ import { checkNetworkCommand } from "./commands/check-network.js";
 import { invertCommand } from "./commands/invert.js";
 import { compressedSensingCommand } from "./commands/compressed-sensing.js";
 import { checkConvCommand } from "./commands/check-conv.js";
+import { phaseCommand } from "./commands/phase.js";
 
 function version(): string {
   try {
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   program.addCommand(checkNetworkCommand());
   program.addCommand(invertCommand());
   program.addCommand(compressedSensingCommand());
+  program.addCommand(phaseCommand());
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -5,23 +5,32 @@
 import cliProgress from "cli-progress";
 import type { Progress } from "../core/index.js";
 
-/** A progress reporter for `checkLayer`'s `onProgress`, drawing on stderr when it is a terminal. */
+/**
+ * A progress reporter for `checkLayer`'s `onProgress` (or any count of work units), drawing on stderr
+ * when it is a terminal.
+ */
 export class ProgressReporter {
   private bar: cliProgress.SingleBar | null = null;
   private readonly started = Date.now();
+  /**
+   * @param label printed before the bar
+   * @param enabled draw at all (default: stderr is a terminal)
+   * @param unit name of the work units counted
+   */
   constructor(
     private readonly label: string,
     private readonly enabled = process.stderr.isTTY === true,
+    private readonly unit = "hyperplanes",
   ) {}
 
-  readonly onProgress = (p: Progress): void => {
+  readonly onProgress = (p: Progress | { stage: string; done: number; total?: number }): void => {
     if (!this.enabled || p.total === undefined || p.total <= 0) return;
     if (!this.bar) {
       if (Date.now() - this.started < 500) return;
       this.bar = new cliProgress.SingleBar(
         {
           stream: process.stderr,
-          format: `${this.label} {stage} |{bar}| {percentage}% | ETA {eta_formatted} | {value}/{total} hyperplanes`,
+          format: `${this.label} {stage} |{bar}| {percentage}% | ETA {eta_formatted} | {value}/{total} ${this.unit}`,
           hideCursor: true,
           clearOnComplete: true,
           etaBuffer: 50,

@@ -8,16 +8,15 @@
  * holds when every hyperplane through 0 misses the whole support of at least one dual.
  *
  * {@link verifyCertificate} checks both parts without the search that produced them: each dual's
- * algebra, then the cover by a depth-first search that tries to pick one support row from every dual
- * while keeping their span below rank n (a row already in the span costs nothing). Finding such a
- * choice means an uncovered hyperplane; exhausting them proves the cover. For integral layers both
- * parts are done in exact rational arithmetic.
+ * algebra, then the cover by a depth-first search over flats (spans of rows) that tries to meet
+ * every dual's support while keeping the rank below n ({@link findUncovered}). Finding such a flat
+ * means an uncovered hyperplane; exhausting them proves the cover. For integral layers both parts
+ * are done in exact rational arithmetic.
  */
 
 import type { Certificate, Domain } from "./types.js";
 import { validateLayer } from "./validate.js";
 import { ExactSpan, Fraction, integralRows, solveExact } from "./exact.js";
-import { residualAgainst } from "./dense.js";
 
 /** Result of {@link verifyCertificate}. */
 export interface CertificateCheck {
@@ -250,20 +249,60 @@ function checkDualExact(
   return last;
 }
 
-function floatSpanOps(W: number[][], n: number, tol: number): SpanOps<{ Q: Float64Array; k: number }> {
-  const unit = W.map((r) => {
+/**
+ * Float spans with the residual of every row kept up to date (one projection per added basis
+ * vector), so that membership is a lookup. States live in one buffer per rank: the depth-first
+ * cover check only ever needs the states on its current path.
+ */
+function floatSpanOps(
+  W: number[][],
+  n: number,
+  tol: number,
+): SpanOps<{ k: number; R: Float64Array; inside: Uint8Array }> {
+  const m = W.length;
+  const unit = new Float64Array(m * n);
+  W.forEach((r, i) => {
     const s = Math.hypot(...r);
-    return s > 0 ? r.map((v) => v / s) : r.slice();
+    for (let j = 0; j < n; j++) unit[i * n + j] = s > 0 ? r[j] / s : 0;
   });
-  const tmp = new Float64Array(n);
+  const levels = Array.from({ length: n + 1 }, () => ({
+    R: new Float64Array(m * n),
+    inside: new Uint8Array(m),
+  }));
+  const q = new Float64Array(n);
   return {
-    empty: () => ({ Q: new Float64Array(n * n), k: 0 }),
-    contains: (s, row) => residualAgainst(s.Q, s.k, n, unit[row], 0, tmp) <= tol,
+    empty: () => {
+      const L = levels[0];
+      L.R.set(unit);
+      // Zero rows lie in every span.
+      for (let i = 0; i < m; i++) {
+        let s = 0;
+        for (let j = 0; j < n; j++) s += unit[i * n + j] ** 2;
+        L.inside[i] = s <= tol * tol ? 1 : 0;
+      }
+      return { k: 0, R: L.R, inside: L.inside };
+    },
+    contains: (s, row) => s.inside[row] === 1,
     extend: (s, row) => {
-      const Q = s.Q.slice();
-      const r = residualAgainst(Q, s.k, n, unit[row], 0, tmp);
-      for (let j = 0; j < n; j++) Q[s.k * n + j] = tmp[j] / r;
-      return { Q, k: s.k + 1 };
+      const L = levels[Math.min(n, s.k + 1)];
+      let norm = 0;
+      for (let j = 0; j < n; j++) norm += s.R[row * n + j] ** 2;
+      norm = Math.sqrt(norm);
+      if (!(norm > tol)) return s;
+      for (let j = 0; j < n; j++) q[j] = s.R[row * n + j] / norm;
+      for (let i = 0; i < m; i++) {
+        const o = i * n;
+        let dot = 0;
+        for (let j = 0; j < n; j++) dot += q[j] * s.R[o + j];
+        let ss = 0;
+        for (let j = 0; j < n; j++) {
+          const v = s.R[o + j] - dot * q[j];
+          L.R[o + j] = v;
+          ss += v * v;
+        }
+        L.inside[i] = ss <= tol * tol ? 1 : 0;
+      }
+      return { k: s.k + 1, R: L.R, inside: L.inside };
     },
     rank: (s) => s.k,
   };
@@ -283,7 +322,15 @@ function exactSpanOps(Wint: bigint[][], _n: number): SpanOps<ExactSpan> {
 }
 
 /**
- * Looks for a choice of one support row per dual whose span has rank < n (an uncovered hyperplane).
+ * Looks for a flat of rank < n that meets the support of every dual (an uncovered hyperplane).
+ *
+ * Depth-first over flats: at a flat S (the span of the rows chosen so far) take the unmet dual with
+ * the fewest allowed rows and branch on them in order, the j-th child adding row e_j after e_1 …
+ * e_{j−1} have been forbidden. Every flat above S that meets the dual contains a first such row,
+ * so the children partition the candidate flats, and a child whose span contains a forbidden row
+ * was searched already. A branch ends when its rank reaches n − 1 with a dual unmet, or when an
+ * unmet dual has only forbidden rows. No bound is used that assumes general position, so the check
+ * is exact for every W (with exact span operations, in rational arithmetic).
  * @returns the chosen rows of an uncovered hyperplane, or null when every hyperplane is covered
  */
 export function findUncovered<S>(
@@ -292,31 +339,85 @@ export function findUncovered<S>(
   ops: SpanOps<S>,
   deadline?: number,
 ): { uncovered: number[] | null; nodes: number } {
-  const order = supports.map((_, k) => k).sort((a, b) => supports[a].length - supports[b].length);
   let nodes = 0;
+  const rowSet = new Set<number>();
+  for (const sup of supports) for (const r of sup) rowSet.add(r);
+  const rows = [...rowSet].sort((a, b) => a - b);
+  const slot = new Map(rows.map((r, t) => [r, t]));
+  const sup = supports.map((d) => d.map((r) => slot.get(r)!));
+  const forbidden = new Uint8Array(rows.length);
   const chosen: number[] = [];
-  const dfs = (t: number, span: S): boolean => {
-    nodes++;
-    // Skip duals already hit by the span.
-    while (t < order.length && supports[order[t]].some((r) => ops.contains(span, r))) t++;
-    if (t === order.length) return true;
-    if (ops.rank(span) >= n - 1) return false;
-    if (deadline !== undefined && (nodes & 255) === 0 && performance.now() > deadline)
-      throw new CoverTimeout();
-    const tried: S[] = [];
-    for (const r of supports[order[t]]) {
-      // A row in the span of an extension already tried gives the same span (antiparallel pairs,
-      // parallel rows): its subtree was searched already.
-      if (tried.some((s) => ops.contains(s, r))) continue;
-      const next = ops.extend(span, r);
-      if (ops.rank(next) >= n) continue;
-      tried.push(next);
-      chosen.push(r);
-      if (dfs(t + 1, next)) return true;
-      chosen.pop();
-    }
+  const memberOf = (span: S): Uint8Array => {
+    const inside = new Uint8Array(rows.length);
+    if (ops.rank(span) > 0)
+      for (let t = 0; t < rows.length; t++) inside[t] = ops.contains(span, rows[t]) ? 1 : 0;
+    return inside;
+  };
+  const repeatsForbidden = (inside: Uint8Array): boolean => {
+    for (let u = 0; u < rows.length; u++) if (inside[u] === 1 && forbidden[u] === 1) return true;
     return false;
   };
-  const found = dfs(0, ops.empty());
+  // `unmet`: the duals the parent's flat does not meet (the child's unmet duals are among them).
+  const dfs = (span: S, inside: Uint8Array, unmet: Int32Array): boolean => {
+    nodes++;
+    if (deadline !== undefined && (nodes & 255) === 0 && performance.now() > deadline)
+      throw new CoverTimeout();
+    const still: number[] = [];
+    let best = -1;
+    let bestAllowed = Infinity;
+    for (const k of unmet) {
+      const d = sup[k];
+      let met = false;
+      let allowed = 0;
+      for (const t of d) {
+        if (inside[t]) {
+          met = true;
+          break;
+        }
+        if (!forbidden[t]) allowed++;
+      }
+      if (met) continue;
+      still.push(k);
+      if (allowed < bestAllowed) {
+        bestAllowed = allowed;
+        best = k;
+      }
+    }
+    if (best < 0) return true;
+    const rank = ops.rank(span);
+    if (bestAllowed === 0 || rank >= n - 1) return false;
+    const stillArr = Int32Array.from(still);
+    const added: number[] = [];
+    let found = false;
+    for (const t of sup[best]) {
+      if (forbidden[t]) continue;
+      const next = ops.extend(span, rows[t]);
+      const r = ops.rank(next);
+      if (r < n) {
+        const childInside = memberOf(next);
+        if (!repeatsForbidden(childInside)) {
+          chosen.push(rows[t]);
+          if (r === n - 1) {
+            // A hyperplane: uncovered iff it meets every dual still unmet (stop at the first miss).
+            nodes++;
+            found = true;
+            for (let u = 0; u < stillArr.length && found; u++) {
+              let met = false;
+              for (const x of sup[stillArr[u]]) if (childInside[x]) met = true;
+              found = met;
+            }
+          } else found = dfs(next, childInside, stillArr);
+          if (found) break;
+          chosen.pop();
+        }
+      }
+      forbidden[t] = 1;
+      added.push(t);
+    }
+    for (const t of added) forbidden[t] = 0;
+    return found;
+  };
+  const empty = ops.empty();
+  const found = dfs(empty, memberOf(empty), Int32Array.from(sup.map((_, k) => k)));
   return { uncovered: found ? chosen.slice() : null, nodes };
 }

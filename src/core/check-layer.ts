@@ -29,12 +29,22 @@ import { falsify } from "./falsifier.js";
 import { HyperplaneOracle, HyperplaneSearch, type SeparationCandidate } from "./hyperplane-search.js";
 import { describeWitness, exactWitnessFromSeparation, witnessFromSeparation } from "./witness.js";
 import { verifyCertificate } from "./certificate.js";
+import { FlatSearch } from "./flat-search.js";
 
-const METHODS: readonly Method[] = ["auto", "exhaustive", "falsify", "structure", "lemma1"];
+const METHODS: readonly Method[] = [
+  "auto",
+  "branch-and-bound",
+  "exhaustive",
+  "falsify",
+  "structure",
+  "lemma1",
+];
 const DOMAINS: readonly Domain[] = ["all", "nonnegative"];
 
 /** Leaves per chunk of the exhaustive search between time checks. */
 const CHUNK = 512;
+/** Nodes per chunk of the branch and bound between time checks. */
+const NODE_CHUNK = 256;
 /** Yield to the event loop at least this often (ms), so that signals and timers run. */
 const YIELD_MS = 50;
 
@@ -175,9 +185,10 @@ async function decide(ctx: Context, method: Method): Promise<LayerCheckResult> {
 
     const oracle = new HyperplaneOracle(layer, domain, tol);
     if (method === "falsify" || method === "auto") {
-      const restarts = ctx.options.falsifierRestarts ?? 64 + 8 * ctx.m;
+      // In `auto` the falsifier only gets a short run: the branch and bound finds witnesses too.
+      const restarts = ctx.options.falsifierRestarts ?? (method === "auto" ? 16 : 64 + 8 * ctx.m);
       const remaining = ctx.deadline - performance.now();
-      const budget = method === "auto" ? Math.min(remaining * 0.2, 2000) : remaining;
+      const budget = method === "auto" ? Math.min(remaining * 0.05, 100) : remaining;
       const out = falsify(oracle, {
         restarts,
         seed: ctx.seed,
@@ -198,7 +209,8 @@ async function decide(ctx: Context, method: Method): Promise<LayerCheckResult> {
         );
       }
     }
-    return await exhaustive(ctx, base, layer, oracle);
+    if (method === "exhaustive") return await exhaustive(ctx, base, layer, oracle);
+    return await branchAndBound(ctx, base, layer, oracle);
   } catch (e) {
     if (e instanceof Stop) {
       const s = ctx.stats;
@@ -275,6 +287,62 @@ async function exhaustive(
   throw new Error("unreachable");
 }
 
+async function branchAndBound(
+  ctx: Context,
+  base: ReturnType<typeof baseResult>,
+  layer: NormalizedLayer,
+  oracle: HyperplaneOracle,
+): Promise<LayerCheckResult> {
+  let rejected = 0;
+  let duals = oracle.duals.slice();
+  let lpSolves = oracle.counters.lpSolves;
+  let nodes = 0;
+  // First with the packing bound (exact in general position); if the certificate then fails the
+  // exact cover check, once more without it, reusing the duals (exact for every W).
+  for (const packingBound of [true, false]) {
+    const search = new FlatSearch(layer, ctx.domain, ctx.tol, { packingBound, duals });
+    const sync = () => {
+      ctx.stats.lpSolves = lpSolves + search.counters.lpSolves;
+      ctx.stats.nodes = nodes + search.counters.nodes;
+    };
+    while (!search.done) {
+      const candidate = search.step(NODE_CHUNK);
+      sync();
+      if (candidate) {
+        const res = finishWitness(ctx, base, layer, candidate, "branch-and-bound");
+        if (res) return res;
+        search.skipWitness();
+        rejected++;
+      }
+      ctx.options.onProgress?.({
+        stage: "branch-and-bound",
+        done: Math.round(search.progress() * 1e6),
+        total: 1e6,
+      });
+      checkStop(ctx);
+      if (performance.now() - ctx.lastYield > YIELD_MS) {
+        await yieldNow();
+        ctx.lastYield = performance.now();
+        checkStop(ctx);
+      }
+    }
+    const found = search.duals.map((d) => toOriginalDual(layer, d.rows, d.weights));
+    const c = search.counters;
+    const reason = `Injective on ${regionOf(ctx)}: a branch and bound over the flats of the rows (${nodes + c.nodes} nodes, ${ctx.stats.lpSolves} LPs) found no flat of rank < ${ctx.n} that meets all of ${found.length} Motzkin duals, so the rows active at any input span R^${ctx.n} (Theorem 1; the duals are the certificate).`;
+    const res = finishInjective(ctx, base, found, "branch-and-bound", reason);
+    if (res.injective !== null || !packingBound || rejected > 0) {
+      if (res.injective === null && rejected > 0) {
+        res.reason += ` ${rejected} flat(s) were nearly feasible but gave no witness clearly above the tolerance: the layer is numerically borderline.`;
+      }
+      return res;
+    }
+    duals = search.duals;
+    lpSolves += c.lpSolves;
+    nodes += c.nodes;
+  }
+  throw new Error("unreachable");
+}
+
 /** Converts weights on unit rows to weights on the original rows (summing to 1). */
 function toOriginalDual(layer: NormalizedLayer, rows: ArrayLike<number>, weights: ArrayLike<number>): Dual {
   const orig: number[] = [];
@@ -297,7 +365,7 @@ function finishInjective(
   ctx: Context,
   base: ReturnType<typeof baseResult>,
   duals: Dual[],
-  method: "structure" | "exhaustive" | "lemma1",
+  method: "structure" | "exhaustive" | "branch-and-bound" | "lemma1",
   reason: string,
 ): LayerCheckResult {
   const certificate: Certificate = { kind: "dual-cover", domain: ctx.domain, m: ctx.m, n: ctx.n, duals };
@@ -323,7 +391,7 @@ function finishWitness(
   base: ReturnType<typeof baseResult>,
   layer: NormalizedLayer,
   cand: SeparationCandidate,
-  method: "falsify" | "exhaustive" | "lemma1",
+  method: "falsify" | "exhaustive" | "branch-and-bound" | "lemma1",
 ): LayerCheckResult | null {
   let pair: { x1: number[]; x2: number[] } | null = null;
   if (ctx.ints) {

@@ -12,18 +12,19 @@ export type Domain = "all" | "nonnegative";
 
 /**
  * How to decide.
- * - `auto`: cheap sufficient tests, then the falsifier, then the exhaustive search (stops at the first witness).
- * - `exhaustive`: the hyperplane search alone (exact for every W).
+ * - `auto`: cheap sufficient tests, then a short falsifier run, then the branch and bound (stops at the first witness).
+ * - `branch-and-bound`: the branch and bound over flats alone (./flat-search.ts; exact for every W).
+ * - `exhaustive`: the plain hyperplane enumeration alone (exact for every W; the slow baseline).
  * - `falsify`: the randomized witness search alone; answers `null` (unknown) when it finds nothing.
  * - `structure`: the sufficient test alone (always-active spanning rows, which covers Corollary 2); `null` when it does not apply.
  * - `lemma1`: the paper's Lemma 1 used as a sufficient test: the exhaustive search on `W|b>=0` without bias; `null` when that is not injective.
  */
-export type Method = "auto" | "exhaustive" | "falsify" | "structure" | "lemma1";
+export type Method = "auto" | "branch-and-bound" | "exhaustive" | "falsify" | "structure" | "lemma1";
 
 /** Progress of a long search, reported to `onProgress`. */
 export interface Progress {
   /** Stage currently running. */
-  stage: "structure" | "falsify" | "exhaustive";
+  stage: "structure" | "falsify" | "exhaustive" | "branch-and-bound";
   /** Work units done in this stage (hyperplane candidates for `exhaustive`). */
   done: number;
   /** Work units in this stage, when known. */
@@ -118,6 +119,8 @@ export interface CheckStats {
   lpSolves: number;
   /** Random directions tried by the falsifier. */
   falsifierSamples: number;
+  /** Search nodes expanded by the branch and bound. */
+  nodes?: number;
   /** Wall-clock time in milliseconds. */
   timeMs: number;
 }
@@ -128,7 +131,7 @@ export interface LayerCheckResult {
   injective: boolean | null;
   domain: Domain;
   /** The method that produced the verdict (for `auto`, the stage that settled it). */
-  method: "exhaustive" | "falsify" | "structure" | "lemma1" | "rank" | "none";
+  method: "branch-and-bound" | "exhaustive" | "falsify" | "structure" | "lemma1" | "rank" | "none";
   /** One or two sentences explaining the verdict. */
   reason: string;
   /** What the verdict assumes (tolerance, exactness). */

@@ -1,0 +1,440 @@
+/**
+ * Branch and bound over the flats of the rows: the fast exact decision of injectivity (Theorem 1
+ * with bias and Remark 1, in the form of notes §1; method `branch-and-bound`).
+ *
+ * F is NOT injective on D iff there is a flat S of the unit rows (the rows inside a subspace of
+ * rank <= n − 1) such that every row off S can be made strictly negative at one x in D: then the
+ * active rows at x lie in S and x ± δv collide for v ⟂ S. Whether the rows off S can be made
+ * negative is the separation LP (./separation-lp.ts); when they cannot, the LP returns a Motzkin
+ * dual, weights y >= 0 on rows off S whose combination rules out every flat that misses its support.
+ * So F is injective iff no flat of rank <= n − 1 meets the support of every dual — an implicit
+ * hitting-set problem over flats, decided here by one depth-first search that adds duals lazily:
+ *
+ * - a node is a flat S (the span of the rows chosen on its path, closed: every row within the
+ *   tolerance of the span belongs to S) with a set of forbidden rows;
+ * - if every known dual meets S, the LP at S either finds a witness or a new dual disjoint from S;
+ * - otherwise the search branches on the unmet dual with the fewest allowed rows: child j adds its
+ *   j-th allowed row e_j and forbids e_1 … e_{j−1}. Every flat above S that meets the dual contains
+ *   a first such row, so the children partition the flats, and a child whose closure contains a
+ *   forbidden row is covered by an earlier sibling;
+ * - a node is cut when the rank budget n − 1 − rank S is used up with a dual still unmet, when an
+ *   unmet dual has only forbidden rows, and (when `packingBound` is on) when more pairwise disjoint
+ *   unmet duals remain than the budget: in general position each extra rank meets at most one of
+ *   them. Without general position that bound can cut a hitting flat, which is why the caller
+ *   re-checks the resulting certificate with the exact cover check of ./certificate.ts and never
+ *   trusts the bound alone.
+ *
+ * The search is an explicit stack so that it can run in chunks (`step`), report progress and be
+ * cancelled; its duals are the certificate of injectivity.
+ */
+
+import type { Domain } from "./types.js";
+import type { NormalizedLayer } from "./layer.js";
+import type { PoolDual, SeparationCandidate } from "./hyperplane-search.js";
+import { orthogonalComplementVector } from "./dense.js";
+import { polishSeparation, separateRows } from "./separation-lp.js";
+
+/** Counters of the branch and bound. */
+export interface FlatSearchCounters {
+  /** Search nodes expanded. */
+  nodes: number;
+  /** Separation LPs solved (including witness polishing). */
+  lpSolves: number;
+  /** Nodes cut by the packing bound. */
+  cutByBound: number;
+  /** Children skipped because their closure contains a forbidden row. */
+  cutByForbidden: number;
+  /** Duals the LP returned that failed their algebra check (numerically borderline layers). */
+  rejectedDuals: number;
+  /** Nodes whose witness failed its re-check and that were skipped (borderline layers). */
+  skippedNodes: number;
+}
+
+/** Options of {@link FlatSearch}. */
+export interface FlatSearchOptions {
+  /** Cut with the disjoint-duals packing bound (exact in general position only; see the header). @default true */
+  packingBound?: boolean;
+  /** Duals known in advance (for example from the falsifier). */
+  duals?: readonly PoolDual[];
+}
+
+interface Frame {
+  /** Rows of the dual branched on, in branch order. */
+  branch: Int32Array;
+  /** Next child index. */
+  next: number;
+}
+
+/** Depth-first branch and bound over flats; see the module header. */
+export class FlatSearch {
+  readonly counters: FlatSearchCounters = {
+    nodes: 0,
+    lpSolves: 0,
+    cutByBound: 0,
+    cutByForbidden: 0,
+    rejectedDuals: 0,
+    skippedNodes: 0,
+  };
+  /** Duals found (the certificate), over normalized row indices. */
+  readonly duals: PoolDual[] = [];
+  private readonly hit: number[] = [];
+  private readonly avail: number[] = [];
+  private readonly incidence: number[][];
+  private readonly n: number;
+  private readonly count: number;
+  private readonly tol: number;
+  private readonly packing: boolean;
+  /** Residuals of every row against the span of S, one block of count·n per depth. */
+  private readonly resid: Float64Array;
+  /** Orthonormal basis of S, one row per depth. */
+  private readonly Q: Float64Array;
+  private readonly basisRows: Int32Array;
+  /** Depth at which a row joined S (−1: not in S). */
+  private readonly inLevel: Int32Array;
+  /** Depth of the node that forbade a row (−1: allowed). */
+  private readonly forbLevel: Int32Array;
+  private readonly stamp: Int32Array;
+  private stampValue = 0;
+  private readonly stack: Frame[] = [];
+  private depth = 0;
+  /** The current node still has to be expanded (true) or has children being iterated (false). */
+  private fresh = true;
+  private finished = false;
+  private readonly R: Int32Array;
+  private readonly scratch: Float64Array;
+  private readonly joinBuf: Int32Array;
+
+  constructor(
+    readonly layer: NormalizedLayer,
+    readonly domain: Domain,
+    tolerance: number,
+    options: FlatSearchOptions = {},
+  ) {
+    const { n, count, rows } = layer;
+    this.n = n;
+    this.count = count;
+    this.tol = tolerance;
+    this.packing = options.packingBound ?? true;
+    this.incidence = Array.from({ length: count }, () => []);
+    this.resid = new Float64Array(Math.max(1, n) * count * n);
+    this.resid.set(rows.subarray(0, count * n), 0);
+    this.Q = new Float64Array(n * n);
+    this.basisRows = new Int32Array(n);
+    this.inLevel = new Int32Array(count).fill(-1);
+    this.forbLevel = new Int32Array(count).fill(-1);
+    this.stamp = new Int32Array(count);
+    this.R = new Int32Array(count);
+    this.scratch = new Float64Array(n);
+    this.joinBuf = new Int32Array(count);
+    for (const d of options.duals ?? []) this.addDual(d.rows, d.weights);
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /**
+   * Fraction of the search tree settled so far, estimated from the branch positions on the path
+   * (each level splits the remaining share evenly among its children).
+   */
+  progress(): number {
+    if (this.finished) return 1;
+    let p = 0;
+    let share = 1;
+    for (const f of this.stack) {
+      const k = f.branch.length;
+      if (k === 0) break;
+      const doneChildren = Math.max(0, f.next - 1);
+      p += share * (doneChildren / k);
+      share /= k;
+    }
+    return Math.min(1, p);
+  }
+
+  /**
+   * Expands up to `maxNodes` nodes.
+   * @returns a strictly feasible flat (a witness to re-check; the search can be resumed after it,
+   *   and then skips that node), or null
+   */
+  step(maxNodes: number): SeparationCandidate | null {
+    let budget = maxNodes;
+    while (!this.finished && budget > 0) {
+      if (this.fresh) {
+        budget--;
+        this.counters.nodes++;
+        const out = this.expand();
+        if (out === "leaf") this.backtrack();
+        else if (out !== "branch") {
+          // A witness: the next step leaves this node.
+          this.fresh = false;
+          this.stack.push({ branch: new Int32Array(0), next: 0 });
+          return out;
+        }
+        continue;
+      }
+      // Iterate the children of the node on top of the stack.
+      const frame = this.stack[this.stack.length - 1];
+      if (frame.next >= frame.branch.length) {
+        this.stack.pop();
+        this.unforbid(this.depth);
+        if (this.stack.length === 0) {
+          this.finished = true;
+          break;
+        }
+        this.backtrack();
+        continue;
+      }
+      const e = frame.branch[frame.next++];
+      if (frame.next > 1) this.forbid(frame.branch[frame.next - 2], this.depth);
+      if (this.forbLevel[e] >= 0 || this.inLevel[e] >= 0) continue;
+      if (this.descend(e)) this.fresh = true;
+      else this.counters.cutByForbidden++;
+    }
+    return null;
+  }
+
+  /** Marks a node whose witness was rejected as settled (the search then continues after it). */
+  skipWitness(): void {
+    this.counters.skippedNodes++;
+  }
+
+  /** Leaves the current child: undoes its additions to S and returns to its parent's frame. */
+  private backtrack(): void {
+    if (this.depth === 0) {
+      // The root itself was a leaf.
+      this.finished = true;
+      return;
+    }
+    this.leave(this.depth);
+    this.depth--;
+    this.fresh = false;
+  }
+
+  /**
+   * Expands the current node: LPs while every dual is met, then either a witness, a cut ("leaf"),
+   * or a branch frame pushed ("branch").
+   */
+  private expand(): SeparationCandidate | "leaf" | "branch" {
+    const budget = this.n - 1 - this.depth;
+    if (budget <= 0 && this.anyUnmet()) return "leaf";
+    for (;;) {
+      const pick = this.pickUnmet();
+      if (pick === -1) {
+        const out = this.solveAt();
+        if (out === "dual") continue;
+        if (out === "stuck") return "leaf";
+        return out;
+      }
+      if (budget <= 0 || this.avail[pick] === 0) return "leaf";
+      if (this.packing && budget < this.duals.length && this.packingExceeds(budget)) {
+        this.counters.cutByBound++;
+        return "leaf";
+      }
+      this.stack.push({ branch: this.branchOrder(pick), next: 0 });
+      this.fresh = false;
+      return "branch";
+    }
+  }
+
+  private anyUnmet(): boolean {
+    const hit = this.hit;
+    for (let k = 0; k < hit.length; k++) if (hit[k] === 0) return true;
+    return false;
+  }
+
+  /** The unmet dual with the fewest allowed rows (−1 when every dual meets S). */
+  private pickUnmet(): number {
+    let best = -1;
+    let bestAvail = Infinity;
+    const hit = this.hit;
+    const avail = this.avail;
+    for (let k = 0; k < hit.length; k++) {
+      if (hit[k] === 0 && avail[k] < bestAvail) {
+        bestAvail = avail[k];
+        best = k;
+        if (bestAvail === 0) break;
+      }
+    }
+    return best;
+  }
+
+  /** Greedy packing of pairwise disjoint unmet duals (on allowed rows): more than `budget`? */
+  private packingExceeds(budget: number): boolean {
+    const hit = this.hit;
+    const avail = this.avail;
+    const stamp = this.stamp;
+    const s = ++this.stampValue;
+    let packed = 0;
+    // Smallest duals first, by buckets of allowed size.
+    let maxAvail = 0;
+    for (let k = 0; k < hit.length; k++) if (hit[k] === 0 && avail[k] > maxAvail) maxAvail = avail[k];
+    for (let size = 1; size <= maxAvail; size++) {
+      for (let k = 0; k < hit.length; k++) {
+        if (hit[k] !== 0 || avail[k] !== size) continue;
+        const rows = this.duals[k].rows;
+        let free = true;
+        for (let t = 0; t < rows.length && free; t++) {
+          const r = rows[t];
+          if (this.forbLevel[r] < 0 && stamp[r] === s) free = false;
+        }
+        if (!free) continue;
+        for (let t = 0; t < rows.length; t++) if (this.forbLevel[rows[t]] < 0) stamp[rows[t]] = s;
+        if (++packed > budget) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Allowed rows of dual k, those in most unmet duals first. */
+  private branchOrder(k: number): Int32Array {
+    const rows = this.duals[k].rows;
+    const list: number[] = [];
+    const score: number[] = [];
+    for (let t = 0; t < rows.length; t++) {
+      const r = rows[t];
+      if (this.forbLevel[r] >= 0) continue;
+      let c = 0;
+      for (const d of this.incidence[r]) if (this.hit[d] === 0) c++;
+      list.push(r);
+      score.push(c);
+    }
+    const order = list.map((_, t) => t).sort((a, b) => score[b] - score[a] || list[a] - list[b]);
+    return Int32Array.from(order.map((t) => list[t]));
+  }
+
+  /**
+   * Adds row e to S (with the rows its span brings in) as a child at depth + 1.
+   * @returns false (nothing changed) when the closure contains a forbidden row
+   */
+  private descend(e: number): boolean {
+    const { n, count } = this;
+    const d = this.depth;
+    const src = d * count * n;
+    const dst = (d + 1) * count * n;
+    const resid = this.resid;
+    // New basis vector from e's residual.
+    let norm = 0;
+    for (let j = 0; j < n; j++) norm += resid[src + e * n + j] ** 2;
+    norm = Math.sqrt(norm);
+    const q = this.Q.subarray(d * n, (d + 1) * n);
+    for (let j = 0; j < n; j++) q[j] = resid[src + e * n + j] / norm;
+    let joined = 0;
+    for (let i = 0; i < count; i++) {
+      if (this.inLevel[i] >= 0) continue;
+      const o = i * n;
+      let dot = 0;
+      for (let j = 0; j < n; j++) dot += q[j] * resid[src + o + j];
+      let s = 0;
+      for (let j = 0; j < n; j++) {
+        const v = resid[src + o + j] - dot * q[j];
+        resid[dst + o + j] = v;
+        s += v * v;
+      }
+      if (i === e || s <= this.tol * this.tol) {
+        if (this.forbLevel[i] >= 0) return false;
+        this.joinBuf[joined++] = i;
+      }
+    }
+    this.depth = d + 1;
+    this.basisRows[d] = e;
+    for (let t = 0; t < joined; t++) {
+      const i = this.joinBuf[t];
+      this.inLevel[i] = d + 1;
+      for (const k of this.incidence[i]) this.hit[k]++;
+    }
+    return true;
+  }
+
+  /** Removes the rows that joined S at `level`. */
+  private leave(level: number): void {
+    for (let i = 0; i < this.count; i++) {
+      if (this.inLevel[i] === level) {
+        this.inLevel[i] = -1;
+        for (const k of this.incidence[i]) this.hit[k]--;
+      }
+    }
+  }
+
+  private forbid(r: number, level: number): void {
+    if (this.forbLevel[r] >= 0) return;
+    this.forbLevel[r] = level;
+    for (const k of this.incidence[r]) this.avail[k]--;
+  }
+
+  private unforbid(level: number): void {
+    for (let i = 0; i < this.count; i++) {
+      if (this.forbLevel[i] === level) {
+        this.forbLevel[i] = -1;
+        for (const k of this.incidence[i]) this.avail[k]++;
+      }
+    }
+  }
+
+  /** The separation LP at the current flat: a witness, a new dual ("dual"), or "stuck". */
+  private solveAt(): SeparationCandidate | "dual" | "stuck" {
+    const { n, count } = this;
+    let k = 0;
+    for (let i = 0; i < count; i++) if (this.inLevel[i] < 0) this.R[k++] = i;
+    const R = this.R.subarray(0, k);
+    const v = new Float64Array(n);
+    orthogonalComplementVector(this.Q, this.depth, n, v);
+    const hyperplaneRows = Array.from(this.basisRows.subarray(0, this.depth));
+    if (k === 0) {
+      const x = new Float64Array(n);
+      if (this.domain === "nonnegative") x.fill(1);
+      return { x, v, margin: 1, hyperplaneRows };
+    }
+    this.counters.lpSolves++;
+    const sep = separateRows(this.layer, R, this.domain, this.tol);
+    if (sep.feasible) {
+      this.counters.lpSolves++;
+      const best = polishSeparation(this.layer, R, this.domain, sep);
+      return { x: best.x, v, margin: best.margin, hyperplaneRows };
+    }
+    const rows: number[] = [];
+    const w: number[] = [];
+    for (let t = 0; t < k; t++) {
+      if (sep.weights[t] > 0) {
+        rows.push(R[t]);
+        w.push(sep.weights[t]);
+      }
+    }
+    if (!this.dualHolds(rows, w)) {
+      this.counters.rejectedDuals++;
+      return "stuck";
+    }
+    this.addDual(rows, w);
+    return "dual";
+  }
+
+  /** The algebra of a dual on unit rows, to the tolerance (visibly wrong LP answers are dropped). */
+  private dualHolds(rows: number[], w: number[]): boolean {
+    if (rows.length === 0) return false;
+    const n = this.n;
+    let worst = 0;
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < rows.length; t++) s += w[t] * this.layer.rows[rows[t] * n + j];
+      worst = Math.max(worst, this.domain === "all" ? Math.abs(s) : -s);
+    }
+    let bias = 0;
+    for (let t = 0; t < rows.length; t++) bias += w[t] * this.layer.bias[rows[t]];
+    return worst <= this.tol && bias >= -this.tol;
+  }
+
+  private addDual(rows: ArrayLike<number>, weights: ArrayLike<number>): void {
+    const id = this.duals.length;
+    const r = Int32Array.from(rows);
+    this.duals.push({ rows: r, weights: Float64Array.from(weights) });
+    let hit = 0;
+    let avail = 0;
+    for (let t = 0; t < r.length; t++) {
+      const i = r[t];
+      this.incidence[i].push(id);
+      if (this.inLevel[i] >= 0) hit++;
+      else if (this.forbLevel[i] < 0) avail++;
+    }
+    this.hit.push(hit);
+    this.avail.push(avail);
+  }
+}
