@@ -4,10 +4,12 @@
  *
  *     npm run bench:verify                        # n ∈ {4, 6, 8, 10, 12}, α ∈ {3, 5, 7, 9}, 3 seeds
  *     npm run bench:verify -- --quick             # n ∈ {4, 6}, one seed, one run per case
- *     npm run bench:verify -- --max-n 8 --time-limit 30
+ *     npm run bench:verify -- --max-n 8 --time-limit 30 --exhaustive-limit 10
  *
- * Project: checkLayer(W, null, { method: "auto", timeLimitMs }).
- * Baseline (a): checkLayer(W, null, { method: "exhaustive", timeLimitMs }).
+ * Project: checkLayer(W, null, { method: "auto", timeLimitMs }) (rank, structure, a short falsifier,
+ * then the branch and bound over flats of src/core/flat-search.ts).
+ * Baseline (a): checkLayer(W, null, { method: "exhaustive", timeLimitMs }), the plain enumeration of
+ * hyperplanes (its own, shorter limit: --exhaustive-limit).
  * Baseline (b): the feasibility MILP "is there x ≠ 0 with at most n−1 rows w_i·x >= 0" solved by the
  * `highs` npm package (WebAssembly), with HiGHS's own time_limit. The MILP is exact only for rows in
  * general position (true almost surely for the Gaussian layers used here).
@@ -19,18 +21,28 @@
 import os from "node:os";
 import type { Highs } from "highs";
 import { checkLayer } from "../src/core/check-layer.js";
+import type { LayerCheckResult } from "../src/core/types.js";
+import { Rng } from "../src/core/random.js";
+import { constructDense } from "../src/construct/dense.js";
 import { highsLoader, gaussianMatrix, LONG_MS, type Timed, timeAsync as timeAsyncN } from "./common.js";
 
 // ---------------------------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------------------------
 
-const USAGE = "usage: node dist/bench/verify.js [--quick] [--max-n N] [--time-limit SECONDS]";
+const USAGE =
+  "usage: node dist/bench/verify.js [--quick] [--max-n N] [--time-limit SECONDS] [--exhaustive-limit SECONDS]";
 
-function parseArgs(argv: string[]): { quick: boolean; maxN: number; timeLimitS: number } {
+function parseArgs(argv: string[]): {
+  quick: boolean;
+  maxN: number;
+  timeLimitS: number;
+  exhaustiveLimitS: number;
+} {
   let quick = false;
   let maxN = Infinity;
   let timeLimitS = 60;
+  let exhaustiveLimitS = 20;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): number => {
@@ -44,6 +56,7 @@ function parseArgs(argv: string[]): { quick: boolean; maxN: number; timeLimitS: 
     if (a === "--quick") quick = true;
     else if (a === "--max-n") maxN = value();
     else if (a === "--time-limit") timeLimitS = value();
+    else if (a === "--exhaustive-limit") exhaustiveLimitS = value();
     else if (a === "--help" || a === "-h") {
       console.log(USAGE);
       process.exit(0);
@@ -52,11 +65,17 @@ function parseArgs(argv: string[]): { quick: boolean; maxN: number; timeLimitS: 
       process.exit(2);
     }
   }
-  return { quick, maxN, timeLimitS };
+  return { quick, maxN, timeLimitS, exhaustiveLimitS };
 }
 
-const { quick: QUICK, maxN: MAX_N, timeLimitS: TIME_LIMIT_S } = parseArgs(process.argv.slice(2));
+const {
+  quick: QUICK,
+  maxN: MAX_N,
+  timeLimitS: TIME_LIMIT_S,
+  exhaustiveLimitS: EXH_LIMIT_S,
+} = parseArgs(process.argv.slice(2));
 const TIME_LIMIT_MS = TIME_LIMIT_S * 1000;
+const EXH_LIMIT_MS = EXH_LIMIT_S * 1000;
 const REPEATS = QUICK ? 1 : 3;
 const NS = (QUICK ? [4, 6] : [4, 6, 8, 10, 12]).filter((n) => n <= MAX_N);
 const ALPHAS = [3, 5, 7, 9];
@@ -158,6 +177,85 @@ function solveMilp(W: number[][], timeLimitS: number): MilpResult {
 
 const verdict = (v: boolean | null): string => (v === null ? "> limit" : v ? "injective" : "not injective");
 
+interface Measured {
+  row: string[];
+  project: Timed<LayerCheckResult>;
+  /** Decided by the project and by each baseline (null: that one hit its limit). */
+  vp: boolean | null;
+  ve: boolean | null;
+  vm: boolean | null;
+  exhMs: number;
+  milpMs: number;
+}
+
+/** Times the project and both baselines on one layer; the row's leading cells are `label`. */
+async function measure(label: string[], W: number[][], disagreements: string[]): Promise<Measured> {
+  const n = W[0].length;
+  const proj = await timeAsync(() => checkLayer(W, null, { timeLimitMs: TIME_LIMIT_MS, method: "auto" }));
+  const exh = await timeAsync(() => checkLayer(W, null, { timeLimitMs: EXH_LIMIT_MS, method: "exhaustive" }));
+  const milp = await timeAsync(() => solveMilp(W, TIME_LIMIT_S));
+  const vp = proj.value.injective;
+  const ve = exh.value.injective;
+  const vm = milp.value.injective;
+  const exact = [vp, ve].filter((v): v is boolean => v !== null);
+  const agreeExact = exact.length < 2 || exact[0] === exact[1];
+  const agreeMilp = vm === null || vp === null || vm === vp;
+  const agree = !agreeExact
+    ? "NO"
+    : !agreeMilp
+      ? "MILP differs"
+      : exact.length + (vm === null ? 0 : 1) < 2
+        ? "—"
+        : "yes";
+  if (agree !== "yes" && agree !== "—")
+    disagreements.push(
+      `${label.join(", ")}: project ${verdict(vp)}, exhaustive ${verdict(ve)}, MILP ${verdict(vm)}`,
+    );
+  const timeCell = (v: boolean | null, ms: number) => (v === null ? "> limit" : fmtMs(ms));
+  const ratioCell = (vb: boolean | null, msb: number, limitMs: number): string => {
+    if (vp === null) return "—";
+    // A baseline that timed out took at least its limit: print a lower bound.
+    if (vb === null) return `> ${fmtRatio(limitMs / proj.ms)}`;
+    return fmtRatio(msb / proj.ms);
+  };
+  let milpVerdict = verdict(vm);
+  if (vm === false && (milp.value.nonnegRows ?? 0) > n - 1)
+    milpVerdict += ` (point has ${milp.value.nonnegRows} rows >= 0)`;
+  if (vm === null && milp.value.status !== "Time limit reached") milpVerdict = milp.value.status;
+  const row = [
+    ...label,
+    verdict(vp) + (vp === null ? "" : ` (${proj.value.method})`),
+    timeCell(vp, proj.ms),
+    timeCell(ve, exh.ms),
+    timeCell(vm, milp.ms),
+    milpVerdict,
+    agree,
+    ratioCell(vm, milp.ms, TIME_LIMIT_MS),
+    ratioCell(ve, exh.ms, EXH_LIMIT_MS),
+    `${proj.runs} / ${exh.runs} / ${milp.runs}`,
+  ];
+  console.error(`[bench:verify] ${row.join(" | ")}`);
+  return { row, project: proj, vp, ve, vm, exhMs: exh.ms, milpMs: milp.ms };
+}
+
+const RESULT_HEADER = [
+  "verdict (project)",
+  "project ms",
+  "exhaustive ms",
+  "MILP ms",
+  "MILP verdict",
+  "agree?",
+  "MILP / project",
+  "exhaustive / project",
+  "runs",
+];
+
+/** Integer matrix with entries uniform in {−2, …, 2} (many dependent subsets: not in general position). */
+function integerMatrix(m: number, n: number, seed: number): number[][] {
+  const rng = new Rng(seed);
+  return Array.from({ length: m }, () => Array.from({ length: n }, () => Math.floor(rng.uniform() * 5) - 2));
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const cpus = os.cpus();
@@ -165,7 +263,7 @@ async function main(): Promise<void> {
   highs = await highsLoader();
 
   console.log(
-    `## injective-relu verification benchmark (${QUICK ? "--quick" : "default"}${Number.isFinite(MAX_N) ? `, --max-n ${MAX_N}` : ""}, --time-limit ${TIME_LIMIT_S})`,
+    `## injective-relu verification benchmark (${QUICK ? "--quick" : "default"}${Number.isFinite(MAX_N) ? `, --max-n ${MAX_N}` : ""}, --time-limit ${TIME_LIMIT_S}, --exhaustive-limit ${EXH_LIMIT_S})`,
   );
   console.log("");
   console.log(
@@ -173,108 +271,112 @@ async function main(): Promise<void> {
   );
   console.log("");
 
+  const disagreements: string[] = [];
+  // Gaussian grid.
   const rows: string[][] = [];
   const ratiosMilp: number[] = [];
   const ratiosExh: number[] = [];
-  const disagreements: string[] = [];
+  const boundMilp: number[] = [];
+  const boundExh: number[] = [];
   let instances = 0;
-  const opts = { timeLimitMs: TIME_LIMIT_MS };
+  let undecided = 0;
+  let worstUpTo10 = 0;
   for (const n of NS) {
     for (const alpha of ALPHAS) {
       for (let k = 0; k < SEEDS_PER_POINT; k++) {
         const m = alpha * n;
         const seed = seedOf(n, alpha, k);
-        const W = gaussianMatrix(m, n, seed);
-        const proj = await timeAsync(() => checkLayer(W, null, { ...opts, method: "auto" }));
-        const exh = await timeAsync(() => checkLayer(W, null, { ...opts, method: "exhaustive" }));
-        const milp = await timeAsync(() => solveMilp(W, TIME_LIMIT_S));
+        const r = await measure(
+          [String(n), `${m} (${alpha})`, String(seed)],
+          gaussianMatrix(m, n, seed),
+          disagreements,
+        );
+        rows.push(r.row);
         instances++;
-        const vp = proj.value.injective;
-        const ve = exh.value.injective;
-        const vm = milp.value.injective;
-        const decided = [vp, ve, vm].filter((v): v is boolean => v !== null);
-        const agree = decided.length < 2 ? "—" : decided.every((v) => v === decided[0]) ? "yes" : "NO";
-        if (agree === "NO")
-          disagreements.push(
-            `n = ${n}, α = ${alpha}, seed ${seed}: project ${verdict(vp)}, exhaustive ${verdict(ve)}, MILP ${verdict(vm)}`,
-          );
-        const timeCell = (v: boolean | null, ms: number) => (v === null ? "> limit" : fmtMs(ms));
-        const ratioCell = (vb: boolean | null, msb: number): string => {
-          if (vp === null) return "—";
-          // A baseline that timed out took at least the limit: print a lower bound.
-          if (vb === null) return `> ${fmtRatio(TIME_LIMIT_MS / proj.ms)}`;
-          return fmtRatio(msb / proj.ms);
-        };
-        let milpVerdict = verdict(vm);
-        if (vm === false && (milp.value.nonnegRows ?? 0) > n - 1)
-          milpVerdict += ` (point has ${milp.value.nonnegRows} rows >= 0)`;
-        if (vm === null && milp.value.status !== "Time limit reached") milpVerdict = milp.value.status;
-        if (vp !== null && ve !== null && vm !== null) {
-          ratiosMilp.push(milp.ms / proj.ms);
-          ratiosExh.push(exh.ms / proj.ms);
+        if (r.vp === null) {
+          undecided++;
+          continue;
         }
-        const row = [
-          String(n),
-          `${m} (${alpha})`,
-          String(seed),
-          verdict(vp) + (vp === null ? "" : ` (${proj.value.method})`),
-          timeCell(vp, proj.ms),
-          timeCell(ve, exh.ms),
-          timeCell(vm, milp.ms),
-          milpVerdict,
-          agree,
-          ratioCell(vm, milp.ms),
-          ratioCell(ve, exh.ms),
-          `${proj.runs} / ${exh.runs} / ${milp.runs}`,
-        ];
-        rows.push(row);
-        console.error(`[bench:verify] ${row.join(" | ")}`);
+        if (n <= 10) worstUpTo10 = Math.max(worstUpTo10, r.project.ms);
+        if (r.ve !== null && r.vm !== null) {
+          ratiosMilp.push(r.milpMs / r.project.ms);
+          ratiosExh.push(r.exhMs / r.project.ms);
+        }
+        boundMilp.push((r.vm === null ? TIME_LIMIT_MS : r.milpMs) / r.project.ms);
+        boundExh.push((r.ve === null ? EXH_LIMIT_MS : r.exhMs) / r.project.ms);
       }
     }
   }
 
+  // Degenerate families: Corollary 2 layers with extra Gaussian rows (antiparallel pairs, decided
+  // by the structure test), the same with one row of −DB removed (not in general position, the
+  // search must decide), and small integer matrices.
+  const degenerate: string[][] = [];
+  const famNs = (QUICK ? [4] : [4, 6, 8]).filter((n) => n <= MAX_N);
+  for (const n of famNs) {
+    for (const alpha of QUICK ? [5] : [3, 5, 7]) {
+      const m = alpha * n;
+      const seed = seedOf(n, alpha, 7);
+      const { W } = constructDense(n, m, { seed, shuffle: false });
+      degenerate.push(
+        (await measure(["Corollary 2 [B; −DB; M]", String(n), String(m), String(seed)], W, disagreements))
+          .row,
+      );
+      const cut = W.filter((_, i) => i !== n);
+      degenerate.push(
+        (await measure(["same, row n+1 removed", String(n), String(m - 1), String(seed)], cut, disagreements))
+          .row,
+      );
+      degenerate.push(
+        (
+          await measure(
+            ["integers in {−2..2}", String(n), String(m), String(seed)],
+            integerMatrix(m, n, seed),
+            disagreements,
+          )
+        ).row,
+      );
+    }
+  }
+
+  const fmtGeo = (xs: number[]) => (xs.length ? fmtRatio(geomean(xs)) : "—");
   console.log(
     [
       "### Exact verdicts on Gaussian layers: project against exhaustive and the HiGHS MILP",
       "",
       `iid N(0,1) layers W of shape (α n) × n, no bias, domain R^n, seeded (seed = 500000 + 100 n + 10 α + k). ` +
-        `Project: checkLayer(W, null, { method: "auto", timeLimitMs }) ("verdict" shows the stage that settled it). ` +
-        `Exhaustive: checkLayer(W, null, { method: "exhaustive", timeLimitMs }). ` +
+        `Project: checkLayer(W, null, { method: "auto", timeLimitMs: ${TIME_LIMIT_MS} }) ("verdict" shows the stage that settled it). ` +
+        `Exhaustive: checkLayer(W, null, { method: "exhaustive", timeLimitMs: ${EXH_LIMIT_MS} }). ` +
         `MILP: the feasibility MILP "x ∈ [−1, 1]^n, s ∈ {0,1}^m, Σ s_i <= n − 1, w_i·x <= −δ + (‖w_i‖₁ + δ) s_i", δ = ${DELTA}, ` +
-        `solved by the highs npm package (HiGHS compiled to WebAssembly, one instance loaded once before the run, single thread; building the LP text is included in its time); ` +
+        `solved by the highs npm package (HiGHS compiled to WebAssembly, one instance loaded once before the run, single thread; building the LP text is included in its time), time_limit ${TIME_LIMIT_S} s; ` +
         `feasible ⇒ not injective, infeasible ⇒ injective. The MILP is exact only for rows in general position (true almost surely here); ` +
-        `a feasible point is re-checked by counting the rows with w_i·x >= 0. ` +
-        `Time limit ${TIME_LIMIT_S} s per call for all three (HiGHS option time_limit for the MILP); a call that hits it prints "> limit". ` +
-        `Ratios are baseline time / project time from this run; "> r×" is a lower bound (the baseline hit the limit). ` +
-        `Times are medians of ${REPEATS} run(s) after one warm-up run; a case whose warm-up run takes ${LONG_MS / 1000} s or more is measured once (column "runs": project / exhaustive / MILP).`,
+        `a feasible point is re-checked by counting the rows with w_i·x >= 0. A call that hits its limit prints "> limit". ` +
+        `Ratios are baseline time / project time from this run; "> r×" is a lower bound (the baseline hit its limit). ` +
+        `Times are medians of ${REPEATS} run(s) after one warm-up run; a case whose warm-up run takes ${LONG_MS / 1000} s or more is measured once (column "runs": project / exhaustive / MILP). ` +
+        `"agree?": "yes" when every verdict reached is the same; "MILP differs" when only the MILP (not exact without general position) disagrees.`,
       "",
-      table(
-        [
-          "n",
-          "m (α)",
-          "seed",
-          "verdict (project)",
-          "project ms",
-          "exhaustive ms",
-          "MILP ms",
-          "MILP verdict",
-          "agree?",
-          "MILP / project",
-          "exhaustive / project",
-          "runs",
-        ],
-        rows,
-        ["verdict (project)", "MILP verdict", "agree?"],
-      ),
+      table(["n", "m (α)", "seed", ...RESULT_HEADER], rows, ["verdict (project)", "MILP verdict", "agree?"]),
       "",
+      `Project: ${instances - undecided} of ${instances} instances decided; the slowest decided instance with n <= 10 took ${fmtMs(worstUpTo10)} ms.`,
       ratiosMilp.length > 0
-        ? `Geometric mean over the ${ratiosMilp.length} of ${instances} instances decided by all three (instances where any of them hit the time limit are excluded): ` +
-          `MILP / project ${fmtRatio(geomean(ratiosMilp))}, exhaustive / project ${fmtRatio(geomean(ratiosExh))}.`
+        ? `Geometric mean over the ${ratiosMilp.length} instances decided by all three: MILP / project ${fmtGeo(ratiosMilp)}, exhaustive / project ${fmtGeo(ratiosExh)}. ` +
+          `Over all ${boundMilp.length} instances the project decided, with a baseline's time counted as its limit where it hit it (so a lower bound): MILP / project ≥ ${fmtGeo(boundMilp)}, exhaustive / project ≥ ${fmtGeo(boundExh)}.`
         : `No instance was decided by all three; no geometric mean.`,
       "",
+      "### Degenerate families",
+      "",
+      `Not in general position: Corollary 2 layers from constructDense(n, m, { seed }) (pairs b_i, −d_i b_i, then Gaussian rows), the same with the first row of −DB removed (rank of the pairs drops; the structure test no longer applies), and integer matrices with entries uniform in {−2, …, 2}. Same columns and limits as above. The MILP assumes general position, so it may differ here; the project and the exhaustive method are exact for every W.`,
+      "",
+      table(["family", "n", "m", "seed", ...RESULT_HEADER], degenerate, [
+        "family",
+        "verdict (project)",
+        "MILP verdict",
+        "agree?",
+      ]),
+      "",
       disagreements.length > 0
-        ? `**Verdict disagreements (${disagreements.length}):**\n\n${disagreements.map((d) => `- ${d}`).join("\n")}`
-        : "Verdict disagreements: none (among the verdicts that were reached).",
+        ? `**Verdict differences (${disagreements.length}):**\n\n${disagreements.map((d) => `- ${d}`).join("\n")}`
+        : "Verdict differences: none (among the verdicts that were reached).",
       "",
       `Total benchmark time: ${((performance.now() - started) / 1000).toFixed(1)} s.`,
     ].join("\n"),

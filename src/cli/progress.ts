@@ -30,7 +30,7 @@ export class ProgressReporter {
       this.bar = new cliProgress.SingleBar(
         {
           stream: process.stderr,
-          format: `${this.label} {stage} |{bar}| {percentage}% | ETA {eta_formatted} | {value}/{total} ${this.unit}`,
+          format: `${this.label} {stage} |{bar}| {percentage}% | ETA {eta_formatted} | {work}`,
           hideCursor: true,
           clearOnComplete: true,
           etaBuffer: 50,
@@ -38,11 +38,17 @@ export class ProgressReporter {
         },
         cliProgress.Presets.shades_classic,
       );
-      this.bar.start(p.total, p.done, { stage: p.stage });
+      this.bar.start(p.total, p.done, { stage: p.stage, work: this.work(p) });
     }
     this.bar.setTotal(p.total);
-    this.bar.update(p.done, { stage: p.stage });
+    this.bar.update(p.done, { stage: p.stage, work: this.work(p) });
   };
+
+  /** The branch and bound reports an estimated share of its search tree, not countable units. */
+  private work(p: { stage: string; done: number; total?: number }): string {
+    if (p.stage === "branch-and-bound") return "share of the search tree (estimated)";
+    return `${p.done}/${p.total} ${this.unit}`;
+  }
 
   stop(): void {
     this.bar?.stop();

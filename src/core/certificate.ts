@@ -346,19 +346,36 @@ export function findUncovered<S>(
   const slot = new Map(rows.map((r, t) => [r, t]));
   const sup = supports.map((d) => d.map((r) => slot.get(r)!));
   const forbidden = new Uint8Array(rows.length);
+  // Per dual: how many of its rows are forbidden; per row: the duals containing it.
+  const forbCount = new Int32Array(sup.length);
+  const incidence: number[][] = rows.map(() => []);
+  sup.forEach((d, k) => d.forEach((t) => incidence[t].push(k)));
+  const metStamp = new Int32Array(sup.length);
+  let stamp = 0;
   const chosen: number[] = [];
   const memberOf = (span: S): Uint8Array => {
     const inside = new Uint8Array(rows.length);
-    if (ops.rank(span) > 0)
-      for (let t = 0; t < rows.length; t++) inside[t] = ops.contains(span, rows[t]) ? 1 : 0;
+    for (let t = 0; t < rows.length; t++) inside[t] = ops.contains(span, rows[t]) ? 1 : 0;
     return inside;
   };
   const repeatsForbidden = (inside: Uint8Array): boolean => {
     for (let u = 0; u < rows.length; u++) if (inside[u] === 1 && forbidden[u] === 1) return true;
     return false;
   };
-  // `unmet`: the duals the parent's flat does not meet (the child's unmet duals are among them).
-  const dfs = (span: S, inside: Uint8Array, unmet: Int32Array): boolean => {
+  const setForbidden = (t: number, value: 0 | 1): void => {
+    forbidden[t] = value;
+    for (const k of incidence[t]) forbCount[k] += value ? 1 : -1;
+  };
+  /** Stamps the duals met by the rows in `inside` but not in `before`; returns the stamp. */
+  const markMet = (inside: Uint8Array, before: Uint8Array): number => {
+    const s = ++stamp;
+    for (let t = 0; t < rows.length; t++)
+      if (inside[t] === 1 && before[t] === 0) for (const k of incidence[t]) metStamp[k] = s;
+    return s;
+  };
+  // `unmet`: the duals the parent's flat does not meet, `met`: the stamp of those the step from the
+  // parent to this flat meets (the other unmet duals have no row in this flat).
+  const dfs = (span: S, inside: Uint8Array, unmet: Int32Array, met: number): boolean => {
     nodes++;
     if (deadline !== undefined && (nodes & 255) === 0 && performance.now() > deadline)
       throw new CoverTimeout();
@@ -366,18 +383,9 @@ export function findUncovered<S>(
     let best = -1;
     let bestAllowed = Infinity;
     for (const k of unmet) {
-      const d = sup[k];
-      let met = false;
-      let allowed = 0;
-      for (const t of d) {
-        if (inside[t]) {
-          met = true;
-          break;
-        }
-        if (!forbidden[t]) allowed++;
-      }
-      if (met) continue;
+      if (metStamp[k] === met) continue;
       still.push(k);
+      const allowed = sup[k].length - forbCount[k];
       if (allowed < bestAllowed) {
         bestAllowed = allowed;
         best = k;
@@ -393,31 +401,31 @@ export function findUncovered<S>(
       if (forbidden[t]) continue;
       const next = ops.extend(span, rows[t]);
       const r = ops.rank(next);
-      if (r < n) {
+      // (A row already in the span would not raise the rank; it cannot be unmet, but guard anyway.)
+      if (r > rank && r < n) {
         const childInside = memberOf(next);
         if (!repeatsForbidden(childInside)) {
           chosen.push(rows[t]);
+          const childMet = markMet(childInside, inside);
           if (r === n - 1) {
             // A hyperplane: uncovered iff it meets every dual still unmet (stop at the first miss).
             nodes++;
             found = true;
-            for (let u = 0; u < stillArr.length && found; u++) {
-              let met = false;
-              for (const x of sup[stillArr[u]]) if (childInside[x]) met = true;
-              found = met;
-            }
-          } else found = dfs(next, childInside, stillArr);
+            for (let u = 0; u < stillArr.length && found; u++) found = metStamp[stillArr[u]] === childMet;
+          } else found = dfs(next, childInside, stillArr, childMet);
           if (found) break;
           chosen.pop();
         }
       }
-      forbidden[t] = 1;
+      setForbidden(t, 1);
       added.push(t);
     }
-    for (const t of added) forbidden[t] = 0;
+    for (const t of added) setForbidden(t, 0);
     return found;
   };
   const empty = ops.empty();
-  const found = dfs(empty, memberOf(empty), Int32Array.from(sup.map((_, k) => k)));
+  const rootInside = memberOf(empty);
+  const rootMet = markMet(rootInside, new Uint8Array(rows.length));
+  const found = dfs(empty, rootInside, Int32Array.from(sup.map((_, k) => k)), rootMet);
   return { uncovered: found ? chosen.slice() : null, nodes };
 }

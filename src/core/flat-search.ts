@@ -78,6 +78,10 @@ export class FlatSearch {
   /** Duals found (the certificate), over normalized row indices. */
   readonly duals: PoolDual[] = [];
   private readonly hit: number[] = [];
+  /** Unmet duals of the node at each depth on the current path (exactly the duals with hit 0 there). */
+  private readonly unmet: number[][];
+  private readonly bucketCount: Int32Array;
+  private readonly bucketOrder: number[] = [];
   private readonly avail: number[] = [];
   private readonly incidence: number[][];
   private readonly n: number;
@@ -116,6 +120,8 @@ export class FlatSearch {
     this.tol = tolerance;
     this.packing = options.packingBound ?? true;
     this.incidence = Array.from({ length: count }, () => []);
+    this.unmet = Array.from({ length: n + 1 }, () => []);
+    this.bucketCount = new Int32Array(count + 2);
     this.resid = new Float64Array(Math.max(1, n) * count * n);
     this.resid.set(rows.subarray(0, count * n), 0);
     this.Q = new Float64Array(n * n);
@@ -216,7 +222,7 @@ export class FlatSearch {
    */
   private expand(): SeparationCandidate | "leaf" | "branch" {
     const budget = this.n - 1 - this.depth;
-    if (budget <= 0 && this.anyUnmet()) return "leaf";
+    if (budget <= 0 && this.unmet[this.depth].length > 0) return "leaf";
     for (;;) {
       const pick = this.pickUnmet();
       if (pick === -1) {
@@ -226,7 +232,7 @@ export class FlatSearch {
         return out;
       }
       if (budget <= 0 || this.avail[pick] === 0) return "leaf";
-      if (this.packing && budget < this.duals.length && this.packingExceeds(budget)) {
+      if (this.packing && budget < this.unmet[this.depth].length && this.packingExceeds(budget)) {
         this.counters.cutByBound++;
         return "leaf";
       }
@@ -236,20 +242,15 @@ export class FlatSearch {
     }
   }
 
-  private anyUnmet(): boolean {
-    const hit = this.hit;
-    for (let k = 0; k < hit.length; k++) if (hit[k] === 0) return true;
-    return false;
-  }
-
   /** The unmet dual with the fewest allowed rows (−1 when every dual meets S). */
   private pickUnmet(): number {
     let best = -1;
     let bestAvail = Infinity;
-    const hit = this.hit;
     const avail = this.avail;
-    for (let k = 0; k < hit.length; k++) {
-      if (hit[k] === 0 && avail[k] < bestAvail) {
+    const list = this.unmet[this.depth];
+    for (let t = 0; t < list.length; t++) {
+      const k = list[t];
+      if (avail[k] < bestAvail) {
         bestAvail = avail[k];
         best = k;
         if (bestAvail === 0) break;
@@ -260,27 +261,31 @@ export class FlatSearch {
 
   /** Greedy packing of pairwise disjoint unmet duals (on allowed rows): more than `budget`? */
   private packingExceeds(budget: number): boolean {
-    const hit = this.hit;
     const avail = this.avail;
     const stamp = this.stamp;
+    const list = this.unmet[this.depth];
+    // Counting sort of the unmet duals by allowed size: smallest first.
+    const cnt = this.bucketCount;
+    let maxAvail = 0;
+    for (let t = 0; t < list.length; t++) if (avail[list[t]] > maxAvail) maxAvail = avail[list[t]];
+    cnt.fill(0, 0, maxAvail + 2);
+    for (let t = 0; t < list.length; t++) cnt[avail[list[t]] + 1]++;
+    for (let a = 1; a <= maxAvail + 1; a++) cnt[a] += cnt[a - 1];
+    const order = this.bucketOrder;
+    order.length = list.length;
+    for (let t = 0; t < list.length; t++) order[cnt[avail[list[t]]]++] = list[t];
     const s = ++this.stampValue;
     let packed = 0;
-    // Smallest duals first, by buckets of allowed size.
-    let maxAvail = 0;
-    for (let k = 0; k < hit.length; k++) if (hit[k] === 0 && avail[k] > maxAvail) maxAvail = avail[k];
-    for (let size = 1; size <= maxAvail; size++) {
-      for (let k = 0; k < hit.length; k++) {
-        if (hit[k] !== 0 || avail[k] !== size) continue;
-        const rows = this.duals[k].rows;
-        let free = true;
-        for (let t = 0; t < rows.length && free; t++) {
-          const r = rows[t];
-          if (this.forbLevel[r] < 0 && stamp[r] === s) free = false;
-        }
-        if (!free) continue;
-        for (let t = 0; t < rows.length; t++) if (this.forbLevel[rows[t]] < 0) stamp[rows[t]] = s;
-        if (++packed > budget) return true;
+    for (let t = 0; t < order.length; t++) {
+      const rows = this.duals[order[t]].rows;
+      let free = true;
+      for (let u = 0; u < rows.length && free; u++) {
+        const r = rows[u];
+        if (this.forbLevel[r] < 0 && stamp[r] === s) free = false;
       }
+      if (!free) continue;
+      for (let u = 0; u < rows.length; u++) if (this.forbLevel[rows[u]] < 0) stamp[rows[u]] = s;
+      if (++packed > budget) return true;
     }
     return false;
   }
@@ -342,6 +347,10 @@ export class FlatSearch {
       this.inLevel[i] = d + 1;
       for (const k of this.incidence[i]) this.hit[k]++;
     }
+    const parent = this.unmet[d];
+    const child = this.unmet[d + 1];
+    child.length = 0;
+    for (let t = 0; t < parent.length; t++) if (this.hit[parent[t]] === 0) child.push(parent[t]);
     return true;
   }
 
@@ -436,5 +445,7 @@ export class FlatSearch {
     }
     this.hit.push(hit);
     this.avail.push(avail);
+    // A new dual is disjoint from the current flat, so unmet at every node on the path.
+    if (hit === 0) for (let d = 0; d <= this.depth; d++) this.unmet[d].push(id);
   }
 }

@@ -31,6 +31,7 @@ import {
 import { join } from "node:path";
 import type { PhaseReport, PhaseSession, PhaseShard, PhaseSweepParams } from "../experiments/phase.js";
 import type { PhaseInstance } from "../experiments/phase-types.js";
+import type { CombinedPhaseReport } from "../experiments/phase-combine.js";
 import { describeFsError, FileFormatError } from "./errors.js";
 
 export const RUN_FILE = "run.json";
@@ -305,7 +306,7 @@ const CSV_HEADER = [
  * The CSV of a report: one row per swept point (`kind` = `sweep`) then one per point of the
  * pointwise curve (`kind` = `pointwise`); columns that do not apply are empty.
  */
-export function phaseCsv(report: PhaseReport): string {
+export function phaseCsv(report: Pick<PhaseReport, "points" | "pointwise">): string {
   const cell = (v: string | number | boolean | null | undefined) =>
     v === null || v === undefined ? "" : String(v);
   const rows: string[] = [CSV_HEADER.join(",")];
@@ -383,4 +384,55 @@ export async function writePhaseOutputs(dir: string, report: PhaseReport): Promi
   writeAtomic(csv, phaseCsv(withFiles));
   writeAtomic(json, JSON.stringify(withFiles, null, 2) + "\n");
   return withFiles;
+}
+
+/**
+ * Writes a combined report (`phase combine`): `phase.csv`, `phase.json` and the plots, as
+ * {@link writePhaseOutputs} does for one sweep.
+ */
+export async function writeCombinedOutputs(
+  dir: string,
+  report: CombinedPhaseReport,
+): Promise<CombinedPhaseReport> {
+  const csv = join(dir, "phase.csv");
+  const json = join(dir, "phase.json");
+  const { writePhasePlots } = await import("./phase-plot.js");
+  let plots: { svg: string; png: string };
+  try {
+    plots = await writePhasePlots(dir, {
+      points: report.points,
+      crossings: report.crossings,
+      extrapolation: report.extrapolation,
+      pointwise: report.pointwise,
+    });
+  } catch (e) {
+    if (typeof (e as { code?: unknown } | null)?.code === "string")
+      throw new FileFormatError(dir, `cannot write the plots: ${describeFsError(e)}`);
+    throw e;
+  }
+  const withFiles: CombinedPhaseReport = { ...report, files: { csv, json, svg: plots.svg, png: plots.png } };
+  writeAtomic(csv, phaseCsv(withFiles));
+  writeAtomic(json, JSON.stringify(withFiles, null, 2) + "\n");
+  return withFiles;
+}
+
+/** Reads a finished sweep's `phase.json` (for `phase combine`). */
+export function readPhaseReport(dir: string): PhaseReport {
+  const path = join(dir, "phase.json");
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new FileFormatError(path, `cannot be read: ${describeFsError(e)} (run or merge the sweep first)`);
+  }
+  let report: unknown;
+  try {
+    report = JSON.parse(text);
+  } catch {
+    throw new FileFormatError(path, "is not valid JSON");
+  }
+  const r = report as Partial<PhaseReport> | null;
+  if (!r || r.format !== "injective-relu/phase" || !Array.isArray(r.points) || !r.params)
+    throw new FileFormatError(path, "is not a phase report (format injective-relu/phase)");
+  return r as PhaseReport;
 }

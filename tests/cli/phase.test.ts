@@ -17,10 +17,10 @@ let dir: string;
 /** The small sweep of most tests: n = 2..4, α = 2..6, 3 trials (15 points, 45 instances). */
 const SMALL = ["--n", "2..4", "--ratio", "2:6:1", "--trials", "3"];
 /**
- * A sweep slow enough to interrupt: n = 6, m = 36 and 42 (about 0.25 s per instance), 8 instances.
+ * A sweep slow enough to interrupt: n = 7, m = 49 and 56 (about 0.1–0.3 s per instance), 8 instances.
  * If the verifier gets so fast that these tests report "the run ended before it could be …", raise n.
  */
-const SLOW = ["--n", "6", "--ratio", "6:7:1", "--trials", "4", "--pointwise-n", "none"];
+const SLOW = ["--n", "7", "--ratio", "7:8:1", "--trials", "4", "--pointwise-n", "none"];
 
 function run(...args: string[]): CliRun {
   return runCli(["phase", ...args], dir);
@@ -241,6 +241,49 @@ describe("phase: shards and merge", () => {
     const notRun = runCli(["phase", "merge", "s1", "nowhere", "--out", "m3"], dir);
     expect(notRun.code).toBe(3);
     expect(notRun.err).toMatch(/nowhere: is not a phase run directory/);
+  });
+});
+
+describe("phase combine", () => {
+  it("joins sweeps at different n, recomputes the crossings, refuses overlapping n", () => {
+    const common = ["--ratio", "2:8:1", "--trials", "12", "--workers", "1", "--pointwise-n", "none"];
+    for (const [n, out] of [
+      ["2", "c2"],
+      ["3", "c3"],
+      ["4", "c4"],
+    ]) {
+      const r = run("--n", n, ...common, "--out", out);
+      expect(r.code, r.err).toBe(0);
+    }
+    const c = runCli(["phase", "combine", "c2", "c3", "c4", "--out", "combined", "--fit-min-n", "2"], dir);
+    expect(c.code, c.err).toBe(0);
+    expect(c.out).toMatch(/Combined 3 sweep\(s\)/);
+    expect(c.out).toMatch(/Extrapolation n → ∞ by the smallest n used/);
+    const rep = JSON.parse(readFileSync(join(dir, "combined", "phase.json"), "utf8"));
+    expect(rep.format).toBe("injective-relu/phase-combined");
+    expect(rep.points.map((p: Point) => p.n)).toEqual([
+      ...Array(7).fill(2),
+      ...Array(7).fill(3),
+      ...Array(7).fill(4),
+    ]);
+    // The crossings are those of the single sweeps (same points, same fit).
+    for (const [n, out] of [
+      [2, "c2"],
+      [3, "c3"],
+    ] as const) {
+      const single = readReport(out).crossings.find((x: { n: number }) => x.n === n);
+      expect(rep.crossings.find((x: { n: number }) => x.n === n)).toEqual(single);
+    }
+    for (const f of ["phase.csv", "phase.svg", "phase.png"])
+      expect(existsSync(join(dir, "combined", f))).toBe(true);
+
+    const dup = runCli(["phase", "combine", "c2", "c2", "--out", "combined2"], dir);
+    expect(dup.code).toBe(3);
+    expect(dup.err.trim().split("\n")).toHaveLength(1);
+    expect(dup.err).toMatch(/both have points at n = 2/);
+    const missing = runCli(["phase", "combine", "nothere", "--out", "combined3"], dir);
+    expect(missing.code).toBe(3);
+    expect(missing.err).toMatch(/phase\.json/);
   });
 });
 

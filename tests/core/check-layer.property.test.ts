@@ -415,7 +415,7 @@ async function checkAgainstReference(L: Layer): Promise<void> {
   const fy = forwardLayer(L.W, L.b, x);
   ownForward(L.W, L.b, x).forEach((y, i) => expect(fy[i]).toBeCloseTo(y, 9));
 
-  for (const method of ["exhaustive", "auto"] as const) {
+  for (const method of ["exhaustive", "branch-and-bound", "auto"] as const) {
     const res = await checkLayer(L.W, L.b, { domain: L.domain, method });
     const tag = `${method}: ${label}`;
     expect(res.injective, `${tag}: verdict differs from brute force (${ref.injective})`).toBe(ref.injective);

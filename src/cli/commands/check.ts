@@ -44,7 +44,7 @@ export function addCheckOptions(cmd: Command): Command {
   return cmd
     .addOption(
       new Option("--method <method>", "decision method")
-        .choices(["auto", "exhaustive", "falsify", "structure", "lemma1"])
+        .choices(["auto", "branch-and-bound", "exhaustive", "falsify", "structure", "lemma1"])
         .default("auto"),
     )
     .option(
@@ -192,7 +192,7 @@ export function describeResult(file: LayerFile, r: LayerCheckResult): string {
   }
   const s = r.stats;
   lines.push(
-    `Stats: ${s.hyperplanesVisited} hyperplane candidates (${s.distinctHyperplanes} distinct, ${s.prunedByDuals} settled by earlier duals), ${s.lpSolves} LPs, ${s.falsifierSamples} falsifier restarts, ${fmtMs(s.timeMs)}; seed ${r.seed}, tolerance ${r.tolerance}`,
+    `Stats: ${s.nodes !== undefined ? `${s.nodes} branch-and-bound nodes` : `${s.hyperplanesVisited} hyperplane candidates (${s.distinctHyperplanes} distinct, ${s.prunedByDuals} settled by earlier duals)`}, ${s.lpSolves} LPs, ${s.falsifierSamples} falsifier restarts, ${fmtMs(s.timeMs)}; seed ${r.seed}, tolerance ${r.tolerance}`,
   );
   return lines.join("\n");
 }

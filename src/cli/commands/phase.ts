@@ -29,6 +29,7 @@ import {
   type PhaseSweepParams,
 } from "../../experiments/phase.js";
 import { defaultWorkerCount, phaseRunner } from "../../experiments/phase-pool.js";
+import { combinePhaseReports, type CombinedPhaseReport } from "../../experiments/phase-combine.js";
 import type { PhaseInstance } from "../../experiments/phase-types.js";
 import { FileFormatError } from "../../io/errors.js";
 import {
@@ -38,10 +39,12 @@ import {
   ensureWritableDir,
   INSTANCES_FILE,
   readCheckpoint,
+  readPhaseReport,
   readRunFile,
   readSessions,
   RUN_FILE,
   shardLabel,
+  writeCombinedOutputs,
   writeInstances,
   writePhaseOutputs,
   writeRunFile,
@@ -213,6 +216,7 @@ Examples:
     process.exitCode = await runPhaseCommand(opts as PhaseCliOptions);
   });
   cmd.addCommand(mergeCommand());
+  cmd.addCommand(combineCommand());
   // The top-level program hands `phase merge DIRS --out X` to `phase` with "--out X" still to parse,
   // and `phase` knows --out, --json and --pointwise-n too: pass the values given on to `merge`.
   cmd.hook("preSubcommand", (phase, sub) => {
@@ -220,11 +224,92 @@ Examples:
     for (const option of phase.options) {
       const name = option.attributeName();
       if (phase.getOptionValueSource(name) !== "cli") continue;
-      if (!shared.has(name)) throw new InvalidInput(`option ${option.long} does not apply to phase merge`);
+      if (!shared.has(name) || (sub.name() === "combine" && name === "pointwiseN"))
+        throw new InvalidInput(`option ${option.long} does not apply to phase ${sub.name()}`);
       sub.setOptionValueWithSource(name, phase.getOptionValue(name), "cli");
     }
   });
   return cmd;
+}
+
+interface CombineCliOptions {
+  out: string;
+  fitMinN: number;
+  json?: boolean;
+}
+
+function combineCommand(): Command {
+  const cmd = new Command("combine")
+    .description(
+      "join the reports of finished sweeps at different n (for example n <= 8, then n = 9 and 10 with fewer trials) and recompute the crossings and the extrapolation",
+    )
+    .argument("<dirs...>", "directories of finished sweeps (each with its phase.json)")
+    .requiredOption("--out <dir>", "directory of the combined phase.json, phase.csv and plots")
+    .option(
+      "--fit-min-n <n>",
+      "smallest n used by the extrapolation drawn in the plot (others are reported as a sensitivity check)",
+      parseAtLeastOne,
+      4,
+    )
+    .option("--json", "print the combined phase.json on stdout")
+    .exitOverride();
+  cmd.action(async (dirs: string[], opts: CombineCliOptions) => {
+    process.exitCode = await runCombineCommand(dirs, opts);
+  });
+  return cmd;
+}
+
+async function runCombineCommand(dirs: string[], opts: CombineCliOptions): Promise<number> {
+  const sources = dirs.map((dir) => ({ dir, report: readPhaseReport(dir) }));
+  ensureWritableDir(opts.out);
+  let report: CombinedPhaseReport;
+  try {
+    report = combinePhaseReports(sources, opts.fitMinN);
+  } catch (e) {
+    if (isInputError(e)) throw new InvalidInput((e as Error).message);
+    throw e;
+  }
+  report = await writeCombinedOutputs(opts.out, report);
+  if (opts.json) {
+    printJson(report);
+    return EXIT.injective;
+  }
+  const lines = [
+    `Combined ${sources.length} sweep(s): ${sources
+      .map((x) => `${x.dir} (n = ${x.report.params.ns.join(", ")}, ${x.report.params.trials} trials)`)
+      .join("; ")}`,
+    "",
+    "Crossings α_½(n), where P(injective) = 1/2:",
+    table(
+      ["n", "α_½", "95% interval", "fit"],
+      report.crossings.map((c) => [
+        String(c.n),
+        c.alpha === null ? "not bracketed" : fmtNum(c.alpha, 4),
+        c.low === null || c.high === null ? "-" : `[${fmtNum(c.low, 4)}, ${fmtNum(c.high, 4)}]`,
+        c.method,
+      ]),
+    ),
+    "",
+    "Extrapolation n → ∞ by the smallest n used:",
+    table(
+      ["n from", "α_½(∞)", "± stderr", "95% interval", "fit"],
+      report.extrapolations.map(({ minN, result: e }) =>
+        e
+          ? [
+              `${minN}`,
+              fmtNum(e.alpha, 4),
+              fmtNum(e.stderr, 2),
+              `[${fmtNum(e.low, 4)}, ${fmtNum(e.high, 4)}]`,
+              e.fit,
+            ]
+          : [`${minN}`, "-", "-", "-", "fewer than 3 crossings"],
+      ),
+    ),
+    "",
+    `Written: ${Object.values(report.files ?? {}).join(", ")}`,
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+  return EXIT.injective;
 }
 
 function mergeCommand(): Command {
