@@ -272,7 +272,7 @@ export function phasePlotSpec(data: PhasePlotData): Record<string, unknown> {
   layers.push(
     ...haloText(
       PHASE_REFERENCE_LINES.map((r) => ({ ...r })),
-      { angle: 270, align: "right", baseline: "bottom", dx: -4, dy: -3, fontSize: 11 },
+      { angle: 270, align: "right", baseline: "top", dx: -4, dy: 3, fontSize: 11 },
       "#333",
       { x: x("alpha"), y: { value: 0 }, text: { field: "label" } },
     ),

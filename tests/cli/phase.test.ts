@@ -321,7 +321,7 @@ describe("phase: interruption and resume", () => {
     expect(k.code).toBe(130);
     expect(k.out).toMatch(/Interrupted: \d of 8 instances done, kept in interrupted\/instances\.jsonl/);
     expect(k.out).toMatch(
-      /Resume with the same command:\n {2}injective-relu phase --n 6 .*--out interrupted/,
+      /Resume with the same command:\n {2}injective-relu phase --n 7 .*--out interrupted/,
     );
     const done = lines(join(dir, "interrupted", "instances.jsonl")).length;
     expect(done).toBeLessThan(8);
