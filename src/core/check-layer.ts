@@ -249,6 +249,16 @@ function checkStop(ctx: Context): void {
   if (performance.now() > ctx.deadline) throw new Stop("time");
 }
 
+/** Between chunks of a search: stop on the deadline or a cancel, and yield to the event loop now and then. */
+async function pause(ctx: Context): Promise<void> {
+  checkStop(ctx);
+  if (performance.now() - ctx.lastYield > YIELD_MS) {
+    await yieldNow();
+    ctx.lastYield = performance.now();
+    checkStop(ctx);
+  }
+}
+
 async function exhaustive(
   ctx: Context,
   base: ReturnType<typeof baseResult>,
@@ -268,12 +278,7 @@ async function exhaustive(
         rejected++;
       }
       ctx.options.onProgress?.({ stage: "exhaustive", done: search.progress(), total: search.total });
-      checkStop(ctx);
-      if (performance.now() - ctx.lastYield > YIELD_MS) {
-        await yieldNow();
-        ctx.lastYield = performance.now();
-        checkStop(ctx);
-      }
+      await pause(ctx);
     }
     const duals = oracle.duals.map((d) => toOriginalDual(layer, d.rows, d.weights));
     const res = finishInjective(ctx, base, duals, "exhaustive", exhaustiveReason(ctx, oracle, duals.length));
@@ -319,12 +324,7 @@ async function branchAndBound(
         done: Math.round(search.progress() * 1e6),
         total: 1e6,
       });
-      checkStop(ctx);
-      if (performance.now() - ctx.lastYield > YIELD_MS) {
-        await yieldNow();
-        ctx.lastYield = performance.now();
-        checkStop(ctx);
-      }
+      await pause(ctx);
     }
     const found = search.duals.map((d) => toOriginalDual(layer, d.rows, d.weights));
     const c = search.counters;

@@ -361,7 +361,19 @@ export function phaseCsv(report: Pick<PhaseReport, "points" | "pointwise">): str
  * Writes `phase.csv`, `phase.json` and the plots `phase.svg`, `phase.png` into `dir`; the returned
  * report (also the content of phase.json) lists the paths in `files`.
  */
-export async function writePhaseOutputs(dir: string, report: PhaseReport): Promise<PhaseReport> {
+export function writePhaseOutputs(dir: string, report: PhaseReport): Promise<PhaseReport> {
+  return writeOutputs(dir, report);
+}
+
+/**
+ * Writes a combined report (`phase combine`): `phase.csv`, `phase.json` and the plots, as
+ * {@link writePhaseOutputs} does for one sweep.
+ */
+export function writeCombinedOutputs(dir: string, report: CombinedPhaseReport): Promise<CombinedPhaseReport> {
+  return writeOutputs(dir, report);
+}
+
+async function writeOutputs<R extends PhaseReport | CombinedPhaseReport>(dir: string, report: R): Promise<R> {
   const csv = join(dir, "phase.csv");
   const json = join(dir, "phase.json");
   let plots: { svg: string; png: string };
@@ -380,37 +392,7 @@ export async function writePhaseOutputs(dir: string, report: PhaseReport): Promi
       throw new FileFormatError(dir, `cannot write the plots: ${describeFsError(e)}`);
     throw e;
   }
-  const withFiles: PhaseReport = { ...report, files: { csv, json, svg: plots.svg, png: plots.png } };
-  writeAtomic(csv, phaseCsv(withFiles));
-  writeAtomic(json, JSON.stringify(withFiles, null, 2) + "\n");
-  return withFiles;
-}
-
-/**
- * Writes a combined report (`phase combine`): `phase.csv`, `phase.json` and the plots, as
- * {@link writePhaseOutputs} does for one sweep.
- */
-export async function writeCombinedOutputs(
-  dir: string,
-  report: CombinedPhaseReport,
-): Promise<CombinedPhaseReport> {
-  const csv = join(dir, "phase.csv");
-  const json = join(dir, "phase.json");
-  const { writePhasePlots } = await import("./phase-plot.js");
-  let plots: { svg: string; png: string };
-  try {
-    plots = await writePhasePlots(dir, {
-      points: report.points,
-      crossings: report.crossings,
-      extrapolation: report.extrapolation,
-      pointwise: report.pointwise,
-    });
-  } catch (e) {
-    if (typeof (e as { code?: unknown } | null)?.code === "string")
-      throw new FileFormatError(dir, `cannot write the plots: ${describeFsError(e)}`);
-    throw e;
-  }
-  const withFiles: CombinedPhaseReport = { ...report, files: { csv, json, svg: plots.svg, png: plots.png } };
+  const withFiles: R = { ...report, files: { csv, json, svg: plots.svg, png: plots.png } };
   writeAtomic(csv, phaseCsv(withFiles));
   writeAtomic(json, JSON.stringify(withFiles, null, 2) + "\n");
   return withFiles;
