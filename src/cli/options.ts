@@ -33,3 +33,23 @@ export function domainOption(): Option {
     .choices(["all", "nonnegative"])
     .default("all");
 }
+
+/** Parses a byte size: a number of bytes, or a number with a unit K, M, G (powers of 1024), e.g. "2G". */
+export function parseByteSize(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)i?[bB]?\s*$/.exec(value);
+  const units: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+  const x = m ? Number(m[1]) * units[m[2].toLowerCase()] : NaN;
+  if (!Number.isFinite(x) || x <= 0)
+    throw new InvalidArgumentError(`expected a size such as 512M or 2G, got "${value}"`);
+  return Math.floor(x);
+}
+
+/** The `--memory-limit SIZE` option shared by the commands that can allocate much (default 2G). */
+export function memoryLimitOption(): Option {
+  return new Option(
+    "--memory-limit <size>",
+    "largest single allocation the input may cause (e.g. 512M, 2G); larger work answers unknown",
+  )
+    .argParser(parseByteSize)
+    .default(2 * 1024 ** 3, "2G");
+}

@@ -19,6 +19,14 @@ export { verifyWitness, type WitnessCheck } from "./witness.js";
 export { forwardLayer } from "./layer.js";
 export { InputRangeError, InputTypeError, isInputError } from "./validate.js";
 export {
+  Budget,
+  ResourceLimitError,
+  isResourceLimitError,
+  DEFAULT_MEMORY_LIMIT_BYTES,
+  type BudgetOptions,
+  type LimitKind,
+} from "./budget.js";
+export {
   inverseLipschitz,
   corollary2LowerBound,
   structureLowerBound,

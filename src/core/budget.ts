@@ -1,0 +1,141 @@
+/**
+ * Resource limits of one run: a wall-clock deadline, a cancel signal and a memory budget.
+ *
+ * Every stage that can take long or allocate much (parsing, exact rank, SVD, the structure test,
+ * convolution matrices, the searches, the certificate re-check, the network check) asks its
+ * {@link Budget} before it works: {@link Budget.check} between chunks of work, and
+ * {@link Budget.reserve} before an allocation whose size the input controls. Both throw a
+ * {@link ResourceLimitError} that names the stage, so that a caller can answer "unknown: the time
+ * limit ran out in <stage>" (or the memory limit, or cancelled) instead of hanging or aborting.
+ *
+ * The memory budget bounds single allocations that the input controls (a dense matrix of a
+ * convolution, a table of row pairs, a buffer read from a file), estimated before allocating. It is
+ * not a hard cap on the process: small bookkeeping is not counted.
+ */
+
+import { assertRange, assertType } from "./validate.js";
+
+/** Default memory budget: 2 GiB. */
+export const DEFAULT_MEMORY_LIMIT_BYTES = 2 * 1024 ** 3;
+
+/** What ran out. */
+export type LimitKind = "time" | "memory" | "cancelled";
+
+/** Thrown when a stage would exceed the deadline, the memory budget, or was cancelled. */
+export class ResourceLimitError extends Error {
+  constructor(
+    readonly kind: LimitKind,
+    /** The stage that stopped, in words ("exact rank", "SVD", "convolution matrix"). */
+    readonly stage: string,
+    detail?: string,
+  ) {
+    super(
+      kind === "time"
+        ? `the time limit ran out during ${stage}${detail ? ` (${detail})` : ""}`
+        : kind === "cancelled"
+          ? `cancelled during ${stage}${detail ? ` (${detail})` : ""}`
+          : `${stage} needs ${detail ?? "more memory"}, above the memory limit`,
+    );
+    this.name = "ResourceLimitError";
+  }
+}
+
+/** True for a {@link ResourceLimitError}. */
+export function isResourceLimitError(e: unknown): e is ResourceLimitError {
+  return e instanceof ResourceLimitError;
+}
+
+/** Options that set a budget; every public entry point that can run long accepts them. */
+export interface BudgetOptions {
+  /** Wall-clock limit in milliseconds. @default Infinity */
+  timeLimitMs?: number;
+  /** Cancels the work. */
+  signal?: AbortSignal;
+  /** Largest single allocation that the input may cause, in bytes. @default 2 GiB */
+  memoryLimitBytes?: number;
+}
+
+/** Formats a byte count for messages ("3.2 GB"). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return "an unbounded amount of memory";
+  if (bytes >= 1e9) return `${(bytes / 1e9).toPrecision(3)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toPrecision(3)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toPrecision(3)} kB`;
+  return `${bytes} bytes`;
+}
+
+/** A deadline, a signal and a memory budget, shared by the stages of one run. */
+export class Budget {
+  /** `performance.now()` after which {@link check} throws. */
+  readonly deadline: number;
+  readonly signal: AbortSignal | undefined;
+  readonly memoryLimitBytes: number;
+
+  constructor(deadline: number, signal: AbortSignal | undefined, memoryLimitBytes: number) {
+    this.deadline = deadline;
+    this.signal = signal;
+    this.memoryLimitBytes = memoryLimitBytes;
+  }
+
+  /** No limits (the default of library calls that are given none). */
+  static unlimited(): Budget {
+    return new Budget(Infinity, undefined, DEFAULT_MEMORY_LIMIT_BYTES);
+  }
+
+  /**
+   * A budget from validated options.
+   * @param fn the calling function, for messages
+   */
+  static from(fn: string, options: BudgetOptions = {}): Budget {
+    const t = options.timeLimitMs ?? Infinity;
+    assertType(typeof t === "number", () => `${fn}: options.timeLimitMs must be a number, got ${typeof t}`);
+    assertRange(t > 0, () => `${fn}: options.timeLimitMs must be a positive number, got ${t}`);
+    const mem = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+    assertType(
+      typeof mem === "number",
+      () => `${fn}: options.memoryLimitBytes must be a number, got ${typeof mem}`,
+    );
+    assertRange(
+      mem > 0 && !Number.isNaN(mem),
+      () => `${fn}: options.memoryLimitBytes must be a positive number, got ${mem}`,
+    );
+    const signal = options.signal;
+    assertType(
+      signal === undefined || (typeof signal === "object" && signal !== null && "aborted" in signal),
+      () => `${fn}: options.signal must be an AbortSignal`,
+    );
+    return new Budget(performance.now() + t, signal, mem);
+  }
+
+  /** Milliseconds left (Infinity without a deadline; never negative). */
+  remainingMs(): number {
+    return Math.max(0, this.deadline - performance.now());
+  }
+
+  /** True when the deadline has passed or the signal was aborted. */
+  exhausted(): boolean {
+    return this.signal?.aborted === true || performance.now() > this.deadline;
+  }
+
+  /**
+   * Throws a {@link ResourceLimitError} when the run was cancelled or the deadline has passed.
+   * @param stage the stage that is running, in words, for the message
+   */
+  check(stage: string): void {
+    if (this.signal?.aborted) throw new ResourceLimitError("cancelled", stage);
+    if (performance.now() > this.deadline) throw new ResourceLimitError("time", stage);
+  }
+
+  /**
+   * Throws a {@link ResourceLimitError} of kind "memory" when an allocation of `bytes` would exceed
+   * the budget. Call it before allocating, with an estimate that grows with the input.
+   */
+  reserve(stage: string, bytes: number): void {
+    if (!(bytes <= this.memoryLimitBytes))
+      throw new ResourceLimitError(
+        "memory",
+        stage,
+        `${formatBytes(bytes)} (limit ${formatBytes(this.memoryLimitBytes)}, set by --memory-limit or memoryLimitBytes)`,
+      );
+  }
+}
