@@ -53,3 +53,11 @@ export function memoryLimitOption(): Option {
     .argParser(parseByteSize)
     .default(2 * 1024 ** 3, "2G");
 }
+
+/** Parses a search tolerance: a number in (0, 0.1] (rows are unit vectors; larger values mean nothing). */
+export function parseTolerance(value: string): number {
+  const x = Number(value);
+  if (!Number.isFinite(x) || x <= 0 || x > 0.1)
+    throw new InvalidArgumentError(`expected a tolerance in (0, 0.1], got "${value}"`);
+  return x;
+}

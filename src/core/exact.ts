@@ -1,11 +1,15 @@
 /**
  * Exact rational arithmetic (BigInt) for re-checking verdicts beyond floating point.
  *
- * Every float is a dyadic rational m·2^e, so a forward pass on float inputs can be evaluated
- * exactly. Rows whose entries become integers after scaling by a power of two (integer matrices,
- * halves, quarters, …) are "integral": injectivity is invariant under positive row scaling, so
- * ranks, spans and Motzkin duals of such layers are decided exactly over the rationals here.
+ * Every finite double is a dyadic rational m·2^e, so a layer and a float input are exact rationals,
+ * and a forward pass on them can be evaluated exactly. Each row (with its bias) times a power of
+ * two is integral ({@link dyadicRows}); injectivity is invariant under positive row scaling, so
+ * ranks, spans and Motzkin duals of any layer given in doubles are decided exactly over the
+ * rationals here.
  */
+
+import type { Budget } from "./budget.js";
+import { PRIMES, modRank } from "./modular.js";
 
 /** A rational number num/den with den > 0 and gcd(num, den) = 1. */
 export class Fraction {
@@ -49,8 +53,20 @@ export class Fraction {
   isZero(): boolean {
     return this.num === 0n;
   }
+  /** The nearest double, roughly (within a few ulps), also when num or den exceed the double range. */
   toNumber(): number {
-    return Number(this.num) / Number(this.den);
+    const a = this.num < 0n ? -this.num : this.num;
+    if (a === 0n) return 0;
+    if (a < 1n << 1000n && this.den < 1n << 1000n) return Number(this.num) / Number(this.den);
+    const la = bitLength(a);
+    const ld = bitLength(this.den);
+    const sa = Math.max(0, la - 64);
+    const sd = Math.max(0, ld - 64);
+    const q = Number(a >> BigInt(sa)) / Number(this.den >> BigInt(sd));
+    const e = sa - sd;
+    const h = Math.trunc(e / 2);
+    const v = q * 2 ** h * 2 ** (e - h);
+    return this.num < 0n ? -v : v;
   }
   toString(): string {
     return this.den === 1n ? this.num.toString() : `${this.num}/${this.den}`;
@@ -86,37 +102,133 @@ export function floatToDyadic(f: number): { mant: bigint; exp: number } {
   return { mant: sign * mant, exp };
 }
 
+/** A layer with integer rows: row i (with its bias) of the original layer times a power of two. */
+export interface IntegerLayer {
+  W: bigint[][];
+  b: bigint[];
+  /** Row i of the integer layer is row i of the original times 2^shift[i] (bias included). */
+  shift: number[];
+}
+
 /**
- * Scales each row (with its bias) by a power of two so that all entries become integers.
- * @param maxBits the largest power of two allowed per row
- * @returns the integer rows and biases, or null when some entry is not a dyadic rational with at
- *   most `maxBits` fractional bits or exceeds 2^60 after scaling
+ * The exact integer form of a layer. Every finite double is a dyadic rational m·2^e, so each row
+ * (with its bias) scaled by a power of two is integral; injectivity, spans, duals and collisions do
+ * not change under positive row scaling. Always succeeds for finite input; entries can have up to
+ * about 2,100 bits when a row mixes 1e308 and 5e-324.
+ * @param onRow called after each row (to honour a time limit on huge layers)
  */
-export function integralRows(
-  W: number[][],
-  b: number[],
-  maxBits = 40,
-): { W: bigint[][]; b: bigint[] } | null {
+export function dyadicRows(W: number[][], b: number[], onRow?: (i: number) => void): IntegerLayer {
   const outW: bigint[][] = [];
   const outB: bigint[] = [];
+  const shift: number[] = [];
   for (let i = 0; i < W.length; i++) {
-    const entries = [...W[i], b[i]];
-    let shift = 0;
-    for (const v of entries) {
-      if (v === 0) continue;
-      const { exp } = floatToDyadic(v);
-      if (exp < 0) shift = Math.max(shift, -exp);
-    }
-    if (shift > maxBits) return null;
-    const scaled = entries.map((v) => {
-      const { mant, exp } = floatToDyadic(v);
-      return mant << BigInt(exp + shift);
-    });
-    if (scaled.some((v) => (v < 0n ? -v : v) > 1n << 60n)) return null;
+    const parts = W[i].map(floatToDyadic);
+    parts.push(floatToDyadic(b[i]));
+    let minExp = Infinity;
+    for (const p of parts) if (p.mant !== 0n && p.exp < minExp) minExp = p.exp;
+    if (minExp === Infinity) minExp = 0;
+    const scaled = parts.map((p) => (p.mant === 0n ? 0n : p.mant << BigInt(p.exp - minExp)));
     outB.push(scaled.pop() as bigint);
     outW.push(scaled);
+    shift.push(minExp === 0 ? 0 : -minExp);
+    onRow?.(i);
   }
-  return { W: outW, b: outB };
+  return { W: outW, b: outB, shift };
+}
+
+/** |x| for a bigint. */
+export function absBig(x: bigint): bigint {
+  return x < 0n ? -x : x;
+}
+
+/** Number of bits of |x| (0 for 0): 2^(bitLength − 1) <= |x| < 2^bitLength. */
+export function bitLength(x: bigint): number {
+  if (x < 0n) x = -x;
+  if (x === 0n) return 0;
+  // Number() is exact enough to find the length up to one; correct it exactly.
+  let len = x < 1n << 1000n ? Math.floor(Math.log2(Number(x))) + 1 : x.toString(16).length * 4;
+  while (len > 0 && x >> BigInt(len - 1) === 0n) len--;
+  while (x >> BigInt(len) !== 0n) len++;
+  return len;
+}
+
+/** A dyadic rational num · 2^exp (the exact value of a float, or of a point built from floats). */
+export interface Dyadic {
+  num: bigint;
+  exp: number;
+}
+
+/** The exact value of a finite float as a {@link Dyadic}. */
+export function dyadicOf(f: number): Dyadic {
+  const { mant, exp } = floatToDyadic(f);
+  return { num: mant, exp: mant === 0n ? 0 : exp };
+}
+
+/** The double nearest to a dyadic rational (±Infinity beyond the double range). */
+export function dyadicToNumber(d: Dyadic): number {
+  if (d.num === 0n) return 0;
+  let { num, exp } = d;
+  const len = bitLength(num);
+  if (len > 64) {
+    // Keep 64 significant bits (the rounding below is then to 53 bits of those).
+    const drop = len - 64;
+    num >>= BigInt(drop);
+    exp += drop;
+  }
+  const m = Number(num);
+  // Apply 2^exp in two steps so that neither factor overflows or underflows needlessly.
+  const h = Math.trunc(exp / 2);
+  return m * 2 ** h * 2 ** (exp - h);
+}
+
+/** True when the dyadic rational is exactly a double. */
+export function isExactDouble(d: Dyadic): boolean {
+  const f = dyadicToNumber(d);
+  if (!Number.isFinite(f)) return false;
+  const back = dyadicOf(f);
+  return compareDyadic(back, d) === 0;
+}
+
+/** Sign of a − b for dyadic rationals (exact). */
+export function compareDyadic(a: Dyadic, b: Dyadic): number {
+  const e = Math.min(a.exp, b.exp);
+  const x = a.num << BigInt(a.exp - e);
+  const y = b.num << BigInt(b.exp - e);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The exact value as a Fraction. */
+export function dyadicToFraction(d: Dyadic): Fraction {
+  return d.exp >= 0 ? new Fraction(d.num << BigInt(d.exp)) : new Fraction(d.num, 1n << BigInt(-d.exp));
+}
+
+/**
+ * Parses an exact rational: an integer ("-12"), a decimal with optional exponent ("0.1", "-1.5e-3",
+ * read exactly, so "0.1" is 1/10), or a fraction "p/q".
+ * @returns null when the text is none of these
+ */
+export function parseRational(text: string): Fraction | null {
+  const t = text.trim();
+  const frac = /^([+-]?\d+)\s*\/\s*(\d+)$/.exec(t);
+  if (frac) {
+    const q = BigInt(frac[2]);
+    return q === 0n ? null : new Fraction(BigInt(frac[1]), q);
+  }
+  const dec = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(t);
+  if (!dec || (dec[2] === "" && (dec[3] ?? "") === "")) return null;
+  const digits = (dec[2] || "0") + (dec[3] ?? "");
+  const e = Number(dec[4] ?? 0) - (dec[3] ?? "").length;
+  if (!Number.isSafeInteger(e) || Math.abs(e) > 100_000) return null;
+  let num = BigInt(digits);
+  if (dec[1] === "-") num = -num;
+  return e >= 0 ? new Fraction(num * 10n ** BigInt(e)) : new Fraction(num, 10n ** BigInt(-e));
+}
+
+/** The exact value of a number, or of a string read by {@link parseRational}; null when neither. */
+export function toFraction(v: unknown): Fraction | null {
+  if (typeof v === "number") return Number.isFinite(v) ? Fraction.fromFloat(v) : null;
+  if (typeof v === "string") return parseRational(v);
+  return null;
 }
 
 /** Exact dot product of an integer row with a rational vector. */
@@ -191,6 +303,23 @@ export function toIntegerVector(x: readonly Fraction[]): bigint[] {
   let g = 0n;
   for (const v of ints) g = gcd(g, v < 0n ? -v : v);
   return g > 1n ? ints.map((v) => v / g) : ints;
+}
+
+/**
+ * Exact rank of integer rows, fast when the rows have full rank: the rank mod a prime is a lower
+ * bound, so a full rank mod p is the answer; otherwise rational elimination decides.
+ * @param budget checked between pivots and rows (the stage is named "the exact rank")
+ */
+export function exactRankBudgeted(rows: readonly (readonly bigint[])[], n: number, budget?: Budget): number {
+  const full = Math.min(rows.length, n);
+  if (modRank(rows, n, PRIMES[0], budget) === full) return full;
+  const s = new ExactSpan(n);
+  for (const r of rows) {
+    budget?.check("the exact rank");
+    s.add(r);
+    if (s.rank === n) break;
+  }
+  return s.rank;
 }
 
 /** Exact rank of integer rows. */

@@ -33,7 +33,7 @@ export function alwaysActiveCover(
   domain: Domain,
   tolerance: number,
 ): { groups: ActiveGroup[]; duals: Dual[] } | null {
-  const { n, count, rows, bias, index, norm } = layer;
+  const { n, count, rows, bias, index, logNorm } = layer;
   const groups: { group: ActiveGroup; line: number; dual: Dual }[] = [];
   if (domain === "nonnegative") {
     for (let i = 0; i < count; i++) {
@@ -57,11 +57,13 @@ export function alwaysActiveCover(
       }
       if (Math.sqrt(s) > tolerance || bias[i] + bias[k] < 0) continue;
       // Weights 1/2 on the unit rows are weights ∝ 1/‖w‖ on the original rows, i.e. ‖w_k‖ : ‖w_i‖.
-      const sum = norm[i] + norm[k];
+      const top = Math.max(logNorm[i], logNorm[k]);
+      const ni = 2 ** (logNorm[i] - top);
+      const nk = 2 ** (logNorm[k] - top);
       groups.push({
         group: { kind: "pair", rows: [index[i], index[k]] },
         line: i,
-        dual: { rows: [index[i], index[k]], weights: [norm[k] / sum, norm[i] / sum] },
+        dual: { rows: [index[i], index[k]], weights: [nk / (ni + nk), ni / (ni + nk)] },
       });
     }
   }

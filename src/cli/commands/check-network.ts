@@ -9,7 +9,7 @@ import { checkNetwork, type NetworkCheckResult } from "../../network/check-netwo
 import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal } from "../progress.js";
-import { parseInteger, parsePositive, printJson } from "../options.js";
+import { parseInteger, parsePositive, parseTolerance, printJson } from "../options.js";
 
 interface CheckNetworkCliOptions {
   timeLimit?: number;
@@ -104,7 +104,7 @@ export function checkNetworkCommand(): Command {
       "stop after this many seconds and answer unknown (exit 2)",
       parsePositive,
     )
-    .option("--tolerance <t>", "relative tolerance of the layer checks and inversions", parsePositive, 1e-9)
+    .option("--tolerance <t>", "tolerance of the layer searches and inversions, in (0, 0.1]", parseTolerance, 1e-9)
     .option("--seed <n>", "seed of the falsifiers and the collision search", parseInteger, 1)
     .option("--json", "print machine-readable JSON on stdout");
   cmd.addHelpText(

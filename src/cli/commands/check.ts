@@ -17,7 +17,7 @@ import { runNetworkCheck } from "./check-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal, ProgressReporter } from "../progress.js";
-import { parsePositive, parseInteger, printJson, domainOption } from "../options.js";
+import { parsePositive, parseInteger, parseTolerance, printJson, domainOption } from "../options.js";
 
 /** Options of the commands that run `checkLayer` (see {@link addCheckOptions}). */
 export interface CheckRunOptions {
@@ -25,7 +25,7 @@ export interface CheckRunOptions {
   timeLimit?: number;
   tolerance: number;
   seed: number;
-  exact: "auto" | "never";
+  exact: "auto";
   json?: boolean;
 }
 
@@ -52,15 +52,19 @@ export function addCheckOptions(cmd: Command): Command {
       "stop after this many seconds per layer and answer unknown (exit 2)",
       parsePositive,
     )
-    .option("--tolerance <t>", "relative tolerance on unit rows", parsePositive, 1e-9)
+    .option(
+      "--tolerance <t>",
+      "tolerance of the floating-point search on unit rows, in (0, 0.1]; verdicts are re-checked exactly, so it can only leave a verdict unknown",
+      parseTolerance,
+      1e-9,
+    )
     .option("--seed <n>", "seed of the randomized falsifier", parseInteger, 1)
     .addOption(
-      new Option(
-        "--exact <mode>",
-        "re-check the evidence in exact rational arithmetic when W, b are integral",
-      )
-        .choices(["auto", "never"])
-        .default("auto"),
+      // Kept so that scripts passing `--exact auto` still run; every verdict is re-checked exactly.
+      new Option("--exact <mode>", "always auto: every verdict is re-checked exactly")
+        .choices(["auto"])
+        .default("auto")
+        .hideHelp(),
     )
     .option("--json", "print machine-readable JSON on stdout");
 }
