@@ -22,7 +22,7 @@
 
 import type { Certificate, Domain, Dual } from "./types.js";
 import { assertType, validateChoice, validateLayer } from "./validate.js";
-import { ExactSpan, Fraction, dyadicRows, solveExact, type IntegerLayer } from "./exact.js";
+import { ExactSpan, dyadicRows, ratioToNumber, solveIntegerSystem, type IntegerLayer } from "./exact.js";
 import { Budget, ResourceLimitError } from "./budget.js";
 import { PRIMES, invMod, reduceRows } from "./modular.js";
 import { DEFAULT_TOLERANCE, validateTolerance } from "./tolerance.js";
@@ -232,44 +232,44 @@ export function exactDualProblem(ints: IntegerLayer, d: Dual, domain: Domain, to
     });
     const candidates: number[][] = domain === "all" ? [all] : [cancels, all, []];
     for (const J of candidates) {
-      const M: Fraction[][] = J.map((j) => rows.map((i) => new Fraction(ints.W[i][j])));
-      M.push(rows.map(() => Fraction.ONE));
-      const e = [...J.map(() => Fraction.ZERO), Fraction.ONE];
-      const y = solveExact(M, e, hint);
-      if (!y) {
+      const M: bigint[][] = J.map((j) => rows.map((i) => ints.W[i][j]));
+      M.push(rows.map(() => 1n));
+      const e = [...J.map(() => 0n), 1n];
+      const sol = solveIntegerSystem(M, e, hint);
+      if (!sol) {
         last = "its equations Σ y_i w_i = 0, Σ y_i = 1 have no exact solution on its rows";
         continue;
       }
-      if (y.some((v) => v.sign() < 0)) {
+      // y = Y / L with L > 0: every sign is the sign of Y.
+      const Y = sol.Y;
+      if (Y.some((v) => v < 0n)) {
         last = "the exact weights solving its equations are not all nonnegative";
         continue;
       }
       let okCols = true;
       for (let j = 0; j < n && okCols; j++) {
-        let s = Fraction.ZERO;
+        let s = 0n;
         rows.forEach((i, t) => {
-          if (ints.W[i][j] !== 0n && !y[t].isZero()) s = s.add(y[t].mul(new Fraction(ints.W[i][j])));
+          if (ints.W[i][j] !== 0n && Y[t] !== 0n) s += Y[t] * ints.W[i][j];
         });
-        okCols = domain === "all" ? s.isZero() : s.sign() >= 0;
+        okCols = domain === "all" ? s === 0n : s >= 0n;
       }
       if (!okCols) {
         last = `Σ y_i w_i ${domain === "all" ? "is not 0" : "has a negative entry"} in exact arithmetic`;
         continue;
       }
-      let bias = Fraction.ZERO;
+      let bias = 0n;
       rows.forEach((i, t) => {
-        if (ints.b[i] !== 0n) bias = bias.add(y[t].mul(new Fraction(ints.b[i])));
+        if (ints.b[i] !== 0n) bias += Y[t] * ints.b[i];
       });
-      if (bias.sign() < 0) {
+      if (bias < 0n) {
         last = "Σ y_i b_i < 0 in exact arithmetic";
         continue;
       }
       // The exact weights must be the ones the certificate states (up to rounding of the floats),
       // compared on the original rows: y_orig ∝ y_int · 2^shift.
       const sMax = rows.reduce((a, i) => Math.max(a, ints.shift[i]), -Infinity);
-      const orig = rows.map((i, t) =>
-        y[t].mul(new Fraction(1n, 1n << BigInt(sMax - ints.shift[i]))).toNumber(),
-      );
+      const orig = rows.map((i, t) => ratioToNumber(Y[t], sol.L << BigInt(sMax - ints.shift[i])));
       const so = orig.reduce((a, v) => a + v, 0);
       const stated = S.map((t) => d.weights[t]);
       const ss = stated.reduce((a, v) => a + v, 0);
@@ -327,12 +327,26 @@ interface ModState {
 }
 
 /**
- * Span operations modulo p with exact confirmation of every "row in span" answer (see the header).
- * States live in one buffer per rank: the depth-first cover check only needs those on its path.
+ * Span operations modulo p with exact confirmation of every "row in span" answer (see the header),
+ * on the rows `subset` only (the rows of the duals: no other row is ever asked about). States live
+ * in one buffer per rank: the depth-first cover check only needs those on its path.
  */
-function modularSpanOps(ints: IntegerLayer, n: number, p: number, lines: Int32Array): SpanOps<ModState> {
-  const m = ints.W.length;
-  const base = reduceRows(ints.W, n, p);
+function modularSpanOps(
+  ints: IntegerLayer,
+  n: number,
+  p: number,
+  lines: Int32Array,
+  subset: readonly number[],
+): SpanOps<ModState> {
+  const m = subset.length;
+  const local = new Int32Array(ints.W.length).fill(-1);
+  subset.forEach((row, t) => (local[row] = t));
+  const base = reduceRows(
+    subset.map((row) => ints.W[row]),
+    n,
+    p,
+  );
+  const invP = 1 / p;
   const levels: ModState[] = Array.from({ length: n + 1 }, (_, k) => ({
     k,
     R: new Float64Array(m * n),
@@ -341,11 +355,13 @@ function modularSpanOps(ints: IntegerLayer, n: number, p: number, lines: Int32Ar
     chosen: [],
     exact: null,
   }));
+  const nz = new Int32Array(n);
   const confirm = (s: ModState, row: number): boolean => {
-    if (s.confirmed[row]) return true;
+    const t = local[row];
+    if (s.confirmed[t]) return true;
     const line = lines[row];
     let ok = line === -1;
-    for (let t = 0; t < s.chosen.length && !ok; t++) ok = lines[s.chosen[t]] === line;
+    for (let u = 0; u < s.chosen.length && !ok; u++) ok = lines[s.chosen[u]] === line;
     if (!ok) {
       if (!s.exact) {
         s.exact = new ExactSpan(n);
@@ -354,7 +370,7 @@ function modularSpanOps(ints: IntegerLayer, n: number, p: number, lines: Int32Ar
       ok = s.exact.contains(ints.W[row]);
     }
     if (!ok) throw new UnluckyPrime();
-    s.confirmed[row] = 1;
+    s.confirmed[t] = 1;
     return true;
   };
   return {
@@ -371,40 +387,52 @@ function modularSpanOps(ints: IntegerLayer, n: number, p: number, lines: Int32Ar
       }
       return L;
     },
-    contains: (s, row) => s.inside[row] === 1 && confirm(s, row),
+    contains: (s, row) => s.inside[local[row]] === 1 && confirm(s, row),
     extend: (s, row) => {
-      const o = row * n;
+      const o = local[row] * n;
+      const R = s.R;
       let piv = -1;
-      for (let j = 0; j < n && piv < 0; j++) if (s.R[o + j] !== 0) piv = j;
+      let k = 0;
+      for (let j = 0; j < n; j++)
+        if (R[o + j] !== 0) {
+          if (piv < 0) piv = j;
+          nz[k++] = j;
+        }
       if (piv < 0) {
         confirm(s, row);
         return s;
       }
       const L = levels[Math.min(n, s.k + 1)];
-      const inv = invMod(s.R[o + piv], p);
+      const out = L.R;
+      out.set(R);
+      const inv = invMod(R[o + piv], p);
       for (let i = 0; i < m; i++) {
         const oi = i * n;
-        const f = s.R[oi + piv];
-        let zero = true;
+        const f = R[oi + piv];
         if (f === 0) {
-          for (let j = 0; j < n; j++) {
-            const v = s.R[oi + j];
-            L.R[oi + j] = v;
-            if (v !== 0) zero = false;
-          }
-        } else {
-          const g = (f * inv) % p;
-          for (let j = 0; j < n; j++) {
-            let v = s.R[oi + j] - ((g * s.R[o + j]) % p);
-            if (v < 0) v += p;
-            L.R[oi + j] = v;
-            if (v !== 0) zero = false;
-          }
+          L.inside[i] = s.inside[i];
+          continue;
         }
+        // g = f · inv mod p, then row_i −= g · row (Barrett reduction of products below 2^52).
+        let g = f * inv;
+        g -= Math.floor(g * invP) * p;
+        if (g < 0) g += p;
+        else if (g >= p) g -= p;
+        // One reduction per entry: |R_ij − g·R_j| < 2^52 is exact, and so is the quotient times p.
+        for (let u = 0; u < k; u++) {
+          const j = nz[u];
+          let v = R[oi + j] - g * R[o + j];
+          v -= Math.floor(v * invP) * p;
+          if (v < 0) v += p;
+          else if (v >= p) v -= p;
+          out[oi + j] = v;
+        }
+        let zero = true;
+        for (let j = 0; j < n && zero; j++) zero = out[oi + j] === 0;
         L.inside[i] = zero ? 1 : 0;
       }
       L.confirmed.set(s.confirmed);
-      L.confirmed[row] = 1;
+      L.confirmed[local[row]] = 1;
       L.chosen = [...s.chosen, row];
       L.exact = null;
       return L;
@@ -439,9 +467,10 @@ export function exactCover(
   onProgress?: (share: number) => void,
 ): { uncovered: number[] | null; nodes: number } {
   const lines = exactLines(ints.W);
+  const subset = [...new Set(supports.flat())].sort((a, b) => a - b);
   for (const p of PRIMES) {
     try {
-      return findUncovered(supports, n, modularSpanOps(ints, n, p, lines), budget, onProgress);
+      return findUncovered(supports, n, modularSpanOps(ints, n, p, lines, subset), budget, onProgress);
     } catch (e) {
       if (!(e instanceof UnluckyPrime)) throw e;
     }

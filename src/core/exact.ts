@@ -55,22 +55,25 @@ export class Fraction {
   }
   /** The nearest double, roughly (within a few ulps), also when num or den exceed the double range. */
   toNumber(): number {
-    const a = this.num < 0n ? -this.num : this.num;
-    if (a === 0n) return 0;
-    if (a < 1n << 1000n && this.den < 1n << 1000n) return Number(this.num) / Number(this.den);
-    const la = bitLength(a);
-    const ld = bitLength(this.den);
-    const sa = Math.max(0, la - 64);
-    const sd = Math.max(0, ld - 64);
-    const q = Number(a >> BigInt(sa)) / Number(this.den >> BigInt(sd));
-    const e = sa - sd;
-    const h = Math.trunc(e / 2);
-    const v = q * 2 ** h * 2 ** (e - h);
-    return this.num < 0n ? -v : v;
+    return ratioToNumber(this.num, this.den);
   }
   toString(): string {
     return this.den === 1n ? this.num.toString() : `${this.num}/${this.den}`;
   }
+}
+
+/** num / den as a double (within a few ulps), for den > 0, also beyond the double range of either. */
+export function ratioToNumber(num: bigint, den: bigint): number {
+  const a = num < 0n ? -num : num;
+  if (a === 0n) return 0;
+  if (a < 1n << 1000n && den < 1n << 1000n) return Number(num) / Number(den);
+  const sa = Math.max(0, bitLength(a) - 64);
+  const sd = Math.max(0, bitLength(den) - 64);
+  const q = Number(a >> BigInt(sa)) / Number(den >> BigInt(sd));
+  const e = sa - sd;
+  const h = Math.trunc(e / 2);
+  const v = q * 2 ** h * 2 ** (e - h);
+  return num < 0n ? -v : v;
 }
 
 function gcd(a: bigint, b: bigint): bigint {
@@ -370,4 +373,79 @@ export function solveExact(M: Fraction[][], e: Fraction[], hint: ArrayLike<numbe
 /** A nearby simple rational (denominator 2^30) of a float. */
 function roundToFraction(f: number): Fraction {
   return new Fraction(BigInt(Math.round(f * 2 ** 30)), 1n << 30n);
+}
+
+/**
+ * Solves M y = e over the rationals for integer M (shape p × q) and e, fraction-free: integer
+ * Gauss–Jordan elimination with Bareiss's exact divisions, so that no rational is normalized per
+ * operation. Free variables take the hint values rounded to
+ * multiples of 2^−30; pivot variables are solved for.
+ * @returns y as integers Y over one positive denominator L (y = Y / L), or null when inconsistent
+ */
+export function solveIntegerSystem(
+  M: readonly (readonly bigint[])[],
+  e: readonly bigint[],
+  hint: ArrayLike<number>,
+): { Y: bigint[]; L: bigint } | null {
+  const p = M.length;
+  const q = M[0]?.length ?? 0;
+  const A = M.map((row, i) => [...row, e[i]]);
+  const pivotCols: number[] = [];
+  let r = 0;
+  // Fraction-free Gauss–Jordan (one-step Bareiss on every other row): after each step every entry
+  // is a minor of [M e], and the division by the previous pivot is exact.
+  let prev = 1n;
+  for (let c = 0; c < q && r < p; c++) {
+    let piv = -1;
+    for (let i = r; i < p; i++)
+      if (A[i][c] !== 0n && (piv < 0 || absBig(A[i][c]) < absBig(A[piv][c]))) piv = i;
+    if (piv < 0) continue;
+    [A[r], A[piv]] = [A[piv], A[r]];
+    const pr = A[r];
+    const a = pr[c];
+    for (let i = 0; i < p; i++) {
+      if (i === r) continue;
+      const row = A[i];
+      const f = row[c];
+      for (let j = 0; j <= q; j++) {
+        const v = a * row[j] - f * pr[j];
+        row[j] = prev === 1n ? v : v / prev;
+      }
+    }
+    prev = a;
+    pivotCols.push(c);
+    r++;
+  }
+  for (let i = r; i < p; i++) if (A[i][q] !== 0n) return null;
+  const isPivot = new Uint8Array(q);
+  for (const c of pivotCols) isPivot[c] = 1;
+  // Free variables: h_f / 2^30. Pivot row i: P_i y_c + Σ_f A_if h_f / 2^30 = A_iq.
+  const S = 1n << 30n;
+  const h: bigint[] = Array.from({ length: q }, (_, c) =>
+    isPivot[c] ? 0n : BigInt(Math.round((hint[c] ?? 0) * 2 ** 30)),
+  );
+  // Common denominator L = S · lcm(P_i) (made positive).
+  let lcmP = 1n;
+  for (let i = 0; i < r; i++) {
+    const P = absBig(A[i][pivotCols[i]]);
+    lcmP = (lcmP / gcdBig(lcmP, P)) * P;
+  }
+  const L = S * lcmP;
+  const Y: bigint[] = h.map((v, c) => (isPivot[c] ? 0n : v * (L / S)));
+  for (let i = 0; i < r; i++) {
+    const c = pivotCols[i];
+    const P = A[i][c];
+    let num = A[i][q] * S;
+    for (let f = 0; f < q; f++) if (!isPivot[f] && A[i][f] !== 0n) num -= A[i][f] * h[f];
+    // y_c = num / (S · P) = num · (L / (S · P)) / L
+    Y[c] = num * (L / (S * absBig(P))) * (P < 0n ? -1n : 1n);
+  }
+  return { Y, L };
+}
+
+function gcdBig(a: bigint, b: bigint): bigint {
+  if (a < 0n) a = -a;
+  if (b < 0n) b = -b;
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
 }
