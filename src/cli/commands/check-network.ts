@@ -54,7 +54,7 @@ export function describeNetworkResult(path: string, r: NetworkCheckResult): stri
     lines.push(
       `  Witness (${w.source}${w.layer !== undefined ? `, layer ${w.layer}` : ""}): x1 = ${fmtVec(w.x1, 10)}`,
       `           x2 = ${fmtVec(w.x2, 10)}`,
-      `           N(x1) = N(x2) to relative ${fmtNum(w.maxOutputDifference, 3)} (forward pass)`,
+      `           N(x1) = N(x2) exactly (rational forward pass; the states agree after layer ${w.equalAfterLayer})${w.exactX1 ? "; the exact inputs are fractions, printed by --json" : ""}`,
     );
   }
   for (const l of r.layers) if (l.injective !== true) lines.push(`  layer ${l.index}: ${l.reason}`);
