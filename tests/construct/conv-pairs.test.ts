@@ -225,8 +225,6 @@ describe("when is [C; −s²C] injective? (exact check of the full matrix)", () 
   });
 });
 
-const relu = (v: ArrayLike<number>): number[] => Array.from(v, (t) => Math.max(0, t));
-
 /** σ_min / σ_max of the convolution matrix B of the kernels C (0 when B is rank deficient). */
 function inverseCondition(kernels: unknown, signal: number[], boundary: Boundary): number {
   const B = convMatrix(convSpec(kernels, { signal, boundary }));

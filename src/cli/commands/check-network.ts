@@ -7,7 +7,7 @@ import { Command } from "commander";
 import { readNetworkFile } from "../../io/network-file.js";
 import { checkNetwork, type NetworkCheckResult } from "../../network/check-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
-import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
+import { fmtMs, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal } from "../progress.js";
 import { parseInteger, parsePositive, parseTolerance, printJson } from "../options.js";
 
