@@ -113,7 +113,8 @@ describe("soundness against an exact reference (fuzz)", () => {
       fc.asyncProperty(layerArb, async (L) => {
         const r = await checkLayer(L.W, L.b, { domain: L.domain, timeLimitMs: 5000 });
         tally[String(r.injective) as "true" | "false" | "null"]++;
-        if (r.injective === null && process.env.FUZZ_VERBOSE) console.log("null", L.family, L.domain, r.reason.slice(0, 160));
+        if (r.injective === null && process.env.FUZZ_VERBOSE)
+          console.log("null", L.family, L.domain, r.reason.slice(0, 160));
         if (r.injective === null) return;
         const ref = exactInjective(L.W, L.b, L.domain);
         expect(r.injective, `${L.family} ${JSON.stringify(L)}: ${r.reason}`).toBe(ref.injective);

@@ -104,7 +104,12 @@ export function checkNetworkCommand(): Command {
       "stop after this many seconds and answer unknown (exit 2)",
       parsePositive,
     )
-    .option("--tolerance <t>", "tolerance of the layer searches and inversions, in (0, 0.1]", parseTolerance, 1e-9)
+    .option(
+      "--tolerance <t>",
+      "tolerance of the layer searches and inversions, in (0, 0.1]",
+      parseTolerance,
+      1e-9,
+    )
     .option("--seed <n>", "seed of the falsifiers and the collision search", parseInteger, 1)
     .option("--json", "print machine-readable JSON on stdout");
   cmd.addHelpText(
