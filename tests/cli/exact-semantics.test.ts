@@ -127,3 +127,27 @@ describe("verify cannot be fooled", () => {
     expect(JSON.parse(r.out)).toMatchObject({ valid: false, approximate: true });
   });
 });
+
+describe("check --snap: the explicit 'injective up to ε' question", () => {
+  it("a float-rounded [B; −DB] is NOT injective as given and injective up to 1e-12", () => {
+    write("fp.json", {
+      W: [
+        [0, 0.004],
+        [-0.024, -0.016],
+        [-0, -0.00004],
+        [0.00024, 0.00016],
+      ],
+    });
+    expect(run("check", "fp.json").code).toBe(1);
+    const r = run("check", "fp.json", "--snap", "1e-12", "--json");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.snap.snapped).toHaveLength(2);
+    expect(j.snap.maxAngle).toBeLessThan(1e-12);
+    // The snapped layer and its certificate re-verify.
+    write("fp-snapped.json", { W: j.snap.W });
+    write("fp-cert.json", j.certificate);
+    expect(run("verify", "fp-snapped.json", "fp-cert.json").code).toBe(0);
+    expect(run("check", "fp.json", "--snap", "0.5").code).toBe(3);
+  });
+});

@@ -18,6 +18,7 @@ import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal, ProgressReporter } from "../progress.js";
 import { parsePositive, parseInteger, parseTolerance, printJson, domainOption } from "../options.js";
+import { snapLayer, type SnappedRow } from "../../core/snap.js";
 
 /** Options of the commands that run `checkLayer` (see {@link addCheckOptions}). */
 export interface CheckRunOptions {
@@ -26,8 +27,23 @@ export interface CheckRunOptions {
   tolerance: number;
   seed: number;
   exact: "auto";
+  /** Decide the layer with nearly (anti)parallel rows snapped within this angle (the ε question). */
+  snap?: number;
   json?: boolean;
 }
+
+/** What `--snap` did, attached to the result. */
+export interface SnapInfo {
+  epsilon: number;
+  maxAngle: number;
+  snapped: SnappedRow[];
+  /** The snapped layer that the verdict is about (re-check it with `verify`). */
+  W: number[][];
+  b: number[] | null;
+}
+
+/** A checkLayer result, with the snapping when `--snap` was given. */
+export type CheckResult = LayerCheckResult & { snap?: SnapInfo };
 
 interface CheckCliOptions extends CheckRunOptions {
   domain: Domain;
@@ -59,6 +75,11 @@ export function addCheckOptions(cmd: Command): Command {
       1e-9,
     )
     .option("--seed <n>", "seed of the randomized falsifier", parseInteger, 1)
+    .option(
+      "--snap <epsilon>",
+      "ask 'injective up to noise ε' instead: rows within angle ε (radians, in (0, 0.1]) of another row's line are made exactly (anti)parallel, and that layer is decided exactly",
+      parseTolerance,
+    )
     .addOption(
       // Kept so that scripts passing `--exact auto` still run; every verdict is re-checked exactly.
       new Option("--exact <mode>", "always auto: every verdict is re-checked exactly")
@@ -70,14 +91,23 @@ export function addCheckOptions(cmd: Command): Command {
 }
 
 /** Runs checkLayer on one loaded layer with the CLI's options, a progress bar and Ctrl-C. */
-export async function runCheck(
-  file: LayerFile,
-  domain: Domain,
-  opts: CheckRunOptions,
-): Promise<LayerCheckResult> {
+export async function runCheck(file: LayerFile, domain: Domain, opts: CheckRunOptions): Promise<CheckResult> {
   const progress = new ProgressReporter(file.path, !opts.json && process.stderr.isTTY === true);
   const interrupt = interruptSignal();
   try {
+    if (opts.snap !== undefined) {
+      const s = snapLayer(file.W, file.b ?? null, opts.snap);
+      const r = await checkLayer(s.W, s.b, {
+        domain,
+        method: opts.method,
+        timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
+        tolerance: opts.tolerance,
+        seed: opts.seed,
+        signal: interrupt.signal,
+        onProgress: progress.onProgress,
+      });
+      return { ...r, snap: { epsilon: s.epsilon, maxAngle: s.maxAngle, snapped: s.snapped, W: s.W, b: s.b } };
+    }
     return await checkLayer(file.W, file.b ?? null, {
       domain,
       method: opts.method,
@@ -171,7 +201,7 @@ export function resultJson(file: LayerFile, r: LayerCheckResult): Record<string,
 }
 
 /** The detailed human report of one check. */
-export function describeResult(file: LayerFile, r: LayerCheckResult): string {
+export function describeResult(file: LayerFile, r: CheckResult): string {
   const region = r.domain === "all" ? `R^${r.n}` : "the nonnegative orthant";
   const bias = file.b && file.b.some((v) => v !== 0) ? "with bias" : "no bias";
   const lines = [
@@ -179,9 +209,17 @@ export function describeResult(file: LayerFile, r: LayerCheckResult): string {
     `Verdict: ${fmtVerdict(r.injective)}  (method: ${r.method}${r.injective !== null ? (r.exact ? ", evidence checked in exact arithmetic" : ", evidence checked in floating point") : ""})`,
     `  ${r.reason}`,
   ];
+  if (r.snap) {
+    const s = r.snap;
+    lines.splice(
+      1,
+      0,
+      `Snapped (--snap ${s.epsilon}): ${s.snapped.length} row(s) made exactly (anti)parallel to another row's line, largest angle ${fmtNum(s.maxAngle, 3)} rad. The verdict is for the snapped layer${r.injective === true ? `: a layer within relative ${fmtNum(s.maxAngle, 3)} of W, row by row, is injective ("injective up to ε"); W as given is decided by \`check\` without --snap` : ""}. --json prints it.`,
+    );
+  }
   if (r.witness) {
     const w = r.witness;
-    const y = forwardLayer(file.W, file.b ?? null, w.x1);
+    const y = forwardLayer(r.snap?.W ?? file.W, r.snap ? r.snap.b : (file.b ?? null), w.x1);
     lines.push(
       `  Witness: x1 = ${fmtVec(w.x1, 10)}`,
       `           x2 = ${fmtVec(w.x2, 10)}`,
