@@ -16,6 +16,7 @@
 
 import { benchTheorem4 } from "./theorem4.js";
 import { benchInversion } from "./inversion.js";
+import { benchExact } from "./exact.js";
 import os from "node:os";
 import { Rng } from "../src/core/random.js";
 import { normalizeLayer, type NormalizedLayer } from "../src/core/layer.js";
@@ -349,6 +350,7 @@ async function main(): Promise<void> {
     perLpCost,
     exhaustiveSearch,
     autoVsExhaustive,
+    () => benchExact(QUICK),
     () => benchTheorem4(QUICK),
     () => benchInversion(QUICK),
   ]) {

@@ -213,13 +213,12 @@ export function exactDualProblem(ints: IntegerLayer, d: Dual, domain: Domain, to
   const n = ints.W[0].length;
   // Stated weights are on the original rows; on integer rows (row · 2^shift) they are y · 2^−shift,
   // computed exactly (the rows' scales can differ by thousands of binary orders of magnitude).
-  const exactHint = d.rows.map((i, t) =>
-    Fraction.fromFloat(d.weights[t]).mul(
-      ints.shift[i] >= 0
-        ? new Fraction(1n, 1n << BigInt(ints.shift[i]))
-        : new Fraction(1n << BigInt(-ints.shift[i])),
-    ),
-  );
+  const exactHint = (t: number): Fraction => {
+    const sh = ints.shift[d.rows[t]];
+    return Fraction.fromFloat(d.weights[t]).mul(
+      sh >= 0 ? new Fraction(1n, 1n << BigInt(sh)) : new Fraction(1n << BigInt(-sh)),
+    );
+  };
   const maxW = d.weights.reduce((a, v) => Math.max(a, v), 0);
   const supports: number[][] = [d.rows.map((_, t) => t)];
   const big = supports[0].filter((t) => d.weights[t] > 1e-9 * maxW);
@@ -233,10 +232,15 @@ export function exactDualProblem(ints: IntegerLayer, d: Dual, domain: Domain, to
   let last = "no exact solution";
   for (const S of supports) {
     const rows = S.map((t) => d.rows[t]);
-    let total = Fraction.ZERO;
-    for (const t of S) total = total.add(exactHint[t]);
-    if (total.isZero()) continue;
-    const hint = S.map((t) => exactHint[t].div(total));
+    // Exact hints (normalized to sum 1), computed only if the system has free variables.
+    let total: Fraction | null = null;
+    const hint = (c: number): Fraction => {
+      if (total === null) {
+        total = Fraction.ZERO;
+        for (const t of S) total = total.add(exactHint(t));
+      }
+      return total.isZero() ? Fraction.ZERO : exactHint(S[c]).div(total);
+    };
     const all = [...Array(n).keys()];
     const cancels = all.filter((j) => {
       let comb = 0;

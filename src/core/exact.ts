@@ -385,7 +385,7 @@ function roundToFraction(f: number): Fraction {
 export function solveIntegerSystem(
   M: readonly (readonly bigint[])[],
   e: readonly bigint[],
-  hint: ArrayLike<number> | readonly Fraction[],
+  hint: ArrayLike<number> | readonly Fraction[] | ((column: number) => Fraction),
 ): { Y: bigint[]; L: bigint } | null {
   const p = M.length;
   const q = M[0]?.length ?? 0;
@@ -421,9 +421,10 @@ export function solveIntegerSystem(
   for (const c of pivotCols) isPivot[c] = 1;
   // Free variables take the hint values exactly (doubles are dyadic): y_f = h_f / S, S = lcm of
   // their denominators. Pivot row i: P_i y_c + Σ_f A_if h_f / S = A_iq.
+  // (Hints are only read for free variables: a basic solution has none, and then costs nothing.)
   const free: Fraction[] = Array.from({ length: q }, (_, c) => {
-    const v = hint[c] ?? 0;
     if (isPivot[c]) return Fraction.ZERO;
+    const v = typeof hint === "function" ? hint(c) : (hint[c] ?? 0);
     if (v instanceof Fraction) return v;
     return Number.isFinite(v) ? Fraction.fromFloat(v) : Fraction.ZERO;
   });
