@@ -82,27 +82,45 @@ function gcd(a: bigint, b: bigint): bigint {
 }
 
 /** Exact decomposition f = mant · 2^exp of a finite float (mant an integer). */
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export function floatToDyadic(f: number): { mant: bigint; exp: number } {
   if (!Number.isFinite(f)) throw new Error(`floatToDyadic: not finite: ${f}`);
   if (f === 0) return { mant: 0n, exp: 0 };
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, f);
-  const hi = view.getUint32(0);
-  const lo = view.getUint32(4);
-  const sign = hi >>> 31 ? -1n : 1n;
+  // A float whose magnitude is an integer below 2^53 is its own mantissa (the common case).
+  if (Number.isSafeInteger(f)) {
+    let m = Math.abs(f);
+    let e = 0;
+    while (m % 2 === 0) {
+      m /= 2;
+      e++;
+    }
+    return { mant: BigInt(f < 0 ? -m : m), exp: e };
+  }
+  F64[0] = f;
+  const hi = U32[LITTLE_ENDIAN ? 1 : 0];
+  let lo = U32[LITTLE_ENDIAN ? 0 : 1];
+  const negative = hi >>> 31 === 1;
   const biased = (hi >>> 20) & 0x7ff;
-  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let top = hi & 0xfffff;
   let exp: number;
   if (biased === 0) exp = -1074;
   else {
-    mant |= 1n << 52n;
+    top |= 0x100000;
     exp = biased - 1075;
   }
-  while (mant !== 0n && (mant & 1n) === 0n) {
-    mant >>= 1n;
-    exp++;
+  // Strip trailing zero bits in number arithmetic (top < 2^21, lo < 2^32), then one BigInt.
+  if (lo === 0) {
+    lo = top;
+    top = 0;
+    exp += 32;
   }
-  return { mant: sign * mant, exp };
+  const tz = 31 - Math.clz32(lo & -lo);
+  exp += tz;
+  const value = top * 2 ** (32 - tz) + Math.floor(lo / 2 ** tz);
+  return { mant: BigInt(negative ? -value : value), exp };
 }
 
 /** A layer with integer rows: row i (with its bias) of the original layer times a power of two. */
