@@ -3,7 +3,7 @@
  * Gaussian weights): with c = m/n fixed and n → ∞, P{x ↦ ReLU(Wx) injective} → 1 when c ≳ 10.5 and
  * → 0 when c ≲ 3.4. Injectivity of such a layer is therefore only *probable*, never guaranteed, and
  * for small n the probabilities are far from these limits: check each layer with `checkLayer`
- * (the CLI does, and prints the exact verdict). The notes (`shared/notes/criteria.md` §4) record
+ * (the CLI does, and prints the exact verdict). docs/phase.md records
  * the later numbers: a proved upper bound 7.6477 on the threshold (Maillard, Bandeira, Belius,
  * Dokmanić, Nakajima 2023) and a predicted sharp threshold ≈ 6.7 (1RSB 6.7157, full RSB ≈ 6.698;
  * Stojnic 2024).
@@ -20,7 +20,7 @@ export interface GaussianRegime {
   /**
    * - `never`: c < 2, no W is injective (Corollary 2);
    * - `unlikely`: c ≤ 3.4, probability → 0 as n → ∞ (Theorem 2);
-   * - `below-threshold`: 3.4 < c < 6.7, Theorem 2 is silent; predicted → 0 (notes §4);
+   * - `below-threshold`: 3.4 < c < 6.7, Theorem 2 is silent; predicted → 0 (Maillard et al. 2023; docs/phase.md);
    * - `above-threshold`: 6.7 ≤ c ≤ 7.6477, predicted → 1, not proved;
    * - `likely`: c > 7.6477, probability → 1 (proved: Maillard et al. 2023 for c > 7.6477, the paper's Theorem 2 for c > 10.5).
    */
@@ -29,7 +29,7 @@ export interface GaussianRegime {
   summary: string;
 }
 
-/** The predicted sharp threshold of the ratio m/n (notes §4, 1RSB/full RSB ≈ 6.7). */
+/** The predicted sharp threshold of the ratio m/n (Maillard et al. 2023, 1RSB/full RSB ≈ 6.7; docs/phase.md). */
 export const PREDICTED_THRESHOLD = 6.7;
 
 /**
@@ -61,20 +61,20 @@ export function gaussianRegime(n: number, m: number): GaussianRegime {
     return {
       ratio,
       kind: "below-threshold",
-      summary: `${c} is between Theorem 2's bounds 3.4 and 10.5 and below the predicted sharp threshold ≈ 6.7 (notes §4): P(injective) is predicted to → 0 as n → ∞${finite}`,
+      summary: `${c} is between Theorem 2's bounds 3.4 and 10.5 and below the predicted sharp threshold ≈ 6.7 (Maillard et al. 2023; docs/phase.md): P(injective) is predicted to → 0 as n → ∞${finite}`,
     };
   }
   if (ratio <= 7.6477) {
     return {
       ratio,
       kind: "above-threshold",
-      summary: `${c} is above the predicted sharp threshold ≈ 6.7 but below the proved bound 7.6477 (notes §4): P(injective) is predicted, not proved, to → 1 as n → ∞${finite}`,
+      summary: `${c} is above the predicted sharp threshold ≈ 6.7 but below the proved bound 7.6477 (Maillard et al. 2023; docs/phase.md): P(injective) is predicted, not proved, to → 1 as n → ∞${finite}`,
     };
   }
   return {
     ratio,
     kind: "likely",
-    summary: `${c} > ${ratio > 10.5 ? "10.5: P(injective) → 1 as n → ∞ (Theorem 2)" : "7.6477: P(injective) → 1 as n → ∞ (Maillard et al. 2023, notes §4; Theorem 2 alone needs > 10.5)"}${finite}`,
+    summary: `${c} > ${ratio > 10.5 ? "10.5: P(injective) → 1 as n → ∞ (Theorem 2)" : "7.6477: P(injective) → 1 as n → ∞ (Maillard et al. 2023; Theorem 2 alone needs > 10.5)"}${finite}`,
   };
 }
 

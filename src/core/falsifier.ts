@@ -1,7 +1,7 @@
 /**
  * Fast falsifier: a randomized search for collision directions (few active rows).
  *
- * A collision exists iff some x in D has active rows of rank < n (notes §1). From a random start
+ * A collision exists iff some x in D has active rows of rank < n (Theorem 1). From a random start
  * x, a few subgradient steps push the active rows down (fewer active rows), then the n − 1 most
  * active independent rows span a hyperplane H, and the separation LP asks whether all rows off H can
  * be strictly negative. On non-injective layers this usually finds a witness within a few restarts;

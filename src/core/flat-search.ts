@@ -1,6 +1,6 @@
 /**
  * Branch and bound over the flats of the rows: the fast exact decision of injectivity (Theorem 1
- * with bias and Remark 1, in the form of notes §1; method `branch-and-bound`).
+ * with bias and Remark 1, in the form of docs/verifier.md; method `branch-and-bound`).
  *
  * F is NOT injective on D iff there is a flat S of the unit rows (the rows inside a subspace of
  * rank <= n − 1) such that every row off S can be made strictly negative at one x in D: then the

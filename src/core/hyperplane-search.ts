@@ -1,5 +1,5 @@
 /**
- * The exhaustive hyperplane search: an exact decision of injectivity (notes §1, Theorem 1 with
+ * The exhaustive hyperplane search: an exact decision of injectivity (docs/verifier.md, Theorem 1 with
  * bias and Remark 1).
  *
  * F is NOT injective on D iff some hyperplane H through 0 spanned by n − 1 independent rows admits

@@ -1,5 +1,5 @@
 /**
- * The strict-feasibility LP behind the hyperplane criterion (notes §1, Remark 1 for the orthant).
+ * The strict-feasibility LP behind the hyperplane criterion (Theorem 1, docs/verifier.md; Remark 1 for the orthant).
  *
  * For a candidate collision direction v, the rows off its hyperplane (R = {i : <w_i, v> != 0})
  * must all be strictly negative at some x in D for F to collide along v. We solve

@@ -1,5 +1,5 @@
 /**
- * Combines the reports of several phase sweeps (Theorem 2; notes §4) that cover different n, for
+ * Combines the reports of several phase sweeps (Theorem 2; docs/phase.md) that cover different n, for
  * example a full sweep for n <= 8 and smaller sweeps at n = 9 and 10 with fewer trials or ratios:
  * the points are joined, and the crossings α_½(n) and their extrapolation to n → ∞ are recomputed
  * on all of them. The extrapolation is reported for several smallest n, because the model

@@ -29,7 +29,7 @@ export interface ReferenceLine {
   label: string;
 }
 
-/** The reference lines (notes §4), drawn and labeled on every plot. */
+/** The reference lines (Maillard et al. 2023; docs/phase.md), drawn and labeled on every plot. */
 export const PHASE_REFERENCE_LINES: readonly ReferenceLine[] = [
   { alpha: 2, label: "2: pointwise threshold / Corollary 2 minimum" },
   { alpha: 3.4, label: "3.4: Theorem 2 lower bound" },

@@ -1,5 +1,5 @@
 /**
- * Statistics of the Gaussian phase-transition experiment (paper, Theorem 2; notes §4): binomial
+ * Statistics of the Gaussian phase-transition experiment (paper, Theorem 2; docs/phase.md): binomial
  * confidence intervals, the finite-size crossing α_½(n) where P(injective) = 1/2, and its
  * extrapolation to n → ∞. Pure functions, no Node APIs.
  *

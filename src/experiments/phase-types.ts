@@ -1,5 +1,5 @@
 /**
- * Shared types of the Gaussian phase-transition experiment (paper, Theorem 2; notes §4): for iid
+ * Shared types of the Gaussian phase-transition experiment (paper, Theorem 2; docs/phase.md): for iid
  * N(0, 1) weights W of shape (m, n), the probability that x ↦ ReLU(W x [+ b]) is injective, as a
  * function of the ratio α = m/n.
  */

@@ -1,5 +1,5 @@
 /**
- * The Gaussian phase-transition sweep (paper, Theorem 2; notes §4). Theorem 2 says that a ReLU layer
+ * The Gaussian phase-transition sweep (paper, Theorem 2; docs/phase.md). Theorem 2 says that a ReLU layer
  * x ↦ ReLU(W x) with iid N(0, 1) weights W of shape (m, n) is injective with high probability once
  * the expansivity α = m/n is large enough, and never when m < 2n (Corollary 2). This module measures
  * P(injective) as a function of α for small n with the exact verifier (src/core/check-layer.ts), so
