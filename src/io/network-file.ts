@@ -58,8 +58,11 @@ function where(text: string, offset: number): string {
 function checkImpliedSizes(value: unknown, source: string, limit: number): void {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return;
   const obj = value as Record<string, unknown>;
-  if (!Array.isArray(obj.layers) || !Number.isSafeInteger(obj.inputDim)) return;
-  let width = obj.inputDim as number;
+  if (!Array.isArray(obj.layers) || typeof obj.inputDim !== "number") return;
+  // normalizeNetwork builds the short forms before validateNetwork looks at inputDim.
+  if (!Number.isSafeInteger(obj.inputDim) || obj.inputDim <= 0)
+    throw new FileFormatError(source, `"inputDim" must be a positive integer, got ${obj.inputDim}`);
+  let width = obj.inputDim;
   const convSize = (name: string, p: unknown): number | null => {
     try {
       const g = convGeometry(FN, name, p);
@@ -81,6 +84,7 @@ function checkImpliedSizes(value: unknown, source: string, limit: number): void 
     if (type === "batchnorm") {
       const d = Array.isArray(layer.gamma) ? layer.gamma.length : width;
       checkDenseSize(source, `${name} (batchnorm)`, d, d, limit);
+      if (d > 0) width = d;
     } else if (type === "flatten" || type === "reshape") {
       checkDenseSize(source, `${name} (${type})`, width, width, limit);
     } else if (type === "conv" || type === "conv_transpose") {
