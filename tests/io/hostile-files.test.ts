@@ -33,6 +33,7 @@ import { readOnnxModel } from "../../src/io/onnx.js";
 import { checkOnnxWire } from "../../src/io/onnx-wire.js";
 import { parseSafetensors, readSafetensorsModel } from "../../src/io/safetensors.js";
 import { parseTfjsLayersModel, readTfjsLayersModel } from "../../src/io/tfjs.js";
+import { deepOnnxGraph, nestedMessage, varint } from "../support/protobuf.js";
 
 const { onnx } = onnxProto;
 const T = onnx.TensorProto.DataType;
@@ -516,34 +517,6 @@ function gemmModel(B: onnxProto.onnx.ITensorProto, n: number | null = 2): Uint8A
   ).finish();
 }
 
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-}
-
-/**
- * The bytes of a message nested `levels` times through a cycle of fields: each step is [tag of the
- * field that holds the inner message, bytes written before it]. Built from the inside out.
- */
-function nestedMessage(levels: number, cycle: [number, number[]][]): number[] {
-  const chunks: number[][] = [];
-  let length = 0;
-  for (let k = 0; k < levels; k++)
-    for (const [tag, before] of cycle) {
-      const head = [...before, tag, ...varint(length)];
-      chunks.push(head);
-      length += head.length;
-    }
-  const out: number[] = [];
-  for (let k = chunks.length - 1; k >= 0; k--) for (const b of chunks[k]) out.push(b);
-  return out;
-}
-
 function f32(values: number[]): Uint8Array {
   return new Uint8Array(new Float32Array(values).buffer);
 }
@@ -624,13 +597,8 @@ describe("ONNX: every field is validated", () => {
 
   it("protobuf nested 10,000 deep (graphs in attributes; sequence types) is refused before decoding", async () => {
     // An attribute holding a graph whose node holds an attribute holding a graph ... (written by
-    // hand: protobufjs's encoder would itself overflow the stack).
-    const graphs = nestedMessage(10_000, [
-      [0x32, [0x0a, 0x01, 0x67]], // AttributeProto: name "g", then field 6 (g) = the inner graph
-      [0x2a, []], // NodeProto: field 5 (attribute)
-      [0x0a, []], // GraphProto: field 1 (node)
-    ]);
-    const bytes = new Uint8Array([0x3a, ...varint(graphs.length)].concat(Array.from(graphs)));
+    // hand in tests/support/protobuf.ts: protobufjs's encoder would itself overflow the stack).
+    const bytes = deepOnnxGraph(10_000);
     expect(checkOnnxWire(bytes)).toMatch(/nested deeper than 64 levels/);
     expect((await errorOf(() => readOnnxModel(bytes, "deep.onnx"))).message).toMatch(
       /^deep\.onnx: not a valid ONNX model \(malformed protobuf: messages nested deeper than 64 levels/,
