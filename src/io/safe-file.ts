@@ -328,3 +328,14 @@ export async function readFileInFolder(
     await fh.close().catch(() => undefined);
   }
 }
+
+/**
+ * Reads a small input file named on the command line (a vector, a basis, kernels, evidence) with
+ * the guarantees of {@link readInputFile}: regular files only, no larger than the memory limit.
+ * @returns the bytes as a Buffer
+ * @throws FileFormatError starting with the path
+ */
+export async function readUserFile(path: string, limit = DEFAULT_MEMORY_LIMIT_BYTES): Promise<Buffer> {
+  const bytes = await readInputFile(path, { expected: "a file", limit });
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
