@@ -11,8 +11,10 @@
  * `Constant` nodes that only feed another node's parameters. A BatchNormalization after a
  * convolution (one scale per channel of a (c, H[, W]) shape) is expanded over the positions.
  * Every node must consume the previous node's output (the first one the graph input), and the last
- * output must be the graph output. Initializers are float32 or float64 tensors, stored as raw_data
- * (little-endian) or in float_data / double_data; Reshape shapes are int64 (raw_data or int64_data).
+ * output must be the graph output. Initializers are float32, float64, float16 or bfloat16 tensors,
+ * stored as raw_data (little-endian) or in float_data / double_data / int32_data; Reshape shapes are
+ * int64 (raw_data or int64_data). The bytes and every field used are validated first (see
+ * {@link readOnnxModel}).
  *
  * The input shape (c, H[, W]) of the first node comes from the graph input's shape, without the
  * batch dimension.
