@@ -541,7 +541,7 @@ export function readOnnxModel(bytes: Uint8Array, source: string, options?: Reade
       const autoPadText = autoPad ? new TextDecoder().decode(autoPad) : "NOTSET";
       if (autoPadText !== "NOTSET")
         fail(
-          `${desc} has auto_pad = ${show(autoPadText, 40)}, only explicit pads (auto_pad NOTSET) are supported`,
+          `${desc} has auto_pad = ${clip(autoPadText)}, only explicit pads (auto_pad NOTSET) are supported`,
         );
       if (a.int("group", 1) !== 1)
         fail(`${desc} has group = ${a.int("group", 1)}, only group = 1 is supported`);

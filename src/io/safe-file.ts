@@ -130,6 +130,8 @@ export interface InputFileOptions {
   source?: string;
   /** What the file should be, for messages ("a .json or .npy file"). */
   expected: string;
+  /** How "cannot read …" names the file. @default "file" */
+  what?: string;
   /** The memory limit: larger files are refused before reading. */
   limit: number;
   /** Read at most this many bytes (for sniffing the start of a file); no size check then. */
@@ -146,18 +148,19 @@ export async function readInputFile(path: string, options: InputFileOptions): Pr
   const fail = (problem: string): never => {
     throw new FileFormatError(source, problem);
   };
+  const cannot = `cannot read ${options.what ?? "file"}`;
   let st: Stats;
   try {
     st = await stat(path);
   } catch (e) {
-    return fail(`cannot read file (${describeFsError(e)})`);
+    return fail(`${cannot} (${describeFsError(e)})`);
   }
   if (!st.isFile()) fail(`is ${kindOf(st)}, expected ${options.expected}`);
   let fh: FileHandle;
   try {
     fh = await open(path, constants.O_RDONLY | O_NONBLOCK | O_NOCTTY);
   } catch (e) {
-    return fail(`cannot read file (${describeFsError(e)})`);
+    return fail(`${cannot} (${describeFsError(e)})`);
   }
   try {
     const fst = await fh.stat();
@@ -173,7 +176,7 @@ export async function readInputFile(path: string, options: InputFileOptions): Pr
     return typeof bytes === "string" ? fail(`the file ${bytes}`) : bytes;
   } catch (e) {
     if (e instanceof FileFormatError) throw e;
-    return fail(`cannot read file (${describeFsError(e)})`);
+    return fail(`${cannot} (${describeFsError(e)})`);
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -335,7 +338,11 @@ export async function readFileInFolder(
  * @returns the bytes as a Buffer
  * @throws FileFormatError starting with the path
  */
-export async function readUserFile(path: string, limit = DEFAULT_MEMORY_LIMIT_BYTES): Promise<Buffer> {
-  const bytes = await readInputFile(path, { expected: "a file", limit });
+export async function readUserFile(
+  path: string,
+  what = "file",
+  limit = DEFAULT_MEMORY_LIMIT_BYTES,
+): Promise<Buffer> {
+  const bytes = await readInputFile(path, { expected: "a file", what, limit });
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

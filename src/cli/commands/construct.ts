@@ -133,7 +133,7 @@ function cliMessage(kind: Kind, e: unknown): never {
 
 /** Reads a basis for `--basis FILE`: JSON rows, {"B": rows}, {"W": rows}, or a 2-D .npy. */
 async function readBasis(path: string): Promise<number[][]> {
-  const bytes = await readUserFile(path);
+  const bytes = await readUserFile(path, "the basis file");
   if (extname(path).toLowerCase() === ".npy") return layerFromNpy(bytes, path).W;
   let value: unknown;
   try {
