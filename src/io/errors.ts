@@ -27,6 +27,26 @@ export class FileFormatError extends Error {
   }
 }
 
+/**
+ * A file that is well formed as far as it was read, but is larger than the memory limit, or
+ * declares an array or implies a dense matrix that is: refused before anything that large is
+ * allocated. An input error like any FileFormatError (exit 3); a caller that prefers to answer
+ * "unknown" for valid but huge inputs can tell it apart by its class.
+ */
+export class FileTooLargeError extends FileFormatError {
+  /** The bytes the file, array or matrix would take. */
+  readonly neededBytes: number;
+  /** The memory limit it exceeds. */
+  readonly limitBytes: number;
+
+  constructor(source: string, problem: string, neededBytes: number, limitBytes: number) {
+    super(source, problem);
+    this.name = "FileTooLargeError";
+    this.neededBytes = neededBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
 const FS_REASONS: Record<string, string> = {
   ENOENT: "no such file",
   EACCES: "permission denied",

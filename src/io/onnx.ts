@@ -43,7 +43,7 @@ import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { clip, FileFormatError, show } from "./errors.js";
 import { importedNetwork } from "./imported-network.js";
 import { checkOnnxWire } from "./onnx-wire.js";
-import { checkDenseSize, limitNote, memoryLimitOf, type ReaderOptions } from "./safe-file.js";
+import { checkDenseSize, memoryLimitOf, tooLarge, type ReaderOptions } from "./safe-file.js";
 
 const { onnx } = onnxProto;
 
@@ -136,6 +136,7 @@ function decodeTensor(
   what: string,
   fail: (p: string) => never,
   limit: number,
+  source: string,
 ): Tensor {
   const T = onnx.TensorProto.DataType;
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)
@@ -159,7 +160,7 @@ function decodeTensor(
   const count = product(dims);
   if (!Number.isSafeInteger(count)) fail(`${what} has dims [${dims.join(", ")}], too many values`);
   if (!(count * 8 <= limit))
-    fail(`${what} has ${count} values (${formatBytes(count * 8)} in memory), above ${limitNote(limit)}`);
+    tooLarge(source, `${what} has ${count} values (${formatBytes(count * 8)} in memory)`, count * 8, limit);
   const type = t.dataType ?? 0;
   const element = ELEMENT[type];
   if (!element) {
@@ -341,7 +342,7 @@ export function readOnnxModel(bytes: Uint8Array, source: string, options?: Reade
       return fail(
         `${what} ${show(name)} is not an initializer or constant (only a linear chain with constant weights is supported)`,
       );
-    const decoded = decodeTensor(t, `initializer ${show(name)}`, fail, limit);
+    const decoded = decodeTensor(t, `initializer ${show(name)}`, fail, limit, source);
     cache.set(name, decoded);
     return decoded;
   };

@@ -25,7 +25,7 @@ import { lstat, open, readlink, realpath, stat, type FileHandle } from "node:fs/
 import { isAbsolute, join, posix, relative, sep, win32 } from "node:path";
 import { DEFAULT_MEMORY_LIMIT_BYTES, formatBytes } from "../core/budget.js";
 import { assertRange, assertType } from "../core/validate.js";
-import { describeFsError, FileFormatError, show } from "./errors.js";
+import { describeFsError, FileFormatError, FileTooLargeError, show } from "./errors.js";
 
 /** Options of the file readers. */
 export interface ReaderOptions {
@@ -58,6 +58,14 @@ export function limitNote(limit: number): string {
 }
 
 /**
+ * Throws a {@link FileTooLargeError}: `what` (e.g. "the file is 3.1 GB") would take `bytes`, above
+ * the memory limit.
+ */
+export function tooLarge(source: string, what: string, bytes: number, limit: number): never {
+  throw new FileTooLargeError(source, `${what}, above ${limitNote(limit)}`, bytes, limit);
+}
+
+/**
  * Throws a FileFormatError when a dense matrix of `rows` × `cols` numbers that a file implies (an
  * identity for a reshape, a diagonal for a batch norm, the matrix of a convolution) would exceed
  * the memory limit. Called before the matrix is built.
@@ -72,10 +80,7 @@ export function checkDenseSize(
 ): void {
   const bytes = rows * cols * 8;
   if (!(bytes <= limit))
-    throw new FileFormatError(
-      source,
-      `${what} is a ${rows} × ${cols} matrix in memory (${formatBytes(bytes)}), above ${limitNote(limit)}`,
-    );
+    tooLarge(source, `${what} is a ${rows} × ${cols} matrix in memory (${formatBytes(bytes)})`, bytes, limit);
 }
 
 /**
@@ -84,10 +89,7 @@ export function checkDenseSize(
  */
 export function checkArraySize(source: string, what: string, count: number, limit: number): void {
   if (!(count * 8 <= limit))
-    throw new FileFormatError(
-      source,
-      `${what} has ${count} values (${formatBytes(count * 8)} in memory), above ${limitNote(limit)}`,
-    );
+    tooLarge(source, `${what} has ${count} values (${formatBytes(count * 8)} in memory)`, count * 8, limit);
 }
 
 // O_NONBLOCK and O_NOCTTY do not exist on Windows; there a FIFO cannot be named by a path anyway.
@@ -114,7 +116,8 @@ async function readExactly(fh: FileHandle, size: number): Promise<Uint8Array | s
   const buf = new Uint8Array(size);
   let off = 0;
   while (off < size) {
-    const { bytesRead } = await fh.read(buf, off, size - off, off);
+    // At most 1 GiB per call: Node refuses single reads above 2 GiB.
+    const { bytesRead } = await fh.read(buf, off, Math.min(size - off, 2 ** 30), off);
     if (bytesRead === 0) return `shrank while it was read (${size} bytes expected, ${off} read)`;
     off += bytesRead;
   }
@@ -171,7 +174,7 @@ export async function readInputFile(path: string, options: InputFileOptions): Pr
       return buf.subarray(0, bytesRead);
     }
     if (fst.size > options.limit)
-      fail(`the file is ${formatBytes(fst.size)}, above ${limitNote(options.limit)}`);
+      tooLarge(source, `the file is ${formatBytes(fst.size)}`, fst.size, options.limit);
     const bytes = await readExactly(fh, fst.size);
     return typeof bytes === "string" ? fail(`the file ${bytes}`) : bytes;
   } catch (e) {

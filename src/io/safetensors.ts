@@ -43,10 +43,10 @@ import { importedNetwork } from "./imported-network.js";
 import { decodeUtf8 } from "./layer-file.js";
 import {
   checkDenseSize,
-  limitNote,
   memoryLimitOf,
   readFileInFolder,
   readInputFile,
+  tooLarge,
   type ReaderOptions,
 } from "./safe-file.js";
 
@@ -208,7 +208,7 @@ export function parseSafetensors(
       );
     decoded += count * 8;
     if (!(decoded <= limit))
-      fail(`the tensors need ${formatBytes(decoded)} in memory, above ${limitNote(limit)}`);
+      tooLarge(source, `the tensors need ${formatBytes(decoded)} in memory`, decoded, limit);
     entries.push({ name, dtype, size, shape: shape as number[], begin, end });
   }
   // The byte ranges must tile the data: in order, without overlap, gap or trailing bytes.

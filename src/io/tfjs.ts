@@ -37,10 +37,10 @@ import { importedNetwork } from "./imported-network.js";
 import { decodeUtf8 } from "./layer-file.js";
 import {
   checkDenseSize,
-  limitNote,
   memoryLimitOf,
   readFileInFolder,
   readInputFile,
+  tooLarge,
   type ReaderOptions,
 } from "./safe-file.js";
 
@@ -162,7 +162,12 @@ const MAX_SHARDS = 100_000;
  * (4 per value) are computed, and their sum must fit in the memory limit. Called before any shard
  * is read, so that the reads are bounded by what the manifest declares.
  */
-function validateManifest(modelJson: Json, fail: (problem: string) => never, limit: number): ManifestGroup[] {
+function validateManifest(
+  modelJson: Json,
+  fail: (problem: string) => never,
+  limit: number,
+  source: string,
+): ManifestGroup[] {
   const manifest = modelJson.weightsManifest;
   if (!Array.isArray(manifest)) return fail('no "weightsManifest" array in model.json');
   const groups: ManifestGroup[] = [];
@@ -186,13 +191,18 @@ function validateManifest(modelJson: Json, fail: (problem: string) => never, lim
       if (dtype !== "float32") fail(`${what} has dtype ${show(dtype, 20)}; only float32 is supported`);
       const count = product(shape as number[]);
       if (!(count * 8 <= limit))
-        fail(`${what} has ${count} values (${formatBytes(count * 8)} in memory), above ${limitNote(limit)}`);
+        tooLarge(
+          source,
+          `${what} has ${count} values (${formatBytes(count * 8)} in memory)`,
+          count * 8,
+          limit,
+        );
       bytes += 4 * count;
       weights.push({ name: w.name, shape: (shape as number[]).slice() });
     }
     total += bytes;
     if (!(total <= limit))
-      fail(`the manifest declares ${formatBytes(total)} of weights, above ${limitNote(limit)}`);
+      tooLarge(source, `the manifest declares ${formatBytes(total)} of weights`, total, limit);
     const paths = Array.isArray(group.paths) ? group.paths : [];
     shards += paths.length;
     if (shards > MAX_SHARDS) fail(`the manifest lists more than ${MAX_SHARDS} weight shards`);
@@ -268,7 +278,7 @@ export function parseTfjsLayersModel(
   }
 
   // Weights: the manifest's entries, read in order from the concatenated shards.
-  const groups = validateManifest(modelJson, fail, limit);
+  const groups = validateManifest(modelJson, fail, limit, source);
   const specs = groups.flatMap((g) => g.weights);
   const bytes = concat(Array.isArray(weightData) ? weightData : [weightData]);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -524,7 +534,7 @@ export async function readTfjsLayersModel(modelJsonPath: string, options?: Reade
   }
   if (!isObject(json) || !isObject(json.modelTopology))
     return fail('not a TF.js layers model (no "modelTopology" object in model.json)');
-  const groups = validateManifest(json, fail, limit);
+  const groups = validateManifest(json, fail, limit, source);
   const folder = dirname(modelJsonPath);
   const shards: Uint8Array[] = [];
   for (const group of groups) {

@@ -74,6 +74,9 @@ function validNetwork(v: unknown): void {
   validateNetwork("fuzz", v);
 }
 
+/** Vitest's limit per reader: generous, and growing with FUZZ_RUNS (100 ms a case). */
+const TIMEOUT = Math.max(60_000, fuzzRuns(300) * 100);
+
 /** Runs a property with the harness's seed and size. */
 async function run<T>(arb: fc.Arbitrary<T>, smoke: number, body: (t: T) => Promise<void>): Promise<void> {
   await fc.assert(fc.asyncProperty(arb, body), {
@@ -90,7 +93,7 @@ beforeAll(() => {
 });
 
 describe("reader fuzz harness (seeded, deterministic)", () => {
-  it("npy: byte mutations and header rewrites", async () => {
+  it("npy: byte mutations and header rewrites", { timeout: TIMEOUT }, async () => {
     const layers = [
       "03-figure2-left.json",
       "05-corollary2-extra-rows.json",
@@ -175,7 +178,7 @@ describe("reader fuzz harness (seeded, deterministic)", () => {
     });
   });
 
-  it("JSON layer: JSON-tree and byte mutations of examples/layers", async () => {
+  it("JSON layer: JSON-tree and byte mutations of examples/layers", { timeout: TIMEOUT }, async () => {
     const files = readdirSync("examples/layers").filter((f) => f.endsWith(".json"));
     const bases = files.map((f) => readFileSync(join("examples/layers", f), "utf8"));
     const arb = fc.record({
@@ -198,77 +201,81 @@ describe("reader fuzz harness (seeded, deterministic)", () => {
     });
   });
 
-  it("JSON network: JSON-tree and byte mutations of the example networks (dense, batchnorm, conv, flatten)", async () => {
-    const conv = {
-      format: "injective-relu/network",
-      version: 1,
-      inputDim: 8,
-      layers: [
-        {
-          type: "conv",
-          inputShape: [2, 4],
-          kernels: [
-            [
-              [1, 0],
-              [0, 1],
+  it(
+    "JSON network: JSON-tree and byte mutations of the example networks (dense, batchnorm, conv, flatten)",
+    { timeout: TIMEOUT },
+    async () => {
+      const conv = {
+        format: "injective-relu/network",
+        version: 1,
+        inputDim: 8,
+        layers: [
+          {
+            type: "conv",
+            inputShape: [2, 4],
+            kernels: [
+              [
+                [1, 0],
+                [0, 1],
+              ],
+              [
+                [1, 1],
+                [0, -1],
+              ],
             ],
-            [
-              [1, 1],
-              [0, -1],
+            bias: [0.5, -0.5],
+            stride: 1,
+            padding: 0,
+            activation: "relu",
+          },
+          { type: "flatten", inputShape: [2, 3], outputShape: [6] },
+          {
+            type: "batchnorm",
+            gamma: [1, 2, 1, 1, 1, 1],
+            beta: [0, 0, 0, 0, 0, 1],
+            mean: [0, 0, 0, 0, 0, 0],
+            var: [1, 1, 1, 1, 1, 2],
+          },
+          { type: "reshape", outputShape: [3, 2] },
+          {
+            type: "dense",
+            W: [
+              [1, 0, 0, 0, 0, 0],
+              [0, 1, 0, 0, 0, 0],
             ],
-          ],
-          bias: [0.5, -0.5],
-          stride: 1,
-          padding: 0,
-          activation: "relu",
-        },
-        { type: "flatten", inputShape: [2, 3], outputShape: [6] },
-        {
-          type: "batchnorm",
-          gamma: [1, 2, 1, 1, 1, 1],
-          beta: [0, 0, 0, 0, 0, 1],
-          mean: [0, 0, 0, 0, 0, 0],
-          var: [1, 1, 1, 1, 1, 2],
-        },
-        { type: "reshape", outputShape: [3, 2] },
-        {
-          type: "dense",
-          W: [
-            [1, 0, 0, 0, 0, 0],
-            [0, 1, 0, 0, 0, 0],
-          ],
-          activation: "leaky_relu",
-          alpha: 0.1,
-        },
-      ],
-    };
-    const bases = [
-      JSON.parse(readFileSync("examples/models/generator-injective.json", "utf8")) as unknown,
-      JSON.parse(readFileSync("examples/models/generator-noninjective.json", "utf8")) as unknown,
-      conv,
-    ];
-    const path = join(root, "case-net.json");
-    writeFileSync(path, JSON.stringify(conv));
-    validNetwork(await readNetworkFile(path)); // the synthetic base is valid
-    const arb = fc.record({
-      base: fc.nat(bases.length - 1),
-      mutation: fc.oneof(
-        { weight: 3, arbitrary: fc.record({ kind: fc.constant("json" as const), ops: jsonOpsArb }) },
-        { weight: 1, arbitrary: fc.record({ kind: fc.constant("bytes" as const), ops: byteOpsArb }) },
-      ),
-    });
-    await run(arb, 300, async ({ base, mutation }) => {
-      writeFileSync(
-        path,
-        mutation.kind === "json"
-          ? applyJsonOps(bases[base], mutation.ops)
-          : applyByteOps(new TextEncoder().encode(JSON.stringify(bases[base])), mutation.ops),
-      );
-      count("network", await expectSafe(() => readNetworkFile(path, LIMIT), validNetwork));
-    });
-  });
+            activation: "leaky_relu",
+            alpha: 0.1,
+          },
+        ],
+      };
+      const bases = [
+        JSON.parse(readFileSync("examples/models/generator-injective.json", "utf8")) as unknown,
+        JSON.parse(readFileSync("examples/models/generator-noninjective.json", "utf8")) as unknown,
+        conv,
+      ];
+      const path = join(root, "case-net.json");
+      writeFileSync(path, JSON.stringify(conv));
+      validNetwork(await readNetworkFile(path)); // the synthetic base is valid
+      const arb = fc.record({
+        base: fc.nat(bases.length - 1),
+        mutation: fc.oneof(
+          { weight: 3, arbitrary: fc.record({ kind: fc.constant("json" as const), ops: jsonOpsArb }) },
+          { weight: 1, arbitrary: fc.record({ kind: fc.constant("bytes" as const), ops: byteOpsArb }) },
+        ),
+      });
+      await run(arb, 300, async ({ base, mutation }) => {
+        writeFileSync(
+          path,
+          mutation.kind === "json"
+            ? applyJsonOps(bases[base], mutation.ops)
+            : applyByteOps(new TextEncoder().encode(JSON.stringify(bases[base])), mutation.ops),
+        );
+        count("network", await expectSafe(() => readNetworkFile(path, LIMIT), validNetwork));
+      });
+    },
+  );
 
-  it("ONNX: protobuf-field and byte mutations of the example models", async () => {
+  it("ONNX: protobuf-field and byte mutations of the example models", { timeout: TIMEOUT }, async () => {
     const names = readdirSync("examples/models").filter((f) => f.endsWith(".onnx"));
     const bases = names.map((f) => new Uint8Array(readFileSync(join("examples/models", f))));
     const ops = [
@@ -412,120 +419,128 @@ describe("reader fuzz harness (seeded, deterministic)", () => {
     });
   });
 
-  it("TF.js: model.json, shard and path mutations, with links out of the folder, FIFOs and /dev/zero", async () => {
-    const models = ["tfjs-injective", "tfjs-injective-functional", "tfjs-noninjective"];
-    const bases = models.map((m) => ({
-      json: JSON.parse(readFileSync(join("examples/models", m, "model.json"), "utf8")) as {
-        weightsManifest: { paths: unknown[] }[];
-      },
-      weights: new Uint8Array(readFileSync(join("examples/models", m, "weights.bin"))),
-    }));
-    // The model folder, two levels below root: ../../outside/secret.bin exists.
-    const folder = join(root, "tfjs", "model");
-    mkdirSync(join(folder, "subdir"), { recursive: true });
-    mkdirSync(join(folder, "sub"));
-    if (POSIX) {
-      symlinkSync("../../outside/secret.bin", join(folder, "link-out.bin"));
-      symlinkSync("/dev/zero", join(folder, "link-zero.bin"));
-      symlinkSync("weights.bin", join(folder, "link-in.bin"));
-      symlinkSync("loop-b.bin", join(folder, "loop-a.bin"));
-      symlinkSync("loop-a.bin", join(folder, "loop-b.bin"));
-      expect(spawnSync("mkfifo", [join(folder, "fifo.bin")]).status).toBe(0);
-    }
-    const arb = fc.record({
-      base: fc.nat(bases.length - 1),
-      mutation: fc.oneof(
-        { weight: 3, arbitrary: fc.record({ kind: fc.constant("json" as const), ops: jsonOpsArb }) },
-        { weight: 2, arbitrary: fc.record({ kind: fc.constant("shard" as const), ops: byteOpsArb }) },
-        {
-          weight: 2,
-          arbitrary: fc.record({
-            kind: fc.constant("paths" as const),
-            paths: fc.array(fc.nat(PATH_TRICKS.length), { minLength: 1, maxLength: 3 }),
-          }),
+  it(
+    "TF.js: model.json, shard and path mutations, with links out of the folder, FIFOs and /dev/zero",
+    { timeout: TIMEOUT },
+    async () => {
+      const models = ["tfjs-injective", "tfjs-injective-functional", "tfjs-noninjective"];
+      const bases = models.map((m) => ({
+        json: JSON.parse(readFileSync(join("examples/models", m, "model.json"), "utf8")) as {
+          weightsManifest: { paths: unknown[] }[];
         },
-        { weight: 1, arbitrary: fc.record({ kind: fc.constant("model.json" as const), ops: byteOpsArb }) },
-      ),
-    });
-    await run(arb, 300, async ({ base, mutation }) => {
-      const b = bases[base];
-      let json: string | Uint8Array = JSON.stringify(b.json);
-      let weights: Uint8Array = b.weights;
-      if (mutation.kind === "json") json = applyJsonOps(b.json, mutation.ops);
-      else if (mutation.kind === "shard") weights = applyByteOps(weights, mutation.ops);
-      else if (mutation.kind === "model.json")
-        json = applyByteOps(new TextEncoder().encode(json), mutation.ops);
-      else {
-        const j = structuredClone(b.json);
-        // PATH_TRICKS.length stands for the real shard.
-        j.weightsManifest[0].paths = mutation.paths.map((k) =>
-          k < PATH_TRICKS.length ? PATH_TRICKS[k] : "weights.bin",
-        );
-        json = JSON.stringify(j);
+        weights: new Uint8Array(readFileSync(join("examples/models", m, "weights.bin"))),
+      }));
+      // The model folder, two levels below root: ../../outside/secret.bin exists.
+      const folder = join(root, "tfjs", "model");
+      mkdirSync(join(folder, "subdir"), { recursive: true });
+      mkdirSync(join(folder, "sub"));
+      if (POSIX) {
+        symlinkSync("../../outside/secret.bin", join(folder, "link-out.bin"));
+        symlinkSync("/dev/zero", join(folder, "link-zero.bin"));
+        symlinkSync("weights.bin", join(folder, "link-in.bin"));
+        symlinkSync("loop-b.bin", join(folder, "loop-a.bin"));
+        symlinkSync("loop-a.bin", join(folder, "loop-b.bin"));
+        expect(spawnSync("mkfifo", [join(folder, "fifo.bin")]).status).toBe(0);
       }
-      writeFileSync(join(folder, "model.json"), json);
-      writeFileSync(join(folder, "weights.bin"), weights);
-      count(
-        "tfjs",
-        await expectSafe(() => readNetworkFile(join(root, "tfjs", "model"), LIMIT), validNetwork, {
-          forbidden: FORBIDDEN,
-        }),
-      );
-    });
-  });
-
-  it("safetensors: byte, header and layer-description mutations, with description tricks", async () => {
-    const tensors = new Uint8Array(readFileSync("examples/models/safetensors-injective.safetensors"));
-    const description = JSON.parse(
-      readFileSync("examples/models/safetensors-injective.layers.json", "utf8"),
-    ) as unknown;
-    const headerLen = Number(new DataView(tensors.buffer).getBigUint64(0, true));
-    const header = JSON.parse(new TextDecoder().decode(tensors.subarray(8, 8 + headerLen))) as unknown;
-    const data = tensors.subarray(8 + headerLen);
-    const folder = join(root, "st", "model");
-    mkdirSync(folder, { recursive: true });
-    const st = join(folder, "m.safetensors");
-    const companion = join(folder, "m.layers.json");
-    const tricks = ["file", "link-out", "link-zero", "fifo", "dir", "missing"] as const;
-    const arb = fc.oneof(
-      fc.record({ kind: fc.constant("bytes" as const), ops: byteOpsArb }),
-      fc.record({
-        kind: fc.constant("header" as const),
-        ops: jsonOpsArb,
-        lengthDelta: fc.constantFrom(0, 0, 0, -1, 1, 2 ** 32),
-      }),
-      fc.record({ kind: fc.constant("description" as const), ops: jsonOpsArb }),
-      fc.record({ kind: fc.constant("companion" as const), trick: fc.constantFrom(...tricks) }),
-    );
-    await run(arb, 300, async (mutation) => {
-      let bytes: Uint8Array = tensors;
-      let desc = JSON.stringify(description);
-      let trick: (typeof tricks)[number] = "file";
-      if (mutation.kind === "bytes") bytes = applyByteOps(tensors, mutation.ops);
-      else if (mutation.kind === "header") {
-        const text = new TextEncoder().encode(applyJsonOps(header, mutation.ops));
-        const len = new Uint8Array(8);
-        new DataView(len.buffer).setBigUint64(
-          0,
-          BigInt(Math.max(0, text.length + mutation.lengthDelta)),
-          true,
+      const arb = fc.record({
+        base: fc.nat(bases.length - 1),
+        mutation: fc.oneof(
+          { weight: 3, arbitrary: fc.record({ kind: fc.constant("json" as const), ops: jsonOpsArb }) },
+          { weight: 2, arbitrary: fc.record({ kind: fc.constant("shard" as const), ops: byteOpsArb }) },
+          {
+            weight: 2,
+            arbitrary: fc.record({
+              kind: fc.constant("paths" as const),
+              paths: fc.array(fc.nat(PATH_TRICKS.length), { minLength: 1, maxLength: 3 }),
+            }),
+          },
+          { weight: 1, arbitrary: fc.record({ kind: fc.constant("model.json" as const), ops: byteOpsArb }) },
+        ),
+      });
+      await run(arb, 300, async ({ base, mutation }) => {
+        const b = bases[base];
+        let json: string | Uint8Array = JSON.stringify(b.json);
+        let weights: Uint8Array = b.weights;
+        if (mutation.kind === "json") json = applyJsonOps(b.json, mutation.ops);
+        else if (mutation.kind === "shard") weights = applyByteOps(weights, mutation.ops);
+        else if (mutation.kind === "model.json")
+          json = applyByteOps(new TextEncoder().encode(json), mutation.ops);
+        else {
+          const j = structuredClone(b.json);
+          // PATH_TRICKS.length stands for the real shard.
+          j.weightsManifest[0].paths = mutation.paths.map((k) =>
+            k < PATH_TRICKS.length ? PATH_TRICKS[k] : "weights.bin",
+          );
+          json = JSON.stringify(j);
+        }
+        writeFileSync(join(folder, "model.json"), json);
+        writeFileSync(join(folder, "weights.bin"), weights);
+        count(
+          "tfjs",
+          await expectSafe(() => readNetworkFile(join(root, "tfjs", "model"), LIMIT), validNetwork, {
+            forbidden: FORBIDDEN,
+          }),
         );
-        bytes = concat([len, text, data]);
-      } else if (mutation.kind === "description") desc = applyJsonOps(description, mutation.ops);
-      else trick = mutation.trick;
-      writeFileSync(st, bytes);
-      rmSync(companion, { recursive: true, force: true });
-      if (trick === "file" || !POSIX) writeFileSync(companion, desc);
-      else if (trick === "link-out") symlinkSync("../../outside/secret.bin", companion);
-      else if (trick === "link-zero") symlinkSync("/dev/zero", companion);
-      else if (trick === "fifo") expect(spawnSync("mkfifo", [companion]).status).toBe(0);
-      else if (trick === "dir") mkdirSync(companion);
-      count(
-        "safetensors",
-        await expectSafe(() => readNetworkFile(st, LIMIT), validNetwork, { forbidden: FORBIDDEN }),
+      });
+    },
+  );
+
+  it(
+    "safetensors: byte, header and layer-description mutations, with description tricks",
+    { timeout: TIMEOUT },
+    async () => {
+      const tensors = new Uint8Array(readFileSync("examples/models/safetensors-injective.safetensors"));
+      const description = JSON.parse(
+        readFileSync("examples/models/safetensors-injective.layers.json", "utf8"),
+      ) as unknown;
+      const headerLen = Number(new DataView(tensors.buffer).getBigUint64(0, true));
+      const header = JSON.parse(new TextDecoder().decode(tensors.subarray(8, 8 + headerLen))) as unknown;
+      const data = tensors.subarray(8 + headerLen);
+      const folder = join(root, "st", "model");
+      mkdirSync(folder, { recursive: true });
+      const st = join(folder, "m.safetensors");
+      const companion = join(folder, "m.layers.json");
+      const tricks = ["file", "link-out", "link-zero", "fifo", "dir", "missing"] as const;
+      const arb = fc.oneof(
+        fc.record({ kind: fc.constant("bytes" as const), ops: byteOpsArb }),
+        fc.record({
+          kind: fc.constant("header" as const),
+          ops: jsonOpsArb,
+          lengthDelta: fc.constantFrom(0, 0, 0, -1, 1, 2 ** 32),
+        }),
+        fc.record({ kind: fc.constant("description" as const), ops: jsonOpsArb }),
+        fc.record({ kind: fc.constant("companion" as const), trick: fc.constantFrom(...tricks) }),
       );
-    });
-  });
+      await run(arb, 300, async (mutation) => {
+        let bytes: Uint8Array = tensors;
+        let desc = JSON.stringify(description);
+        let trick: (typeof tricks)[number] = "file";
+        if (mutation.kind === "bytes") bytes = applyByteOps(tensors, mutation.ops);
+        else if (mutation.kind === "header") {
+          const text = new TextEncoder().encode(applyJsonOps(header, mutation.ops));
+          const len = new Uint8Array(8);
+          new DataView(len.buffer).setBigUint64(
+            0,
+            BigInt(Math.max(0, text.length + mutation.lengthDelta)),
+            true,
+          );
+          bytes = concat([len, text, data]);
+        } else if (mutation.kind === "description") desc = applyJsonOps(description, mutation.ops);
+        else trick = mutation.trick;
+        writeFileSync(st, bytes);
+        rmSync(companion, { recursive: true, force: true });
+        if (trick === "file" || !POSIX) writeFileSync(companion, desc);
+        else if (trick === "link-out") symlinkSync("../../outside/secret.bin", companion);
+        else if (trick === "link-zero") symlinkSync("/dev/zero", companion);
+        else if (trick === "fifo") expect(spawnSync("mkfifo", [companion]).status).toBe(0);
+        else if (trick === "dir") mkdirSync(companion);
+        count(
+          "safetensors",
+          await expectSafe(() => readNetworkFile(st, LIMIT), validNetwork, { forbidden: FORBIDDEN }),
+        );
+      });
+    },
+  );
 
   it("every reader saw both outcomes (the mutations reach past the first check)", () => {
     if (process.env.FUZZ_RUNS)

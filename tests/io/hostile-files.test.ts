@@ -25,7 +25,7 @@ import { join } from "node:path";
 import onnxProto from "onnx-proto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isInputError } from "../../src/core/validate.js";
-import { FileFormatError, show } from "../../src/io/errors.js";
+import { FileFormatError, FileTooLargeError, show } from "../../src/io/errors.js";
 import { jsonErrorOffset, readLayerFile } from "../../src/io/layer-file.js";
 import { parseNetworkJson, readNetworkFile } from "../../src/io/network-file.js";
 import { parseNpy, writeNpy } from "../../src/io/npy.js";
@@ -745,5 +745,34 @@ describe("safetensors: the header is validated", () => {
         )
       ).message.length,
     ).toBeLessThan(200);
+  });
+});
+
+describe("FileTooLargeError: valid but above the memory limit, told apart from malformed", () => {
+  it("the file size, a declared array and an implied matrix all give FileTooLargeError with the sizes", async () => {
+    const e1 = await errorOf(
+      readLayerFile("examples/layers/04-figure2-center.json", { memoryLimitBytes: 100 }),
+    );
+    expect(e1).toBeInstanceOf(FileTooLargeError);
+    expect((e1 as FileTooLargeError).limitBytes).toBe(100);
+    expect((e1 as FileTooLargeError).neededBytes).toBe(
+      statSync("examples/layers/04-figure2-center.json").size,
+    );
+    const e2 = await errorOf(() =>
+      readOnnxModel(gemmModel({ dims: [2 ** 20, 2 ** 20], dataType: T.FLOAT, rawData: f32([1]) }), "m.onnx"),
+    );
+    expect(e2).toBeInstanceOf(FileTooLargeError);
+    expect((e2 as FileTooLargeError).neededBytes).toBe(2 ** 43);
+    const net = JSON.stringify({
+      format: "injective-relu/network",
+      version: 1,
+      inputDim: 1e5,
+      layers: [{ type: "flatten" }],
+    });
+    const e3 = await errorOf(() => parseNetworkJson(net, "n.json"));
+    expect(e3).toBeInstanceOf(FileTooLargeError);
+    // A malformed file is a plain FileFormatError.
+    const e4 = await errorOf(() => readOnnxModel(gemmModel({ dims: [-2, 2], dataType: T.FLOAT }), "m.onnx"));
+    expect(e4).not.toBeInstanceOf(FileTooLargeError);
   });
 });
