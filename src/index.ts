@@ -48,4 +48,5 @@ export {
 export { readOnnxModel } from "./io/onnx.js";
 export { readNetworkFile, parseNetworkJson, writeNetworkFile, stringifyNetwork } from "./io/network-file.js";
 export { parseNpy, writeNpy } from "./io/npy.js";
-export { FileFormatError } from "./io/errors.js";
+export { FileFormatError, FileTooLargeError } from "./io/errors.js";
+export type { ReaderOptions } from "./io/safe-file.js";

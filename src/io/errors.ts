@@ -27,6 +27,26 @@ export class FileFormatError extends Error {
   }
 }
 
+/**
+ * A file that is well formed as far as it was read, but is larger than the memory limit, or
+ * declares an array or implies a dense matrix that is: refused before anything that large is
+ * allocated. An input error like any FileFormatError (exit 3); a caller that prefers to answer
+ * "unknown" for valid but huge inputs can tell it apart by its class.
+ */
+export class FileTooLargeError extends FileFormatError {
+  /** The bytes the file, array or matrix would take. */
+  readonly neededBytes: number;
+  /** The memory limit it exceeds. */
+  readonly limitBytes: number;
+
+  constructor(source: string, problem: string, neededBytes: number, limitBytes: number) {
+    super(source, problem);
+    this.name = "FileTooLargeError";
+    this.neededBytes = neededBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
 const FS_REASONS: Record<string, string> = {
   ENOENT: "no such file",
   EACCES: "permission denied",
@@ -48,4 +68,77 @@ export function describeFsError(e: unknown): string {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code === "string") return FS_REASONS[code] ?? code;
   return e instanceof Error ? e.message.split("\n")[0] : String(e);
+}
+
+/** A string from a file cut to `maxLength` characters (with "…"), for messages; not quoted. */
+export function clip(s: string, maxLength = 40): string {
+  return s.length > maxLength ? s.slice(0, maxLength) + "…" : s;
+}
+
+/**
+ * A short, one-line rendering of a value read from a file, for error messages: strings quoted and
+ * cut at `maxLength` characters, arrays and objects shown to a fixed depth (deeper levels as `…`).
+ * Unlike `String(x)`, `JSON.stringify(x)` or a template literal, it cannot overflow the stack on a
+ * deeply nested value and cannot produce a huge message.
+ */
+export function show(x: unknown, maxLength = 60): string {
+  const out: string[] = [];
+  let length = 0;
+  const emit = (s: string): boolean => {
+    if (length >= maxLength) return false;
+    out.push(s);
+    length += s.length;
+    return true;
+  };
+  const one = (v: unknown, depth: number): void => {
+    if (typeof v === "string") {
+      const cut = v.length > maxLength ? v.slice(0, maxLength) + "…" : v;
+      emit(JSON.stringify(cut));
+    } else if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") {
+      emit(String(v));
+    } else if (v === null) {
+      emit("null");
+    } else if (v === undefined) {
+      emit("undefined");
+    } else if (Array.isArray(v)) {
+      if (depth >= 3) {
+        emit(v.length === 0 ? "[]" : "[…]");
+        return;
+      }
+      emit("[");
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) emit(", ");
+        if (i >= 8 || length >= maxLength) {
+          emit("…");
+          break;
+        }
+        one(v[i], depth + 1);
+      }
+      emit("]");
+    } else if (typeof v === "object") {
+      const keys = Object.keys(v);
+      if (depth >= 3) {
+        emit(keys.length === 0 ? "{}" : "{…}");
+        return;
+      }
+      emit("{");
+      for (let i = 0; i < keys.length; i++) {
+        if (i > 0) emit(", ");
+        if (i >= 8 || length >= maxLength) {
+          emit("…");
+          break;
+        }
+        one(keys[i], depth + 1);
+        emit(": ");
+        one((v as Record<string, unknown>)[keys[i]], depth + 1);
+      }
+      emit("}");
+    } else {
+      emit(typeof v);
+    }
+  };
+  one(x, 0);
+  let s = out.join("");
+  if (length > maxLength + 16) s = s.slice(0, maxLength + 16) + "…";
+  return s.replace(/[\r\n]+/g, " ");
 }

@@ -6,11 +6,13 @@
  * with the file name. {@link listLayerFiles} lists the layer files of a directory.
  */
 
-import { readdir, readFile, stat } from "node:fs/promises";
+import { constants as bufferConstants } from "node:buffer";
+import { readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { InputRangeError, InputTypeError, validateLayer } from "../core/validate.js";
-import { describeFsError, FileFormatError } from "./errors.js";
+import { describeFsError, FileFormatError, show } from "./errors.js";
 import { formatShape, parseNpy } from "./npy.js";
+import { memoryLimitOf, readInputFile, type ReaderOptions } from "./safe-file.js";
 
 /** A layer read from a file, with the metadata a JSON file may carry. */
 export interface LayerFile {
@@ -59,111 +61,125 @@ function describeJson(x: unknown): string {
 
 /**
  * Finds the offset of the first syntax error in a JSON text (JSON.parse in Node 20 does not always
- * say where). Returns -1 if none is found.
+ * say where). Returns -1 if none is found. Iterative, with an explicit stack of open containers, so
+ * that deep nesting cannot overflow the call stack.
  */
-function jsonErrorOffset(text: string): number {
+export function jsonErrorOffset(text: string): number {
   let i = 0;
   const n = text.length;
-  const stop = (): never => {
-    throw i;
-  };
+  const isDigit = (k: number): boolean => text.charCodeAt(k) >= 0x30 && text.charCodeAt(k) <= 0x39;
   const ws = (): void => {
     while (i < n && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r")) i++;
   };
-  const digits = (): void => {
-    if (!(text[i] >= "0" && text[i] <= "9")) stop();
-    while (text[i] >= "0" && text[i] <= "9") i++;
-  };
-  const string = (): void => {
+  /** Skips a string starting at text[i] === '"'; false at a syntax error (i at the error). */
+  const string = (): boolean => {
     i++;
     for (;;) {
-      if (i >= n) stop();
+      if (i >= n) return false;
       const c = text.charCodeAt(i);
       if (c === 0x22) {
         i++;
-        return;
+        return true;
       }
-      if (c < 0x20) stop();
+      if (c < 0x20) return false;
       if (c === 0x5c) {
         i++;
         if (text[i] === "u") {
           for (let k = 1; k <= 4; k++) {
             if (!/[0-9a-fA-F]/.test(text[i + k] ?? "")) {
               i += k;
-              stop();
+              return false;
             }
           }
           i += 5;
         } else if (i < n && '"\\/bfnrt'.includes(text[i])) {
           i++;
         } else {
-          stop();
+          return false;
         }
       } else {
         i++;
       }
     }
   };
-  const value = (): void => {
-    ws();
+  /** Skips a number, true, false or null; false at a syntax error. */
+  const scalar = (): boolean => {
     const c = text[i];
-    if (c === "{" || c === "[") {
-      const close = c === "{" ? "}" : "]";
-      i++;
-      ws();
-      if (text[i] === close) {
-        i++;
-        return;
-      }
-      for (;;) {
-        if (c === "{") {
-          ws();
-          if (text[i] !== '"') stop();
-          string();
-          ws();
-          if (text[i] !== ":") stop();
-          i++;
-        }
-        value();
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === close) {
-          i++;
-          return;
-        } else stop();
-      }
-    }
-    if (c === '"') return string();
-    if (c === "-" || (c >= "0" && c <= "9")) {
+    if (c === "-" || isDigit(i)) {
       if (text[i] === "-") i++;
       if (text[i] === "0") i++;
-      else digits();
+      else if (isDigit(i)) while (isDigit(i)) i++;
+      else return false;
       if (text[i] === ".") {
         i++;
-        digits();
+        if (!isDigit(i)) return false;
+        while (isDigit(i)) i++;
       }
       if (text[i] === "e" || text[i] === "E") {
         i++;
         if (text[i] === "+" || text[i] === "-") i++;
-        digits();
+        if (!isDigit(i)) return false;
+        while (isDigit(i)) i++;
       }
-      return;
+      return true;
     }
     for (const word of ["true", "false", "null"]) {
       if (text.startsWith(word, i)) {
         i += word.length;
-        return;
+        return true;
       }
     }
-    stop();
+    return false;
   };
-  try {
-    value();
+  // The open containers, innermost last: "{" or "[".
+  const open: string[] = [];
+  // State: a value is expected ("value"), or what may follow a value or an opening bracket.
+  let expectValue = true;
+  for (;;) {
     ws();
-    return i < n ? i : -1;
-  } catch (e) {
-    if (typeof e === "number") return e;
-    return -1; // e.g. stack overflow on absurd nesting
+    if (expectValue) {
+      const c = text[i];
+      if (c === "{" || c === "[") {
+        open.push(c);
+        i++;
+        ws();
+        if (text[i] === (c === "{" ? "}" : "]")) {
+          open.pop();
+          i++;
+          expectValue = false;
+          continue;
+        }
+        if (c === "{") {
+          if (text[i] !== '"' || !string()) return i;
+          ws();
+          if (text[i] !== ":") return i;
+          i++;
+        }
+        continue;
+      }
+      if (c === '"' ? !string() : !scalar()) return i;
+      expectValue = false;
+      continue;
+    }
+    // After a value: the end of the text, a comma or the closing bracket of the innermost container.
+    if (open.length === 0) return i < n ? i : -1;
+    const top = open[open.length - 1];
+    if (text[i] === ",") {
+      i++;
+      if (top === "{") {
+        ws();
+        if (text[i] !== '"' || !string()) return i;
+        ws();
+        if (text[i] !== ":") return i;
+        i++;
+      }
+      expectValue = true;
+    } else if (text[i] === (top === "{" ? "}" : "]")) {
+      open.pop();
+      i++;
+    } else {
+      return i;
+    }
   }
 }
 
@@ -212,7 +228,7 @@ function parseExpected(v: unknown, source: string): LayerFile["expected"] {
     if (key !== "all" && key !== "nonnegative") {
       throw new FileFormatError(
         source,
-        `"expected" has an unknown key "${key}" (allowed: "all", "nonnegative")`,
+        `"expected" has an unknown key ${show(key, 40)} (allowed: "all", "nonnegative")`,
       );
     }
     if (verdict !== null && typeof verdict !== "boolean") {
@@ -287,8 +303,12 @@ export function parseLayerJson(text: string, source: string): Omit<LayerFile, "p
  * @throws FileFormatError for a malformed file, an array that is not 2-D, an empty W or non-finite
  *   entries
  */
-export function layerFromNpy(bytes: Uint8Array, source: string): Omit<LayerFile, "path"> {
-  const { shape, data } = parseNpy(bytes, source);
+export function layerFromNpy(
+  bytes: Uint8Array,
+  source: string,
+  options?: ReaderOptions,
+): Omit<LayerFile, "path"> {
+  const { shape, data } = parseNpy(bytes, source, options);
   if (shape.length !== 2) {
     const hint = shape.length === 1 ? "; for a single row, save w.reshape(1, -1)" : "";
     throw new FileFormatError(
@@ -303,8 +323,8 @@ export function layerFromNpy(bytes: Uint8Array, source: string): Omit<LayerFile,
       `W is empty: got shape ${formatShape(shape)} (it needs at least one row and one column)`,
     );
   }
-  const rows: number[][] = [];
-  for (let i = 0; i < m; i++) rows.push(Array.from(data.subarray(i * n, (i + 1) * n)));
+  const rows: number[][] = new Array<number[]>(m);
+  for (let i = 0; i < m; i++) rows[i] = Array.from(data.subarray(i * n, (i + 1) * n));
   const { W } = withSource(source, () => validateLayer(FN, rows));
   return { W };
 }
@@ -317,7 +337,16 @@ function startsWithNpyMagic(bytes: Uint8Array): boolean {
   return bytes.length >= NPY_MAGIC.length && NPY_MAGIC.every((b, k) => bytes[k] === b);
 }
 
-function decodeUtf8(bytes: Uint8Array): string | undefined {
+/**
+ * Decodes UTF-8 text (a BOM is dropped); undefined for invalid UTF-8.
+ * @throws FileFormatError for a file too long to be one JavaScript string
+ */
+export function decodeUtf8(bytes: Uint8Array, source: string): string | undefined {
+  if (bytes.length > bufferConstants.MAX_STRING_LENGTH)
+    throw new FileFormatError(
+      source,
+      `the file is ${bytes.length} bytes long, too long for a JSON text (at most ${bufferConstants.MAX_STRING_LENGTH} characters)`,
+    );
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes); // strips a BOM
   } catch {
@@ -330,24 +359,18 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
  * ({@link layerFromNpy}), case-insensitive. For any other extension the content decides: a file
  * starting with the `.npy` magic string is read as `.npy`, anything else as JSON.
  *
+ * The file must be a regular file (a directory, device, FIFO or socket is refused without reading
+ * from it) no larger than the memory limit.
+ *
  * @param path the file; it is also the name error messages start with
+ * @param options the memory limit (default 2 GiB)
  * @returns the layer, with `path` set
- * @throws FileFormatError for a missing, unreadable or malformed file, or a directory
+ * @throws FileFormatError for a missing, unreadable, special, too large or malformed file, or a
+ *   directory
  */
-export async function readLayerFile(path: string): Promise<LayerFile> {
-  let bytes: Uint8Array;
-  try {
-    const st = await stat(path);
-    if (st.isDirectory()) throw new FileFormatError(path, "is a directory, expected a .json or .npy file");
-    if (!st.isFile()) throw new FileFormatError(path, "is not a regular file, expected a .json or .npy file");
-    bytes = await readFile(path);
-  } catch (e) {
-    if (e instanceof FileFormatError) throw e;
-    if ((e as { code?: unknown } | null)?.code === "EISDIR") {
-      throw new FileFormatError(path, "is a directory, expected a .json or .npy file");
-    }
-    throw new FileFormatError(path, `cannot read file (${describeFsError(e)})`);
-  }
+export async function readLayerFile(path: string, options?: ReaderOptions): Promise<LayerFile> {
+  const limit = memoryLimitOf("readLayerFile", options);
+  const bytes = await readInputFile(path, { expected: "a .json or .npy file", limit });
   if (bytes.length === 0)
     throw new FileFormatError(path, "the file is empty, expected a .json or .npy layer");
 
@@ -355,9 +378,9 @@ export async function readLayerFile(path: string): Promise<LayerFile> {
   const isNpy = ext === ".npy" || (ext !== ".json" && startsWithNpyMagic(bytes));
   let layer: Omit<LayerFile, "path">;
   if (isNpy) {
-    layer = layerFromNpy(bytes, path);
+    layer = layerFromNpy(bytes, path, { memoryLimitBytes: limit });
   } else {
-    const text = decodeUtf8(bytes);
+    const text = decodeUtf8(bytes, path);
     if (text === undefined) {
       throw new FileFormatError(
         path,

@@ -15,11 +15,14 @@
  * the CLI writes (one matrix row per line).
  */
 
-import { readFile, stat, writeFile } from "node:fs/promises";
-import { InputRangeError, InputTypeError } from "../core/validate.js";
+import { writeFile } from "node:fs/promises";
+import { InputRangeError, InputTypeError, isInputError } from "../core/validate.js";
 import { layerFileForm, normalizeNetwork, validateNetwork, type Network } from "../network/network.js";
+import { convGeometry } from "../network/conv-layer.js";
 import { describeFsError, FileFormatError } from "./errors.js";
+import { decodeUtf8 } from "./layer-file.js";
 import { looksLikeOnnx, readOnnxModel } from "./onnx.js";
+import { checkDenseSize, memoryLimitOf, readInputFile, type ReaderOptions } from "./safe-file.js";
 import { readSafetensorsModel } from "./safetensors.js";
 import { readTfjsLayersModel, tfjsModelJsonPath } from "./tfjs.js";
 
@@ -46,15 +49,71 @@ function where(text: string, offset: number): string {
 }
 
 /**
+ * Refuses, before they are built, the dense matrices that the short forms of layers imply and that
+ * would not fit in the memory limit: the identity of a flatten/reshape and the diagonal of a batch
+ * norm (width × width), and the matrix of a convolution (output size × input size), also for the
+ * `conv` and `batchnorm` records of dense layers, whose reference matrices are rebuilt to check them.
+ * Anything malformed is left to normalizeNetwork, which reports it.
+ */
+function checkImpliedSizes(value: unknown, source: string, limit: number): void {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return;
+  const obj = value as Record<string, unknown>;
+  if (!Array.isArray(obj.layers) || typeof obj.inputDim !== "number") return;
+  // normalizeNetwork builds the short forms before validateNetwork looks at inputDim.
+  if (!Number.isSafeInteger(obj.inputDim) || obj.inputDim <= 0)
+    throw new FileFormatError(source, `"inputDim" must be a positive integer, got ${obj.inputDim}`);
+  let width = obj.inputDim;
+  const convSize = (name: string, p: unknown): number | null => {
+    try {
+      const g = convGeometry(FN, name, p);
+      const out = g.outputShape.reduce((a, v) => a * v, 1);
+      checkDenseSize(source, name, out, g.c * g.inSize.reduce((a, v) => a * v, 1), limit);
+      return out;
+    } catch (e) {
+      if (e instanceof FileFormatError || !isInputError(e)) throw e;
+      return null; // malformed: normalizeNetwork reports it
+    }
+  };
+  const layers = obj.layers as unknown[];
+  for (let l = 0; l < layers.length; l++) {
+    const L = layers[l];
+    if (typeof L !== "object" || L === null || Array.isArray(L)) return;
+    const layer = L as Record<string, unknown>;
+    const name = `layers[${l}]`;
+    const type = layer.type;
+    if (type === "batchnorm") {
+      const d = Array.isArray(layer.gamma) ? layer.gamma.length : width;
+      checkDenseSize(source, `${name} (batchnorm)`, d, d, limit);
+      if (d > 0) width = d;
+    } else if (type === "flatten" || type === "reshape") {
+      checkDenseSize(source, `${name} (${type})`, width, width, limit);
+    } else if (type === "conv" || type === "conv_transpose") {
+      const out = convSize(`${name} (${type})`, { ...layer, op: type });
+      if (out === null) return;
+      width = out;
+    } else {
+      if (layer.conv !== undefined) convSize(`${name}.conv`, layer.conv);
+      const bn = layer.batchnorm as Record<string, unknown> | null | undefined;
+      if (typeof bn === "object" && bn !== null && Array.isArray(bn.gamma))
+        checkDenseSize(source, `${name}.batchnorm`, bn.gamma.length, bn.gamma.length, limit);
+      if (Array.isArray(layer.W) && layer.W.length > 0) width = layer.W.length;
+    }
+  }
+}
+
+/**
  * Parses a network from JSON text and validates it (shapes chain, finite numbers, known layer types
  * and activations). The result holds only the {@link Network} fields; other keys are dropped.
  *
  * @param text the file contents
  * @param source the file name, put at the start of error messages
+ * @param options the memory limit for the matrices that short layer forms imply (default 2 GiB)
  * @throws FileFormatError for invalid JSON, a missing or wrong format tag, an unsupported version,
- *   or a malformed layer (the message names the layer: `layers[1].W has 5 columns, but …`)
+ *   a malformed layer (the message names the layer: `layers[1].W has 5 columns, but …`), or a layer
+ *   whose dense matrix would exceed the memory limit
  */
-export function parseNetworkJson(text: string, source: string): Network {
+export function parseNetworkJson(text: string, source: string, options?: ReaderOptions): Network {
+  const limit = memoryLimitOf("parseNetworkJson", options);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -65,6 +124,7 @@ export function parseNetworkJson(text: string, source: string): Network {
     const pos = /at position (\d+)/.exec(e.message);
     throw new FileFormatError(source, `invalid JSON (${reason})${pos ? where(text, Number(pos[1])) : ""}`);
   }
+  checkImpliedSizes(value, source, limit);
   const net = withSource(source, () => normalizeNetwork(FN, value));
   return {
     format: net.format,
@@ -89,30 +149,31 @@ export function parseNetworkJson(text: string, source: string): Network {
  * file (with its `.layers.json` beside it) is read by `readSafetensorsModel`, and a TF.js layers
  * model (a directory holding `model.json`, or a `.json` file with `"modelTopology"`) by
  * `readTfjsLayersModel`.
+ *
+ * The file must be a regular file (a directory, device, FIFO or socket is refused without reading
+ * from it) no larger than the memory limit; see docs/file-formats.md for what the readers guarantee.
  * @param path the file; it is also the name error messages start with
- * @throws FileFormatError for a missing, unreadable, empty or malformed file, or a directory
+ * @param options the memory limit (default 2 GiB)
+ * @throws FileFormatError for a missing, unreadable, special, too large, empty or malformed file, or
+ *   a directory
  */
-export async function readNetworkFile(path: string): Promise<Network> {
-  if (/\.safetensors$/i.test(path)) return readSafetensorsModel(path);
+export async function readNetworkFile(path: string, options?: ReaderOptions): Promise<Network> {
+  const limit = memoryLimitOf("readNetworkFile", options);
+  const opts = { memoryLimitBytes: limit };
+  if (/\.safetensors$/i.test(path)) return readSafetensorsModel(path, opts);
   const tfjsModelJson = await tfjsModelJsonPath(path);
-  if (tfjsModelJson !== null) return readTfjsLayersModel(tfjsModelJson);
-  let bytes: Buffer;
-  try {
-    const st = await stat(path);
-    if (st.isDirectory()) throw new FileFormatError(path, "is a directory, expected a network .json file");
-    bytes = await readFile(path);
-  } catch (e) {
-    if (e instanceof FileFormatError) throw e;
-    throw new FileFormatError(path, `cannot read file (${describeFsError(e)})`);
-  }
+  if (tfjsModelJson !== null) return readTfjsLayersModel(tfjsModelJson, opts);
+  const expected = /\.onnx$/i.test(path) ? "an .onnx model file" : "a network .json file";
+  const bytes = await readInputFile(path, { expected, limit });
   if (/\.onnx$/i.test(path) || looksLikeOnnx(bytes)) {
     if (bytes.length === 0) throw new FileFormatError(path, "the file is empty, expected an ONNX model");
-    return readOnnxModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+    return readOnnxModel(bytes, path, opts);
   }
-  const text = bytes.toString("utf8");
+  const text = decodeUtf8(bytes, path);
+  if (text === undefined) throw new FileFormatError(path, "is not valid UTF-8 text");
   if (text.trim() === "")
     throw new FileFormatError(path, "the file is empty, expected a network JSON object");
-  return parseNetworkJson(text.replace(/^\uFEFF/, ""), path);
+  return parseNetworkJson(text, path, opts);
 }
 
 /**

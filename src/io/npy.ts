@@ -12,6 +12,7 @@
 
 import { assertRange, assertType, validateChoice } from "../core/validate.js";
 import { FileFormatError } from "./errors.js";
+import { checkArraySize, memoryLimitOf, type ReaderOptions } from "./safe-file.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 const ALIGN = 64;
@@ -38,6 +39,10 @@ const READERS: Record<string, DtypeReader> = {
 };
 
 const SUPPORTED = "<f8, <f4, <i1/|i1, <u1/|u1, <i2, <u2, <i4, <u4, <i8, <u8";
+/** Limits on the header: NumPy writes a few hundred bytes; these only stop absurd files. */
+const MAX_HEADER_BYTES = 1 << 20;
+const MAX_NESTING = 16;
+const MAX_DIMS = 64;
 const TWO_53 = 2n ** 53n;
 
 /** Formats a shape as Python prints a tuple: `()`, `(5,)`, `(3, 2)`. */
@@ -63,9 +68,13 @@ type PyValue = string | number | boolean | null | PyValue[] | Map<string, PyValu
 
 class HeaderSyntaxError extends Error {}
 
-/** Parses the Python literal subset used by .npy headers. Throws HeaderSyntaxError. */
+/**
+ * Parses the Python literal subset used by .npy headers. Throws HeaderSyntaxError, also for values
+ * nested deeper than {@link MAX_NESTING} levels (so the recursion depth does not depend on the file).
+ */
 function parsePyLiteral(text: string): PyValue {
   let i = 0;
+  let depth = 0;
   const ws = (): void => {
     while (i < text.length && /\s/.test(text[i])) i++;
   };
@@ -96,6 +105,17 @@ function parsePyLiteral(text: string): PyValue {
   const value = (): PyValue => {
     ws();
     const c = text[i];
+    if (c === "{" || c === "(" || c === "[") {
+      if (depth >= MAX_NESTING)
+        throw new HeaderSyntaxError(`values nested deeper than ${MAX_NESTING} levels (offset ${i})`);
+      depth++;
+      const v = container(c);
+      depth--;
+      return v;
+    }
+    return scalar(c);
+  };
+  const container = (c: string): PyValue => {
     if (c === "{") {
       i++;
       const dict = new Map<string, PyValue>();
@@ -116,6 +136,9 @@ function parsePyLiteral(text: string): PyValue {
       });
       return items;
     }
+    return fail("a value");
+  };
+  const scalar = (c: string | undefined): PyValue => {
     if (c === "'" || c === '"') {
       i++;
       let s = "";
@@ -127,10 +150,12 @@ function parsePyLiteral(text: string): PyValue {
       i++;
       return s;
     }
-    const num = /^[-+]?\d+[lL]?/.exec(text.slice(i));
-    if (num) {
-      i += num[0].length;
-      return Number(num[0].replace(/[lL]$/, ""));
+    const num = /[-+]?\d+[lL]?/y;
+    num.lastIndex = i;
+    const m = num.exec(text);
+    if (m) {
+      i += m[0].length;
+      return Number(m[0].replace(/[lL]$/, ""));
     }
     for (const [word, v] of [
       ["True", true],
@@ -200,8 +225,10 @@ function decodeHeader(raw: Uint8Array, utf8: boolean, source: string): string {
 export function parseNpy(
   bytes: Uint8Array,
   source: string,
+  options?: ReaderOptions,
 ): { shape: number[]; data: Float64Array; dtype: string } {
   const err = (problem: string): FileFormatError => new FileFormatError(source, problem);
+  const limit = memoryLimitOf("parseNpy", options);
 
   if (bytes.length < MAGIC.length || MAGIC.some((b, k) => bytes[k] !== b)) {
     throw err(`not a .npy file (bad magic string${bytes.length === 0 ? "; the file is empty" : ""})`);
@@ -219,6 +246,8 @@ export function parseNpy(
     throw err(`truncated header: the file has only ${bytes.length} bytes, the preamble needs ${headerStart}`);
   }
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerLen > MAX_HEADER_BYTES)
+    throw err(`the header is ${headerLen} bytes long, more than the ${MAX_HEADER_BYTES} this reader accepts`);
   const dataStart = headerStart + headerLen;
   if (bytes.length < dataStart) {
     throw err(`truncated header: it needs ${dataStart} bytes but the file has only ${bytes.length}`);
@@ -251,6 +280,8 @@ export function parseNpy(
   ) {
     throw err("malformed header: 'shape' is not a tuple of non-negative integers");
   }
+  if (shapeValue.length > MAX_DIMS)
+    throw err(`'shape' has ${shapeValue.length} dimensions, more than ${MAX_DIMS}`);
   const shape = shapeValue as number[];
 
   const reader = READERS[descr];
@@ -267,7 +298,9 @@ export function parseNpy(
   const size = shape.reduce((p, d) => p * d, 1);
   const needed = size * reader.size;
   const found = bytes.length - dataStart;
-  if (!Number.isSafeInteger(needed) || found < needed) {
+  if (!Number.isSafeInteger(needed))
+    throw err(`the shape ${formatShape(shape)} has too many elements (more than 2^53 bytes of data)`);
+  if (found < needed) {
     throw err(`truncated: expected ${needed} bytes of data, found ${found}`);
   }
   if (found > needed) {
@@ -276,6 +309,7 @@ export function parseNpy(
     );
   }
 
+  checkArraySize(source, `the array of shape ${formatShape(shape)}`, size, limit);
   const data = new Float64Array(size);
   for (let k = 0, off = dataStart; k < size; k++, off += reader.size) {
     const v = reader.read(view, off);

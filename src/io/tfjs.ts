@@ -19,8 +19,9 @@
  * missing or short shards) is a one-line {@link FileFormatError} starting with the source name.
  */
 
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { formatBytes } from "../core/budget.js";
 import {
   batchNormLayer,
   NETWORK_FORMAT,
@@ -31,8 +32,17 @@ import {
   type Network,
 } from "../network/network.js";
 import { InputRangeError, InputTypeError } from "../core/validate.js";
-import { describeFsError, FileFormatError } from "./errors.js";
+import { clip, FileFormatError, show } from "./errors.js";
 import { importedNetwork } from "./imported-network.js";
+import { decodeUtf8 } from "./layer-file.js";
+import {
+  checkDenseSize,
+  memoryLimitOf,
+  readFileInFolder,
+  readInputFile,
+  tooLarge,
+  type ReaderOptions,
+} from "./safe-file.js";
 
 /** The layer classes {@link parseTfjsLayersModel} understands, as listed in its error messages. */
 export const SUPPORTED_TFJS_LAYERS = [
@@ -91,23 +101,35 @@ function classAndConfig(entry: unknown): { cls: string; config: Json } {
   };
 }
 
-/** The names of the layers an entry of a Functional model's `layers` consumes. */
+/**
+ * The names of the layers an entry of a Functional model's `layers` consumes, in order. A walk with
+ * an explicit stack: the nesting of `inbound_nodes` comes from the file.
+ */
 function inboundNames(entry: Json): string[] {
   const names: string[] = [];
-  const walk = (x: unknown): void => {
+  const stack: unknown[] = [entry.inbound_nodes];
+  while (stack.length > 0) {
+    const x = stack.pop();
     if (Array.isArray(x)) {
       // Keras 2 / TF.js: ["layer_name", nodeIndex, tensorIndex, kwargs]
       if (typeof x[0] === "string" && typeof x[1] === "number") names.push(x[0]);
-      else x.forEach(walk);
+      else for (let k = x.length - 1; k >= 0; k--) stack.push(x[k]);
     } else if (isObject(x)) {
       // Keras 3: {"class_name": "__keras_tensor__", "config": {"keras_history": [name, 0, 0]}}
       const hist = isObject(x.config) ? x.config.keras_history : undefined;
       if (Array.isArray(hist) && typeof hist[0] === "string") names.push(hist[0]);
-      else if (Array.isArray(x.args)) x.args.forEach(walk);
+      else if (Array.isArray(x.args)) for (let k = x.args.length - 1; k >= 0; k--) stack.push(x.args[k]);
     }
-  };
-  walk(entry.inbound_nodes);
+  }
   return names;
+}
+
+/** The name of a layer entry (config.name, or the entry's name), for messages and weight lookup. */
+function layerName(entry: unknown): string {
+  const e = isObject(entry) ? entry : {};
+  const config = isObject(e.config) ? e.config : {};
+  const n = config.name ?? e.name;
+  return typeof n === "string" ? n : n === undefined || n === null ? "" : show(n, 40);
 }
 
 /** The input shape without the batch dimension declared by a layer config, if any. */
@@ -118,6 +140,77 @@ function declaredInputShape(config: Json): (number | null)[] | null {
   return null;
 }
 
+/** A weight of the manifest, validated. */
+interface WeightSpec {
+  name: string;
+  shape: number[];
+}
+
+/** A group of the manifest: its weights, the paths of its shards, and the bytes they must hold. */
+interface ManifestGroup {
+  weights: WeightSpec[];
+  paths: unknown[];
+  bytes: number;
+}
+
+/** The most shard paths a manifest may list (TF.js writes 4 MB shards: this is 400 GB). */
+const MAX_SHARDS = 100_000;
+
+/**
+ * Validates the `weightsManifest` of a model.json: every weight has a string name, a shape of at
+ * most 64 non-negative safe integers, dtype float32 and no quantization; the bytes each group needs
+ * (4 per value) are computed, and their sum must fit in the memory limit. Called before any shard
+ * is read, so that the reads are bounded by what the manifest declares.
+ */
+function validateManifest(
+  modelJson: Json,
+  fail: (problem: string) => never,
+  limit: number,
+  source: string,
+): ManifestGroup[] {
+  const manifest = modelJson.weightsManifest;
+  if (!Array.isArray(manifest)) return fail('no "weightsManifest" array in model.json');
+  const groups: ManifestGroup[] = [];
+  let total = 0;
+  let shards = 0;
+  for (const group of manifest) {
+    if (!isObject(group) || !Array.isArray(group.weights))
+      return fail('a "weightsManifest" entry has no "weights" array');
+    const weights: WeightSpec[] = [];
+    let bytes = 0;
+    for (const w of group.weights) {
+      if (!isObject(w) || typeof w.name !== "string" || !Array.isArray(w.shape))
+        return fail('a "weightsManifest" weight has no "name" or "shape"');
+      const what = `weight "${clip(w.name, 60)}"`;
+      const shape = w.shape as unknown[];
+      if (shape.length > 64 || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
+        fail(`${what} has shape ${show(shape)}, expected nonnegative integers`);
+      if (w.quantization !== undefined)
+        fail(`${what} is quantized, which is not supported (re-save without quantization)`);
+      const dtype = w.dtype ?? "float32";
+      if (dtype !== "float32") fail(`${what} has dtype ${show(dtype, 20)}; only float32 is supported`);
+      const count = product(shape as number[]);
+      if (!(count * 8 <= limit))
+        tooLarge(
+          source,
+          `${what} has ${count} values (${formatBytes(count * 8)} in memory)`,
+          count * 8,
+          limit,
+        );
+      bytes += 4 * count;
+      weights.push({ name: w.name, shape: (shape as number[]).slice() });
+    }
+    total += bytes;
+    if (!(total <= limit))
+      tooLarge(source, `the manifest declares ${formatBytes(total)} of weights`, total, limit);
+    const paths = Array.isArray(group.paths) ? group.paths : [];
+    shards += paths.length;
+    if (shards > MAX_SHARDS) fail(`the manifest lists more than ${MAX_SHARDS} weight shards`);
+    groups.push({ weights, paths, bytes });
+  }
+  return groups;
+}
+
 /**
  * Turns the parsed `model.json` of a TF.js layers model and its weight bytes into a network (see
  * the module comment). Pure: no file access.
@@ -126,16 +219,20 @@ function declaredInputShape(config: Json): (number | null)[] | null {
  * @param weightData the weight bytes: one array per shard path in manifest order, or all shards
  *   concatenated in one array
  * @param source the file name, put at the start of error messages
+ * @param options the memory limit for the matrices the layers imply (default 2 GiB)
  * @returns the network, validated
  * @throws FileFormatError (one line, starting with `source`) for an unsupported layer class
  *   (`unsupported layer class Conv2D (layer "conv2d_1"); supported: Dense, ...`), a topology that is
- *   not a linear chain, or weights that are missing, of the wrong size or not float32
+ *   not a linear chain, weights that are missing, of the wrong size or not float32, or a layer
+ *   above the memory limit
  */
 export function parseTfjsLayersModel(
   modelJson: unknown,
   weightData: Uint8Array | Uint8Array[],
   source: string,
+  options?: ReaderOptions,
 ): Network {
+  const limit = memoryLimitOf("parseTfjsLayersModel", options);
   const fail = (problem: string): never => {
     throw new FileFormatError(source, problem);
   };
@@ -146,7 +243,7 @@ export function parseTfjsLayersModel(
   const { cls: modelClass, config: modelConfig } = classAndConfig(topology);
   if (!["Sequential", "Functional", "Model"].includes(modelClass))
     fail(
-      `the model class is "${modelClass || "missing"}", expected Sequential or a Functional model (a linear chain)`,
+      `the model class is "${clip(modelClass) || "missing"}", expected Sequential or a Functional model (a linear chain)`,
     );
   const rawLayers = Array.isArray(topology.config) ? topology.config : modelConfig.layers;
   if (!Array.isArray(rawLayers) || rawLayers.length === 0) return fail("the model topology has no layers");
@@ -154,52 +251,38 @@ export function parseTfjsLayersModel(
   // Functional: the layers must form a chain in list order.
   if (modelClass !== "Sequential") {
     rawLayers.forEach((entry, i) => {
-      const name =
-        isObject(entry) && typeof entry.name === "string" ? entry.name : classAndConfig(entry).config.name;
+      const name = layerName(entry);
       const ins = isObject(entry) ? inboundNames(entry) : [];
-      const prev = i > 0 ? rawLayers[i - 1] : null;
-      const prevName = isObject(prev) ? (prev.name ?? classAndConfig(prev).config.name) : null;
+      const prevName = i > 0 ? layerName(rawLayers[i - 1]) : null;
       if (i === 0 ? ins.length !== 0 : ins.length !== 1 || ins[0] !== prevName)
         fail(
-          `layer "${String(name)}" consumes ${ins.length ? ins.map((s) => `"${s}"`).join(", ") : "nothing"}, not the previous layer${prevName ? ` "${String(prevName)}"` : ""}: only a linear chain of layers is supported`,
+          `layer "${clip(name)}" consumes ${
+            ins.length
+              ? ins
+                  .slice(0, 4)
+                  .map((s) => `"${clip(s)}"`)
+                  .join(", ") + (ins.length > 4 ? ", …" : "")
+              : "nothing"
+          }, not the previous layer${prevName ? ` "${clip(prevName)}"` : ""}: only a linear chain of layers is supported`,
         );
     });
     const outs = modelConfig.output_layers;
-    const last = rawLayers[rawLayers.length - 1];
-    const lastName = isObject(last) ? (last.name ?? classAndConfig(last).config.name) : "";
+    const lastName = layerName(rawLayers[rawLayers.length - 1]);
     const outName = Array.isArray(outs) ? (Array.isArray(outs[0]) ? outs[0][0] : outs[0]) : undefined;
     if (Array.isArray(outs) && outs.length !== 1 && !(outs.length === 3 && typeof outs[0] === "string"))
       fail(`the model has ${outs.length} outputs, expected one (a linear chain)`);
     if (outName !== undefined && outName !== lastName)
       fail(
-        `the model output is "${String(outName)}", expected the last layer "${String(lastName)}" (a linear chain)`,
+        `the model output is ${show(outName)}, expected the last layer "${clip(lastName)}" (a linear chain)`,
       );
   }
 
   // Weights: the manifest's entries, read in order from the concatenated shards.
-  const manifest = modelJson.weightsManifest;
-  if (!Array.isArray(manifest)) return fail('no "weightsManifest" array in model.json');
-  const specs: { name: string; shape: number[]; dtype: string; quantized: boolean }[] = [];
-  for (const group of manifest) {
-    if (!isObject(group) || !Array.isArray(group.weights))
-      return fail('a "weightsManifest" entry has no "weights" array');
-    for (const w of group.weights) {
-      if (!isObject(w) || typeof w.name !== "string" || !Array.isArray(w.shape))
-        return fail('a "weightsManifest" weight has no "name" or "shape"');
-      const shape = w.shape as unknown[];
-      if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
-        fail(`weight "${w.name}" has shape ${JSON.stringify(shape)}, expected nonnegative integers`);
-      specs.push({
-        name: w.name,
-        shape: shape as number[],
-        dtype: typeof w.dtype === "string" ? w.dtype : "float32",
-        quantized: w.quantization !== undefined,
-      });
-    }
-  }
+  const groups = validateManifest(modelJson, fail, limit, source);
+  const specs = groups.flatMap((g) => g.weights);
   const bytes = concat(Array.isArray(weightData) ? weightData : [weightData]);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const needed = specs.reduce((a, s) => a + product(s.shape) * 4, 0);
+  const needed = groups.reduce((a, g) => a + g.bytes, 0);
   if (bytes.length !== needed)
     fail(
       `the weight shards hold ${bytes.length} bytes, but the manifest's float32 weights need ${needed}${bytes.length < needed ? " (a shard is short or missing)" : ""}`,
@@ -207,12 +290,11 @@ export function parseTfjsLayersModel(
   const weights = new Map<string, WeightEntry>();
   let offset = 0;
   for (const s of specs) {
-    if (s.quantized)
-      fail(`weight "${s.name}" is quantized, which is not supported (re-save without quantization)`);
-    if (s.dtype !== "float32") fail(`weight "${s.name}" has dtype ${s.dtype}; only float32 is supported`);
     const count = product(s.shape);
-    const data = Array.from({ length: count }, (_, i) => view.getFloat32(offset + 4 * i, true));
-    if (!data.every(Number.isFinite)) fail(`weight "${s.name}" has a non-finite value (NaN or ±Infinity)`);
+    const data = new Array<number>(count);
+    for (let i = 0; i < count; i++) data[i] = view.getFloat32(offset + 4 * i, true);
+    if (!data.every(Number.isFinite))
+      fail(`weight "${clip(s.name, 60)}" has a non-finite value (NaN or ±Infinity)`);
     offset += 4 * count;
     weights.set(s.name, { name: s.name, shape: s.shape, data });
   }
@@ -222,7 +304,7 @@ export function parseTfjsLayersModel(
     const key = `${layerName}/${suffix}`;
     let hit = weights.get(key);
     if (!hit) for (const [n, w] of weights) if (n.endsWith(`/${key}`) && !used.has(n)) hit ??= w;
-    if (!hit) return fail(`${desc}: the weight "${key}" is not in the weightsManifest`);
+    if (!hit) return fail(`${desc}: the weight "${clip(key, 60)}" is not in the weightsManifest`);
     used.add(hit.name);
     return hit;
   };
@@ -234,39 +316,45 @@ export function parseTfjsLayersModel(
   let fusable = false;
 
   const setInput = (desc: string, s: (number | null)[]): void => {
-    if (!s.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d > 0))
-      fail(`${desc} declares the input shape [${s.join(", ")}], expected known positive sizes`);
+    if (s.length > 64 || !s.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d > 0))
+      fail(`${desc} declares the input shape ${show(s)}, expected known positive sizes`);
+    if (!Number.isSafeInteger(product(s as number[])))
+      fail(`${desc} declares the input shape [${s.join(", ")}], too many values`);
     shape = s as number[];
     width = product(shape);
     inputDim = width;
   };
   const needWidth = (desc: string): number =>
     width ?? fail(`${desc} comes before any layer and the input shape is unknown (no batch_input_shape)`);
+  const dense = (desc: string, rows: number, cols: number): void =>
+    checkDenseSize(source, desc, rows, cols, limit);
 
   rawLayers.forEach((entry) => {
     const { cls, config } = classAndConfig(entry);
-    const name = String(config.name ?? (isObject(entry) ? entry.name : "") ?? "");
-    const desc = `${cls} (layer "${name}")`;
+    const name = layerName(entry);
+    const desc = `${clip(cls)} (layer "${clip(name)}")`;
     if (!(SUPPORTED_TFJS_LAYERS as readonly string[]).includes(cls))
       fail(
-        `unsupported layer class ${cls || "(none)"} (layer "${name}"); supported: ${SUPPORTED_TFJS_LAYERS.join(", ")}`,
+        `unsupported layer class ${clip(cls) || "(none)"} (layer "${clip(name)}"); supported: ${SUPPORTED_TFJS_LAYERS.join(", ")}`,
       );
     if (width === null) {
       const declared = declaredInputShape(config);
       if (declared) setInput(desc, declared);
     }
     const activationOf = (v: unknown): Activation => {
-      const a = v === undefined || v === null ? "linear" : typeof v === "string" ? v : JSON.stringify(v);
+      const a = v === undefined || v === null ? "linear" : typeof v === "string" ? v : show(v, 40);
       return (
         TFJS_ACTIVATIONS[a] ??
-        fail(`${desc} has activation "${a}"; supported: ${Object.keys(TFJS_ACTIVATIONS).join(", ")}`)
+        fail(`${desc} has activation "${clip(a)}"; supported: ${Object.keys(TFJS_ACTIVATIONS).join(", ")}`)
       );
     };
     const pushActivation = (activation: Activation, extra: Partial<DenseLayerSpec>): void => {
       const last = layers[layers.length - 1];
       if (fusable && last && last.activation === "linear") Object.assign(last, { activation, ...extra });
       else if (activation !== "linear" || Object.keys(extra).length > 0) {
-        const { W } = reshapeLayer(needWidth(desc), { op: "flatten" });
+        const d = needWidth(desc);
+        dense(desc, d, d);
+        const { W } = reshapeLayer(d, { op: "flatten" });
         layers.push({ type: "dense", W, activation, ...extra });
       }
       fusable = false;
@@ -281,7 +369,7 @@ export function parseTfjsLayersModel(
           `${desc} gets an input of shape [${shape.join(", ")}]; only a flat input is supported (add a Flatten before it)`,
         );
       const kernel = weight(name, "kernel", desc);
-      if (kernel.shape.length !== 2 || kernel.shape[0] !== d)
+      if (kernel.shape.length !== 2 || kernel.shape[0] !== d || kernel.shape[1] === 0)
         fail(`${desc}: the kernel has shape [${kernel.shape.join(", ")}], expected [${d}, units]`);
       const [rows, cols] = kernel.shape;
       if (typeof config.units === "number" && config.units !== cols)
@@ -309,21 +397,25 @@ export function parseTfjsLayersModel(
         (typeof config.threshold === "number" && config.threshold !== 0)
       )
         fail(`${desc} has max_value or threshold set; only the plain ReLU is supported`);
-      const slope = typeof config.negative_slope === "number" ? config.negative_slope : 0;
+      const ns = config.negative_slope;
+      const slope = typeof ns === "number" ? ns : 0;
+      if (!(slope >= 0) || !Number.isFinite(slope))
+        fail(`${desc} has negative_slope = ${slope}, only a finite slope >= 0 is supported`);
       pushActivation(slope === 0 ? "relu" : "leaky_relu", slope === 0 ? {} : { alpha: slope });
     } else if (cls === "LeakyReLU") {
       const a = config.alpha ?? config.negative_slope ?? 0.3;
       if (typeof a !== "number" || !(a > 0) || !Number.isFinite(a))
-        fail(`${desc} has alpha = ${String(a)}, only alpha > 0 (one-to-one) is supported`);
+        fail(`${desc} has alpha = ${show(a, 40)}, only alpha > 0 (one-to-one) is supported`);
       pushActivation("leaky_relu", { alpha: a as number });
     } else if (cls === "BatchNormalization") {
       const d = needWidth(desc);
       const axis = Array.isArray(config.axis) ? config.axis : [config.axis ?? -1];
       const rank = (shape ?? [d]).length;
       if (axis.length !== 1 || !(axis[0] === -1 || axis[0] === rank))
-        fail(`${desc} normalizes axis ${JSON.stringify(config.axis)}; only the last axis is supported`);
+        fail(`${desc} normalizes axis ${show(config.axis, 40)}; only the last axis is supported`);
       if (rank !== 1)
         fail(`${desc} gets an input of shape [${shape!.join(", ")}]; only a flat input is supported`);
+      dense(desc, d, d);
       const vec = (suffix: string): number[] => {
         const w = weight(name, suffix, desc);
         if (w.data.length !== d) fail(`${desc}: ${suffix} has ${w.data.length} values, expected ${d}`);
@@ -362,9 +454,10 @@ export function parseTfjsLayersModel(
         if (
           !Array.isArray(t) ||
           t.length === 0 ||
+          t.length > 64 ||
           !t.every((v) => Number.isSafeInteger(v) && (v > 0 || v === -1))
         )
-          return fail(`${desc}: unsupported target_shape ${JSON.stringify(t)}`);
+          return fail(`${desc}: unsupported target_shape ${show(t, 40)}`);
         const target = (t as number[]).slice();
         if (target.filter((v) => v === -1).length > 1) fail(`${desc}: target_shape has more than one -1`);
         if (target.includes(-1)) target[target.indexOf(-1)] = d / product(target.filter((v) => v !== -1));
@@ -372,6 +465,7 @@ export function parseTfjsLayersModel(
           fail(`${desc}: the target shape [${(t as number[]).join(", ")}] does not have ${d} entries`);
         outShape = target;
       }
+      dense(desc, d, d);
       layers.push(
         reshapeLayer(d, {
           op: cls === "Flatten" ? "flatten" : "reshape",
@@ -389,8 +483,9 @@ export function parseTfjsLayersModel(
 
 /**
  * If `path` names a TF.js layers model, the path of its `model.json`: a directory holding a
- * `model.json`, or a `.json` file with a top-level `"modelTopology"` key. Otherwise null (also for
- * a path that cannot be read; the caller reports that).
+ * `model.json`, or a `.json` file with a top-level `"modelTopology"` key (in its first megabyte).
+ * Otherwise null (also for a path that cannot be read or is not a regular file; the caller reports
+ * that). Only regular files are opened, non-blocking, and at most 1 MB is read.
  */
 export async function tfjsModelJsonPath(path: string): Promise<string | null> {
   try {
@@ -399,68 +494,71 @@ export async function tfjsModelJsonPath(path: string): Promise<string | null> {
       const inner = join(path, "model.json");
       return (await stat(inner)).isFile() ? inner : null;
     }
-    if (!/\.json$/i.test(path)) return null;
-    const text = (await readFile(path, "utf8")).replace(/^\uFEFF/, "");
-    return /^\s*\{[\s\S]*"modelTopology"\s*:/.test(text.slice(0, 1 << 20)) ? path : null;
+    if (!/\.json$/i.test(path) || !st.isFile()) return null;
+    const head = await readInputFile(path, { expected: "a file", limit: Infinity, prefix: 1 << 20 });
+    const text = new TextDecoder().decode(head).replace(/^\uFEFF/, "");
+    return /^\s*\{[\s\S]*"modelTopology"\s*:/.test(text) ? path : null;
   } catch {
     return null;
   }
 }
 
 /**
- * Reads a TF.js layers model: `model.json` and the shards its `weightsManifest` names (relative
- * to the directory of `model.json`). See {@link parseTfjsLayersModel}.
+ * Reads a TF.js layers model: `model.json` and the shards its `weightsManifest` names.
+ *
+ * Shard paths are confined to the folder of `model.json` (src/io/safe-file.ts): relative paths
+ * only, resolved after symbolic links, never leaving the folder; each shard must be a regular file.
+ * The manifest is validated before any shard is opened, and the reads are bounded by the bytes it
+ * declares: a group's shards may not hold more than its weights need (a larger shard is refused
+ * before it is read) nor less. See {@link parseTfjsLayersModel} for the model itself.
  * @param modelJsonPath the `model.json` file; it is also the name error messages start with
- * @throws FileFormatError for an unreadable or corrupt model.json, a missing or short shard, or an
- *   unsupported model
+ * @param options the memory limit (default 2 GiB)
+ * @throws FileFormatError for an unreadable, special, too large or corrupt model.json, a shard path
+ *   that leaves the folder, a missing, special, short or long shard, or an unsupported model
  */
-export async function readTfjsLayersModel(modelJsonPath: string): Promise<Network> {
+export async function readTfjsLayersModel(modelJsonPath: string, options?: ReaderOptions): Promise<Network> {
+  const limit = memoryLimitOf("readTfjsLayersModel", options);
   const source = modelJsonPath;
-  let text: string;
-  try {
-    text = await readFile(modelJsonPath, "utf8");
-  } catch (e) {
-    throw new FileFormatError(source, `cannot read file (${describeFsError(e)})`);
-  }
+  const fail = (problem: string): never => {
+    throw new FileFormatError(source, problem);
+  };
+  const raw = await readInputFile(modelJsonPath, { expected: "a TF.js model.json file", limit });
+  const text = decodeUtf8(raw, source);
+  if (text === undefined) return fail("is not valid UTF-8 text");
   let json: unknown;
   try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ""));
+    json = JSON.parse(text);
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim().slice(0, 160);
-    throw new FileFormatError(source, `invalid JSON in the TF.js model.json (${reason})`);
+    return fail(`invalid JSON in the TF.js model.json (${reason})`);
   }
-  const manifest = isObject(json) ? json.weightsManifest : undefined;
+  if (!isObject(json) || !isObject(json.modelTopology))
+    return fail('not a TF.js layers model (no "modelTopology" object in model.json)');
+  const groups = validateManifest(json, fail, limit, source);
+  const folder = dirname(modelJsonPath);
   const shards: Uint8Array[] = [];
-  if (Array.isArray(manifest)) {
-    for (const group of manifest) {
-      if (!isObject(group)) continue;
-      const paths = Array.isArray(group.paths) ? group.paths : [];
-      const parts: Uint8Array[] = [];
-      for (const p of paths) {
-        if (typeof p !== "string")
-          throw new FileFormatError(source, 'a "weightsManifest" path is not a string');
-        const shardPath = join(dirname(modelJsonPath), p);
-        try {
-          parts.push(new Uint8Array(await readFile(shardPath)));
-        } catch (e) {
-          throw new FileFormatError(source, `cannot read the weight shard "${p}" (${describeFsError(e)})`);
-        }
-      }
-      const have = parts.reduce((a, b) => a + b.length, 0);
-      const need = (Array.isArray(group.weights) ? group.weights : []).reduce((a: number, w: unknown) => {
-        const s = isObject(w) && Array.isArray(w.shape) ? (w.shape as number[]) : [];
-        return a + product(s) * 4;
-      }, 0);
-      const plain = (Array.isArray(group.weights) ? group.weights : []).every(
-        (w: unknown) => isObject(w) && (w.dtype ?? "float32") === "float32" && w.quantization === undefined,
-      );
-      if (plain && have !== need && Number.isFinite(need))
-        throw new FileFormatError(
-          source,
-          `the weight shard(s) ${paths.map((p) => `"${String(p)}"`).join(", ")} hold ${have} bytes, but their float32 weights need ${need}${have < need ? " (truncated)" : ""}`,
-        );
-      shards.push(...parts);
+  for (const group of groups) {
+    let have = 0;
+    const shown = group.paths
+      .slice(0, 3)
+      .map((p) => show(p, 60))
+      .join(", ");
+    const named = `the weight shard(s) ${shown}${group.paths.length > 3 ? ", …" : ""}`;
+    for (const p of group.paths) {
+      const part = await readFileInFolder(folder, p, {
+        source,
+        what: "the weight shard",
+        maxBytes: group.bytes - have,
+        tooLarge: () =>
+          have === 0
+            ? `the manifest declares ${group.bytes} bytes of float32 weights for its group (the shard is too long)`
+            : `only ${group.bytes - have} of the ${group.bytes} bytes the manifest declares for its group remain (the shard is too long)`,
+      });
+      have += part.length;
+      shards.push(part);
     }
+    if (have !== group.bytes)
+      fail(`${named} hold ${have} bytes, but their float32 weights need ${group.bytes} (truncated)`);
   }
-  return parseTfjsLayersModel(json, shards, source);
+  return parseTfjsLayersModel(json, shards, source, { memoryLimitBytes: limit });
 }

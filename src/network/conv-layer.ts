@@ -168,7 +168,7 @@ export function convGeometry(fn: string, name: string, p: unknown): ConvGeometry
       (inputShape.length === 2 || inputShape.length === 3) &&
       inputShape.every((v) => Number.isSafeInteger(v) && (v as number) > 0),
     () =>
-      `${fn}: ${name}.inputShape must be (c, H) or (c, H, W): 2 or 3 positive integers without the batch dimension, got ${Array.isArray(inputShape) ? `[${inputShape.join(", ")}]` : describe(inputShape)}`,
+      `${fn}: ${name}.inputShape must be (c, H) or (c, H, W): 2 or 3 positive integers without the batch dimension, got ${Array.isArray(inputShape) ? `[${inputShape.slice(0, 8).map(describe).join(", ")}${inputShape.length > 8 ? ", …" : ""}]` : describe(inputShape)}`,
   );
   const [c, ...inSize] = inputShape as number[];
   const dims = inSize.length;

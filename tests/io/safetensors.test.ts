@@ -132,10 +132,10 @@ describe("safetensors models", () => {
     writeFileSync(join(dir, "m.layers.json"), "{not json");
     expect((await errorOf(readSafetensorsModel(path))).message).toMatch(/m\.layers\.json: invalid JSON/);
 
-    const f16 = new Uint8Array(safetensors({ w: { dtype: "F32", shape: [1], data: [1] } }));
-    const text = Buffer.from(f16).toString("latin1").replace('"F32"', '"F16"');
+    const i32 = new Uint8Array(safetensors({ w: { dtype: "F32", shape: [1], data: [1] } }));
+    const text = Buffer.from(i32).toString("latin1").replace('"F32"', '"I32"');
     expect(() => parseSafetensors(new Uint8Array(Buffer.from(text, "latin1")), "h.safetensors")).toThrow(
-      /h\.safetensors: tensor "w" has dtype F16; only F32 and F64 are supported/,
+      /h\.safetensors: tensor "w" has dtype I32; only F32, F64, F16 and BF16 are supported/,
     );
     const tensors = parseSafetensors(
       safetensors({ w: { dtype: "F32", shape: [2, 2], data: [1, 0, 0, 1] } }),

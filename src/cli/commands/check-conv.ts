@@ -7,7 +7,7 @@
  */
 
 import { Command, InvalidArgumentError, Option } from "commander";
-import { readFile } from "node:fs/promises";
+import { readUserFile } from "../../io/safe-file.js";
 import {
   BOUNDARIES,
   type Boundary,
@@ -19,7 +19,7 @@ import {
 import { boxMatrix, checkConv, checkConvExact, type ConvCheckResult } from "../../core/theorem4.js";
 import type { Domain, LayerCheckResult } from "../../core/types.js";
 import { InputRangeError, InputTypeError } from "../../core/validate.js";
-import { describeFsError, FileFormatError } from "../../io/errors.js";
+import { FileFormatError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal, ProgressReporter } from "../progress.js";
@@ -84,12 +84,7 @@ export interface KernelsFile {
 
 /** Reads and checks the shape of a kernels file (the values are validated by convSpec). */
 export async function readKernelsFile(path: string): Promise<KernelsFile> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new FileFormatError(path, `cannot read file (${describeFsError(e)})`);
-  }
+  const text = (await readUserFile(path)).toString("utf8");
   let obj: unknown;
   try {
     obj = JSON.parse(text);

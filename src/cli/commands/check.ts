@@ -154,7 +154,7 @@ Examples:
       return;
     }
     const paths: string[] = [];
-    for (const p of inputs) paths.push(...(await listLayerFiles(p)));
+    for (const p of inputs) for (const f of await listLayerFiles(p)) paths.push(f);
     for (const p of paths) {
       if (await isNetworkFile(p)) {
         throw new FileFormatError(
@@ -181,7 +181,7 @@ Examples:
     const cancelled = verdicts.some((r) => r.injective === null && /cancelled/.test(r.reason));
     process.exitCode = cancelled
       ? EXIT.cancelled
-      : Math.max(...verdicts.map((r) => exitForVerdict(r.injective)));
+      : verdicts.reduce((code, r) => Math.max(code, exitForVerdict(r.injective)), 0);
   });
   return cmd;
 }

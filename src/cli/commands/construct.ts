@@ -6,7 +6,8 @@
  */
 
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
+import { readUserFile } from "../../io/safe-file.js";
 import { extname } from "node:path";
 import type { LayerCheckResult } from "../../core/index.js";
 import { InputRangeError, isInputError } from "../../core/validate.js";
@@ -132,12 +133,7 @@ function cliMessage(kind: Kind, e: unknown): never {
 
 /** Reads a basis for `--basis FILE`: JSON rows, {"B": rows}, {"W": rows}, or a 2-D .npy. */
 async function readBasis(path: string): Promise<number[][]> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new FileFormatError(path, `cannot read the basis file (${describeFsError(e)})`);
-  }
+  const bytes = await readUserFile(path, "the basis file");
   if (extname(path).toLowerCase() === ".npy") return layerFromNpy(bytes, path).W;
   let value: unknown;
   try {

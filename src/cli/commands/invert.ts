@@ -6,8 +6,8 @@
  */
 
 import { Command, InvalidArgumentError } from "commander";
-import { readFile } from "node:fs/promises";
-import { describeFsError, FileFormatError } from "../../io/errors.js";
+import { readUserFile } from "../../io/safe-file.js";
+import { FileFormatError } from "../../io/errors.js";
 import { readNetworkFile } from "../../io/network-file.js";
 import { parseNpy } from "../../io/npy.js";
 import { invertNetwork, type NetworkInverse } from "../../invert/invert-network.js";
@@ -143,12 +143,7 @@ export const INVERT_EXIT = { unique: 0, notUnique: 1, noPreimage: 2 } as const;
 
 /** Reads y: a JSON array of numbers, or a .npy holding a vector (shape (k) or (1, k)). */
 export async function readOutputVector(path: string): Promise<number[]> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new FileFormatError(path, `cannot read file (${describeFsError(e)})`);
-  }
+  const bytes = await readUserFile(path);
   if (path.toLowerCase().endsWith(".npy")) {
     const { shape, data } = parseNpy(new Uint8Array(bytes), path);
     if (!(shape.length === 1 || (shape.length === 2 && shape[0] === 1)))

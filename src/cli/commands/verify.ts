@@ -3,10 +3,10 @@
  */
 
 import { Command, Option } from "commander";
-import { readFile } from "node:fs/promises";
+import { readUserFile } from "../../io/safe-file.js";
 import { verifyCertificate, verifyWitness, type Certificate, type Domain } from "../../core/index.js";
 import { readLayerFile } from "../../io/layer-file.js";
-import { FileFormatError, describeFsError } from "../../io/errors.js";
+import { FileFormatError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
 import { parseTolerance, printJson } from "../options.js";
 
@@ -42,12 +42,7 @@ export function verifyCommand(): Command {
       opts: { domain?: Domain; tolerance: number; json?: boolean },
     ) => {
       const layer = await readLayerFile(layerPath);
-      let text: string;
-      try {
-        text = await readFile(evidencePath, "utf8");
-      } catch (e) {
-        throw new FileFormatError(evidencePath, `cannot read file (${describeFsError(e)})`);
-      }
+      const text = (await readUserFile(evidencePath)).toString("utf8");
       let ev: Record<string, unknown>;
       try {
         ev = JSON.parse(text) as Record<string, unknown>;
