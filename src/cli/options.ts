@@ -3,6 +3,7 @@
  */
 
 import { InvalidArgumentError, Option } from "commander";
+import { Budget, DEFAULT_MEMORY_LIMIT_BYTES } from "../core/budget.js";
 
 /** Parses a positive finite number. */
 export function parsePositive(value: string): number {
@@ -51,5 +52,21 @@ export function memoryLimitOption(): Option {
     "largest single allocation the input may cause (e.g. 512M, 2G); larger work answers unknown",
   )
     .argParser(parseByteSize)
-    .default(2 * 1024 ** 3, "2G");
+    .default(DEFAULT_MEMORY_LIMIT_BYTES, "2G");
+}
+
+/**
+ * The budget of a CLI run from its `--time-limit <seconds>` (absent: none) and `--memory-limit`
+ * (absent: the default) options, and the Ctrl-C signal.
+ */
+export function cliBudget(
+  command: string,
+  opts: { timeLimit?: number; memoryLimit?: number },
+  signal?: AbortSignal,
+): Budget {
+  return Budget.from(command, {
+    timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
+    memoryLimitBytes: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT_BYTES,
+    ...(signal ? { signal } : {}),
+  });
 }

@@ -59,6 +59,11 @@ export interface CheckLayerOptions {
   falsifierRestarts?: number;
   /** Cancels the search; the result is then `null` (unknown) with the reason "cancelled". */
   signal?: AbortSignal;
+  /**
+   * Memory limit in bytes for the work the layer's size drives (its working copies, the rank
+   * SVD); work above it answers unknown instead of allocating. @default 2 GiB
+   */
+  memoryLimitBytes?: number;
   /** Called now and then during long searches. */
   onProgress?: (progress: Progress) => void;
 }

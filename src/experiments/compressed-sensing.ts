@@ -18,7 +18,7 @@ import { Rng } from "../core/random.js";
 import { assertRange, assertType } from "../core/validate.js";
 import { gradientInversion, type GradientInversionOptions } from "../invert/gradient-inversion.js";
 import { relativeError } from "../invert/robust-layer.js";
-import { forwardUnchecked, validateNetwork, type Network } from "../network/network.js";
+import { forwardUnchecked, layerOutputDim, validateNetwork, type Network } from "../network/network.js";
 
 /** Options of {@link compressedSensingExperiment}. */
 export interface CompressedSensingOptions {
@@ -103,7 +103,7 @@ export function compressedSensingExperiment(
   const seed = options.seed ?? 1;
   assertRange(Number.isInteger(seed), () => `${FN}: options.seed must be an integer`);
   const n = net.inputDim;
-  const d = net.layers[net.layers.length - 1].W.length;
+  const d = layerOutputDim(net.layers[net.layers.length - 1]);
   const zRng = new Rng(seed);
   const truths = Array.from({ length: trials }, () => Array.from({ length: n }, () => zRng.normal()));
   const rows: CompressedSensingRow[] = ks.map((k) => {

@@ -29,6 +29,9 @@ import {
   batchNormLayer,
   convLayer,
   NETWORK_FORMAT,
+  identityMatrix,
+  layerInputDim,
+  layerOutputDim,
   reshapeLayer,
   validateNetwork,
   type Activation,
@@ -322,9 +325,10 @@ export function readOnnxModel(bytes: Uint8Array, source: string): Network {
         );
       const biasName = ins.find((s) => s !== current) ?? "";
       const C = init(biasName, `${desc}: the bias`);
-      if (C.data.length !== last.W.length && C.data.length !== 1)
-        fail(`${desc}: the bias has ${C.data.length} values, expected ${last.W.length}`);
-      last.b = last.W.map((_, i) => (C.data.length === 1 ? C.data[0] : C.data[i]));
+      const out = layerOutputDim(last);
+      if (C.data.length !== out && C.data.length !== 1)
+        fail(`${desc}: the bias has ${C.data.length} values, expected ${out}`);
+      last.b = Array.from({ length: out }, (_, i) => (C.data.length === 1 ? C.data[0] : C.data[i]));
     } else if (op in ACTIVATION_OPS) {
       const activation = ACTIVATION_OPS[op];
       const extra: Partial<DenseLayerSpec> =
@@ -336,9 +340,7 @@ export function readOnnxModel(bytes: Uint8Array, source: string): Network {
         Object.assign(last, { activation, ...extra });
       } else {
         if (width === null) fail(`${desc} comes before any layer and the input shape is unknown`);
-        const d = width!;
-        const { W } = reshapeLayer(d, { op: "flatten" });
-        layers.push({ type: "dense", W, activation, ...extra });
+        layers.push({ type: "dense", W: identityMatrix(width!), activation, ...extra });
       }
       fusable = false;
     } else if (op === "BatchNormalization") {
@@ -428,9 +430,9 @@ export function readOnnxModel(bytes: Uint8Array, source: string): Network {
           "readOnnxModel",
           "conv",
         );
-        setWidth(desc, layer.W[0].length);
+        setWidth(desc, layerInputDim(layer));
         layers.push(layer);
-        width = layer.W.length;
+        width = layerOutputDim(layer);
         shape = convGeometry("readOnnxModel", "conv", layer.conv).outputShape;
       } catch (e) {
         if (e instanceof InputRangeError || e instanceof InputTypeError)

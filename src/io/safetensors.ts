@@ -24,6 +24,7 @@ import {
   ACTIVATIONS,
   batchNormLayer,
   NETWORK_FORMAT,
+  identityMatrix,
   reshapeLayer,
   validateNetwork,
   type Activation,
@@ -194,8 +195,7 @@ export function parseSafetensorsLayers(
       layers.push({ type: "dense", W, ...(b ? { b } : {}), ...activationOf(desc, layer) });
       width = W.length;
     } else if (type === "activation") {
-      const { W } = reshapeLayer(needWidth(desc), { op: "flatten" });
-      layers.push({ type: "dense", W, ...activationOf(desc, layer) });
+      layers.push({ type: "dense", W: identityMatrix(needWidth(desc)), ...activationOf(desc, layer) });
     } else if (type === "batchnorm") {
       const n = needWidth(desc);
       const vec = (key: string, def: number): number[] => {

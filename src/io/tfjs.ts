@@ -24,6 +24,7 @@ import { dirname, join } from "node:path";
 import {
   batchNormLayer,
   NETWORK_FORMAT,
+  identityMatrix,
   reshapeLayer,
   validateNetwork,
   type Activation,
@@ -266,8 +267,7 @@ export function parseTfjsLayersModel(
       const last = layers[layers.length - 1];
       if (fusable && last && last.activation === "linear") Object.assign(last, { activation, ...extra });
       else if (activation !== "linear" || Object.keys(extra).length > 0) {
-        const { W } = reshapeLayer(needWidth(desc), { op: "flatten" });
-        layers.push({ type: "dense", W, activation, ...extra });
+        layers.push({ type: "dense", W: identityMatrix(needWidth(desc)), activation, ...extra });
       }
       fusable = false;
     };

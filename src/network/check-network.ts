@@ -25,6 +25,14 @@
  * The domain of the next layer is the orthant after a ReLU or a sigmoid (its outputs are positive),
  * the input domain again after a flatten/reshape (it is the identity), and R^d otherwise.
  *
+ * Resource limits (`timeLimitMs`, `signal`, `memoryLimitBytes`, one {@link Budget} for the whole
+ * check): the explicit matrix of a convolution is built only for the rules that need it, after its
+ * memory was reserved (a convolution on a large image is decided by Theorem 4 or left unknown, never
+ * expanded); SVDs are refused up front when they cannot finish in the time left; checkLayer gets the
+ * time left; the witness lifting and the collision search check the time between steps. A stage
+ * that runs out makes its layer (or the end-to-end search) unknown, with the stage and the limit
+ * in the reason.
+ *
  * End-to-end:
  * - every layer injective on its domain ⇒ the network is injective (Corollary 1);
  * - a layer that is not injective on its domain does NOT make the network non-injective (equation
@@ -40,9 +48,10 @@
  * - otherwise unknown, with the reason.
  */
 
-import { checkLayer } from "../core/check-layer.js";
+import { Budget, isResourceLimitError, matrixBytes, ResourceLimitError } from "../core/budget.js";
+import { checkLayerWithin } from "../core/check-layer-guard.js";
 import { checkConv } from "../core/theorem4.js";
-import { numericalRank, smallestRightSingularVector } from "../core/linalg.js";
+import { maxAbs, norm2, numericalRank, smallestRightSingularVector } from "../core/linalg.js";
 import { Rng } from "../core/random.js";
 import type { Domain, LayerCheckResult } from "../core/types.js";
 import { assertType, validatePositive } from "../core/validate.js";
@@ -53,6 +62,10 @@ import {
   applyLayer,
   batchNormScales,
   forwardUnchecked,
+  layerInputDim,
+  layerMatrix,
+  layerOutputDim,
+  networkDims,
   validateNetwork,
   type Activation,
   type DenseLayerSpec,
@@ -69,8 +82,14 @@ export interface CheckNetworkOptions {
   seed?: number;
   /** Run the sampled collision search when a layer is not injective and no witness lifts. @default true */
   collisionSearch?: boolean;
-  /** Cancels the layer checks. */
+  /** Cancels the check (the layers not decided yet, and the searches, answer unknown). */
   signal?: AbortSignal;
+  /**
+   * Largest single allocation the network may cause, in bytes: the explicit matrix of a
+   * convolution, batch norm or reshape layer (built only when a rule needs it), SVDs, the
+   * collision search's Jacobians. Work above it answers unknown, naming the stage. @default 2 GiB
+   */
+  memoryLimitBytes?: number;
 }
 
 /** One layer's verdict inside {@link checkNetwork}. */
@@ -166,7 +185,48 @@ export const CONV_EXACT_MAX_COLUMNS = 64;
 const CONV_RANK_MAX_COLUMNS = 256;
 
 function infNorm(v: number[]): number {
-  return v.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+  return maxAbs(v);
+}
+
+/** Unit-normalized nonzero rows of W (their memory reserved first). */
+function unitRows(W: number[][], budget: Budget, stage: string): number[][] {
+  budget.reserve(stage, matrixBytes(W.length, W[0].length));
+  const out: number[][] = [];
+  for (const r of W) {
+    const s = norm2(r);
+    if (s > 0) out.push(r.map((v) => v / s));
+  }
+  return out;
+}
+
+/** The report of a layer whose rule ran out of time or memory: unknown, naming the stage. */
+function limitReport(
+  layer: DenseLayerSpec,
+  index: number,
+  domain: Domain,
+  e: ResourceLimitError,
+): Omit<NetworkLayerReport, "timeMs"> {
+  const kind: NetworkLayerReport["kind"] = layer.conv
+    ? layer.conv.op
+    : layer.batchnorm
+      ? "batchnorm"
+      : layer.reshape
+        ? "reshape"
+        : "dense";
+  return {
+    index,
+    m: layerOutputDim(layer),
+    n: layerInputDim(layer),
+    activation: layer.activation,
+    kind,
+    rule: layer.conv ? "conv-unknown" : layer.activation === "relu" ? "relu" : "rank",
+    domain,
+    injective: null,
+    method: "none",
+    reason: `Unknown: ${e.message}.`,
+    rank: -1,
+    exact: false,
+  };
 }
 
 function linearLayerReport(
@@ -174,10 +234,10 @@ function linearLayerReport(
   index: number,
   domain: Domain,
   tol: number,
+  budget: Budget,
 ): Omit<NetworkLayerReport, "timeMs"> {
-  const W = layer.W;
-  const m = W.length;
-  const n = W[0].length;
+  const m = layerOutputDim(layer);
+  const n = layerInputDim(layer);
   const activation = layer.activation;
   if (layer.reshape || layer.batchnorm) {
     const kind = layer.reshape ? ("reshape" as const) : ("batchnorm" as const);
@@ -203,7 +263,7 @@ function linearLayerReport(
         method: "batchnorm-scale",
         rank,
         injective: true,
-        reason: `Batch norm with every scale gamma / sqrt(var + eps) ≠ 0 (smallest |scale| ${Math.min(...scales.map(Math.abs)).toExponential(2)}): an invertible diagonal affine map, injective (Appendix B).`,
+        reason: `Batch norm with every scale gamma / sqrt(var + eps) ≠ 0 (smallest |scale| ${scales.reduce((a, v) => Math.min(a, Math.abs(v)), Infinity).toExponential(2)}): an invertible diagonal affine map, injective (Appendix B).`,
       };
     const x1 = new Array<number>(n).fill(domain === "nonnegative" ? 1 : 0);
     const x2 = x1.map((v, j) => (j === zero ? v + 1 : v));
@@ -217,11 +277,10 @@ function linearLayerReport(
       witness: { x1, x2 },
     };
   }
-  const unit = W.filter((r) => r.some((v) => v !== 0)).map((r) => {
-    const s = Math.hypot(...r);
-    return r.map((v) => v / s);
-  });
-  const rank = numericalRank(unit, tol);
+  const name = `layer ${index}`;
+  const W = layerMatrix(layer, budget, name);
+  const unit = unitRows(W, budget, `the unit rows of ${name}`);
+  const rank = numericalRank(unit, tol, budget, `the SVD (rank) of ${name}`);
   const oneToOne = activation !== "linear";
   const what = oneToOne
     ? `Layer with the one-to-one activation ${activation}${activation === "leaky_relu" ? ` (alpha ${layer.alpha})` : ""}, whose linear part has`
@@ -245,7 +304,12 @@ function linearLayerReport(
       reason: `${what} rank ${n} = n (full column rank, SVD of the unit rows with tolerance ${tol}): injective${oneToOne ? " (σ is one-to-one, so σ(Wx + b) is injective iff W has full column rank; Section 2)" : ""}.`,
     };
   }
-  let v = smallestRightSingularVector(unit.length ? unit : [new Array<number>(n).fill(0)], n);
+  let v = smallestRightSingularVector(
+    unit.length ? unit : [new Array<number>(n).fill(0)],
+    n,
+    budget,
+    `the SVD (null vector) of ${name}`,
+  );
   const s = infNorm(v);
   v = v.map((e) => e / s / 2);
   const x1 = new Array<number>(n).fill(domain === "nonnegative" ? 1 : 0);
@@ -258,6 +322,42 @@ function linearLayerReport(
   };
 }
 
+/** The verdict of one layer on its domain, by the rule of its kind (see the module comment). */
+async function layerReport(
+  layer: DenseLayerSpec,
+  l: number,
+  domain: Domain,
+  tol: number,
+  seed: number,
+  budget: Budget,
+): Promise<Omit<NetworkLayerReport, "timeMs">> {
+  if (layer.conv) return convLayerReport(layer, l, domain, tol, seed, budget);
+  if (layer.activation !== "relu") return linearLayerReport(layer, l, domain, tol, budget);
+  const W = layerMatrix(layer, budget, `layer ${l}`);
+  const r: LayerCheckResult = await checkLayerWithin(
+    W,
+    layer.b ?? null,
+    { domain, tolerance: tol, seed },
+    budget,
+    `layer ${l}`,
+  );
+  return {
+    index: l,
+    m: r.m,
+    n: r.n,
+    activation: "relu",
+    kind: "dense",
+    rule: "relu",
+    domain,
+    injective: r.injective,
+    method: r.method,
+    reason: r.reason,
+    rank: r.rank,
+    exact: r.exact,
+    ...(r.witness ? { witness: { x1: r.witness.x1, x2: r.witness.x2 } } : {}),
+  };
+}
+
 /** The per-layer rule of a convolution or transposed convolution (see the module comment). */
 async function convLayerReport(
   layer: DenseLayerSpec,
@@ -265,13 +365,11 @@ async function convLayerReport(
   domain: Domain,
   tol: number,
   seed: number,
-  timeLimitMs: number,
-  signal: AbortSignal | undefined,
+  budget: Budget,
 ): Promise<Omit<NetworkLayerReport, "timeMs">> {
   const p = layer.conv!;
-  const W = layer.W;
-  const m = W.length;
-  const n = W[0].length;
+  const m = layerOutputDim(layer);
+  const n = layerInputDim(layer);
   const kind = p.op;
   const g = convGeometry(FN, `layers[${index}].conv`, p);
   const what = `${p.op === "conv" ? "Convolution" : "Transposed convolution"} [${p.inputShape.join(", ")}] → [${g.outputShape.join(", ")}], kernel ${g.kSize.join("×")}, stride ${p.stride.join("×")}, padding ${p.padding.join("×")}`;
@@ -282,7 +380,7 @@ async function convLayerReport(
       : `m = ${m} < n = ${n}: fewer rows than columns`;
   if (small || (layer.activation !== "relu" && n <= CONV_RANK_MAX_COLUMNS)) {
     if (layer.activation !== "relu") {
-      const r = linearLayerReport(layer, index, domain, tol);
+      const r = linearLayerReport(layer, index, domain, tol, budget);
       return {
         ...r,
         kind,
@@ -291,13 +389,14 @@ async function convLayerReport(
         reason: `${what}; its explicit ${m}×${n} matrix decided exactly: ${r.reason}`,
       };
     }
-    const r: LayerCheckResult = await checkLayer(W, layer.b ?? null, {
-      domain,
-      timeLimitMs,
-      tolerance: tol,
-      seed,
-      ...(signal ? { signal } : {}),
-    });
+    const W = layerMatrix(layer, budget, `layer ${index}`);
+    const r: LayerCheckResult = await checkLayerWithin(
+      W,
+      layer.b ?? null,
+      { domain, tolerance: tol, seed },
+      budget,
+      `layer ${index}`,
+    );
     return {
       index,
       m,
@@ -339,13 +438,8 @@ async function convLayerReport(
     return unknown("Theorem 4 (checkConv) is implemented for layers without bias, and this one has a bias");
   const spec = convRecordSpec(p);
   if (!spec) return unknown("the kernel is larger than the signal, so no ConvSpec matches it");
-  const r = await checkConv(spec, {
-    domain,
-    timeLimitMs,
-    tolerance: tol,
-    seed,
-    ...(signal ? { signal } : {}),
-  });
+  budget.check(`the Theorem 4 check of layer ${index}`);
+  const r = await checkConv(spec, { domain, tolerance: tol, seed, ...budget.options() });
   return {
     index,
     m,
@@ -411,11 +505,11 @@ export async function checkNetwork(
   validateNetwork(FN, net);
   assertType(typeof options === "object" && options !== null, () => `${FN}: options must be an object`);
   const tol = validatePositive(FN, "options.tolerance", options.tolerance ?? 1e-9);
-  const timeLimit = validatePositive(FN, "options.timeLimitMs", options.timeLimitMs ?? Infinity, true);
+  validatePositive(FN, "options.timeLimitMs", options.timeLimitMs ?? Infinity, true);
+  const budget = Budget.from(FN, options);
   const seed = options.seed ?? 1;
   assertType(Number.isSafeInteger(seed), () => `${FN}: options.seed must be an integer, got ${seed}`);
   const start = performance.now();
-  const deadline = start + timeLimit;
   const n = net.inputDim;
 
   const layers: NetworkLayerReport[] = [];
@@ -423,40 +517,16 @@ export async function checkNetwork(
     const layer = net.layers[l];
     const domain = layerDomain(net, l);
     const t0 = performance.now();
-    if (layer.conv) {
-      const remaining = Math.max(1, deadline - performance.now());
-      const r = await convLayerReport(layer, l, domain, tol, seed, remaining, options.signal);
-      layers.push({ ...r, timeMs: performance.now() - t0 });
-      continue;
+    try {
+      budget.check(`the check of layer ${l}`);
+      layers.push({
+        ...(await layerReport(layer, l, domain, tol, seed, budget)),
+        timeMs: performance.now() - t0,
+      });
+    } catch (e) {
+      if (!isResourceLimitError(e)) throw e;
+      layers.push({ ...limitReport(layer, l, domain, e), timeMs: performance.now() - t0 });
     }
-    if (layer.activation !== "relu") {
-      layers.push({ ...linearLayerReport(layer, l, domain, tol), timeMs: performance.now() - t0 });
-      continue;
-    }
-    const remaining = Math.max(1, deadline - performance.now());
-    const r: LayerCheckResult = await checkLayer(layer.W, layer.b ?? null, {
-      domain,
-      timeLimitMs: remaining,
-      tolerance: tol,
-      seed,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    layers.push({
-      index: l,
-      m: r.m,
-      n: r.n,
-      activation: "relu",
-      kind: "dense",
-      rule: "relu",
-      domain,
-      injective: r.injective,
-      method: r.method,
-      reason: r.reason,
-      rank: r.rank,
-      exact: r.exact,
-      ...(r.witness ? { witness: { x1: r.witness.x1, x2: r.witness.x2 } } : {}),
-      timeMs: performance.now() - t0,
-    });
   }
   const corollary3 = corollary3Pattern(net, layers);
   const result = (
@@ -489,7 +559,13 @@ export async function checkNetwork(
   const bad = layers.filter((r) => r.injective === false);
   const notes: string[] = [];
   for (const r of bad) {
-    const w = liftWitness(net, r, tol, seed, notes);
+    let w: NetworkWitness | null = null;
+    try {
+      w = liftWitness(net, r, tol, seed, notes, budget);
+    } catch (e) {
+      if (!isResourceLimitError(e)) throw e;
+      notes.push(`lifting the collision of layer ${r.index} stopped: ${e.message}`);
+    }
     if (w) {
       return result(
         false,
@@ -500,7 +576,7 @@ export async function checkNetwork(
         { witness: w },
       );
     }
-    if (performance.now() > deadline) break;
+    if (budget.exhausted()) break;
   }
   let search: CollisionSearchResult | undefined;
   const searchable = net.layers.every(
@@ -513,14 +589,21 @@ export async function checkNetwork(
     options.collisionSearch !== false &&
     bad.length + layers.filter((r) => r.injective === null).length > 0
   ) {
-    search = searchCollisions(net, {
-      lo: -1,
-      hi: 1,
-      seed,
-      pairs: 1000,
-      jacobianSamples: 200,
-      localSearches: 10,
-    });
+    try {
+      search = searchCollisions(net, {
+        lo: -1,
+        hi: 1,
+        seed,
+        pairs: 1000,
+        jacobianSamples: 200,
+        localSearches: 10,
+        ...budget.options(),
+      });
+    } catch (e) {
+      if (!isResourceLimitError(e)) throw e;
+      notes.push(`the sampled collision search stopped: ${e.message}`);
+      return finishUnknown(result, layers, corollary3, notes, {}, n);
+    }
     const extra = {
       collisionSearch: {
         collisionFound: search.collisionFound,
@@ -611,17 +694,29 @@ function liftWitness(
   tol: number,
   seed: number,
   notes: string[],
+  budget: Budget,
 ): NetworkWitness | null {
   const l = r.index;
   const tolW = Math.max(1e-9, tol) * 100;
+  const stage = `lifting the collision of layer ${l}`;
+  budget.check(stage);
   if (r.witness && l === 0) {
     return checkedWitness(net, r.witness.x1, r.witness.x2, "layer", 0, tolW);
   }
+  // Forward passes hold one vector of the widest layer at a time.
+  let widest = 0;
+  for (const d of networkDims(net)) widest = Math.max(widest, d);
+  budget.reserve(stage, 8 * matrixBytes(1, widest));
   const sub: Network = { ...net, layers: net.layers.slice(0, l) };
+  const invert = (h: number[]): ReturnType<typeof invertNetwork> => {
+    const inv = invertNetwork(sub, h, { tolerance: tol, findSecond: false, ...budget.options() });
+    budget.check(stage);
+    return inv;
+  };
   const tryPair = (h1: number[], h2: number[]): NetworkWitness | null => {
-    const a = invertNetwork(sub, h1, { tolerance: tol, findSecond: false });
+    const a = invert(h1);
     if (a.status !== "found") return null;
-    const b = invertNetwork(sub, h2, { tolerance: tol, findSecond: false });
+    const b = invert(h2);
     if (b.status !== "found") return null;
     return checkedWitness(net, a.x!, b.x!, "lifted", l, tolW);
   };
@@ -631,12 +726,9 @@ function liftWitness(
   }
   if (r.activation !== "relu") {
     // Null-space moves (for a one-to-one σ too: σ(W h + b) only depends on W h) from points of the range: h1 = N_{<l}(z), h2 = h1 + t·v.
-    const W = net.layers[l].W;
-    const unit = W.filter((row) => row.some((v) => v !== 0)).map((row) => {
-      const s = Math.hypot(...row);
-      return row.map((v) => v / s);
-    });
-    const v = smallestRightSingularVector(unit, r.n);
+    const W = layerMatrix(net.layers[l], budget, `layer ${l}`);
+    const unit = unitRows(W, budget, `${stage} (unit rows)`);
+    const v = smallestRightSingularVector(unit, r.n, budget, `${stage} (SVD, null vector)`);
     const rng = new Rng(seed);
     for (let k = 0; k < 16; k++) {
       const z = Array.from({ length: net.inputDim }, () => rng.normal());
@@ -645,7 +737,7 @@ function liftWitness(
       const s = Math.max(1, infNorm(h1));
       for (const t of [0.1 * s, -0.1 * s, 1e-3 * s, -1e-3 * s]) {
         const h2 = h1.map((e, j) => e + t * v[j]);
-        const b = invertNetwork(sub, h2, { tolerance: tol, findSecond: false });
+        const b = invert(h2);
         if (b.status !== "found") continue;
         const w = checkedWitness(net, z, b.x!, "lifted", l, tolW);
         if (w) return w;

@@ -129,7 +129,14 @@ describe("alwaysActiveCover", () => {
     });
     W.push([0, 1], [0, -1]);
     const t0 = performance.now();
-    const c = alwaysActiveCover(normalizeLayer(W, W.map(() => 0)), "all", 1e-9);
+    const c = alwaysActiveCover(
+      normalizeLayer(
+        W,
+        W.map(() => 0),
+      ),
+      "all",
+      1e-9,
+    );
     expect(c?.groups.length).toBe(2);
     expect(performance.now() - t0).toBeLessThan(10_000);
   });
@@ -140,12 +147,28 @@ describe("alwaysActiveCover", () => {
     const controller = new AbortController();
     controller.abort();
     const budget = Budget.from("test", { signal: controller.signal });
-    expect(() => alwaysActiveCover(normalizeLayer(W, W.map(() => 0)), "all", 1e-9, budget)).toThrow(
-      ResourceLimitError,
-    );
+    expect(() =>
+      alwaysActiveCover(
+        normalizeLayer(
+          W,
+          W.map(() => 0),
+        ),
+        "all",
+        1e-9,
+        budget,
+      ),
+    ).toThrow(ResourceLimitError);
     const tiny = Budget.from("test", { memoryLimitBytes: 1000 });
-    expect(() => alwaysActiveCover(normalizeLayer(W, W.map(() => 0)), "all", 1e-9, tiny)).toThrow(
-      /structure test.*memory limit/,
-    );
+    expect(() =>
+      alwaysActiveCover(
+        normalizeLayer(
+          W,
+          W.map(() => 0),
+        ),
+        "all",
+        1e-9,
+        tiny,
+      ),
+    ).toThrow(/structure test.*memory limit/);
   });
 });

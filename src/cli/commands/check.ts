@@ -5,19 +5,27 @@
 import { Command, Option } from "commander";
 import { readFile, stat } from "node:fs/promises";
 import {
-  checkLayer,
   forwardLayer,
+  isResourceLimitError,
   type Domain,
   type LayerCheckResult,
   type Method,
 } from "../../core/index.js";
+import { checkLayerWithin, limitedLayerResult } from "../../core/check-layer-guard.js";
 import { listLayerFiles, readLayerFile, type LayerFile } from "../../io/layer-file.js";
 import { FileFormatError } from "../../io/errors.js";
 import { runNetworkCheck } from "./check-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal, ProgressReporter } from "../progress.js";
-import { parsePositive, parseInteger, printJson, domainOption } from "../options.js";
+import {
+  cliBudget,
+  domainOption,
+  memoryLimitOption,
+  parseInteger,
+  parsePositive,
+  printJson,
+} from "../options.js";
 
 /** Options of the commands that run `checkLayer` (see {@link addCheckOptions}). */
 export interface CheckRunOptions {
@@ -27,6 +35,8 @@ export interface CheckRunOptions {
   seed: number;
   exact: "auto" | "never";
   json?: boolean;
+  /** Bytes (`--memory-limit`); absent: the default 2 GiB. */
+  memoryLimit?: number;
 }
 
 interface CheckCliOptions extends CheckRunOptions {
@@ -62,10 +72,15 @@ export function addCheckOptions(cmd: Command): Command {
         .choices(["auto", "never"])
         .default("auto"),
     )
+    .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout");
 }
 
-/** Runs checkLayer on one loaded layer with the CLI's options, a progress bar and Ctrl-C. */
+/**
+ * Runs checkLayer on one loaded layer with the CLI's options, a progress bar and Ctrl-C, within the
+ * time and memory limits: a stage that cannot fit answers unknown with the stage and the limit in
+ * the reason (never an out-of-memory abort).
+ */
 export async function runCheck(
   file: LayerFile,
   domain: Domain,
@@ -73,17 +88,19 @@ export async function runCheck(
 ): Promise<LayerCheckResult> {
   const progress = new ProgressReporter(file.path, !opts.json && process.stderr.isTTY === true);
   const interrupt = interruptSignal();
+  const budget = cliBudget("check", opts, interrupt.signal);
+  const options = { domain, tolerance: opts.tolerance, seed: opts.seed };
   try {
-    return await checkLayer(file.W, file.b ?? null, {
-      domain,
-      method: opts.method,
-      timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
-      tolerance: opts.tolerance,
-      seed: opts.seed,
-      exact: opts.exact,
-      signal: interrupt.signal,
-      onProgress: progress.onProgress,
-    });
+    return await checkLayerWithin(
+      file.W,
+      file.b ?? null,
+      { ...options, method: opts.method, exact: opts.exact, onProgress: progress.onProgress },
+      budget,
+      file.path,
+    );
+  } catch (e) {
+    if (!isResourceLimitError(e)) throw e;
+    return limitedLayerResult(file.W.length, file.W[0].length, e, options);
   } finally {
     progress.stop();
     interrupt.dispose();
@@ -147,7 +164,7 @@ Examples:
     const cancelled = verdicts.some((r) => r.injective === null && /cancelled/.test(r.reason));
     process.exitCode = cancelled
       ? EXIT.cancelled
-      : Math.max(...verdicts.map((r) => exitForVerdict(r.injective)));
+      : verdicts.reduce((code, r) => Math.max(code, exitForVerdict(r.injective)), 0);
   });
   return cmd;
 }
@@ -171,7 +188,7 @@ export function describeResult(file: LayerFile, r: LayerCheckResult): string {
   const region = r.domain === "all" ? `R^${r.n}` : "the nonnegative orthant";
   const bias = file.b && file.b.some((v) => v !== 0) ? "with bias" : "no bias";
   const lines = [
-    `${file.path}: W is ${r.m}×${r.n} (m = ${r.m} outputs, n = ${r.n} inputs), rank ${r.rank}, ${bias}; domain ${region}`,
+    `${file.path}: W is ${r.m}×${r.n} (m = ${r.m} outputs, n = ${r.n} inputs), ${r.rank >= 0 ? `rank ${r.rank}` : "rank not computed"}, ${bias}; domain ${region}`,
     `Verdict: ${fmtVerdict(r.injective)}  (method: ${r.method}${r.injective !== null ? (r.exact ? ", evidence checked in exact arithmetic" : ", evidence checked in floating point") : ""})`,
     `  ${r.reason}`,
   ];

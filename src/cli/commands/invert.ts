@@ -13,7 +13,7 @@ import { parseNpy } from "../../io/npy.js";
 import { invertNetwork, type NetworkInverse } from "../../invert/invert-network.js";
 import { invertNetworkRobust, relativeError, type RobustNetworkInverse } from "../../invert/robust-layer.js";
 import { gradientInversion, type GradientInversionResult } from "../../invert/gradient-inversion.js";
-import { forwardUnchecked, type Network } from "../../network/network.js";
+import { forwardUnchecked, layerOutputDim, type Network } from "../../network/network.js";
 import { InputRangeError } from "../../core/validate.js";
 import { fmtMs, fmtNum, fmtVec, table } from "../format.js";
 import { parseInteger, parsePositive, printJson } from "../options.js";
@@ -239,7 +239,7 @@ always returned; judge it by the printed residual and, with --truth, the error).
   cmd.action(async (path: string, opts: InvertCliOptions) => {
     const net = await readNetworkFile(path);
     const y = await readOutputVector(opts.output);
-    const out = net.layers[net.layers.length - 1].W.length;
+    const out = layerOutputDim(net.layers[net.layers.length - 1]);
     if (y.length !== out)
       throw new FileFormatError(
         opts.output,
