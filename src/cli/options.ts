@@ -3,7 +3,8 @@
  */
 
 import { InvalidArgumentError, Option } from "commander";
-import { Budget, DEFAULT_MEMORY_LIMIT_BYTES } from "../core/budget.js";
+import { Budget, DEFAULT_MEMORY_LIMIT_BYTES, type ResourceLimitError } from "../core/budget.js";
+import { EXIT } from "./exit-codes.js";
 
 /** Parses a positive finite number. */
 export function parsePositive(value: string): number {
@@ -69,4 +70,23 @@ export function cliBudget(
     memoryLimitBytes: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT_BYTES,
     ...(signal ? { signal } : {}),
   });
+}
+
+/**
+ * Prints the unknown verdict of a run that a resource limit stopped before it had a result (the
+ * stage and the limit in the reason; JSON `{"file", "injective": null, ...}` with `--json`) and
+ * returns its exit code: 2, or 130 when it was cancelled.
+ */
+export function reportLimit(path: string, e: ResourceLimitError, json: boolean | undefined): number {
+  const reason = `Unknown: ${e.message}.`;
+  if (json)
+    printJson({
+      file: path,
+      injective: null,
+      conclusion: "unknown",
+      reason,
+      limit: { kind: e.kind, stage: e.stage },
+    });
+  else process.stdout.write(`${path}\nVerdict: unknown\n  ${reason}\n`);
+  return e.kind === "cancelled" ? EXIT.cancelled : EXIT.unknown;
 }
