@@ -30,7 +30,10 @@ export function guardCheckLayer(m: number, n: number, budget: Budget, what = "th
     `the working copies of the ${formatCount(m)} × ${formatCount(n)} matrix of ${what}`,
     2 * matrixBytes(m, n) + m * n * 8,
   );
-  guardSvd(`the rank test (SVD) of ${what}`, m, n, budget);
+  guardSvd(`the rank test (SVD) of ${what}`, m, n, budget, true, true);
+  // With fewer rows than columns the rank is below n, and the witness is a null vector: an SVD of
+  // the rows padded to n × n (./check-layer.ts).
+  if (m < n) guardSvd(`the rank witness (SVD of the rows padded to n × n) of ${what}`, n, n, budget, false);
 }
 
 /**

@@ -35,12 +35,23 @@ export function svdCostMs(m: number, n: number, leftVectors = true): number {
  * Refuses an SVD of an m × n matrix that cannot finish in the budget's time, or whose matrices
  * (the copy, U, V) would exceed its memory limit: throws a {@link ResourceLimitError} naming
  * `stage`. Call it before building the matrix.
+ * @param leftVectors whether U is computed
+ * @param autoTranspose whether ml-matrix may transpose a wide matrix first (then V is
+ *   min(m, n) × min(m, n); otherwise n × n)
  */
-export function guardSvd(stage: string, m: number, n: number, budget: Budget, leftVectors = true): void {
+export function guardSvd(
+  stage: string,
+  m: number,
+  n: number,
+  budget: Budget,
+  leftVectors = true,
+  autoTranspose = false,
+): void {
   const k = Math.min(m, n);
+  const vSide = autoTranspose ? k : n;
   budget.reserve(
     stage,
-    2 * matrixBytes(m, n) + (leftVectors ? matrixBytes(Math.max(m, n), k) : 0) + matrixBytes(n, n),
+    2 * matrixBytes(m, n) + (leftVectors ? matrixBytes(Math.max(m, n), k) : 0) + matrixBytes(vSide, vSide),
   );
   budget.reserveTime(
     stage,
@@ -103,7 +114,7 @@ export function numericalRank(
   let scale = 0;
   for (const r of rows) scale = Math.max(scale, norm2(r));
   if (scale === 0) return 0;
-  guardSvd(stage, rows.length, rows[0].length, budget);
+  guardSvd(stage, rows.length, rows[0].length, budget, true, true);
   const svd = new SingularValueDecomposition(new Matrix(rows), { autoTranspose: true });
   return svd.diagonal.filter((s) => s > tolerance * scale).length;
 }

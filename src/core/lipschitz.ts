@@ -64,7 +64,7 @@ export function smallestSingularValue(
   stage = "an SVD (σ_min)",
 ): number {
   if (rows.length < n) return 0;
-  guardSvd(stage, rows.length, n, budget, false);
+  guardSvd(stage, rows.length, n, budget, false, true);
   const svd = new SingularValueDecomposition(new Matrix(rows), {
     computeLeftSingularVectors: false,
     computeRightSingularVectors: false,

@@ -285,7 +285,7 @@ export function robustUnchecked(
   let sigmaMin = 0;
   let rank = 0;
   if (activeW.length > 0) {
-    guardSvd(`${stage} (SVD of the active rows)`, activeW.length, n, budget);
+    guardSvd(`${stage} (SVD of the active rows)`, activeW.length, n, budget, true, true);
     const sv = new SingularValueDecomposition(new Matrix(activeW), { autoTranspose: true }).diagonal;
     const top = maxAbs(sv);
     rank = sv.filter((v) => v > tol * top).length;

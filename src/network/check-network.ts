@@ -389,14 +389,24 @@ async function convLayerReport(
         reason: `${what}; its explicit ${m}×${n} matrix decided exactly: ${r.reason}`,
       };
     }
-    const W = layerMatrix(layer, budget, `layer ${index}`);
-    const r: LayerCheckResult = await checkLayerWithin(
-      W,
-      layer.b ?? null,
-      { domain, tolerance: tol, seed },
-      budget,
-      `layer ${index}`,
-    );
+    let r: LayerCheckResult;
+    try {
+      const W = layerMatrix(layer, budget, `layer ${index}`);
+      r = await checkLayerWithin(
+        W,
+        layer.b ?? null,
+        { domain, tolerance: tol, seed },
+        budget,
+        `layer ${index}`,
+      );
+    } catch (e) {
+      if (!isResourceLimitError(e) || m >= n) throw e;
+      // Fewer rows than columns: not injective, but the witness (a null vector) needs the matrix.
+      return {
+        ...limitReport(layer, index, domain, e),
+        reason: `${what}: unknown: it has fewer rows (m = ${m}) than columns (n = ${n}), so its rank is below n and it is not injective on its domain, but a witness (a null vector) needs its explicit matrix, and ${e.message}.`,
+      };
+    }
     return {
       index,
       m,

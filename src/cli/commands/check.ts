@@ -137,7 +137,7 @@ Examples:
       return;
     }
     const paths: string[] = [];
-    for (const p of inputs) paths.push(...(await listLayerFiles(p)));
+    for (const p of inputs) for (const f of await listLayerFiles(p)) paths.push(f);
     for (const p of paths) {
       if (await isNetworkFile(p)) {
         throw new FileFormatError(
