@@ -90,3 +90,11 @@ export function reportLimit(path: string, e: ResourceLimitError, json: boolean |
   else process.stdout.write(`${path}\nVerdict: unknown\n  ${reason}\n`);
   return e.kind === "cancelled" ? EXIT.cancelled : EXIT.unknown;
 }
+
+/** Parses a search tolerance: a number in (0, 0.1] (rows are unit vectors; larger values mean nothing). */
+export function parseTolerance(value: string): number {
+  const x = Number(value);
+  if (!Number.isFinite(x) || x <= 0 || x > 0.1)
+    throw new InvalidArgumentError(`expected a tolerance in (0, 0.1], got "${value}"`);
+  return x;
+}

@@ -42,8 +42,11 @@ import { assertRange, assertType } from "../core/validate.js";
  * @param kernels the p kernels C, shape (p, c, O_1) in 1-D or (p, c, O_1, O_2) in 2-D
  * @param s the positive scalar of the construction (−s²C are the second halves of the pairs)
  * @param options `signal` (N_1[, N_2]), `boundary` (default "zero"), `channels` (checked if given)
- * @returns a {@link ConvSpec} with q = 2p filters: filter f < p is C_f, filter p + f is −s²·C_f
- *   (in floating point: an entry so small that −s²·c underflows to 0, like 5e-324, breaks the pair)
+ * @returns a {@link ConvSpec} with q = 2p filters: filter f < p is C_f, filter p + f is −s²·C_f,
+ *   with s² rounded to float32. The pairs are exactly antiparallel when the products are exact:
+ *   for float32 kernels, or s² a power of two. Otherwise (or when −s²·c underflows, as for
+ *   5e-324) the layer as given is only within rounding of [C; −s²C], and the exact verifier decides
+ *   that matrix, not the ideal one.
  *
  * @example
  * pairedConvSpec([[[1, 2]]], 0.5, { signal: [8] }); // filters [1, 2] and [−0.25, −0.5]
@@ -57,7 +60,9 @@ export function pairedConvSpec(kernels: unknown, s: number, options: ConvSpecOpt
   const size = c * kernelSize.reduce((a, b) => a * b, 1);
   const K = new Float64Array(2 * p * size);
   K.set(base.kernels, 0);
-  const s2 = s * s;
+  // s² is rounded to float32, so that −s²·c is exact in float64 for float32 kernels (trained weights):
+  // the pairs are then exactly antiparallel, which the exact verifier requires.
+  const s2 = Math.fround(s * s);
   for (let k = 0; k < p * size; k++) K[p * size + k] = base.kernels[k] === 0 ? 0 : -s2 * base.kernels[k];
   return validateConvSpec(fn, { ...base, filters: 2 * p, kernels: K });
 }

@@ -16,6 +16,7 @@
 
 import { Matrix, QrDecomposition } from "ml-matrix";
 import { Rng } from "../core/random.js";
+import { Fraction } from "../core/exact.js";
 import {
   assertRange,
   assertType,
@@ -88,6 +89,13 @@ export interface DenseMeta {
   bias: "none" | "nonneg" | "paired" | "given";
   /** min over pairs of β_i + β_{n+i}/d_i (0 without bias): how much bias slack keeps the pairs covering. */
   pairSlack: number;
+  /**
+   * True when every row −d_i·B_i was computed exactly, so that W is exactly [B; −DB; M] and injective
+   * as given (the verifier decides the matrix exactly). Drawn B and d are float32 values, whose
+   * products are exact in float64; a given B or d can make a product round (then false: the exact
+   * matrix is only within rounding of the construction; pass d as powers of two or float32 values).
+   */
+  exactPairs: boolean;
   seed: number;
 }
 
@@ -150,11 +158,12 @@ function chooseBasis(
   }
   const kind = validateChoice(FN, "options.basis", basis, ["gaussian", "orthogonal"] as const);
   if (kind === "orthogonal") {
-    const Q = randomOrthogonal(rng, n);
-    return { kind, B: Q.map((row) => row.map((v) => v * scale)), condition: rankAndCondition(Q).condition };
+    const Q = randomOrthogonal(rng, n).map((row) => row.map((v) => Math.fround(v * scale)));
+    return { kind, B: Q, condition: rankAndCondition(Q).condition };
   }
   for (let attempt = 0; ; attempt++) {
-    const B = gaussianMatrix(rng, n, n, scale);
+    // float32 entries: the products −d_i·B_i with a float32 d_i are then exact in float64.
+    const B = gaussianMatrix(rng, n, n, scale).map((row) => row.map(Math.fround));
     const { rank, condition } = rankAndCondition(B);
     if (rank === n && condition <= maxCondition) return { kind, B, condition };
     // Probability about n/maxCondition per draw; reaching this limit means maxCondition is absurd.
@@ -186,7 +195,14 @@ function chooseDiagonal(rng: Rng, n: number, d: DiagonalOption): number[] {
   const lo = validatePositive(FN, "options.d.min", d.min);
   const hi = validatePositive(FN, "options.d.max", d.max);
   assertRange(lo <= hi, () => `${FN}: options.d.min = ${lo} exceeds options.d.max = ${hi}`);
-  return Array.from({ length: n }, () => lo + (hi - lo) * rng.uniform());
+  return Array.from({ length: n }, () => Math.max(lo, Math.min(hi, Math.fround(lo + (hi - lo) * rng.uniform()))));
+}
+
+/** True when −d·v is computed exactly in float64 (then the pair is exactly antiparallel). */
+function exactProduct(d: number, v: number): boolean {
+  const p = -d * v;
+  if (v === 0 || p === 0) return v === 0;
+  return Fraction.fromFloat(d).mul(Fraction.fromFloat(v)).neg().sub(Fraction.fromFloat(p)).isZero();
 }
 
 /**
@@ -296,6 +312,7 @@ export function constructDense(n: number, m: number, options: DenseOptions = {})
     permutation,
     bias: biasKind,
     pairSlack,
+    exactPairs: B.every((row, i) => row.every((v) => exactProduct(d[i], v))),
     seed,
   };
   return b ? { W, b, meta } : { W, meta };

@@ -1,54 +1,70 @@
 /**
- * Certificates of injectivity and their independent checker.
+ * Certificates of injectivity and their independent, exact checker (Theorem 1 with bias; Remark 1).
  *
- * A certificate is a list of Motzkin duals (notes §1): weights y >= 0 on a set of rows with
- * Σ y_i w_i = 0 (domain all) or >= 0 (nonnegative orthant) and Σ y_i b_i >= 0. Each dual proves
- * that its rows cannot all be strictly negative at a point of D. F is injective iff for every
- * v != 0 some x in D makes all rows off v^⊥ strictly negative is impossible, so the certificate
- * holds when every hyperplane through 0 misses the whole support of at least one dual.
+ * A certificate is a list of Motzkin duals: weights y >= 0 on a set of rows with Σ y_i w_i = 0
+ * (domain all) or >= 0 componentwise (nonnegative orthant) and Σ y_i b_i >= 0. Each dual proves
+ * that its rows cannot all be strictly negative at a point of D. F is injective on D iff no flat of
+ * the rows of rank < n has every row off it strictly negative at some x in D, so the certificate
+ * holds when every flat of rank < n (equivalently every hyperplane through 0) misses the whole
+ * support of at least one dual.
  *
- * {@link verifyCertificate} checks both parts without the search that produced them: each dual's
- * algebra, then the cover by a depth-first search over flats (spans of rows) that tries to meet
- * every dual's support while keeping the rank below n ({@link findUncovered}). Finding such a flat
- * means an uncovered hyperplane; exhausting them proves the cover. For integral layers both parts
- * are done in exact rational arithmetic.
+ * {@link verifyCertificate} checks both parts without the search that produced them, in exact
+ * arithmetic for the layer exactly as given (finite doubles are dyadic rationals):
+ * 1. each dual's algebra: exact weights are recomputed on the dual's support from its equations,
+ *    with the stated float weights only as a hint, and every sign is checked over the rationals;
+ * 2. the cover: a depth-first search over flats ({@link findUncovered}) that tries to meet every
+ *    dual's support while keeping the rank below n. Spans are kept modulo a prime, which proves
+ *    independence exactly; every "dependent" answer mod p is confirmed over the rationals (rows on
+ *    one line are confirmed by their exact direction), and a prime that is unlucky for the input
+ *    is replaced by the next one, finally by rational arithmetic throughout.
+ * No tolerance enters a valid verdict.
  */
 
-import type { Certificate, Domain } from "./types.js";
-import { validateLayer } from "./validate.js";
-import { ExactSpan, Fraction, integralRows, solveExact } from "./exact.js";
+import type { Certificate, Domain, Dual } from "./types.js";
+import { assertType, validateChoice, validateLayer } from "./validate.js";
+import { ExactSpan, dyadicRows, ratioToNumber, solveIntegerSystem, type IntegerLayer } from "./exact.js";
+import { Budget, ResourceLimitError } from "./budget.js";
+import { PRIMES, invMod, reduceRows } from "./modular.js";
+import { DEFAULT_TOLERANCE, validateTolerance } from "./tolerance.js";
 
 /** Result of {@link verifyCertificate}. */
 export interface CertificateCheck {
   valid: boolean;
-  /** True when every step was done in exact rational arithmetic. */
+  /** True when the verdict was reached in exact arithmetic (always, unless the check was cut short). */
   exact: boolean;
   reason: string;
   /** Search nodes of the cover check. */
   coverNodes: number;
-  /** True when the check stopped at its deadline (then `valid` is false: not proved either way). */
+  /** The domain the certificate proves injectivity on (R^n also proves the orthant). */
+  domain?: Domain;
+  /** True when the check stopped at its deadline or was cancelled (then `valid` is false: not proved either way). */
   timedOut?: boolean;
 }
 
 /** Options of {@link verifyCertificate}. */
 export interface VerifyCertificateOptions {
-  /** Relative tolerance of the floating-point checks. @default 1e-9 */
+  /**
+   * Relative tolerance used only to read the stated float weights (which columns of a dual on the
+   * orthant are meant to cancel, how far stated weights may be from the exact ones). @default 1e-9
+   */
   tolerance?: number;
-  /** `auto`: exact when W and b are integral (after scaling rows by powers of two). @default "auto" */
-  exact?: "auto" | "never";
-  /** `performance.now()` after which the cover check gives up (the result is then invalid, `timedOut`). */
+  /**
+   * The domain asked about. A certificate for R^n also proves the orthant; a certificate for the
+   * orthant does not prove R^n. @default the certificate's own domain
+   */
+  domain?: Domain;
+  /** `auto` (the only mode): every check is exact. Kept for compatibility. */
+  exact?: "auto";
+  /** Wall-clock limit in milliseconds. @default Infinity */
+  timeLimitMs?: number;
+  /** `performance.now()` after which the check gives up (the result is then invalid, `timedOut`). */
   deadline?: number;
+  /** Cancels the check. */
+  signal?: AbortSignal;
 }
 
 /** How far stated float weights may be from the exact weights they round (weights sum to 1). */
 const WEIGHT_AGREEMENT = 1e-6;
-
-/** Thrown by {@link findUncovered} when its deadline passes. */
-export class CoverTimeout extends Error {
-  constructor() {
-    super("the cover check ran out of time");
-  }
-}
 
 interface SpanOps<S> {
   empty(): S;
@@ -58,10 +74,50 @@ interface SpanOps<S> {
   rank(s: S): number;
 }
 
+/** Why a certificate is malformed, or null when every field is well formed. */
+export function certificateShapeProblem(certificate: unknown, m: number, n: number): string | null {
+  if (typeof certificate !== "object" || certificate === null) return "not an object";
+  const c = certificate as Partial<Record<keyof Certificate, unknown>>;
+  if (c.kind !== "dual-cover") return `kind must be "dual-cover", got ${JSON.stringify(c.kind)}`;
+  if (c.domain !== "all" && c.domain !== "nonnegative")
+    return `domain must be "all" or "nonnegative", got ${JSON.stringify(c.domain)}`;
+  if (c.m !== m || c.n !== n) return `made for a ${String(c.m)}×${String(c.n)} matrix, W is ${m}×${n}`;
+  if (!Array.isArray(c.duals)) return "duals must be an array";
+  for (let k = 0; k < c.duals.length; k++) {
+    const d: unknown = c.duals[k];
+    if (typeof d !== "object" || d === null) return `dual ${k} is not an object`;
+    const { rows, weights } = d as { rows?: unknown; weights?: unknown };
+    if (
+      !Array.isArray(rows) ||
+      !Array.isArray(weights) ||
+      rows.length !== weights.length ||
+      rows.length === 0
+    )
+      return `dual ${k} needs arrays rows and weights of the same positive length`;
+    const seen = new Set<number>();
+    for (const i of rows as unknown[]) {
+      if (typeof i !== "number" || !Number.isInteger(i) || i < 0 || i >= m)
+        return `dual ${k} has row ${String(i)}, not an index in [0, ${m})`;
+      if (seen.has(i)) return `dual ${k} repeats row ${i}`;
+      seen.add(i);
+    }
+    let positive = false;
+    for (const w of weights as unknown[]) {
+      if (typeof w !== "number" || !Number.isFinite(w) || w < 0)
+        return `dual ${k} has weight ${String(w)}, not a finite number >= 0`;
+      if (w > 0) positive = true;
+    }
+    if (!positive) return `dual ${k} has only zero weights`;
+  }
+  return null;
+}
+
 /**
- * Re-verifies a certificate of injectivity for `x ↦ ReLU(W x + b)` on `certificate.domain`.
+ * Re-verifies a certificate of injectivity for `x ↦ ReLU(W x + b)`, exactly (see the module header).
  * @param W shape (m, n), rows are output units
  * @param b length m, or null/undefined
+ * @returns `valid` only when both the duals and the cover hold in exact arithmetic for the domain
+ *   asked about
  */
 export function verifyCertificate(
   W: number[][],
@@ -71,254 +127,355 @@ export function verifyCertificate(
 ): CertificateCheck {
   const fn = "verifyCertificate()";
   const { W: Wv, b: bv } = validateLayer(fn, W, b);
+  assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
+  const tol = validateTolerance(fn, options.tolerance ?? DEFAULT_TOLERANCE);
+  if (options.exact !== undefined) validateChoice(fn, "options.exact", options.exact, ["auto"] as const);
+  const asked =
+    options.domain === undefined
+      ? undefined
+      : validateChoice(fn, "options.domain", options.domain, ["all", "nonnegative"] as const);
+  const budget = Budget.from(fn, {
+    ...(options.timeLimitMs !== undefined ? { timeLimitMs: options.timeLimitMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const deadline = Math.min(budget.deadline, options.deadline ?? Infinity);
+  const limits = new Budget(deadline, options.signal, budget.memoryLimitBytes);
   const m = Wv.length;
   const n = Wv[0].length;
-  const tol = options.tolerance ?? 1e-9;
-  const fail = (reason: string, exact = false): CertificateCheck => ({
-    valid: false,
-    exact,
-    reason,
-    coverNodes: 0,
-  });
-  if (!certificate || certificate.kind !== "dual-cover" || !Array.isArray(certificate.duals)) {
-    return fail("not a dual-cover certificate");
-  }
-  if (certificate.m !== m || certificate.n !== n) {
-    return fail(`made for a ${certificate.m}×${certificate.n} matrix, W is ${m}×${n}`);
-  }
-  const domain: Domain = certificate.domain;
-  if (domain !== "all" && domain !== "nonnegative") return fail(`unknown domain ${String(domain)}`);
-  for (const [k, d] of certificate.duals.entries()) {
-    const ok =
-      Array.isArray(d.rows) &&
-      Array.isArray(d.weights) &&
-      d.rows.length === d.weights.length &&
-      d.rows.length > 0 &&
-      new Set(d.rows).size === d.rows.length &&
-      d.rows.every((i) => Number.isInteger(i) && i >= 0 && i < m) &&
-      d.weights.every((w) => Number.isFinite(w) && w >= 0) &&
-      d.weights.some((w) => w > 0);
-    if (!ok)
-      return fail(`dual ${k} is malformed (rows must be distinct indices < m, weights >= 0, not all 0)`);
-  }
-  const ints = options.exact === "never" ? null : integralRows(Wv, bv);
-
-  // 1. The algebra of each dual.
-  for (const [k, d] of certificate.duals.entries()) {
-    const problem = ints
-      ? checkDualExact(ints.W, ints.b, d, domain, Wv, tol)
-      : checkDualFloat(Wv, bv, d, domain, tol);
-    if (problem) return fail(`dual ${k} does not hold: ${problem}`, ints !== null);
-  }
-
-  // 2. The cover.
-  const supports = certificate.duals.map((d) => d.rows);
-  let result: { uncovered: number[] | null; nodes: number };
+  const fail = (reason: string): CertificateCheck => ({ valid: false, exact: true, reason, coverNodes: 0 });
+  const shape = certificateShapeProblem(certificate, m, n);
+  if (shape) return fail(`malformed certificate: ${shape}`);
+  const domain = certificate.domain;
+  if (asked === "all" && domain === "nonnegative")
+    return fail(
+      "the certificate is for the nonnegative orthant, which does not prove injectivity on all of R^n",
+    );
   try {
-    result = ints
-      ? findUncovered(supports, n, exactSpanOps(ints.W, n), options.deadline)
-      : findUncovered(supports, n, floatSpanOps(Wv, n, tol), options.deadline);
+    const ints = dyadicRows(Wv, bv, () => limits.check("the certificate check (integer rows)"));
+    for (const [k, d] of certificate.duals.entries()) {
+      limits.check("the certificate check (duals)");
+      const problem = exactDualProblem(ints, d, domain, tol);
+      if (problem) return fail(`dual ${k} does not hold: ${problem}`);
+    }
+    const result = exactCover(
+      ints,
+      certificate.duals.map((d) => d.rows),
+      n,
+      limits,
+    );
+    if (result.uncovered) {
+      return {
+        valid: false,
+        exact: true,
+        coverNodes: result.nodes,
+        reason: `a hyperplane through the flat spanned by rows [${result.uncovered.join(", ")}] meets the support of every dual`,
+      };
+    }
+    const region = domain === "all" ? `R^${n}` : "the nonnegative orthant";
+    return {
+      valid: true,
+      exact: true,
+      coverNodes: result.nodes,
+      domain,
+      reason: `${certificate.duals.length} duals verified in exact arithmetic; every hyperplane misses one of them (${result.nodes} cover nodes): injective on ${region}${asked === "nonnegative" && domain === "all" ? ", hence on the orthant" : ""}`,
+    };
   } catch (e) {
-    if (e instanceof CoverTimeout)
-      return { ...fail("the cover check ran out of time", ints !== null), timedOut: true };
+    if (e instanceof ResourceLimitError)
+      return {
+        valid: false,
+        exact: false,
+        coverNodes: 0,
+        timedOut: true,
+        reason:
+          e.kind === "cancelled"
+            ? "the certificate check was cancelled"
+            : "the certificate check ran out of time",
+      };
     throw e;
   }
-  if (result.uncovered) {
-    return {
-      valid: false,
-      exact: ints !== null,
-      coverNodes: result.nodes,
-      reason: `the hyperplane through rows [${result.uncovered.join(", ")}] meets the support of every dual`,
-    };
-  }
-  return {
-    valid: true,
-    exact: ints !== null,
-    coverNodes: result.nodes,
-    reason: `${certificate.duals.length} duals verified${ints ? " exactly" : ` to tolerance ${tol}`}; every hyperplane misses one of them (${result.nodes} cover nodes)`,
-  };
-}
-
-function checkDualFloat(
-  W: number[][],
-  b: number[],
-  d: { rows: number[]; weights: number[] },
-  domain: Domain,
-  tol: number,
-): string | null {
-  const n = W[0].length;
-  // Weights on unit rows, summing to 1.
-  let total = 0;
-  const norms = d.rows.map((i) => Math.hypot(...W[i]));
-  d.rows.forEach((_, t) => (total += d.weights[t] * norms[t]));
-  if (!(total > 0)) return "its rows are zero";
-  const c = new Array<number>(n).fill(0);
-  let bias = 0;
-  d.rows.forEach((i, t) => {
-    // Weight on the unit row ŵ_i = w_i/‖w_i‖ (computed in this order so that tiny rows do not overflow).
-    const y = (d.weights[t] * norms[t]) / total;
-    if (norms[t] === 0) return;
-    for (let j = 0; j < n; j++) c[j] += y * (W[i][j] / norms[t]);
-    bias += y * (b[i] / norms[t]);
-  });
-  for (let j = 0; j < n; j++) {
-    if (domain === "all" && Math.abs(c[j]) > tol)
-      return `Σ y_i w_i has entry ${c[j].toExponential(2)} at column ${j}, not 0`;
-    if (domain === "nonnegative" && c[j] < -tol)
-      return `Σ y_i w_i has entry ${c[j].toExponential(2)} at column ${j}, negative`;
-  }
-  if (bias < -tol) return `Σ y_i b_i = ${bias.toExponential(2)} is negative`;
-  return null;
 }
 
 /**
- * Exact check of one dual on integral rows: recompute exact weights on the dual's support from its
- * equations (Σ y = 1, Σ y_i w_ij = 0 on the columns where the float combination vanishes), with the
- * float weights only as values for free variables, then check every sign exactly.
+ * The exact algebra of one dual on the integer layer: exact weights are recomputed on its support
+ * (Σ y = 1, Σ y_i w_i = 0 on the columns meant to cancel), the stated weights serving as values of
+ * free variables, then every sign is checked over the rationals. Supports with tiny stated weights
+ * are also tried without those rows.
+ * @returns null when the dual holds, else the problem in words
  */
-function checkDualExact(
-  Wint: bigint[][],
-  bint: bigint[],
-  d: { rows: number[]; weights: number[] },
-  domain: Domain,
-  W: number[][],
-  tol: number,
-): string | null {
-  const n = Wint[0].length;
-  const rows = d.rows;
-  // Float weights in the units of the integer rows (each row scaled by a power of two s_i = Wint/W).
-  const scale = rows.map((i) => {
-    const j = W[i].findIndex((v) => v !== 0);
-    return j < 0 ? 1 : Number(Wint[i][j]) / W[i][j];
-  });
-  const hintRaw = rows.map((_, t) => d.weights[t] / scale[t]);
-  const hs = hintRaw.reduce((a, v) => a + v, 0) || 1;
-  const hint = hintRaw.map((v) => v / hs);
-  // Columns where the float combination cancels (|Σ y w_j| tiny against Σ y |w_j|) must vanish
-  // exactly; on the orthant the other columns only need to stay >= 0.
-  const all = [...Array(n).keys()];
-  const cancels = all.filter((j) => {
-    let comb = 0;
-    let mass = 0;
-    rows.forEach((i, t) => {
-      const v = hint[t] * Number(Wint[i][j]);
-      comb += v;
-      mass += Math.abs(v);
-    });
-    return Math.abs(comb) <= 1e3 * tol * mass;
-  });
-  const candidates: number[][] = domain === "all" ? [all] : [cancels, all, []];
+export function exactDualProblem(ints: IntegerLayer, d: Dual, domain: Domain, tol: number): string | null {
+  const n = ints.W[0].length;
+  // Stated weights are on the original rows; on integer rows (row · 2^shift) they are y · 2^−shift.
+  let eMax = -Infinity;
+  for (const i of d.rows) eMax = Math.max(eMax, -ints.shift[i]);
+  const raw = d.rows.map((i, t) => d.weights[t] * 2 ** (-ints.shift[i] - eMax));
+  const maxW = raw.reduce((a, v) => Math.max(a, v), 0);
+  const supports: number[][] = [d.rows.map((_, t) => t)];
+  const big = supports[0].filter((t) => raw[t] > 1e-9 * maxW);
+  if (big.length > 0 && big.length < d.rows.length) supports.push(big);
   let last = "no exact solution";
-  for (const J of candidates) {
-    const M: Fraction[][] = J.map((j) => rows.map((i) => new Fraction(Wint[i][j])));
-    M.push(rows.map(() => Fraction.ONE));
-    const e = [...J.map(() => Fraction.ZERO), Fraction.ONE];
-    const y = solveExact(M, e, hint);
-    if (!y) {
-      last = "its equations Σ y_i w_i = 0, Σ y_i = 1 have no exact solution on its rows";
-      continue;
+  for (const S of supports) {
+    const rows = S.map((t) => d.rows[t]);
+    const hs = S.reduce((a, t) => a + raw[t], 0) || 1;
+    const hint = S.map((t) => raw[t] / hs);
+    const all = [...Array(n).keys()];
+    const cancels = all.filter((j) => {
+      let comb = 0;
+      let mass = 0;
+      rows.forEach((i, t) => {
+        const w = ints.W[i][j];
+        if (w === 0n) return;
+        const v = hint[t] * Number(w);
+        comb += v;
+        mass += Math.abs(v);
+      });
+      return !(Math.abs(comb) > 1e3 * tol * mass);
+    });
+    const candidates: number[][] = domain === "all" ? [all] : [cancels, all, []];
+    for (const J of candidates) {
+      const M: bigint[][] = J.map((j) => rows.map((i) => ints.W[i][j]));
+      M.push(rows.map(() => 1n));
+      const e = [...J.map(() => 0n), 1n];
+      const sol = solveIntegerSystem(M, e, hint);
+      if (!sol) {
+        last = "its equations Σ y_i w_i = 0, Σ y_i = 1 have no exact solution on its rows";
+        continue;
+      }
+      // y = Y / L with L > 0: every sign is the sign of Y.
+      const Y = sol.Y;
+      if (Y.some((v) => v < 0n)) {
+        last = "the exact weights solving its equations are not all nonnegative";
+        continue;
+      }
+      let okCols = true;
+      for (let j = 0; j < n && okCols; j++) {
+        let s = 0n;
+        rows.forEach((i, t) => {
+          if (ints.W[i][j] !== 0n && Y[t] !== 0n) s += Y[t] * ints.W[i][j];
+        });
+        okCols = domain === "all" ? s === 0n : s >= 0n;
+      }
+      if (!okCols) {
+        last = `Σ y_i w_i ${domain === "all" ? "is not 0" : "has a negative entry"} in exact arithmetic`;
+        continue;
+      }
+      let bias = 0n;
+      rows.forEach((i, t) => {
+        if (ints.b[i] !== 0n) bias += Y[t] * ints.b[i];
+      });
+      if (bias < 0n) {
+        last = "Σ y_i b_i < 0 in exact arithmetic";
+        continue;
+      }
+      // The exact weights must be the ones the certificate states (up to rounding of the floats),
+      // compared on the original rows: y_orig ∝ y_int · 2^shift.
+      const sMax = rows.reduce((a, i) => Math.max(a, ints.shift[i]), -Infinity);
+      const orig = rows.map((i, t) => ratioToNumber(Y[t], sol.L << BigInt(sMax - ints.shift[i])));
+      const so = orig.reduce((a, v) => a + v, 0);
+      const stated = S.map((t) => d.weights[t]);
+      const ss = stated.reduce((a, v) => a + v, 0);
+      let gap = 0;
+      for (let t = 0; t < S.length; t++) gap = Math.max(gap, Math.abs(orig[t] / so - stated[t] / ss));
+      if (!(gap <= WEIGHT_AGREEMENT)) {
+        last = `the stated weights differ from the exact solution on their rows by ${gap.toExponential(2)}`;
+        continue;
+      }
+      return null;
     }
-    if (y.some((v) => v.sign() < 0)) {
-      last = "the exact weights solving its equations are not all nonnegative";
-      continue;
-    }
-    let okCols = true;
-    for (let j = 0; j < n && okCols; j++) {
-      let s = Fraction.ZERO;
-      rows.forEach((i, t) => (s = s.add(y[t].mul(new Fraction(Wint[i][j])))));
-      okCols = domain === "all" ? s.isZero() : s.sign() >= 0;
-    }
-    if (!okCols) {
-      last = "Σ y_i w_i violates its sign condition exactly";
-      continue;
-    }
-    let bias = Fraction.ZERO;
-    rows.forEach((i, t) => (bias = bias.add(y[t].mul(new Fraction(bint[i])))));
-    if (bias.sign() < 0) {
-      last = `Σ y_i b_i = ${bias.toString()} < 0 exactly`;
-      continue;
-    }
-    // The exact weights must be the ones the certificate states (up to rounding of the floats).
-    const gap = Math.max(...y.map((v, t) => Math.abs(v.toNumber() - hint[t])));
-    if (!(gap <= WEIGHT_AGREEMENT)) {
-      last = `the stated weights differ from the exact solution on their rows by ${gap.toExponential(2)}`;
-      continue;
-    }
-    return null;
   }
   return last;
 }
 
+/** Thrown by the modular span operations when a prime is unlucky for the input. */
+class UnluckyPrime extends Error {}
+
 /**
- * Float spans with the residual of every row kept up to date (one projection per added basis
- * vector), so that membership is a lookup. States live in one buffer per rank: the depth-first
- * cover check only ever needs the states on its current path.
+ * The exact line of each row: rows with the same id are positive or negative multiples of each other
+ * (canonical primitive integer vector up to sign); −1 for zero rows.
  */
-function floatSpanOps(
-  W: number[][],
-  n: number,
-  tol: number,
-): SpanOps<{ k: number; R: Float64Array; inside: Uint8Array }> {
-  const m = W.length;
-  const unit = new Float64Array(m * n);
-  W.forEach((r, i) => {
-    const s = Math.hypot(...r);
-    for (let j = 0; j < n; j++) unit[i * n + j] = s > 0 ? r[j] / s : 0;
+function exactLines(W: readonly (readonly bigint[])[]): Int32Array {
+  const ids = new Map<string, number>();
+  const out = new Int32Array(W.length);
+  W.forEach((row, i) => {
+    let g = 0n;
+    for (const v of row) g = gcdBig(g, v < 0n ? -v : v);
+    if (g === 0n) {
+      out[i] = -1;
+      return;
+    }
+    const first = row.find((v) => v !== 0n)!;
+    const s = first < 0n ? -g : g;
+    const key = row.map((v) => (v / s).toString(36)).join(",");
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, (id = ids.size));
+    out[i] = id;
   });
-  const levels = Array.from({ length: n + 1 }, () => ({
+  return out;
+}
+
+function gcdBig(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+interface ModState {
+  k: number;
+  R: Float64Array;
+  inside: Uint8Array;
+  confirmed: Uint8Array;
+  chosen: number[];
+  exact: ExactSpan | null;
+}
+
+/**
+ * Span operations modulo p with exact confirmation of every "row in span" answer (see the header),
+ * on the rows `subset` only (the rows of the duals: no other row is ever asked about). States live
+ * in one buffer per rank: the depth-first cover check only needs those on its path.
+ */
+function modularSpanOps(
+  ints: IntegerLayer,
+  n: number,
+  p: number,
+  lines: Int32Array,
+  subset: readonly number[],
+): SpanOps<ModState> {
+  const m = subset.length;
+  const local = new Int32Array(ints.W.length).fill(-1);
+  subset.forEach((row, t) => (local[row] = t));
+  const base = reduceRows(
+    subset.map((row) => ints.W[row]),
+    n,
+    p,
+  );
+  const invP = 1 / p;
+  const levels: ModState[] = Array.from({ length: n + 1 }, (_, k) => ({
+    k,
     R: new Float64Array(m * n),
     inside: new Uint8Array(m),
+    confirmed: new Uint8Array(m),
+    chosen: [],
+    exact: null,
   }));
-  const q = new Float64Array(n);
+  const nz = new Int32Array(n);
+  const confirm = (s: ModState, row: number): boolean => {
+    const t = local[row];
+    if (s.confirmed[t]) return true;
+    const line = lines[row];
+    let ok = line === -1;
+    for (let u = 0; u < s.chosen.length && !ok; u++) ok = lines[s.chosen[u]] === line;
+    if (!ok) {
+      if (!s.exact) {
+        s.exact = new ExactSpan(n);
+        for (const c of s.chosen) s.exact.add(ints.W[c]);
+      }
+      ok = s.exact.contains(ints.W[row]);
+    }
+    if (!ok) throw new UnluckyPrime();
+    s.confirmed[t] = 1;
+    return true;
+  };
   return {
     empty: () => {
       const L = levels[0];
-      L.R.set(unit);
-      // Zero rows lie in every span.
+      L.R.set(base);
+      L.chosen = [];
+      L.exact = null;
+      L.confirmed.fill(0);
       for (let i = 0; i < m; i++) {
-        let s = 0;
-        for (let j = 0; j < n; j++) s += unit[i * n + j] ** 2;
-        L.inside[i] = s <= tol * tol ? 1 : 0;
+        let zero = true;
+        for (let j = 0; j < n && zero; j++) zero = base[i * n + j] === 0;
+        L.inside[i] = zero ? 1 : 0;
       }
-      return { k: 0, R: L.R, inside: L.inside };
+      return L;
     },
-    contains: (s, row) => s.inside[row] === 1,
+    contains: (s, row) => s.inside[local[row]] === 1 && confirm(s, row),
     extend: (s, row) => {
-      const L = levels[Math.min(n, s.k + 1)];
-      let norm = 0;
-      for (let j = 0; j < n; j++) norm += s.R[row * n + j] ** 2;
-      norm = Math.sqrt(norm);
-      if (!(norm > tol)) return s;
-      for (let j = 0; j < n; j++) q[j] = s.R[row * n + j] / norm;
-      for (let i = 0; i < m; i++) {
-        const o = i * n;
-        let dot = 0;
-        for (let j = 0; j < n; j++) dot += q[j] * s.R[o + j];
-        let ss = 0;
-        for (let j = 0; j < n; j++) {
-          const v = s.R[o + j] - dot * q[j];
-          L.R[o + j] = v;
-          ss += v * v;
+      const o = local[row] * n;
+      const R = s.R;
+      let piv = -1;
+      let k = 0;
+      for (let j = 0; j < n; j++)
+        if (R[o + j] !== 0) {
+          if (piv < 0) piv = j;
+          nz[k++] = j;
         }
-        L.inside[i] = ss <= tol * tol ? 1 : 0;
+      if (piv < 0) {
+        confirm(s, row);
+        return s;
       }
-      return { k: s.k + 1, R: L.R, inside: L.inside };
+      const L = levels[Math.min(n, s.k + 1)];
+      const out = L.R;
+      out.set(R);
+      const inv = invMod(R[o + piv], p);
+      for (let i = 0; i < m; i++) {
+        const oi = i * n;
+        const f = R[oi + piv];
+        if (f === 0) {
+          L.inside[i] = s.inside[i];
+          continue;
+        }
+        // g = f · inv mod p, then row_i −= g · row (Barrett reduction of products below 2^52).
+        let g = f * inv;
+        g -= Math.floor(g * invP) * p;
+        if (g < 0) g += p;
+        else if (g >= p) g -= p;
+        // One reduction per entry: |R_ij − g·R_j| < 2^52 is exact, and so is the quotient times p.
+        for (let u = 0; u < k; u++) {
+          const j = nz[u];
+          let v = R[oi + j] - g * R[o + j];
+          v -= Math.floor(v * invP) * p;
+          if (v < 0) v += p;
+          else if (v >= p) v -= p;
+          out[oi + j] = v;
+        }
+        let zero = true;
+        for (let j = 0; j < n && zero; j++) zero = out[oi + j] === 0;
+        L.inside[i] = zero ? 1 : 0;
+      }
+      L.confirmed.set(s.confirmed);
+      L.confirmed[local[row]] = 1;
+      L.chosen = [...s.chosen, row];
+      L.exact = null;
+      return L;
     },
     rank: (s) => s.k,
   };
 }
 
-function exactSpanOps(Wint: bigint[][], _n: number): SpanOps<ExactSpan> {
+/** Span operations in rational arithmetic throughout (the fallback when every prime is unlucky). */
+function rationalSpanOps(W: readonly (readonly bigint[])[], n: number): SpanOps<ExactSpan> {
   return {
-    empty: () => new ExactSpan(_n),
-    contains: (s, row) => s.contains(Wint[row]),
+    empty: () => new ExactSpan(n),
+    contains: (s, row) => s.contains(W[row]),
     extend: (s, row) => {
       const c = s.clone();
-      c.add(Wint[row]);
+      c.add(W[row]);
       return c;
     },
     rank: (s) => s.rank,
   };
+}
+
+/**
+ * The exact cover check: a flat of rank < n meeting every support, or null. Tries the primes in
+ * turn, then rational arithmetic.
+ */
+export function exactCover(
+  ints: IntegerLayer,
+  supports: number[][],
+  n: number,
+  budget?: Budget,
+  onProgress?: (share: number) => void,
+): { uncovered: number[] | null; nodes: number } {
+  const lines = exactLines(ints.W);
+  const subset = [...new Set(supports.flat())].sort((a, b) => a - b);
+  for (const p of PRIMES) {
+    try {
+      return findUncovered(supports, n, modularSpanOps(ints, n, p, lines, subset), budget, onProgress);
+    } catch (e) {
+      if (!(e instanceof UnluckyPrime)) throw e;
+    }
+  }
+  return findUncovered(supports, n, rationalSpanOps(ints.W, n), budget, onProgress);
 }
 
 /**
@@ -330,14 +487,16 @@ function exactSpanOps(Wint: bigint[][], _n: number): SpanOps<ExactSpan> {
  * so the children partition the candidate flats, and a child whose span contains a forbidden row
  * was searched already. A branch ends when its rank reaches n − 1 with a dual unmet, or when an
  * unmet dual has only forbidden rows. No bound is used that assumes general position, so the check
- * is exact for every W (with exact span operations, in rational arithmetic).
- * @returns the chosen rows of an uncovered hyperplane, or null when every hyperplane is covered
+ * is exact for every W when its span operations are.
+ * @param budget checked every 256 nodes (throws a ResourceLimitError)
+ * @returns the chosen rows of an uncovered flat, or null when every hyperplane is covered
  */
 export function findUncovered<S>(
   supports: number[][],
   n: number,
   ops: SpanOps<S>,
-  deadline?: number,
+  budget?: Budget,
+  onProgress?: (share: number) => void,
 ): { uncovered: number[] | null; nodes: number } {
   let nodes = 0;
   const rowSet = new Set<number>();
@@ -373,12 +532,36 @@ export function findUncovered<S>(
       if (inside[t] === 1 && before[t] === 0) for (const k of incidence[t]) metStamp[k] = s;
     return s;
   };
-  // `unmet`: the duals the parent's flat does not meet, `met`: the stamp of those the step from the
-  // parent to this flat meets (the other unmet duals have no row in this flat).
-  const dfs = (span: S, inside: Uint8Array, unmet: Int32Array, met: number): boolean => {
+  // An explicit stack (the depth is at most n, which the input controls). Each frame is a flat with
+  // the duals its parent left unmet, the stamp of those it meets, and the position in its branch.
+  interface Frame {
+    span: S;
+    inside: Uint8Array;
+    branch: number[];
+    next: number;
+    still: Int32Array;
+    added: number[];
+  }
+  const stack: Frame[] = [];
+  /** Share of the search tree settled, from the branch positions on the path (children split evenly). */
+  const treeShare = (): number => {
+    let p = 0;
+    let share = 1;
+    for (const f of stack) {
+      const k = f.branch.length;
+      if (k === 0) break;
+      p += share * (Math.max(0, f.next - 1) / k);
+      share /= k;
+    }
+    return Math.min(1, p);
+  };
+  /** Opens a node: true when it meets every dual (uncovered), else pushes its frame or ends it. */
+  const open = (span: S, inside: Uint8Array, unmet: Int32Array, met: number): boolean => {
     nodes++;
-    if (deadline !== undefined && (nodes & 255) === 0 && performance.now() > deadline)
-      throw new CoverTimeout();
+    if ((nodes & 255) === 0) {
+      budget?.check("the certificate's cover check");
+      if (onProgress) onProgress(treeShare());
+    }
     const still: number[] = [];
     let best = -1;
     let bestAllowed = Infinity;
@@ -394,38 +577,51 @@ export function findUncovered<S>(
     if (best < 0) return true;
     const rank = ops.rank(span);
     if (bestAllowed === 0 || rank >= n - 1) return false;
-    const stillArr = Int32Array.from(still);
-    const added: number[] = [];
-    let found = false;
-    for (const t of sup[best]) {
-      if (forbidden[t]) continue;
-      const next = ops.extend(span, rows[t]);
-      const r = ops.rank(next);
-      // (A row already in the span would not raise the rank; it cannot be unmet, but guard anyway.)
-      if (r > rank && r < n) {
-        const childInside = memberOf(next);
-        if (!repeatsForbidden(childInside)) {
-          chosen.push(rows[t]);
-          const childMet = markMet(childInside, inside);
-          if (r === n - 1) {
-            // A hyperplane: uncovered iff it meets every dual still unmet (stop at the first miss).
-            nodes++;
-            found = true;
-            for (let u = 0; u < stillArr.length && found; u++) found = metStamp[stillArr[u]] === childMet;
-          } else found = dfs(next, childInside, stillArr, childMet);
-          if (found) break;
-          chosen.pop();
-        }
-      }
-      setForbidden(t, 1);
-      added.push(t);
-    }
-    for (const t of added) setForbidden(t, 0);
-    return found;
+    stack.push({ span, inside, branch: sup[best], next: 0, still: Int32Array.from(still), added: [] });
+    return false;
   };
   const empty = ops.empty();
   const rootInside = memberOf(empty);
   const rootMet = markMet(rootInside, new Uint8Array(rows.length));
-  const found = dfs(empty, rootInside, Int32Array.from(sup.map((_, k) => k)), rootMet);
-  return { uncovered: found ? chosen.slice() : null, nodes };
+  if (open(empty, rootInside, Int32Array.from(sup.map((_, k) => k)), rootMet))
+    return { uncovered: [], nodes };
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1];
+    if (f.next >= f.branch.length) {
+      for (const t of f.added) setForbidden(t, 0);
+      stack.pop();
+      if (stack.length > 0) chosen.pop();
+      continue;
+    }
+    const t = f.branch[f.next++];
+    if (f.next > 1) {
+      const prev = f.branch[f.next - 2];
+      if (!forbidden[prev]) {
+        setForbidden(prev, 1);
+        f.added.push(prev);
+      }
+    }
+    if (forbidden[t]) continue;
+    const rank = ops.rank(f.span);
+    const next = ops.extend(f.span, rows[t]);
+    const r = ops.rank(next);
+    // (A row already in the span would not raise the rank; it cannot be unmet, but guard anyway.)
+    if (!(r > rank && r < n)) continue;
+    const childInside = memberOf(next);
+    if (repeatsForbidden(childInside)) continue;
+    const childMet = markMet(childInside, f.inside);
+    if (r === n - 1) {
+      // A hyperplane: uncovered iff it meets every dual still unmet.
+      nodes++;
+      let found = true;
+      for (let u = 0; u < f.still.length && found; u++) found = metStamp[f.still[u]] === childMet;
+      if (found) return { uncovered: [...chosen, rows[t]], nodes };
+      continue;
+    }
+    chosen.push(rows[t]);
+    const depthBefore = stack.length;
+    if (open(next, childInside, f.still, childMet)) return { uncovered: chosen.slice(), nodes };
+    if (stack.length === depthBefore) chosen.pop();
+  }
+  return { uncovered: null, nodes };
 }

@@ -1,11 +1,15 @@
 /**
  * Exact rational arithmetic (BigInt) for re-checking verdicts beyond floating point.
  *
- * Every float is a dyadic rational m·2^e, so a forward pass on float inputs can be evaluated
- * exactly. Rows whose entries become integers after scaling by a power of two (integer matrices,
- * halves, quarters, …) are "integral": injectivity is invariant under positive row scaling, so
- * ranks, spans and Motzkin duals of such layers are decided exactly over the rationals here.
+ * Every finite double is a dyadic rational m·2^e, so a layer and a float input are exact rationals,
+ * and a forward pass on them can be evaluated exactly. Each row (with its bias) times a power of
+ * two is integral ({@link dyadicRows}); injectivity is invariant under positive row scaling, so
+ * ranks, spans and Motzkin duals of any layer given in doubles are decided exactly over the
+ * rationals here.
  */
+
+import type { Budget } from "./budget.js";
+import { PRIMES, modRank } from "./modular.js";
 
 /** A rational number num/den with den > 0 and gcd(num, den) = 1. */
 export class Fraction {
@@ -49,12 +53,27 @@ export class Fraction {
   isZero(): boolean {
     return this.num === 0n;
   }
+  /** The nearest double, roughly (within a few ulps), also when num or den exceed the double range. */
   toNumber(): number {
-    return Number(this.num) / Number(this.den);
+    return ratioToNumber(this.num, this.den);
   }
   toString(): string {
     return this.den === 1n ? this.num.toString() : `${this.num}/${this.den}`;
   }
+}
+
+/** num / den as a double (within a few ulps), for den > 0, also beyond the double range of either. */
+export function ratioToNumber(num: bigint, den: bigint): number {
+  const a = num < 0n ? -num : num;
+  if (a === 0n) return 0;
+  if (a < 1n << 1000n && den < 1n << 1000n) return Number(num) / Number(den);
+  const sa = Math.max(0, bitLength(a) - 64);
+  const sd = Math.max(0, bitLength(den) - 64);
+  const q = Number(a >> BigInt(sa)) / Number(den >> BigInt(sd));
+  const e = sa - sd;
+  const h = Math.trunc(e / 2);
+  const v = q * 2 ** h * 2 ** (e - h);
+  return num < 0n ? -v : v;
 }
 
 function gcd(a: bigint, b: bigint): bigint {
@@ -86,37 +105,133 @@ export function floatToDyadic(f: number): { mant: bigint; exp: number } {
   return { mant: sign * mant, exp };
 }
 
+/** A layer with integer rows: row i (with its bias) of the original layer times a power of two. */
+export interface IntegerLayer {
+  W: bigint[][];
+  b: bigint[];
+  /** Row i of the integer layer is row i of the original times 2^shift[i] (bias included). */
+  shift: number[];
+}
+
 /**
- * Scales each row (with its bias) by a power of two so that all entries become integers.
- * @param maxBits the largest power of two allowed per row
- * @returns the integer rows and biases, or null when some entry is not a dyadic rational with at
- *   most `maxBits` fractional bits or exceeds 2^60 after scaling
+ * The exact integer form of a layer. Every finite double is a dyadic rational m·2^e, so each row
+ * (with its bias) scaled by a power of two is integral; injectivity, spans, duals and collisions do
+ * not change under positive row scaling. Always succeeds for finite input; entries can have up to
+ * about 2,100 bits when a row mixes 1e308 and 5e-324.
+ * @param onRow called after each row (to honour a time limit on huge layers)
  */
-export function integralRows(
-  W: number[][],
-  b: number[],
-  maxBits = 40,
-): { W: bigint[][]; b: bigint[] } | null {
+export function dyadicRows(W: number[][], b: number[], onRow?: (i: number) => void): IntegerLayer {
   const outW: bigint[][] = [];
   const outB: bigint[] = [];
+  const shift: number[] = [];
   for (let i = 0; i < W.length; i++) {
-    const entries = [...W[i], b[i]];
-    let shift = 0;
-    for (const v of entries) {
-      if (v === 0) continue;
-      const { exp } = floatToDyadic(v);
-      if (exp < 0) shift = Math.max(shift, -exp);
-    }
-    if (shift > maxBits) return null;
-    const scaled = entries.map((v) => {
-      const { mant, exp } = floatToDyadic(v);
-      return mant << BigInt(exp + shift);
-    });
-    if (scaled.some((v) => (v < 0n ? -v : v) > 1n << 60n)) return null;
+    const parts = W[i].map(floatToDyadic);
+    parts.push(floatToDyadic(b[i]));
+    let minExp = Infinity;
+    for (const p of parts) if (p.mant !== 0n && p.exp < minExp) minExp = p.exp;
+    if (minExp === Infinity) minExp = 0;
+    const scaled = parts.map((p) => (p.mant === 0n ? 0n : p.mant << BigInt(p.exp - minExp)));
     outB.push(scaled.pop() as bigint);
     outW.push(scaled);
+    shift.push(minExp === 0 ? 0 : -minExp);
+    onRow?.(i);
   }
-  return { W: outW, b: outB };
+  return { W: outW, b: outB, shift };
+}
+
+/** |x| for a bigint. */
+export function absBig(x: bigint): bigint {
+  return x < 0n ? -x : x;
+}
+
+/** Number of bits of |x| (0 for 0): 2^(bitLength − 1) <= |x| < 2^bitLength. */
+export function bitLength(x: bigint): number {
+  if (x < 0n) x = -x;
+  if (x === 0n) return 0;
+  // Number() is exact enough to find the length up to one; correct it exactly.
+  let len = x < 1n << 1000n ? Math.floor(Math.log2(Number(x))) + 1 : x.toString(16).length * 4;
+  while (len > 0 && x >> BigInt(len - 1) === 0n) len--;
+  while (x >> BigInt(len) !== 0n) len++;
+  return len;
+}
+
+/** A dyadic rational num · 2^exp (the exact value of a float, or of a point built from floats). */
+export interface Dyadic {
+  num: bigint;
+  exp: number;
+}
+
+/** The exact value of a finite float as a {@link Dyadic}. */
+export function dyadicOf(f: number): Dyadic {
+  const { mant, exp } = floatToDyadic(f);
+  return { num: mant, exp: mant === 0n ? 0 : exp };
+}
+
+/** The double nearest to a dyadic rational (±Infinity beyond the double range). */
+export function dyadicToNumber(d: Dyadic): number {
+  if (d.num === 0n) return 0;
+  let { num, exp } = d;
+  const len = bitLength(num);
+  if (len > 64) {
+    // Keep 64 significant bits (the rounding below is then to 53 bits of those).
+    const drop = len - 64;
+    num >>= BigInt(drop);
+    exp += drop;
+  }
+  const m = Number(num);
+  // Apply 2^exp in two steps so that neither factor overflows or underflows needlessly.
+  const h = Math.trunc(exp / 2);
+  return m * 2 ** h * 2 ** (exp - h);
+}
+
+/** True when the dyadic rational is exactly a double. */
+export function isExactDouble(d: Dyadic): boolean {
+  const f = dyadicToNumber(d);
+  if (!Number.isFinite(f)) return false;
+  const back = dyadicOf(f);
+  return compareDyadic(back, d) === 0;
+}
+
+/** Sign of a − b for dyadic rationals (exact). */
+export function compareDyadic(a: Dyadic, b: Dyadic): number {
+  const e = Math.min(a.exp, b.exp);
+  const x = a.num << BigInt(a.exp - e);
+  const y = b.num << BigInt(b.exp - e);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The exact value as a Fraction. */
+export function dyadicToFraction(d: Dyadic): Fraction {
+  return d.exp >= 0 ? new Fraction(d.num << BigInt(d.exp)) : new Fraction(d.num, 1n << BigInt(-d.exp));
+}
+
+/**
+ * Parses an exact rational: an integer ("-12"), a decimal with optional exponent ("0.1", "-1.5e-3",
+ * read exactly, so "0.1" is 1/10), or a fraction "p/q".
+ * @returns null when the text is none of these
+ */
+export function parseRational(text: string): Fraction | null {
+  const t = text.trim();
+  const frac = /^([+-]?\d+)\s*\/\s*(\d+)$/.exec(t);
+  if (frac) {
+    const q = BigInt(frac[2]);
+    return q === 0n ? null : new Fraction(BigInt(frac[1]), q);
+  }
+  const dec = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(t);
+  if (!dec || (dec[2] === "" && (dec[3] ?? "") === "")) return null;
+  const digits = (dec[2] || "0") + (dec[3] ?? "");
+  const e = Number(dec[4] ?? 0) - (dec[3] ?? "").length;
+  if (!Number.isSafeInteger(e) || Math.abs(e) > 100_000) return null;
+  let num = BigInt(digits);
+  if (dec[1] === "-") num = -num;
+  return e >= 0 ? new Fraction(num * 10n ** BigInt(e)) : new Fraction(num, 10n ** BigInt(-e));
+}
+
+/** The exact value of a number, or of a string read by {@link parseRational}; null when neither. */
+export function toFraction(v: unknown): Fraction | null {
+  if (typeof v === "number") return Number.isFinite(v) ? Fraction.fromFloat(v) : null;
+  if (typeof v === "string") return parseRational(v);
+  return null;
 }
 
 /** Exact dot product of an integer row with a rational vector. */
@@ -193,6 +308,23 @@ export function toIntegerVector(x: readonly Fraction[]): bigint[] {
   return g > 1n ? ints.map((v) => v / g) : ints;
 }
 
+/**
+ * Exact rank of integer rows, fast when the rows have full rank: the rank mod a prime is a lower
+ * bound, so a full rank mod p is the answer; otherwise rational elimination decides.
+ * @param budget checked between pivots and rows (the stage is named "the exact rank")
+ */
+export function exactRankBudgeted(rows: readonly (readonly bigint[])[], n: number, budget?: Budget): number {
+  const full = Math.min(rows.length, n);
+  if (modRank(rows, n, PRIMES[0], budget) === full) return full;
+  const s = new ExactSpan(n);
+  for (const r of rows) {
+    budget?.check("the exact rank");
+    s.add(r);
+    if (s.rank === n) break;
+  }
+  return s.rank;
+}
+
 /** Exact rank of integer rows. */
 export function exactRank(rows: readonly (readonly bigint[])[], n: number): number {
   const s = new ExactSpan(n);
@@ -241,4 +373,79 @@ export function solveExact(M: Fraction[][], e: Fraction[], hint: ArrayLike<numbe
 /** A nearby simple rational (denominator 2^30) of a float. */
 function roundToFraction(f: number): Fraction {
   return new Fraction(BigInt(Math.round(f * 2 ** 30)), 1n << 30n);
+}
+
+/**
+ * Solves M y = e over the rationals for integer M (shape p × q) and e, fraction-free: integer
+ * Gauss–Jordan elimination with Bareiss's exact divisions, so that no rational is normalized per
+ * operation. Free variables take the hint values rounded to
+ * multiples of 2^−30; pivot variables are solved for.
+ * @returns y as integers Y over one positive denominator L (y = Y / L), or null when inconsistent
+ */
+export function solveIntegerSystem(
+  M: readonly (readonly bigint[])[],
+  e: readonly bigint[],
+  hint: ArrayLike<number>,
+): { Y: bigint[]; L: bigint } | null {
+  const p = M.length;
+  const q = M[0]?.length ?? 0;
+  const A = M.map((row, i) => [...row, e[i]]);
+  const pivotCols: number[] = [];
+  let r = 0;
+  // Fraction-free Gauss–Jordan (one-step Bareiss on every other row): after each step every entry
+  // is a minor of [M e], and the division by the previous pivot is exact.
+  let prev = 1n;
+  for (let c = 0; c < q && r < p; c++) {
+    let piv = -1;
+    for (let i = r; i < p; i++)
+      if (A[i][c] !== 0n && (piv < 0 || absBig(A[i][c]) < absBig(A[piv][c]))) piv = i;
+    if (piv < 0) continue;
+    [A[r], A[piv]] = [A[piv], A[r]];
+    const pr = A[r];
+    const a = pr[c];
+    for (let i = 0; i < p; i++) {
+      if (i === r) continue;
+      const row = A[i];
+      const f = row[c];
+      for (let j = 0; j <= q; j++) {
+        const v = a * row[j] - f * pr[j];
+        row[j] = prev === 1n ? v : v / prev;
+      }
+    }
+    prev = a;
+    pivotCols.push(c);
+    r++;
+  }
+  for (let i = r; i < p; i++) if (A[i][q] !== 0n) return null;
+  const isPivot = new Uint8Array(q);
+  for (const c of pivotCols) isPivot[c] = 1;
+  // Free variables: h_f / 2^30. Pivot row i: P_i y_c + Σ_f A_if h_f / 2^30 = A_iq.
+  const S = 1n << 30n;
+  const h: bigint[] = Array.from({ length: q }, (_, c) =>
+    isPivot[c] ? 0n : BigInt(Math.round((hint[c] ?? 0) * 2 ** 30)),
+  );
+  // Common denominator L = S · lcm(P_i) (made positive).
+  let lcmP = 1n;
+  for (let i = 0; i < r; i++) {
+    const P = absBig(A[i][pivotCols[i]]);
+    lcmP = (lcmP / gcdBig(lcmP, P)) * P;
+  }
+  const L = S * lcmP;
+  const Y: bigint[] = h.map((v, c) => (isPivot[c] ? 0n : v * (L / S)));
+  for (let i = 0; i < r; i++) {
+    const c = pivotCols[i];
+    const P = A[i][c];
+    let num = A[i][q] * S;
+    for (let f = 0; f < q; f++) if (!isPivot[f] && A[i][f] !== 0n) num -= A[i][f] * h[f];
+    // y_c = num / (S · P) = num · (L / (S · P)) / L
+    Y[c] = num * (L / (S * absBig(P))) * (P < 0n ? -1n : 1n);
+  }
+  return { Y, L };
+}
+
+function gcdBig(a: bigint, b: bigint): bigint {
+  if (a < 0n) a = -a;
+  if (b < 0n) b = -b;
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
 }

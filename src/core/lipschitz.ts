@@ -30,7 +30,8 @@ import { Budget, isResourceLimitError, type BudgetOptions, type ResourceLimitErr
 import { checkLayerWithin } from "./check-layer-guard.js";
 import { CellEnumerator, type ArrangementCell, type ArrangementStop } from "./arrangement.js";
 import { guardSvd, norm2, numericalRank, smallestRightSingularVector } from "./linalg.js";
-import { describeWitness } from "./witness.js";
+import { describeExactWitness, exactPairAt } from "./witness.js";
+import { dyadicRows } from "./exact.js";
 import { Rng } from "./random.js";
 import {
   assertRange,
@@ -830,9 +831,9 @@ export async function inverseLipschitz(
   if (injective === null && complete) {
     verdictMethod = "cells";
     if (deficient === 0) {
-      injective = true;
+      // Floating-point cells are evidence, not proof: no exact certificate backs them.
       notes.push(
-        `checkLayer did not decide (${check.reason}); every one of the ${enumerator.stats.cells} cells has active rows of rank ${n}, so F is injective (Theorem 1).`,
+        `checkLayer did not decide (${check.reason}); every one of the ${enumerator.stats.cells} enumerated cells has active rows of full numerical rank ${n}. That is floating-point evidence of injectivity, not a proof (no exact certificate), so the verdict stays unknown.`,
       );
     } else {
       const built = witnessFromCell(Wv, bv, firstDeficient!.cell, firstDeficient!.active, domain, tol);
@@ -1018,7 +1019,10 @@ function rankDeficient(W: number[][], active: number[], sigma: number, tol: numb
   return smallestSingularValue(unit, n) <= tol;
 }
 
-/** A collision around a cell whose active rows miss a direction v: x ∓ (margin/2) v, re-checked. */
+/**
+ * A collision around a cell whose active rows miss a direction: built and re-checked exactly
+ * (./witness.ts) at the cell's point, where every inactive row is negative.
+ */
 function witnessFromCell(
   W: number[][],
   b: number[],
@@ -1027,18 +1031,7 @@ function witnessFromCell(
   domain: Domain,
   tol: number,
 ): Witness | null {
-  const n = W[0].length;
-  const v = smallestRightSingularVector(
-    active.map((i) => W[i]),
-    n,
-  );
-  const h = cell.margin / 2;
-  const pair = { x1: cell.point.map((p, j) => p - h * v[j]), x2: cell.point.map((p, j) => p + h * v[j]) };
-  const { witness, check } = describeWitness(W, b, pair, domain, tol, (rows) =>
-    numericalRank(
-      rows.map((i) => W[i]),
-      tol,
-    ),
-  );
-  return check.valid ? witness : null;
+  const ints = dyadicRows(W, b);
+  const pair = exactPairAt(ints, domain, cell.point, active);
+  return pair ? describeExactWitness(ints, W, b, pair, domain, tol) : null;
 }

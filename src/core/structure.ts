@@ -125,7 +125,7 @@ export function alwaysActiveCover(
   tolerance: number,
   budget: Budget = Budget.unlimited(),
 ): { groups: ActiveGroup[]; duals: Dual[] } | null {
-  const { n, count, rows, bias, index, norm } = layer;
+  const { n, count, rows, bias, index, logNorm } = layer;
   // Work arrays: order, classes, projections, partners (a few numbers per row) and the Q of the
   // greedy rank (n·n doubles).
   budget.reserve(STAGE, count * 64 + n * n * 8);
@@ -160,9 +160,11 @@ export function alwaysActiveCover(
     } else {
       const k = partner[i];
       // Weights 1/2 on the unit rows are weights ∝ 1/‖w‖ on the original rows, i.e. ‖w_k‖ : ‖w_i‖.
-      const sum = norm[i] + norm[k];
+      const top = Math.max(logNorm[i], logNorm[k]);
+      const ni = 2 ** (logNorm[i] - top);
+      const nk = 2 ** (logNorm[k] - top);
       groups.push({ kind: "pair", rows: [index[i], index[k]] });
-      duals.push({ rows: [index[i], index[k]], weights: [norm[k] / sum, norm[i] / sum] });
+      duals.push({ rows: [index[i], index[k]], weights: [nk / (ni + nk), ni / (ni + nk)] });
     }
   }
   return { groups, duals };

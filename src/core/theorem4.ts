@@ -75,7 +75,7 @@ export interface CheckConvOptions {
   /** As in {@link CheckLayerOptions}. @default 1e-9 */
   tolerance?: number;
   /** As in {@link CheckLayerOptions}. @default "auto" */
-  exact?: "auto" | "never";
+  exact?: "auto";
   /** As in {@link CheckLayerOptions}. @default 1 */
   seed?: number;
   /** Cancels the search (the verdict is then `null`). */

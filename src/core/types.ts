@@ -2,7 +2,7 @@
  * Public types of the single-layer verifier.
  *
  * A layer is `F(x) = ReLU(W x + b)` with `W` of shape (m, n): rows are output units, columns are
- * inputs. The exact criterion (paper, Theorem 1; `shared/notes/criteria.md` §1, extended to bias and
+ * inputs. The exact criterion (paper, Theorem 1, extended to bias and
  * to the nonnegative orthant of Remark 1): F is injective on D iff for every x in the interior of D
  * the rows `{ w_i : <w_i, x> + b_i >= 0 }` span R^n.
  */
@@ -24,7 +24,7 @@ export type Method = "auto" | "branch-and-bound" | "exhaustive" | "falsify" | "s
 /** Progress of a long search, reported to `onProgress`. */
 export interface Progress {
   /** Stage currently running. */
-  stage: "structure" | "falsify" | "exhaustive" | "branch-and-bound";
+  stage: "structure" | "falsify" | "exhaustive" | "branch-and-bound" | "certificate";
   /** Work units done in this stage (hyperplane candidates for `exhaustive`). */
   done: number;
   /** Work units in this stage, when known. */
@@ -40,19 +40,23 @@ export interface CheckLayerOptions {
   /** Wall-clock limit in milliseconds; when it runs out the verdict is `null` (unknown). @default Infinity */
   timeLimitMs?: number;
   /**
-   * Relative tolerance. Rows are scaled to unit norm (with their bias) before any test: a row is in a
-   * hyperplane with unit normal v when |<w_i, v>| <= tolerance, a set of rows is dependent when a
-   * Gram–Schmidt residual is <= tolerance, and a certificate's combination must vanish to tolerance.
+   * Relative tolerance of the floating-point search, in (0, 0.1]. Rows are scaled to unit norm (with
+   * their bias): the search treats a row as lying in a hyperplane with unit normal v when
+   * |<ŵ_i, v>| <= tolerance, a set of rows as dependent when a Gram–Schmidt residual is <= tolerance,
+   * and a separation LP as feasible when its margin exceeds it. The verdict never rests on it: every
+   * witness and certificate is re-checked exactly, so the tolerance can only turn a verdict into
+   * unknown (null), never flip it.
    * @default 1e-9
    */
   tolerance?: number;
   /**
-   * Exact re-check. `auto`: when every entry of W and b is an integer (|entry| < 2^40), the witness or
-   * the certificate is re-verified in exact rational (BigInt) arithmetic, and a verdict that fails
-   * the exact check is not returned. `never`: floating-point checks only.
+   * Exact re-check: `auto`, the only mode. Every witness and every certificate is re-verified in
+   * exact rational (BigInt) arithmetic for W and b exactly as given, and a verdict that fails the
+   * exact check is not returned. (The former `never` mode, floating-point checks only, was removed:
+   * it could return wrong verdicts.)
    * @default "auto"
    */
-  exact?: "auto" | "never";
+  exact?: "auto";
   /** Seed of the falsifier's random directions. @default 1 */
   seed?: number;
   /** Random restarts of the falsifier. @default 64 + 8 m */
@@ -60,8 +64,8 @@ export interface CheckLayerOptions {
   /** Cancels the search; the result is then `null` (unknown) with the reason "cancelled". */
   signal?: AbortSignal;
   /**
-   * Memory limit in bytes for the work the layer's size drives (its working copies, the rank
-   * SVD); work above it answers unknown instead of allocating. @default 2 GiB
+   * Largest allocation the input may cause, in bytes (the integer form of W, the search's working
+   * memory); larger work answers `null` (unknown) before allocating. @default 2 GiB
    */
   memoryLimitBytes?: number;
   /** Called now and then during long searches. */
@@ -70,8 +74,16 @@ export interface CheckLayerOptions {
 
 /** Two distinct inputs of the domain with the same output: a proof of non-injectivity. */
 export interface Witness {
+  /** The first point (the nearest doubles when `exactX1` is present). */
   x1: number[];
+  /** The second point (the nearest doubles when `exactX2` is present). */
   x2: number[];
+  /**
+   * The exact points as fractions "p/q", present when some coordinate is not a double (then x1 and
+   * x2 are their roundings and only the fractions collide exactly). {@link verifyWitness} reads them.
+   */
+  exactX1?: string[];
+  exactX2?: string[];
   /** Unit vector along x2 − x1; every active row is orthogonal to it. */
   direction: number[];
   /** Rows active (`<w_i, x> + b_i >= 0`) at both points: the rows whose span misses `direction`. */
@@ -82,7 +94,7 @@ export interface Witness {
   maxOutputDifference: number;
   /** ‖x1 − x2‖₂ / max(1, ‖x1‖₂, ‖x2‖₂). */
   separation: number;
-  /** True when F(x1) = F(x2) was confirmed in exact rational arithmetic. */
+  /** True: F(x1) = F(x2) was confirmed in exact rational arithmetic (every returned witness is). */
   exact: boolean;
 }
 
@@ -126,6 +138,8 @@ export interface CheckStats {
   falsifierSamples: number;
   /** Search nodes expanded by the branch and bound. */
   nodes?: number;
+  /** Flats settled in exact arithmetic after the search, when its certificate did not cover them. */
+  repairs?: number;
   /** Wall-clock time in milliseconds. */
   timeMs: number;
 }
@@ -149,8 +163,10 @@ export interface LayerCheckResult {
   witness?: Witness;
   /** Present when `injective === true`. */
   certificate?: Certificate;
-  /** True when the witness or certificate was re-verified in exact rational arithmetic. */
+  /** True when the witness or certificate was re-verified in exact rational arithmetic (every decided verdict). */
   exact: boolean;
+  /** Present when a resource limit stopped the check: what ran out, and in which stage. */
+  limit?: { kind: "time" | "memory" | "cancelled"; stage: string };
   tolerance: number;
   seed: number;
   stats: CheckStats;

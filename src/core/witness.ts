@@ -1,159 +1,209 @@
 /**
- * Collision witnesses: two distinct inputs x1 != x2 of the domain with ReLU(W x1 + b) = ReLU(W x2 + b).
+ * Collision witnesses: two distinct inputs x1 != x2 of the domain with ReLU(W x1 + b) = ReLU(W x2 + b),
+ * built and re-checked in exact rational arithmetic.
  *
- * From the hyperplane criterion (notes §1): if every row off the hyperplane v^⊥ is strictly
- * negative at x, then x − δv and x + δv collide for small δ (rows on v^⊥ do not see v, the others
- * stay negative). Witnesses are re-checked by a forward pass, exactly when possible: floats are
- * dyadic rationals, so F(x1) = F(x2) can be confirmed in BigInt arithmetic.
+ * Theorem 1 (with bias, and Remark 1 for the orthant): if every row off a flat S of the rows
+ * (rank S < n) is strictly negative at a point x, then x − δv and x + δv collide for every v ⟂ S
+ * and δ small enough: rows in S do not see v, and the others stay negative. Every finite double is a
+ * dyadic rational, so W, b and a floating-point point x are exact rationals. The witness is built
+ * from the exact integer normal v of S and a power of two δ, and is confirmed by an exact forward
+ * pass. When its coordinates are not doubles, the witness carries them as exact fractions
+ * (`exactX1`, `exactX2`) next to their nearest doubles.
  */
 
 import type { Domain, Witness } from "./types.js";
-import { validateLayer, validateVector } from "./validate.js";
-import { ExactSpan, Fraction, floatToDyadic, integralRows } from "./exact.js";
+import { assertRange, assertType, validateChoice, validateLayer } from "./validate.js";
+import {
+  ExactSpan,
+  Fraction,
+  bitLength,
+  dyadicOf,
+  dyadicRows,
+  dyadicToFraction,
+  dyadicToNumber,
+  isExactDouble,
+  toFraction,
+  type Dyadic,
+  type IntegerLayer,
+} from "./exact.js";
+import { DEFAULT_TOLERANCE, validateTolerance } from "./tolerance.js";
 
 /** Result of {@link verifyWitness}. */
 export interface WitnessCheck {
+  /** True when x1 ≠ x2 lie in the domain and F(x1) = F(x2) holds exactly (rational arithmetic). */
   valid: boolean;
-  /** True when F(x1) = F(x2) holds exactly in rational arithmetic. */
+  /** True when the check was done in exact rational arithmetic (always, for a valid witness). */
   exact: boolean;
+  /**
+   * True when the outputs agree in floating point to the tolerance (relative to the row norms) and
+   * the points are clearly apart: a numerical near-collision. It is reported, never accepted as
+   * proof: `valid` needs exact equality.
+   */
+  approximate: boolean;
   reason: string;
+  /** max_i |F_i(x1) − F_i(x2)| / ‖w_i‖ in floating point. */
   maxOutputDifference: number;
+  /** ‖x1 − x2‖ / max(1, ‖x1‖, ‖x2‖) in floating point. */
   separation: number;
 }
 
-/** A float witness must separate its points by this factor above the tolerance and the output mismatch. */
+/** A float near-collision must separate its points by this factor above the output mismatch. */
 const SEPARATION_FACTOR = 100;
 
-function norm2(x: readonly number[]): number {
-  return Math.hypot(...x);
+/** Euclidean norm without overflow or a spread of the whole array onto the stack. */
+export function norm2(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let j = 0; j < x.length; j++) s = Math.max(s, Math.abs(x[j]));
+  if (s === 0 || !Number.isFinite(s)) return s;
+  let q = 0;
+  for (let j = 0; j < x.length; j++) q += (x[j] / s) ** 2;
+  return s * Math.sqrt(q);
+}
+
+/** A point given as numbers or exact rational strings ("p/q", decimals). */
+export type ExactPoint = readonly (number | string)[];
+
+function parsePoint(fn: string, name: string, x: unknown, n: number): Fraction[] {
+  assertType(Array.isArray(x), () => `${fn}: ${name} must be an array of numbers, got ${typeof x}`);
+  assertRange(x.length === n, () => `${fn}: ${name} has length ${x.length}, expected ${n} (one per input)`);
+  return x.map((v: unknown, j) => {
+    const f = toFraction(v);
+    assertType(
+      f !== null,
+      () =>
+        `${fn}: ${name}[${j}] must be a finite number or an exact rational string ("p/q" or a decimal), got ${typeof v === "string" ? JSON.stringify(v.slice(0, 40)) : String(v)}`,
+    );
+    return f;
+  });
+}
+
+/** Common denominator form of a rational vector: x = P / Q with integers P and Q > 0. */
+function commonDenominator(x: readonly Fraction[]): { P: bigint[]; Q: bigint } {
+  let Q = 1n;
+  for (const e of x) Q = (Q / gcd(Q, e.den)) * e.den;
+  return { P: x.map((e) => (e.num * Q) / e.den), Q };
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  if (a < 0n) a = -a;
+  if (b < 0n) b = -b;
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Q · (W x + b) row by row, for x = P / Q, in integers (row i is the integer row of the layer). */
+function scaledPreactivations(ints: IntegerLayer, P: readonly bigint[], Q: bigint): bigint[] {
+  return ints.W.map((row, i) => {
+    let s = ints.b[i] * Q;
+    for (let j = 0; j < row.length; j++) if (row[j] !== 0n && P[j] !== 0n) s += row[j] * P[j];
+    return s;
+  });
 }
 
 /**
- * Re-checks a witness by a forward pass, without trusting how it was found.
+ * Re-checks a witness by an exact forward pass, without trusting how it was found.
  *
- * Valid when x1 and x2 lie in the domain and their outputs agree: exactly in rational arithmetic
- * (any x1 != x2), or else to max_i |F_i(x1) − F_i(x2)| / ‖w_i‖ <= tolerance · max(1, ‖x1‖, ‖x2‖)
- * with the points clearly apart: ‖x1 − x2‖ / max(1, ‖x1‖, ‖x2‖) >= 100 · max(tolerance, relative
- * output difference), so that a rounding artefact cannot pass as a collision.
+ * Valid exactly when x1 ≠ x2, both lie in the domain, and ReLU(W x1 + b) = ReLU(W x2 + b) holds
+ * in rational arithmetic, for W, b and the points exactly as given (finite doubles are exact
+ * rationals; points may also be strings "p/q" or decimals, read exactly). When the witness has
+ * `exactX1`/`exactX2` (fractions, as {@link checkLayer} writes when a point is not a double), those
+ * are checked and `x1`/`x2` are ignored. The tolerance only
+ * decides whether an inexact pair is reported as a numerical near-collision (`approximate`); such a
+ * pair is never valid.
  * @param W shape (m, n)
  * @param b length m, or null/undefined
- * @param options.tolerance @default 1e-9
+ * @param options.tolerance relative tolerance of the near-collision report @default 1e-9
  */
 export function verifyWitness(
   W: number[][],
   b: number[] | null | undefined,
-  witness: { x1: number[]; x2: number[] },
+  witness: { x1: ExactPoint; x2: ExactPoint; exactX1?: ExactPoint; exactX2?: ExactPoint },
   domain: Domain,
   options: { tolerance?: number } = {},
 ): WitnessCheck {
   const fn = "verifyWitness()";
   const { W: Wv, b: bv } = validateLayer(fn, W, b);
+  validateChoice(fn, "domain", domain, ["all", "nonnegative"] as const);
+  assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
+  const tol = validateTolerance(fn, options.tolerance ?? DEFAULT_TOLERANCE);
+  assertType(typeof witness === "object" && witness !== null, () => `${fn}: witness must be an object`);
   const n = Wv[0].length;
-  const x1 = validateVector(fn, "witness.x1", witness?.x1, n);
-  const x2 = validateVector(fn, "witness.x2", witness?.x2, n);
-  const tol = options.tolerance ?? 1e-9;
-  const scale = Math.max(1, norm2(x1), norm2(x2));
-  const separation = norm2(x1.map((v, j) => v - x2[j])) / scale;
+  // A witness whose exact points are fractions carries them in exactX1/exactX2 (x1/x2 are roundings).
+  const hasExact = witness.exactX1 !== undefined || witness.exactX2 !== undefined;
+  const e1 = parsePoint(
+    fn,
+    hasExact ? "witness.exactX1" : "witness.x1",
+    hasExact ? witness.exactX1 : witness.x1,
+    n,
+  );
+  const e2 = parsePoint(
+    fn,
+    hasExact ? "witness.exactX2" : "witness.x2",
+    hasExact ? witness.exactX2 : witness.x2,
+    n,
+  );
+  return checkExactPair(dyadicRows(Wv, bv), Wv, bv, e1, e2, domain, tol);
+}
+
+/** The exact check behind {@link verifyWitness}, on the integer layer. */
+export function checkExactPair(
+  ints: IntegerLayer,
+  W: number[][],
+  b: number[],
+  e1: readonly Fraction[],
+  e2: readonly Fraction[],
+  domain: Domain,
+  tol: number,
+): WitnessCheck {
+  const f1 = e1.map((v) => v.toNumber());
+  const f2 = e2.map((v) => v.toNumber());
+  const scale = Math.max(1, norm2(f1), norm2(f2));
+  const separation = norm2(f1.map((v, j) => v - f2[j])) / scale;
   let maxDiff = 0;
-  for (let i = 0; i < Wv.length; i++) {
-    const row = Wv[i];
+  for (let i = 0; i < W.length; i++) {
+    const row = W[i];
     const rn = norm2(row) || 1;
-    let a1 = bv[i];
-    let a2 = bv[i];
-    for (let j = 0; j < n; j++) {
-      a1 += row[j] * x1[j];
-      a2 += row[j] * x2[j];
+    let a1 = b[i] / rn;
+    let a2 = b[i] / rn;
+    for (let j = 0; j < row.length; j++) {
+      a1 += (row[j] / rn) * f1[j];
+      a2 += (row[j] / rn) * f2[j];
     }
-    maxDiff = Math.max(maxDiff, Math.abs(Math.max(0, a1) - Math.max(0, a2)) / rn);
+    const d = Math.abs(Math.max(0, a1) - Math.max(0, a2));
+    maxDiff = Math.max(maxDiff, Number.isNaN(d) ? Infinity : d);
   }
-  const base = { maxOutputDifference: maxDiff, separation };
-  if (domain === "nonnegative" && (x1.some((v) => v < 0) || x2.some((v) => v < 0))) {
-    return {
-      ...base,
-      valid: false,
-      exact: false,
-      reason: "a point has a negative entry, outside the nonnegative orthant",
-    };
-  }
-  if (x1.every((v, j) => v === x2[j])) {
-    return { ...base, valid: false, exact: false, reason: "x1 and x2 are the same point" };
-  }
-  // Exact re-check for integral layers (rows scaled to integers by powers of two; floats in x are
-  // exact dyadic rationals). For other layers exact equality is not expected and not attempted.
-  const ints = integralRows(Wv, bv);
-  if (ints && exactOutputsEqual(ints.W, ints.b, x1, x2)) {
-    return {
-      ...base,
-      valid: true,
-      exact: true,
-      reason: "F(x1) = F(x2) exactly (rational arithmetic) and x1 ≠ x2",
-    };
-  }
-  if (separation < SEPARATION_FACTOR * Math.max(tol, maxDiff / scale)) {
-    return {
-      ...base,
-      valid: false,
-      exact: false,
-      reason: `x1 and x2 are too close to be a convincing witness (relative separation ${separation.toExponential(2)} < ${SEPARATION_FACTOR} × max(tolerance, output difference))`,
-    };
-  }
-  if (maxDiff > tol * scale) {
-    return {
-      ...base,
-      valid: false,
-      exact: false,
-      reason: `outputs differ by ${maxDiff.toExponential(2)} (relative to row norms), above the tolerance`,
-    };
+  const approximate =
+    maxDiff <= tol * scale && separation >= SEPARATION_FACTOR * Math.max(tol, maxDiff / scale);
+  const base = { maxOutputDifference: maxDiff, separation, approximate };
+  const invalid = (reason: string): WitnessCheck => ({ ...base, valid: false, exact: true, reason });
+  if (domain === "nonnegative" && (e1.some((v) => v.sign() < 0) || e2.some((v) => v.sign() < 0)))
+    return invalid("a point has a negative entry, outside the nonnegative orthant");
+  if (e1.every((v, j) => v.sub(e2[j]).isZero())) return invalid("x1 and x2 are the same point");
+  const p1 = commonDenominator(e1);
+  const p2 = commonDenominator(e2);
+  const a1 = scaledPreactivations(ints, p1.P, p1.Q);
+  const a2 = scaledPreactivations(ints, p2.P, p2.Q);
+  for (let i = 0; i < a1.length; i++) {
+    const pos1 = a1[i] > 0n;
+    const pos2 = a2[i] > 0n;
+    // ReLU(a1/Q1) = ReLU(a2/Q2): both <= 0, or both positive and a1·Q2 = a2·Q1.
+    if (!pos1 && !pos2) continue;
+    if (pos1 && pos2 && a1[i] * p2.Q === a2[i] * p1.Q) continue;
+    return invalid(
+      approximate
+        ? `output ${i} differs in exact arithmetic (floating point agrees to ${maxDiff.toExponential(2)} relative to the row norms: a numerical near-collision, not a proof)`
+        : `outputs differ (output ${i}; largest difference ${maxDiff.toExponential(2)} relative to the row norms)`,
+    );
   }
   return {
     ...base,
     valid: true,
-    exact: false,
-    reason: `outputs agree to ${maxDiff.toExponential(2)} relative to row norms (tolerance ${tol}), separation ${separation.toExponential(2)}`,
+    exact: true,
+    reason: "F(x1) = F(x2) exactly (rational arithmetic), x1 ≠ x2, both in the domain",
   };
 }
 
-/** A float vector as integers over a common power of two: x = X · 2^E. */
-function dyadicVector(x: readonly number[]): { X: bigint[]; E: number } {
-  const parts = x.map(floatToDyadic);
-  const E = Math.min(0, ...parts.filter((p) => p.mant !== 0n).map((p) => p.exp));
-  return { X: parts.map((p) => (p.mant === 0n ? 0n : p.mant << BigInt(p.exp - E))), E };
-}
-
-/** ReLU(Wint x + bint) at x1 and x2 agree exactly, row by row (integers, no rounding). */
-function exactOutputsEqual(
-  Wint: bigint[][],
-  bint: bigint[],
-  x1: readonly number[],
-  x2: readonly number[],
-): boolean {
-  const a = dyadicVector(x1);
-  const c = dyadicVector(x2);
-  // Common exponent E = min(E1, E2): value_k · 2^E with value_k = (Σ w X_k) · 2^(E_k − E) + b · 2^(−E).
-  const E = Math.min(a.E, c.E);
-  const sa = BigInt(a.E - E);
-  const sc = BigInt(c.E - E);
-  const sb = BigInt(-E);
-  for (let i = 0; i < Wint.length; i++) {
-    let d1 = 0n;
-    let d2 = 0n;
-    const row = Wint[i];
-    for (let j = 0; j < row.length; j++) {
-      if (row[j] === 0n) continue;
-      d1 += row[j] * a.X[j];
-      d2 += row[j] * c.X[j];
-    }
-    const bb = bint[i] << sb;
-    let v1 = (d1 << sa) + bb;
-    let v2 = (d2 << sc) + bb;
-    if (v1 < 0n) v1 = 0n;
-    if (v2 < 0n) v2 = 0n;
-    if (v1 !== v2) return false;
-  }
-  return true;
-}
-
-/** Rows active (`<w_i, x> + b_i >= 0`) at a point. */
+/** Rows active (`<w_i, x> + b_i >= 0`) at a point, in floating point. */
 export function activeRows(W: number[][], b: number[], x: readonly number[]): number[] {
   const out: number[] = [];
   for (let i = 0; i < W.length; i++) {
@@ -164,107 +214,172 @@ export function activeRows(W: number[][], b: number[], x: readonly number[]): nu
   return out;
 }
 
-/**
- * Builds a witness around a point x at which every row off the hyperplane v^⊥ has margin
- * (on unit rows) at least `margin`: x1 = x − (margin/2) v, x2 = x + (margin/2) v, v a unit vector.
- */
-export function witnessFromSeparation(
-  x: ArrayLike<number>,
-  v: ArrayLike<number>,
-  margin: number,
-): { x1: number[]; x2: number[] } {
-  const n = x.length;
-  const h = margin / 2;
-  const x1: number[] = [];
-  const x2: number[] = [];
-  for (let j = 0; j < n; j++) {
-    x1.push(x[j] - h * v[j]);
-    x2.push(x[j] + h * v[j]);
-  }
-  return { x1, x2 };
+/** An exact collision pair as dyadic rationals. */
+export interface ExactPair {
+  x1: Dyadic[];
+  x2: Dyadic[];
 }
 
 /**
- * Exact variant for integral layers: the direction is the exact integer normal of the hyperplane
- * spanned by `hyperplaneRows`, and the points lie on a dyadic grid, so that x2 − x1 is exactly
- * orthogonal to those rows and the forward pass agrees exactly. Returns null when the float point
- * does not survive rounding (then the float witness is used).
+ * Builds an exact witness at a point x: every row not orthogonal to v must be strictly negative at x,
+ * where v is an exact integer vector orthogonal to the rows `flatRows` (a flat of rank < n). The pair
+ * is x ∓ 2^−q·v with the largest power of two that keeps those rows negative (and, on the orthant,
+ * the points nonnegative), at most about the size of x.
+ * @param ints the integer layer (./exact.ts dyadicRows)
+ * @param x a point, usually from the separation LP (its float values are taken exactly)
+ * @param flatRows original row indices spanning the flat
+ * @param hint a float direction; v is turned to agree with it in sign (cosmetic)
+ * @returns the pair, or null when x does not make the rows off v^⊥ strictly negative exactly, or the
+ *   rows span R^n
  */
-export function exactWitnessFromSeparation(
-  Wint: readonly (readonly bigint[])[],
-  hyperplaneRows: readonly number[],
+export function exactPairAt(
+  ints: IntegerLayer,
+  domain: Domain,
   x: ArrayLike<number>,
-  vFloat: ArrayLike<number>,
-  margin: number,
-): { x1: number[]; x2: number[] } | null {
+  flatRows: readonly number[],
+  hint?: ArrayLike<number>,
+): ExactPair | null {
   const n = x.length;
+  for (let j = 0; j < n; j++) if (!Number.isFinite(x[j])) return null;
   const span = new ExactSpan(n);
-  for (const i of hyperplaneRows) span.add(Wint[i]);
+  for (const i of flatRows) span.add(ints.W[i]);
   if (span.rank >= n) return null;
   let v = span.orthogonalVector();
-  let dot = 0;
-  for (let j = 0; j < n; j++) dot += Number(v[j]) * vFloat[j];
-  if (dot < 0) v = v.map((e) => -e);
-  const vNorm = Math.hypot(...v.map(Number));
-  // Step λ = 2^-p along v with λ‖v‖ in (0.45, 0.9]·margin, starting half a step before x, on a grid
-  // 2^-k fine enough (rounding error <= 0.05·margin): every row off the hyperplane keeps margin
-  // >= margin/2 at both points, and on the orthant both points stay positive.
-  const p = Math.ceil(Math.log2(vNorm / (0.9 * margin)));
-  const k = Math.max(0, p, Math.ceil(Math.log2((20 * Math.sqrt(n)) / margin)));
-  if (k > 900 || p < -900) return null;
-  const lambda = 2 ** -p;
-  const X = Array.from({ length: n }, (_, j) =>
-    BigInt(Math.round((x[j] - (lambda / 2) * Number(v[j])) * 2 ** k)),
-  );
-  // x2 = X / 2^k + v / 2^p = (X + v · 2^(k−p)) / 2^k, since k >= p.
-  const N = X.map((Xj, j) => Xj + (v[j] << BigInt(k - p)));
-  const limit = 1n << 53n;
-  if (N.some((e) => (e < 0n ? -e : e) >= limit) || X.some((e) => (e < 0n ? -e : e) >= limit)) return null;
-  const x1 = X.map((e) => Number(e) / 2 ** k);
-  const x2 = N.map((e) => Number(e) / 2 ** k);
-  // Guard against rounding in the divisions (they are exact powers of two unless they underflow).
+  if (hint) {
+    let dot = 0;
+    for (let j = 0; j < n; j++) dot += Math.sign(Number(v[j])) * hint[j];
+    if (dot < 0) v = v.map((e) => -e);
+  }
+  // Try x snapped to coarse dyadic grids first: with a small integer v the pair is then made of
+  // doubles (a witness anyone can paste); the point itself only needs to be strictly feasible.
+  let scale = 0;
+  for (let j = 0; j < n; j++) scale = Math.max(scale, Math.abs(x[j]));
+  const top = scale > 0 ? Math.floor(Math.log2(scale)) : 0;
+  for (const bits of [8, 16, 24, 32, 40]) {
+    const grid = 2 ** (top - bits);
+    if (grid === 0 || !Number.isFinite(1 / grid)) continue;
+    const snapped = Array.from({ length: n }, (_, j) => Math.round(x[j] / grid) * grid);
+    const pair = pairAlong(ints, domain, snapped, v);
+    if (pair && pair.x1.every(isExactDouble) && pair.x2.every(isExactDouble)) return pair;
+  }
+  return pairAlong(ints, domain, x, v);
+}
+
+/**
+ * The pair x ∓ 2^−q·v for an exact direction v (see {@link exactPairAt}); null when a row that sees v
+ * is not strictly negative at x, or (orthant) x has a negative entry or a zero entry where v moves.
+ */
+export function pairAlong(
+  ints: IntegerLayer,
+  domain: Domain,
+  x: ArrayLike<number>,
+  v: readonly bigint[],
+): ExactPair | null {
+  const n = x.length;
+  const xd = Array.from({ length: n }, (_, j) => dyadicOf(x[j]));
+  // x = X / 2^E with integers X (E >= 0 when x has fractions).
+  let E = 0;
+  for (const d of xd) if (d.num !== 0n) E = Math.max(E, -d.exp);
+  const X = xd.map((d) => (d.num === 0n ? 0n : d.num << BigInt(d.exp + E)));
+  const twoE = 1n << BigInt(E);
+  // log2 bounds: 2^(len−1) <= |z| < 2^len. Need |c_i|·2^−q < |a_i| where a_i = A_i / 2^E, i.e.
+  // q > log2|c_i| + E − log2|A_i|; q = len(c) + E − (len(A) − 1) suffices.
+  let q = -Infinity;
+  for (let i = 0; i < ints.W.length; i++) {
+    const row = ints.W[i];
+    let c = 0n;
+    for (let j = 0; j < n; j++) if (row[j] !== 0n && v[j] !== 0n) c += row[j] * v[j];
+    if (c === 0n) continue;
+    let A = ints.b[i] * twoE;
+    for (let j = 0; j < n; j++) if (row[j] !== 0n && X[j] !== 0n) A += row[j] * X[j];
+    if (A >= 0n) return null;
+    q = Math.max(q, bitLength(c) + E - (bitLength(A) - 1));
+  }
+  if (domain === "nonnegative") {
+    for (let j = 0; j < n; j++) {
+      if (X[j] < 0n) return null;
+      if (v[j] === 0n) continue;
+      if (X[j] === 0n) return null;
+      // 2^−q·|v_j| <= X_j / 2^E.
+      q = Math.max(q, bitLength(v[j]) + E - (bitLength(X[j]) - 1));
+    }
+  }
+  // Without constraints, a step of about max(1, ‖x‖∞) / 2.
+  let vMax = 0;
+  for (const e of v) vMax = Math.max(vMax, bitLength(e));
+  if (vMax === 0) return null;
+  let xScale = 0;
+  for (const d of xd) if (d.num !== 0n) xScale = Math.max(xScale, bitLength(d.num) - 1 + d.exp);
+  q = Math.max(q, vMax - Math.max(0, xScale) + 1);
+  const e = -Math.max(E, q);
+  const shiftX = BigInt(-E - e);
+  const shiftV = BigInt(-q - e);
+  const x1: Dyadic[] = [];
+  const x2: Dyadic[] = [];
   for (let j = 0; j < n; j++) {
-    if (
-      !Fraction.fromFloat(x1[j])
-        .sub(new Fraction(X[j], 1n << BigInt(k)))
-        .isZero()
-    )
-      return null;
-    if (
-      !Fraction.fromFloat(x2[j])
-        .sub(new Fraction(N[j], 1n << BigInt(k)))
-        .isZero()
-    )
-      return null;
+    const base = X[j] << shiftX;
+    const step = v[j] << shiftV;
+    x1.push(normalizeDyadic({ num: base - step, exp: e }));
+    x2.push(normalizeDyadic({ num: base + step, exp: e }));
   }
   return { x1, x2 };
 }
 
-/** Assembles the public {@link Witness} object, with its forward-pass check. */
-export function describeWitness(
+function normalizeDyadic(d: Dyadic): Dyadic {
+  if (d.num === 0n) return { num: 0n, exp: 0 };
+  let { num, exp } = d;
+  while ((num & 1n) === 0n) {
+    num >>= 1n;
+    exp++;
+  }
+  return { num, exp };
+}
+
+/** A dyadic rational as the exact fraction string "p/q" (or "p"). */
+export function dyadicString(d: Dyadic): string {
+  return dyadicToFraction(d).toString();
+}
+
+/**
+ * Assembles the public {@link Witness} of an exact pair and re-checks it independently
+ * ({@link checkExactPair}). The active rows and their rank are exact.
+ * @returns the witness, or null when the exact re-check fails (a bug guard: the pair is built to pass)
+ */
+export function describeExactWitness(
+  ints: IntegerLayer,
   W: number[][],
   b: number[],
-  pair: { x1: number[]; x2: number[] },
+  pair: ExactPair,
   domain: Domain,
   tolerance: number,
-  activeRank: (rows: number[]) => number,
-): { witness: Witness; check: WitnessCheck } {
-  const check = verifyWitness(W, b, pair, domain, { tolerance });
-  const d = pair.x2.map((v, j) => v - pair.x1[j]);
-  const dn = Math.hypot(...d) || 1;
-  const a1 = new Set(activeRows(W, b, pair.x1));
-  const active = activeRows(W, b, pair.x2).filter((i) => a1.has(i));
+): Witness | null {
+  const e1 = pair.x1.map(dyadicToFraction);
+  const e2 = pair.x2.map(dyadicToFraction);
+  const check = checkExactPair(ints, W, b, e1, e2, domain, tolerance);
+  if (!check.valid) return null;
+  const x1 = pair.x1.map(dyadicToNumber);
+  const x2 = pair.x2.map(dyadicToNumber);
+  const representable = pair.x1.every(isExactDouble) && pair.x2.every(isExactDouble);
+  const d = x2.map((v, j) => v - x1[j]);
+  const dn = norm2(d) || 1;
+  // Active at both points (exactly): rows with W x + b >= 0 at x1 and at x2.
+  const p1 = commonDenominator(e1);
+  const p2 = commonDenominator(e2);
+  const a1 = scaledPreactivations(ints, p1.P, p1.Q);
+  const a2 = scaledPreactivations(ints, p2.P, p2.Q);
+  const active: number[] = [];
+  for (let i = 0; i < a1.length; i++) if (a1[i] >= 0n && a2[i] >= 0n) active.push(i);
+  const span = new ExactSpan(W[0].length);
+  for (const i of active) span.add(ints.W[i]);
   return {
-    check,
-    witness: {
-      x1: pair.x1,
-      x2: pair.x2,
-      direction: d.map((v) => v / dn),
-      activeRows: active,
-      activeRank: activeRank(active),
-      maxOutputDifference: check.maxOutputDifference,
-      separation: check.separation,
-      exact: check.exact,
-    },
+    x1,
+    x2,
+    ...(representable ? {} : { exactX1: pair.x1.map(dyadicString), exactX2: pair.x2.map(dyadicString) }),
+    direction: d.map((v) => v / dn),
+    activeRows: active,
+    activeRank: span.rank,
+    maxOutputDifference: check.maxOutputDifference,
+    separation: check.separation,
+    exact: true,
   };
 }

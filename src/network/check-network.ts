@@ -25,33 +25,49 @@
  * The domain of the next layer is the orthant after a ReLU or a sigmoid (its outputs are positive),
  * the input domain again after a flatten/reshape (it is the identity), and R^d otherwise.
  *
- * Resource limits (`timeLimitMs`, `signal`, `memoryLimitBytes`, one {@link Budget} for the whole
- * check): the explicit matrix of a convolution is built only for the rules that need it, after its
- * memory was reserved (a convolution on a large image is decided by Theorem 4 or left unknown, never
- * expanded); SVDs are refused up front when they cannot finish in the time left; checkLayer gets the
- * time left; the witness lifting and the collision search check the time between steps. A stage
- * that runs out makes its layer (or the end-to-end search) unknown, with the stage and the limit
- * in the reason.
- *
  * End-to-end:
  * - every layer injective on its domain ⇒ the network is injective (Corollary 1);
  * - a layer that is not injective on its domain does NOT make the network non-injective (equation
  *   (4): ReLU(I·ReLU(Wx)) is injective although ReLU(I·) is not injective on R^m), because the
  *   layer only sees the range of the layers before it. So its collision (h1, h2) is lifted: both
  *   points are inverted through the preceding layers exactly (src/invert); if both have preimages
- *   z1 ≠ z2 then N(z1) = N(z2), re-checked by a forward pass. For a linear layer, pairs
+ *   z1 ≠ z2 then N(z1) = N(z2), re-checked by an exact forward pass. For a linear layer, pairs
  *   h1 = N_{<l}(z), h2 = h1 + t·v (v in the null space) are also tried. Then the sampled collision
  *   search (./collision-search.ts) runs;
  * - the Corollary 3 pattern (injective ReLU expansions alternating with linear projections to
  *   dimensions >= 2n + 1) is injective *almost surely* over the random projections; for a given
  *   file that is not a proof, so the verdict stays `null` with conclusion "injective almost surely";
  * - otherwise unknown, with the reason.
+ *
+ * Resource limits (`timeLimitMs`, `signal`, `memoryLimitBytes`, one {@link Budget} for the whole
+ * check): the explicit matrix of a convolution is built only for the rules that need it, after its
+ * memory was reserved (a convolution on a large image is decided by Theorem 4 or left unknown, never
+ * expanded); checkLayer, the exact ranks, the exact forward passes and inversions get the budget;
+ * the witness lifting and the collision search check the time between steps. A stage that runs out
+ * makes its layer (or the end-to-end search) unknown, with the stage and the limit in the reason.
  */
 
-import { Budget, isResourceLimitError, matrixBytes, ResourceLimitError } from "../core/budget.js";
+import { Budget, isResourceLimitError, type ResourceLimitError } from "../core/budget.js";
 import { checkLayerWithin } from "../core/check-layer-guard.js";
 import { checkConv } from "../core/theorem4.js";
-import { maxAbs, norm2, numericalRank, smallestRightSingularVector } from "../core/linalg.js";
+import {
+  ExactSpan,
+  dyadicRows,
+  dyadicToNumber,
+  exactRankBudgeted,
+  isExactDouble,
+  toFraction,
+} from "../core/exact.js";
+import { dyadicString, pairAlong } from "../core/witness.js";
+import {
+  describeState,
+  exactCollision,
+  invertPrefixExact,
+  jacobianCollision,
+  stateOf,
+  stateOfFractions,
+  type ExactState,
+} from "./exact-forward.js";
 import { Rng } from "../core/random.js";
 import type { Domain, LayerCheckResult } from "../core/types.js";
 import { assertType, validatePositive } from "../core/validate.js";
@@ -65,7 +81,6 @@ import {
   layerInputDim,
   layerMatrix,
   layerOutputDim,
-  networkDims,
   validateNetwork,
   type Activation,
   type DenseLayerSpec,
@@ -86,8 +101,9 @@ export interface CheckNetworkOptions {
   signal?: AbortSignal;
   /**
    * Largest single allocation the network may cause, in bytes: the explicit matrix of a
-   * convolution, batch norm or reshape layer (built only when a rule needs it), SVDs, the
-   * collision search's Jacobians. Work above it answers unknown, naming the stage. @default 2 GiB
+   * convolution, batch norm or reshape layer (built only when a rule needs it), the exact integer
+   * forms, the collision search's Jacobians. Work above it answers unknown, naming the stage.
+   * @default 2 GiB
    */
   memoryLimitBytes?: number;
 }
@@ -127,8 +143,8 @@ export interface NetworkLayerReport {
   rank: number;
   /** True when the layer verdict's evidence was re-checked in exact arithmetic. */
   exact: boolean;
-  /** A collision of this layer on its domain, when not injective. */
-  witness?: { x1: number[]; x2: number[] };
+  /** A collision of this layer on its domain, when not injective (exact; fractions in exactX1/exactX2 when needed). */
+  witness?: { x1: number[]; x2: number[]; exactX1?: string[]; exactX2?: string[] };
   timeMs: number;
 }
 
@@ -144,14 +160,22 @@ export interface Corollary3Check {
 
 /** An end-to-end collision N(x1) = N(x2), x1 ≠ x2, of network inputs. */
 export interface NetworkWitness {
+  /** The first input (the nearest doubles when `exactX1` is present). */
   x1: number[];
   x2: number[];
+  /** The exact inputs as fractions "p/q", when some coordinate is not a double. */
+  exactX1?: string[];
+  exactX2?: string[];
+  /** Always true: N(x1) = N(x2) was confirmed by an exact rational forward pass. */
+  exact: boolean;
+  /** The first layer after which the two hidden states agree exactly. */
+  equalAfterLayer: number;
   /** ‖N(x1) − N(x2)‖∞ / max(‖N(x1)‖∞, tiny), by a forward pass. */
   maxOutputDifference: number;
   /** ‖x1 − x2‖∞ / max(1, ‖x1‖∞). */
   separation: number;
-  /** `layer`: the first layer's own witness; `lifted`: a layer's collision inverted back; `collision-search`: sampled. */
-  source: "layer" | "lifted" | "collision-search";
+  /** `layer`: the first layer's own witness; `lifted`: a layer's collision inverted back exactly; `jacobian`: a null direction of the exact Jacobian of the layers up to a non-injective one; `collision-search`: sampled. */
+  source: "layer" | "lifted" | "jacobian" | "collision-search";
   /** The layer whose collision it is (for `layer` and `lifted`). */
   layer?: number;
 }
@@ -169,7 +193,10 @@ export interface NetworkCheckResult {
   collisionSearch?: Pick<
     CollisionSearchResult,
     "collisionFound" | "minRatio" | "relativeMinRatio" | "pairsSampled" | "box" | "timeMs"
-  >;
+  > & {
+    /** A pair whose outputs agree in floating point but not exactly (evidence, not a witness). */
+    nearCollision?: { x1: number[]; x2: number[]; outputDistance: number };
+  };
   inputDim: number;
   tolerance: number;
   seed: number;
@@ -185,18 +212,7 @@ export const CONV_EXACT_MAX_COLUMNS = 64;
 const CONV_RANK_MAX_COLUMNS = 256;
 
 function infNorm(v: number[]): number {
-  return maxAbs(v);
-}
-
-/** Unit-normalized nonzero rows of W (their memory reserved first). */
-function unitRows(W: number[][], budget: Budget, stage: string): number[][] {
-  budget.reserve(stage, matrixBytes(W.length, W[0].length));
-  const out: number[][] = [];
-  for (const r of W) {
-    const s = norm2(r);
-    if (s > 0) out.push(r.map((v) => v / s));
-  }
-  return out;
+  return v.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
 }
 
 /** The report of a layer whose rule ran out of time or memory: unknown, naming the stage. */
@@ -233,7 +249,7 @@ function linearLayerReport(
   layer: DenseLayerSpec,
   index: number,
   domain: Domain,
-  tol: number,
+  _tol: number,
   budget: Budget,
 ): Omit<NetworkLayerReport, "timeMs"> {
   const m = layerOutputDim(layer);
@@ -277,10 +293,14 @@ function linearLayerReport(
       witness: { x1, x2 },
     };
   }
+  // Exact rank: full rank mod a prime proves it; otherwise rational elimination (./core/exact.ts).
   const name = `layer ${index}`;
   const W = layerMatrix(layer, budget, name);
-  const unit = unitRows(W, budget, `the unit rows of ${name}`);
-  const rank = numericalRank(unit, tol, budget, `the SVD (rank) of ${name}`);
+  budget.reserve(`the exact integer form of ${name}`, 64 * m * (n + 1));
+  const ints = dyadicRows(W, layer.b ?? new Array<number>(m).fill(0), (i) => {
+    if ((i & 63) === 0) budget.check(`the exact integer form of ${name}`);
+  });
+  const rank = exactRankBudgeted(ints.W, n, budget);
   const oneToOne = activation !== "linear";
   const what = oneToOne
     ? `Layer with the one-to-one activation ${activation}${activation === "leaky_relu" ? ` (alpha ${layer.alpha})` : ""}, whose linear part has`
@@ -295,30 +315,34 @@ function linearLayerReport(
     domain,
     method: oneToOne ? "one-to-one-rank" : "rank",
     rank,
-    exact: false,
+    exact: true,
   };
   if (rank === n) {
     return {
       ...base,
       injective: true,
-      reason: `${what} rank ${n} = n (full column rank, SVD of the unit rows with tolerance ${tol}): injective${oneToOne ? " (σ is one-to-one, so σ(Wx + b) is injective iff W has full column rank; Section 2)" : ""}.`,
+      reason: `${what} rank ${n} = n (full column rank, exact): injective${oneToOne ? " (σ is one-to-one, so σ(Wx + b) is injective iff W has full column rank; Section 2)" : ""}.`,
     };
   }
-  let v = smallestRightSingularVector(
-    unit.length ? unit : [new Array<number>(n).fill(0)],
-    n,
-    budget,
-    `the SVD (null vector) of ${name}`,
-  );
-  const s = infNorm(v);
-  v = v.map((e) => e / s / 2);
-  const x1 = new Array<number>(n).fill(domain === "nonnegative" ? 1 : 0);
-  const x2 = x1.map((e, j) => e + v[j]);
+  // An exact null vector v: W x = W (x + 2^−q v) exactly.
+  const span = new ExactSpan(n);
+  for (const row of ints.W) if (span.add(row) && span.rank === n) break;
+  const v = span.orthogonalVector();
+  const x = new Array<number>(n).fill(domain === "nonnegative" ? 1 : 0);
+  const pair = pairAlong(ints, domain, x, v);
+  const representable = pair !== null && [...pair.x1, ...pair.x2].every(isExactDouble);
+  const witness = pair
+    ? {
+        x1: pair.x1.map(dyadicToNumber),
+        x2: pair.x2.map(dyadicToNumber),
+        ...(representable ? {} : { exactX1: pair.x1.map(dyadicString), exactX2: pair.x2.map(dyadicString) }),
+      }
+    : undefined;
   return {
     ...base,
     injective: false,
-    reason: `${what} rank ${rank} < n = ${n}: W x = W (x + v) for every v in the null space${oneToOne ? ", so σ(W x + b) = σ(W (x + v) + b)" : ""}.`,
-    witness: { x1, x2 },
+    reason: `${what} rank ${rank} < n = ${n} (exact): W x = W (x + v) for every v in the null space${oneToOne ? ", so σ(W x + b) = σ(W (x + v) + b)" : ""}.`,
+    ...(witness ? { witness } : {}),
   };
 }
 
@@ -354,7 +378,7 @@ async function layerReport(
     reason: r.reason,
     rank: r.rank,
     exact: r.exact,
-    ...(r.witness ? { witness: { x1: r.witness.x1, x2: r.witness.x2 } } : {}),
+    ...(r.witness ? { witness: layerWitness(r.witness) } : {}),
   };
 }
 
@@ -420,7 +444,7 @@ async function convLayerReport(
       reason: `${what}; its explicit ${m}×${n} matrix (${smallWhy}) checked exactly (Theorem 1): ${r.reason}`,
       rank: r.rank,
       exact: r.exact,
-      ...(r.witness ? { witness: { x1: r.witness.x1, x2: r.witness.x2 } } : {}),
+      ...(r.witness ? { witness: layerWitness(r.witness) } : {}),
     };
   }
   const unknown = (why: string): Omit<NetworkLayerReport, "timeMs"> => ({
@@ -529,10 +553,8 @@ export async function checkNetwork(
     const t0 = performance.now();
     try {
       budget.check(`the check of layer ${l}`);
-      layers.push({
-        ...(await layerReport(layer, l, domain, tol, seed, budget)),
-        timeMs: performance.now() - t0,
-      });
+      const r = await layerReport(layer, l, domain, tol, seed, budget);
+      layers.push({ ...r, timeMs: performance.now() - t0 });
     } catch (e) {
       if (!isResourceLimitError(e)) throw e;
       layers.push({ ...limitReport(layer, l, domain, e), timeMs: performance.now() - t0 });
@@ -581,8 +603,10 @@ export async function checkNetwork(
         false,
         "not injective",
         w.source === "layer"
-          ? `Not injective: the first layer is not injective on R^${n}, and its collision x1 ≠ x2 gives N(x1) = N(x2) (re-checked by a forward pass).`
-          : `Not injective: layer ${r.index} is not injective on its domain, and its collision (h1, h2) lies in the range of the layers before it: the exact inverses x1 ≠ x2 give N(x1) = N(x2) (re-checked by a forward pass).`,
+          ? `Not injective: the first layer is not injective on R^${n}, and its collision x1 ≠ x2 gives N(x1) = N(x2) (re-checked by an exact forward pass).`
+          : w.source === "jacobian"
+            ? `Not injective: layer ${r.index} is not injective on its domain, and near x1 the layers up to it are linear with an exact Jacobian of rank < ${n}: x2 = x1 + t·u along a null vector u gives N(x1) = N(x2) (re-checked by an exact forward pass).`
+            : `Not injective: layer ${r.index} is not injective on its domain, and its collision (h1, h2) lies in the range of the layers before it: the exact inverses x1 ≠ x2 give N(x1) = N(x2) (re-checked by an exact forward pass).`,
         { witness: w },
       );
     }
@@ -599,8 +623,9 @@ export async function checkNetwork(
     options.collisionSearch !== false &&
     bad.length + layers.filter((r) => r.injective === null).length > 0
   ) {
+    let found: CollisionSearchResult;
     try {
-      search = searchCollisions(net, {
+      found = searchCollisions(net, {
         lo: -1,
         hi: 1,
         seed,
@@ -614,6 +639,7 @@ export async function checkNetwork(
       notes.push(`the sampled collision search stopped: ${e.message}`);
       return finishUnknown(result, layers, corollary3, notes, {}, n);
     }
+    search = found;
     const extra = {
       collisionSearch: {
         collisionFound: search.collisionFound,
@@ -625,15 +651,35 @@ export async function checkNetwork(
       },
     };
     if (search.collisionFound) {
-      const w = checkedWitness(net, search.pair.x1, search.pair.x2, "collision-search", undefined, 1e-8);
+      let w: NetworkWitness | null = null;
+      try {
+        w = checkedWitness(
+          net,
+          stateOf(search.pair.x1),
+          stateOf(search.pair.x2),
+          "collision-search",
+          undefined,
+          budget,
+        );
+      } catch (e) {
+        if (!isResourceLimitError(e)) throw e;
+        notes.push(`the exact re-check of the collision search's pair stopped: ${e.message}`);
+      }
       if (w)
         return result(
           false,
           "not injective",
-          `Not injective: the sampled collision search found x1 ≠ x2 with N(x1) = N(x2) to relative ${w.maxOutputDifference.toExponential(2)} (re-checked by a forward pass; floating point, not exact).`,
+          `Not injective: the sampled collision search found x1 ≠ x2 with N(x1) = N(x2), confirmed by an exact forward pass (the states agree exactly after layer ${w.equalAfterLayer}).`,
           { witness: w, ...extra },
         );
-      notes.push("the collision search reported a near-collision that failed the forward re-check");
+      (extra.collisionSearch as NonNullable<NetworkCheckResult["collisionSearch"]>).nearCollision = {
+        x1: search.pair.x1,
+        x2: search.pair.x2,
+        outputDistance: search.pairOutputDistance,
+      };
+      notes.push(
+        `the sampled collision search found a numerical near-collision (‖N(x1) − N(x2)‖ = ${search.pairOutputDistance.toExponential(2)} for ‖x1 − x2‖∞ = ${infNorm(found.pair.x1.map((v, j) => v - found.pair.x2[j])).toExponential(2)}) that is not an exact collision: floating-point evidence that the network is nearly non-injective, not a proof`,
+      );
     }
     notes.push(
       `the sampled collision search on [-1, 1]^${n} found none (smallest ratio ‖N(x1) − N(x2)‖/‖x1 − x2‖ = ${search.minRatio.toExponential(2)}, ${search.relativeMinRatio.toExponential(2)} of the Lipschitz estimate)`,
@@ -679,25 +725,77 @@ function finishUnknown(
   return result(null, "unknown", `Unknown: ${parts.join("; ")}.${searched}`, extra);
 }
 
-/** Forward re-check of a candidate pair of network inputs. */
-function checkedWitness(
-  net: Network,
-  x1: number[],
-  x2: number[],
-  source: NetworkWitness["source"],
-  layer: number | undefined,
-  tol: number,
-): NetworkWitness | null {
-  const y1 = forwardUnchecked(net, x1);
-  const y2 = forwardUnchecked(net, x2);
-  const scale = Math.max(infNorm(y1), infNorm(y2), 1e-300);
-  const diff = infNorm(y1.map((v, i) => v - y2[i])) / scale;
-  const separation = infNorm(x1.map((v, j) => v - x2[j])) / Math.max(1, infNorm(x1));
-  if (!(diff <= tol) || !(separation > 1e-7)) return null;
-  return { x1, x2, maxOutputDifference: diff, separation, source, ...(layer !== undefined ? { layer } : {}) };
+/** The public part of a layer witness: points, and their fractions when they are not doubles. */
+function layerWitness(w: {
+  x1: number[];
+  x2: number[];
+  exactX1?: string[];
+  exactX2?: string[];
+}): NonNullable<NetworkLayerReport["witness"]> {
+  return { x1: w.x1, x2: w.x2, ...(w.exactX1 ? { exactX1: w.exactX1, exactX2: w.exactX2 } : {}) };
 }
 
-/** Tries to turn a layer's collision into a collision of network inputs (see the module comment). */
+/** The exact state of a layer witness point: its fractions when given, else its doubles. */
+function witnessState(values: number[], exact: string[] | undefined): ExactState | null {
+  if (!exact) return stateOf(values);
+  const fr = exact.map((t) => toFraction(t));
+  return fr.every((f) => f !== null) ? stateOfFractions(fr as { num: bigint; den: bigint }[]) : null;
+}
+
+/**
+ * The exact re-check of a candidate pair of network inputs (./exact-forward.ts): a witness only when
+ * N(x1) = N(x2) holds in exact arithmetic; otherwise null, with the reason in `notes`.
+ */
+function checkedWitness(
+  net: Network,
+  s1: ExactState,
+  s2: ExactState,
+  source: NetworkWitness["source"],
+  layer: number | undefined,
+  budget: Budget,
+  notes?: string[],
+): NetworkWitness | null {
+  const check = exactCollision(net, s1, s2, budget);
+  if (!check.collides) {
+    notes?.push(`a candidate pair (${source}) failed the exact re-check: ${check.reason}`);
+    return null;
+  }
+  const d1 = describeState(s1);
+  const d2 = describeState(s2);
+  const y1 = forwardUnchecked(net, d1.values);
+  const y2 = forwardUnchecked(net, d2.values);
+  const scale = Math.max(infNorm(y1), infNorm(y2), 1e-300);
+  const diff = infNorm(y1.map((v, i) => v - y2[i])) / scale;
+  const separation = infNorm(d1.values.map((v, j) => v - d2.values[j])) / Math.max(1, infNorm(d1.values));
+  return {
+    x1: d1.values,
+    x2: d2.values,
+    ...(d1.representable && d2.representable ? {} : { exactX1: d1.exact, exactX2: d2.exact }),
+    maxOutputDifference: Number.isFinite(diff) ? diff : 0,
+    separation,
+    source,
+    exact: true,
+    equalAfterLayer: check.equalAfter!,
+    ...(layer !== undefined ? { layer } : {}),
+  };
+}
+
+/** Float guesses of the inputs of layers 0 … l−1 along the forward pass of z. */
+function prefixHints(net: Network, l: number, z: number[]): number[][] {
+  const hints: number[][] = [];
+  let h: number[] = z;
+  for (let j = 0; j < l; j++) {
+    hints.push(h);
+    h = applyLayer(net.layers[j], h);
+  }
+  return hints;
+}
+
+/**
+ * Tries to turn a layer's collision into a collision of network inputs (see the module comment):
+ * both points are inverted through the layers before it in exact arithmetic (the float inversion
+ * only supplies guesses), and the pair is re-checked by an exact forward pass.
+ */
 function liftWitness(
   net: Network,
   r: NetworkLayerReport,
@@ -707,55 +805,43 @@ function liftWitness(
   budget: Budget,
 ): NetworkWitness | null {
   const l = r.index;
-  const tolW = Math.max(1e-9, tol) * 100;
-  const stage = `lifting the collision of layer ${l}`;
-  budget.check(stage);
-  if (r.witness && l === 0) {
-    return checkedWitness(net, r.witness.x1, r.witness.x2, "layer", 0, tolW);
-  }
-  // Forward passes hold one vector of the widest layer at a time.
-  let widest = 0;
-  for (const d of networkDims(net)) widest = Math.max(widest, d);
-  budget.reserve(stage, 8 * matrixBytes(1, widest));
-  const sub: Network = { ...net, layers: net.layers.slice(0, l) };
-  const invert = (h: number[]): ReturnType<typeof invertNetwork> => {
-    const inv = invertNetwork(sub, h, { tolerance: tol, findSecond: false, ...budget.options() });
-    budget.check(stage);
-    return inv;
-  };
-  const tryPair = (h1: number[], h2: number[]): NetworkWitness | null => {
-    const a = invert(h1);
-    if (a.status !== "found") return null;
-    const b = invert(h2);
-    if (b.status !== "found") return null;
-    return checkedWitness(net, a.x!, b.x!, "lifted", l, tolW);
-  };
-  if (r.witness) {
-    const w = tryPair(r.witness.x1, r.witness.x2);
-    if (w) return w;
-  }
-  if (r.activation !== "relu") {
-    // Null-space moves (for a one-to-one σ too: σ(W h + b) only depends on W h) from points of the range: h1 = N_{<l}(z), h2 = h1 + t·v.
-    const W = layerMatrix(net.layers[l], budget, `layer ${l}`);
-    const unit = unitRows(W, budget, `${stage} (unit rows)`);
-    const v = smallestRightSingularVector(unit, r.n, budget, `${stage} (SVD, null vector)`);
-    const rng = new Rng(seed);
-    for (let k = 0; k < 16; k++) {
-      const z = Array.from({ length: net.inputDim }, () => rng.normal());
-      let h1: number[] = z;
-      for (let j = 0; j < l; j++) h1 = applyLayer(net.layers[j], h1);
-      const s = Math.max(1, infNorm(h1));
-      for (const t of [0.1 * s, -0.1 * s, 1e-3 * s, -1e-3 * s]) {
-        const h2 = h1.map((e, j) => e + t * v[j]);
-        const b = invert(h2);
-        if (b.status !== "found") continue;
-        const w = checkedWitness(net, z, b.x!, "lifted", l, tolW);
-        if (w) return w;
+  budget.check(`lifting the collision of layer ${l}`);
+  const states = r.witness
+    ? {
+        s1: witnessState(r.witness.x1, r.witness.exactX1),
+        s2: witnessState(r.witness.x2, r.witness.exactX2),
       }
+    : null;
+  if (states?.s1 && states.s2 && l === 0)
+    return checkedWitness(net, states.s1, states.s2, "layer", 0, budget, notes);
+  const sub: Network = { ...net, layers: net.layers.slice(0, l) };
+  const exactPreimage = (h: ExactState, hFloat: number[]): ExactState | null => {
+    const a = invertNetwork(sub, hFloat, { tolerance: tol, findSecond: false, ...budget.options() });
+    budget.check(`lifting the collision of layer ${l}`);
+    const hints = a.status === "found" ? prefixHints(net, l, a.x!) : undefined;
+    return invertPrefixExact(net, l, h, hints, budget);
+  };
+  if (states?.s1 && states.s2 && r.witness) {
+    const z1 = exactPreimage(states.s1, r.witness.x1);
+    const z2 = z1 && exactPreimage(states.s2, r.witness.x2);
+    if (z1 && z2) {
+      const w = checkedWitness(net, z1, z2, "lifted", l, budget, notes);
+      if (w) return w;
+    }
+  }
+  // Local collisions: where the layers up to l are linear near a random input and their exact
+  // Jacobian has rank < n, a null direction collides (./exact-forward.ts jacobianCollision).
+  const rng = new Rng(seed);
+  for (let k = 0; k < 16; k++) {
+    const z = Array.from({ length: net.inputDim }, () => rng.normal());
+    const pair = jacobianCollision(net, l, z, budget);
+    if (pair) {
+      const w = checkedWitness(net, pair.s1, pair.s2, "jacobian", l, budget, notes);
+      if (w) return w;
     }
   }
   notes.push(
-    `the collision of layer ${l} is not in the range of the layers before it (checked by exact inversion)`,
+    `the collision of layer ${l} was not found in the range of the layers before it (exact inversion)`,
   );
   return null;
 }

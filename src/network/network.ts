@@ -153,8 +153,11 @@ export function layerMatrixBytes(layer: DenseLayerSpec): number {
   return layer.W ? 0 : matrixBytes(layerOutputDim(layer), layerInputDim(layer));
 }
 
-/** Explicit matrices built on demand, per layer object (released with the layer). */
-const builtMatrices = new WeakMap<DenseLayerSpec, number[][]>();
+/**
+ * Explicit matrices built on demand, per record object (a `conv`, `batchnorm` or `reshape` record;
+ * copies of a layer share it), released with the record.
+ */
+const builtMatrices = new WeakMap<object, number[][]>();
 
 /**
  * The explicit weight matrix W of a layer, shape ({@link layerOutputDim}, {@link layerInputDim}).
@@ -173,7 +176,8 @@ export function layerMatrix(
   what = "the layer",
 ): number[][] {
   if (layer.W) return layer.W;
-  const cached = builtMatrices.get(layer);
+  const key: object | undefined = layer.conv ?? layer.batchnorm ?? layer.reshape;
+  const cached = key ? builtMatrices.get(key) : undefined;
   if (cached) return cached;
   let W: number[][];
   if (layer.conv) {
@@ -183,7 +187,7 @@ export function layerMatrix(
     const scales = layer.batchnorm ? batchNormScales(layer.batchnorm) : null;
     W = identityMatrix(d, budget, what, scales ?? undefined);
   }
-  builtMatrices.set(layer, W);
+  if (key) builtMatrices.set(key, W);
   return W;
 }
 

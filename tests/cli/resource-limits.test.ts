@@ -175,16 +175,17 @@ describe("resource limits in the CLI", () => {
     expect(r.ms).toBeLessThan(30_000);
   });
 
-  it("--time-limit 1 on a 2000 × 2000 Gaussian layer: unknown in seconds, naming the SVD", () => {
+  it("--time-limit 1 on a 2000 × 2000 Gaussian layer: unknown in seconds, naming the stage", () => {
     const r = run(["check", "gauss2000.npy", "--time-limit", "1"]);
     expect(r.code).toBe(2);
-    expect(r.out).toMatch(
-      /Verdict: unknown[\s\S]*the time limit ran out during the rank test \(SVD\) of gauss2000\.npy \(an SVD of a 2,000 × 2,000 matrix takes about/,
-    );
+    expect(r.out).toMatch(/Verdict: unknown[\s\S]*Unknown: the time limit ran out during /);
     expect(r.ms).toBeLessThan(30_000);
+    // σ_min(W) by an SVD that cannot be interrupted: refused up front from its estimated time.
     const lip = run(["lipschitz", "gauss2000.npy", "--time-limit", "1", "--json"]);
     expect(lip.code).toBe(2);
-    expect((JSON.parse(lip.out) as { reason: string }).reason).toMatch(/time limit ran out during the SVD/);
+    expect((JSON.parse(lip.out) as { reason: string }).reason).toMatch(
+      /the time limit ran out during the SVD σ_min\(W\) \(an SVD of a 2,000 × 2,000 matrix takes about/,
+    );
     expect(lip.ms).toBeLessThan(30_000);
   });
 
@@ -193,7 +194,7 @@ describe("resource limits in the CLI", () => {
     expect(r.code).toBe(2);
     const j = JSON.parse(r.out) as { injective: null; reason: string };
     expect(j.injective).toBeNull();
-    expect(j.reason).toMatch(/would need 96\.\d MB, above the memory limit of 10M/);
+    expect(j.reason).toMatch(/would need \d+(\.\d+)? MB, above the memory limit of 10M/);
     const conv = run([
       "check-conv",
       "pair.json",

@@ -225,8 +225,6 @@ describe("when is [C; −s²C] injective? (exact check of the full matrix)", () 
   });
 });
 
-const relu = (v: ArrayLike<number>): number[] => Array.from(v, (t) => Math.max(0, t));
-
 /** σ_min / σ_max of the convolution matrix B of the kernels C (0 when B is rank deficient). */
 function inverseCondition(kernels: unknown, signal: number[], boundary: Boundary): number {
   const B = convMatrix(convSpec(kernels, { signal, boundary }));
@@ -248,18 +246,15 @@ describe("injective is not the same as stably invertible (zero boundary)", () =>
     }
   });
 
-  it("at N = 64 the exact verifier, which works to a tolerance, finds the zero-padded layer numerically NOT injective", async () => {
+  it("at N = 64 the zero-padded layer is injective as given, though nearly singular: the exact verifier never calls it NOT injective", async () => {
     const C = [[[1, 0.5]]];
     const spec = pairedConvSpec(C, 1, { signal: [64] });
     const W = convMatrix(spec);
-    const r = await checkLayer(W);
-    expect(r.injective).toBe(false);
-    // Its witness: two inputs apart by at least √tolerance whose outputs agree to the tolerance.
-    const { x1, x2 } = r.witness!;
-    const y1 = relu(convolve(spec, x1));
-    const y2 = relu(convolve(spec, x2));
-    expect(Math.max(...y1.map((v, k) => Math.abs(v - y2[k])))).toBeLessThan(1e-8 * Math.max(1, ...y1));
-    expect(Math.hypot(...x1.map((v, k) => v - x2[k]))).toBeGreaterThan(1e-5);
+    // Its B is triangular with σ_min about 0.5^64: a floating-point search at tolerance 1e-9 sees
+    // collisions, but none survives the exact re-check.
+    const r = await checkLayer(W, null, { timeLimitMs: 20_000 });
+    expect(r.injective).not.toBe(false);
+    if (r.injective === true) expect(r.exact).toBe(true);
     // The periodic layer is injective and well conditioned (its exact check at n = 64 is not run: the
     // certificate re-check of checkLayer is exponential in the number of antiparallel pairs).
     expect(analyzePairedConv(C, { signal: [64], boundary: "periodic" }).injective).toBe(true);
@@ -272,7 +267,8 @@ describe("analyzePairedConv agrees with the exact check on random small layers",
   // subnormals (−s²·5e-324 underflows to 0, and the built layer is then no longer [C; −s²C]).
   const el = fc.oneof(
     fc.constantFrom(0, 0, 1, -1, 2, -2),
-    fc.integer({ min: -2000, max: 2000 }).map((k) => k / 1000),
+    // float32 values: −s²·c is then exact in float64 (s² is rounded to float32 by pairedConvSpec).
+    fc.integer({ min: -2000, max: 2000 }).map((k) => Math.fround(k / 1000)),
   );
   const caseArb = fc
     .record({

@@ -120,10 +120,23 @@ describe("constructDense: injective by construction", () => {
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         const dot = B[i].reduce((s, v, k) => s + v * B[j][k], 0);
-        expect(dot).toBeCloseTo(i === j ? 4 : 0, 10);
+        // Entries are float32 (so that the rows −d·B are exact): orthonormal to about 1e-7.
+        expect(dot).toBeCloseTo(i === j ? 4 : 0, 6);
       }
     }
-    expect(conditionNumber).toBeCloseTo(1, 10);
+    expect(conditionNumber).toBeCloseTo(1, 6);
+  });
+
+  it("drawn constructions are exactly [B; −DB; M] (exactPairs); a rounding product is reported", () => {
+    expect(constructDense(4, 9, { seed: 5, d: { min: 0.3, max: 3 } }).meta.exactPairs).toBe(true);
+    const given = constructDense(2, 4, {
+      basis: [
+        [0.1, 0.7],
+        [0.3, -0.2],
+      ],
+      d: [0.3, 1],
+    });
+    expect(given.meta.exactPairs).toBe(false);
   });
 
   it("uses given extra rows M", () => {

@@ -80,7 +80,7 @@ describe("verifyCertificate", () => {
     expect(verifyCertificate(W, null, cert(duals, "all", 2, 2)).valid).toBe(false);
   });
 
-  it("float mode on non-integral layers, with its tolerance", async () => {
+  it("non-integral layers are checked exactly too (doubles are dyadic rationals)", async () => {
     const W = [
       [0.1, 0.7],
       [0.3, -0.2],
@@ -92,14 +92,14 @@ describe("verifyCertificate", () => {
     expect(r.injective).toBe(true);
     const v = verifyCertificate(W, null, r.certificate!);
     expect(v.valid).toBe(true);
-    expect(v.exact).toBe(false);
+    expect(v.exact).toBe(true);
     // A perturbation far above the tolerance breaks it.
     const tampered = structuredClone(r.certificate!);
     tampered.duals[0].weights[0] += 0.01;
     expect(verifyCertificate(W, null, tampered).valid).toBe(false);
   });
 
-  it("exact and never modes agree on integral layers", async () => {
+  it("re-checks the exhaustive search's evidence exactly", async () => {
     const W = [
       [3, 1, 0],
       [1, 2, -1],
@@ -112,7 +112,7 @@ describe("verifyCertificate", () => {
     const r = await checkLayer(W, null, { method: "exhaustive" });
     if (r.injective) {
       expect(verifyCertificate(W, null, r.certificate!).exact).toBe(true);
-      expect(verifyCertificate(W, null, r.certificate!, { exact: "never" }).valid).toBe(true);
+      expect(verifyCertificate(W, null, r.certificate!).valid).toBe(true);
     } else {
       expect(r.witness!.exact).toBe(true);
     }

@@ -218,8 +218,10 @@ function expectGoodWitness(L: Layer, res: LayerCheckResult, label: string): void
   f1.forEach((y, i) =>
     expect(Math.abs(y - f2[i]), `${label}: F(x1) != F(x2) at row ${i}`).toBeLessThanOrEqual(tol),
   );
-  const vw = verifyWitness(L.W, L.b, { x1, x2 }, L.domain);
+  // The exact pair (fractions when a point is not a double) must collide exactly.
+  const vw = verifyWitness(L.W, L.b, w!, L.domain);
   expect(vw.valid, `${label}: verifyWitness rejects: ${vw.reason}`).toBe(true);
+  expect(w!.exact).toBe(true);
 }
 
 const DUAL_TOL = 1e-7;

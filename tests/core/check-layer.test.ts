@@ -192,7 +192,7 @@ describe("methods", () => {
     expect((await checkLayer([[1], [-1]], [1, -0.5], { method: "exhaustive" })).injective).toBe(true);
   });
 
-  it("integral layers get exact evidence; non-dyadic floats do not", async () => {
+  it("every decided verdict has exact evidence, for integral and non-integral layers alike", async () => {
     expect(
       (
         await checkLayer(
@@ -227,8 +227,10 @@ describe("methods", () => {
       null,
     );
     expect(r.injective).toBe(false);
-    expect(r.exact).toBe(false);
-    expect(r.assumptions.join(" ")).toMatch(/floating point/);
+    // 0.1, 0.7, … are dyadic rationals near the decimals; the witness collides exactly for them.
+    expect(r.exact).toBe(true);
+    expect(r.witness!.exact).toBe(true);
+    expect(r.assumptions.join(" ")).toMatch(/exactly as given/);
   });
 });
 
@@ -262,7 +264,7 @@ describe("time limits and cancellation give unknown, never a guess", () => {
       null,
       {
         method: "exhaustive",
-        onProgress: (p) => seen.push(p.done),
+        onProgress: (p) => (p.stage === "exhaustive" ? seen.push(p.done) : 0),
       },
     );
     expect(seen.length).toBeGreaterThan(1);
@@ -288,7 +290,11 @@ describe("validation", () => {
     await expect(checkLayer([[1]], null, { domain: "positive" as Domain })).rejects.toThrow(
       /domain must be one of/,
     );
-    await expect(checkLayer([[1]], null, { tolerance: -1 })).rejects.toThrow(/tolerance must be a positive/);
+    await expect(checkLayer([[1]], null, { tolerance: -1 })).rejects.toThrow(/tolerance must be a number in \(0, 0.1\]/);
+    await expect(checkLayer([[1]], null, { tolerance: NaN })).rejects.toThrow(/tolerance/);
+    await expect(checkLayer([[1]], null, { tolerance: 2 })).rejects.toThrow(/tolerance/);
+    await expect(checkLayer([[1]], null, { falsifierRestarts: -5 })).rejects.toThrow(/falsifierRestarts/);
+    await expect(checkLayer([[1]], null, { exact: "never" as "auto" })).rejects.toThrow(/exact/);
     await expect(checkLayer([[1]], null, { method: "magic" as Method })).rejects.toThrow(/method/);
   });
 });

@@ -8,7 +8,7 @@ import {
   ExactSpan,
   Fraction,
   floatToDyadic,
-  integralRows,
+  dyadicRows,
   solveExact,
   toIntegerVector,
 } from "../../src/core/exact.js";
@@ -38,11 +38,22 @@ describe("Fraction", () => {
   });
 });
 
-describe("integralRows", () => {
-  it("scales dyadic rows to integers and refuses non-dyadic ones", () => {
-    expect(integralRows([[0.5, 1]], [0.25])).toEqual({ W: [[2n, 4n]], b: [1n] });
-    expect(integralRows([[3, -2]], [0])).toEqual({ W: [[3n, -2n]], b: [0n] });
-    expect(integralRows([[0.1, 1]], [0])).toBeNull();
+describe("dyadicRows", () => {
+  it("scales every row (with its bias) by a power of two to the smallest integers", () => {
+    expect(dyadicRows([[0.5, 1]], [0.25])).toEqual({ W: [[2n, 4n]], b: [1n], shift: [2] });
+    expect(dyadicRows([[3, -2]], [0])).toEqual({ W: [[3n, -2n]], b: [0n], shift: [0] });
+    // 0.1 is the dyadic rational 3602879701896397 / 2^55.
+    expect(dyadicRows([[0.1, 1]], [0])).toEqual({
+      W: [[3602879701896397n, 1n << 55n]],
+      b: [0n],
+      shift: [55],
+    });
+    // Entries near the double range stay exact: 2^1023 and 2^-1074 in one row.
+    const r = dyadicRows([[2 ** 1023, 2 ** -1074]], [0]);
+    expect(r.W[0][0]).toBe(1n << 2097n);
+    expect(r.W[0][1]).toBe(1n);
+    // Zero rows stay zero.
+    expect(dyadicRows([[0, 0]], [0]).W[0]).toEqual([0n, 0n]);
   });
 });
 

@@ -124,9 +124,10 @@ const corollary2Arb = (maxExtra: number) =>
     .integer({ min: 1, max: 3 })
     .chain((n) =>
       fc.record({
-        B: rowsArb(floatArb, n, n),
+        // float32 B and d: the rows −d·B are then exact in float64, so W is exactly [B; −DB; M].
+        B: rowsArb(floatArb.map(Math.fround), n, n),
         d: fc.array(
-          fc.integer({ min: 1, max: 400 }).map((k) => k / 100),
+          fc.integer({ min: 1, max: 400 }).map((k) => Math.fround(k / 100)),
           { minLength: n, maxLength: n },
         ),
         M: fc.integer({ min: 0, max: maxExtra }).chain((k) => rowsArb(floatArb, k, n)),

@@ -14,7 +14,7 @@ import {
   matrixBytes,
   ResourceLimitError,
 } from "../../src/core/budget.js";
-import { checkLayerWithin, guardCheckLayer } from "../../src/core/check-layer-guard.js";
+import { checkLayerWithin } from "../../src/core/check-layer-guard.js";
 import { convMatrix, convSpec } from "../../src/core/convolution.js";
 import { CellEnumerator, enumerateCells } from "../../src/core/arrangement.js";
 import { inverseLipschitz, empiricalRatio } from "../../src/core/lipschitz.js";
@@ -94,15 +94,25 @@ describe("SVD guard", () => {
     expect(numericalRank(A, 1e-9)).toBe(2);
   });
 
-  it("the checkLayer guard refuses the rank SVD and the padded witness SVD", async () => {
+  it("checkLayer within a 1 s budget answers unknown on a 2000 × 2000 layer, naming the stage", async () => {
     const budget = Budget.from("test", { timeLimitMs: 1000 });
     const t0 = performance.now();
-    await expect(checkLayerWithin(gaussian(2000, 2000), null, {}, budget, "L")).rejects.toThrow(
-      /the rank test \(SVD\) of L/,
+    const r = await checkLayerWithin(gaussian(2000, 2000), null, {}, budget, "L");
+    expect(r.injective).toBeNull();
+    expect(r.limit).toBeDefined();
+    expect(r.reason).toMatch(
+      /Unknown: (the time limit ran out during|.*would need .* above the memory limit)/,
     );
-    expect(performance.now() - t0).toBeLessThan(10_000);
-    // One row of 130,000 entries: the null vector would need a 130,000 × 130,000 SVD.
-    expect(() => guardCheckLayer(1, 130_000, Budget.unlimited(), "L")).toThrow(/rank witness .* would need/);
+    expect(performance.now() - t0).toBeLessThan(15_000);
+    // One row of 130,000 entries: a verdict or unknown, not a stack overflow.
+    const wide = await checkLayerWithin(
+      [new Array<number>(130_000).fill(1)],
+      null,
+      {},
+      Budget.from("test", { timeLimitMs: 5000 }),
+      "L",
+    );
+    expect([false, null]).toContain(wide.injective);
   });
 
   it("norms of long vectors need no spread (Math.hypot(...v) overflows the stack)", () => {

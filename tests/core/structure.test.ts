@@ -20,7 +20,7 @@ function referenceCover(
   domain: Domain,
   tolerance: number,
 ): { groups: ActiveGroup[]; duals: Dual[] } | null {
-  const { n, count, rows, bias, index, norm } = layer;
+  const { n, count, rows, bias, index, logNorm } = layer;
   const groups: { group: ActiveGroup; line: number; dual: Dual }[] = [];
   if (domain === "nonnegative") {
     for (let i = 0; i < count; i++) {
@@ -42,11 +42,13 @@ function referenceCover(
         s += d * d;
       }
       if (Math.sqrt(s) > tolerance || bias[i] + bias[k] < 0) continue;
-      const sum = norm[i] + norm[k];
+      const top = Math.max(logNorm[i], logNorm[k]);
+      const ni = 2 ** (logNorm[i] - top);
+      const nk = 2 ** (logNorm[k] - top);
       groups.push({
         group: { kind: "pair", rows: [index[i], index[k]] },
         line: i,
-        dual: { rows: [index[i], index[k]], weights: [norm[k] / sum, norm[i] / sum] },
+        dual: { rows: [index[i], index[k]], weights: [nk / (ni + nk), ni / (ni + nk)] },
       });
     }
   }

@@ -34,7 +34,7 @@ describe("verifyWitness", () => {
     const r = verifyWitness(W, null, { x1: [1, 1], x2: [1, 1 + 1e-12] }, "all");
     expect(r.valid).toBe(false);
   });
-  it("accepts float collisions within tolerance", () => {
+  it("reports float near-collisions but never accepts them", () => {
     const W = [
       [0.1, 0.3],
       [-1, 0.2],
@@ -42,7 +42,9 @@ describe("verifyWitness", () => {
     const x1 = [1, 1];
     const x2 = [1 + 3 * 0.1, 1 - 0.1]; // moves along (3, −1) ⟂ (0.1, 0.3)... second row is negative at both
     const r = verifyWitness(W, null, { x1, x2 }, "all");
-    expect(r.valid).toBe(true);
+    expect(r.valid).toBe(false);
+    expect(r.approximate).toBe(true);
+    expect(r.reason).toMatch(/near-collision, not a proof/);
   });
   it("validates its input", () => {
     expect(() => verifyWitness(I, null, { x1: [1], x2: [1, 2] }, "all")).toThrow(

@@ -8,9 +8,9 @@ import { isResourceLimitError } from "../../core/budget.js";
 import { readNetworkFile } from "../../io/network-file.js";
 import { checkNetwork, type NetworkCheckResult } from "../../network/check-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
-import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
+import { fmtMs, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal } from "../progress.js";
-import { memoryLimitOption, parseInteger, parsePositive, printJson } from "../options.js";
+import { memoryLimitOption, parseInteger, parsePositive, parseTolerance, printJson } from "../options.js";
 
 interface CheckNetworkCliOptions {
   timeLimit?: number;
@@ -56,7 +56,7 @@ export function describeNetworkResult(path: string, r: NetworkCheckResult): stri
     lines.push(
       `  Witness (${w.source}${w.layer !== undefined ? `, layer ${w.layer}` : ""}): x1 = ${fmtVec(w.x1, 10)}`,
       `           x2 = ${fmtVec(w.x2, 10)}`,
-      `           N(x1) = N(x2) to relative ${fmtNum(w.maxOutputDifference, 3)} (forward pass)`,
+      `           N(x1) = N(x2) exactly (rational forward pass; the states agree after layer ${w.equalAfterLayer})${w.exactX1 ? "; the exact inputs are fractions, printed by --json" : ""}`,
     );
   }
   for (const l of r.layers) if (l.injective !== true) lines.push(`  layer ${l.index}: ${l.reason}`);
@@ -114,7 +114,12 @@ export function checkNetworkCommand(): Command {
       "stop after this many seconds and answer unknown (exit 2)",
       parsePositive,
     )
-    .option("--tolerance <t>", "relative tolerance of the layer checks and inversions", parsePositive, 1e-9)
+    .option(
+      "--tolerance <t>",
+      "tolerance of the layer searches and inversions, in (0, 0.1]",
+      parseTolerance,
+      1e-9,
+    )
     .option("--seed <n>", "seed of the falsifiers and the collision search", parseInteger, 1)
     .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout");

@@ -24,6 +24,7 @@ import {
   memoryLimitOption,
   parseInteger,
   parsePositive,
+  parseTolerance,
   printJson,
 } from "../options.js";
 
@@ -33,7 +34,7 @@ export interface CheckRunOptions {
   timeLimit?: number;
   tolerance: number;
   seed: number;
-  exact: "auto" | "never";
+  exact: "auto";
   json?: boolean;
   /** Bytes (`--memory-limit`); absent: the default 2 GiB. */
   memoryLimit?: number;
@@ -62,15 +63,19 @@ export function addCheckOptions(cmd: Command): Command {
       "stop after this many seconds per layer and answer unknown (exit 2)",
       parsePositive,
     )
-    .option("--tolerance <t>", "relative tolerance on unit rows", parsePositive, 1e-9)
+    .option(
+      "--tolerance <t>",
+      "tolerance of the floating-point search on unit rows, in (0, 0.1]; verdicts are re-checked exactly, so it can only leave a verdict unknown",
+      parseTolerance,
+      1e-9,
+    )
     .option("--seed <n>", "seed of the randomized falsifier", parseInteger, 1)
     .addOption(
-      new Option(
-        "--exact <mode>",
-        "re-check the evidence in exact rational arithmetic when W, b are integral",
-      )
-        .choices(["auto", "never"])
-        .default("auto"),
+      // Kept so that scripts passing `--exact auto` still run; every verdict is re-checked exactly.
+      new Option("--exact <mode>", "always auto: every verdict is re-checked exactly")
+        .choices(["auto"])
+        .default("auto")
+        .hideHelp(),
     )
     .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout");

@@ -8,7 +8,7 @@ import { verifyCertificate, verifyWitness, type Certificate, type Domain } from 
 import { readLayerFile } from "../../io/layer-file.js";
 import { FileFormatError, describeFsError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
-import { parsePositive, printJson } from "../options.js";
+import { parseTolerance, printJson } from "../options.js";
 
 /** The `verify` command. */
 export function verifyCommand(): Command {
@@ -27,7 +27,12 @@ export function verifyCommand(): Command {
         "nonnegative",
       ]),
     )
-    .option("--tolerance <t>", "relative tolerance of floating-point checks", parsePositive, 1e-9)
+    .option(
+      "--tolerance <t>",
+      "tolerance for reading stated float weights and for reporting near-collisions, in (0, 0.1]; validity is decided exactly",
+      parseTolerance,
+      1e-9,
+    )
     .option("--json", "print machine-readable JSON on stdout")
     .addHelpText("after", "\nExit codes: 0 valid, 1 invalid, 3 bad input.");
   cmd.action(
