@@ -195,7 +195,9 @@ function chooseDiagonal(rng: Rng, n: number, d: DiagonalOption): number[] {
   const lo = validatePositive(FN, "options.d.min", d.min);
   const hi = validatePositive(FN, "options.d.max", d.max);
   assertRange(lo <= hi, () => `${FN}: options.d.min = ${lo} exceeds options.d.max = ${hi}`);
-  return Array.from({ length: n }, () => Math.max(lo, Math.min(hi, Math.fround(lo + (hi - lo) * rng.uniform()))));
+  return Array.from({ length: n }, () =>
+    Math.max(lo, Math.min(hi, Math.fround(lo + (hi - lo) * rng.uniform()))),
+  );
 }
 
 /** True when −d·v is computed exactly in float64 (then the pair is exactly antiparallel). */

@@ -22,7 +22,14 @@
 
 import type { Certificate, Domain, Dual } from "./types.js";
 import { assertType, validateChoice, validateLayer } from "./validate.js";
-import { ExactSpan, dyadicRows, ratioToNumber, solveIntegerSystem, type IntegerLayer } from "./exact.js";
+import {
+  ExactSpan,
+  Fraction,
+  dyadicRows,
+  ratioToNumber,
+  solveIntegerSystem,
+  type IntegerLayer,
+} from "./exact.js";
 import { Budget, ResourceLimitError } from "./budget.js";
 import { PRIMES, invMod, reduceRows } from "./modular.js";
 import { DEFAULT_TOLERANCE, validateTolerance } from "./tolerance.js";
@@ -204,27 +211,38 @@ export function verifyCertificate(
  */
 export function exactDualProblem(ints: IntegerLayer, d: Dual, domain: Domain, tol: number): string | null {
   const n = ints.W[0].length;
-  // Stated weights are on the original rows; on integer rows (row · 2^shift) they are y · 2^−shift.
-  let eMax = -Infinity;
-  for (const i of d.rows) eMax = Math.max(eMax, -ints.shift[i]);
-  const raw = d.rows.map((i, t) => d.weights[t] * 2 ** (-ints.shift[i] - eMax));
-  const maxW = raw.reduce((a, v) => Math.max(a, v), 0);
+  // Stated weights are on the original rows; on integer rows (row · 2^shift) they are y · 2^−shift,
+  // computed exactly (the rows' scales can differ by thousands of binary orders of magnitude).
+  const exactHint = d.rows.map((i, t) =>
+    Fraction.fromFloat(d.weights[t]).mul(
+      ints.shift[i] >= 0
+        ? new Fraction(1n, 1n << BigInt(ints.shift[i]))
+        : new Fraction(1n << BigInt(-ints.shift[i])),
+    ),
+  );
+  const maxW = d.weights.reduce((a, v) => Math.max(a, v), 0);
   const supports: number[][] = [d.rows.map((_, t) => t)];
-  const big = supports[0].filter((t) => raw[t] > 1e-9 * maxW);
+  const big = supports[0].filter((t) => d.weights[t] > 1e-9 * maxW);
   if (big.length > 0 && big.length < d.rows.length) supports.push(big);
+  // The original entries, as doubles (for reading which columns the stated weights cancel).
+  const orig = (i: number, j: number): number => {
+    const w = ints.W[i][j];
+    const sh = ints.shift[i];
+    return sh >= 0 ? ratioToNumber(w, 1n << BigInt(sh)) : ratioToNumber(w << BigInt(-sh), 1n);
+  };
   let last = "no exact solution";
   for (const S of supports) {
     const rows = S.map((t) => d.rows[t]);
-    const hs = S.reduce((a, t) => a + raw[t], 0) || 1;
-    const hint = S.map((t) => raw[t] / hs);
+    let total = Fraction.ZERO;
+    for (const t of S) total = total.add(exactHint[t]);
+    if (total.isZero()) continue;
+    const hint = S.map((t) => exactHint[t].div(total));
     const all = [...Array(n).keys()];
     const cancels = all.filter((j) => {
       let comb = 0;
       let mass = 0;
       rows.forEach((i, t) => {
-        const w = ints.W[i][j];
-        if (w === 0n) return;
-        const v = hint[t] * Number(w);
+        const v = d.weights[S[t]] * orig(i, j);
         comb += v;
         mass += Math.abs(v);
       });

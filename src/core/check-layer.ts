@@ -34,6 +34,7 @@ import { falsify } from "./falsifier.js";
 import { HyperplaneOracle, HyperplaneSearch, type SeparationCandidate } from "./hyperplane-search.js";
 import { describeExactWitness, exactPairAt, pairAlong } from "./witness.js";
 import { exactCover, exactDualProblem } from "./certificate.js";
+import { rowsOffFlat, settleFlatExact } from "./exact-flat.js";
 import { FlatSearch } from "./flat-search.js";
 import { polishSeparation, separateRows } from "./separation-lp.js";
 import { Budget, ResourceLimitError } from "./budget.js";
@@ -514,54 +515,60 @@ function settleFlat(
   flatRows: number[],
 ): { witness: Witness } | { dual: Dual } | { why: string } {
   const { n, ints, domain } = ctx;
-  const span = new ExactSpan(n);
-  for (const i of flatRows) span.add(ints.W[i]);
   const normIndex = new Map<number, number>();
   for (let k = 0; k < layer.count; k++) normIndex.set(layer.index[k], k);
-  const off: number[] = [];
-  for (let i = 0; i < ctx.m; i++) {
-    if ((i & 63) === 0) ctx.budget.check("the exact re-check of the certificate");
-    const k = normIndex.get(i);
-    if (k !== undefined && !span.contains(ints.W[i])) off.push(k);
-  }
+  const off = rowsOffFlat(ints, n, flatRows, ctx.budget)
+    .map((i) => normIndex.get(i))
+    .filter((k): k is number => k !== undefined);
   const tryPoint = (x: ArrayLike<number>): { witness: Witness } | null => {
     const pair = exactPairAt(ints, domain, x, flatRows);
     const witness = pair && describeExactWitness(ints, ctx.W, ctx.b, pair, domain, ctx.tol);
     return witness ? { witness } : null;
   };
+  let why: string;
   if (off.length === 0) {
     const x = new Float64Array(n).fill(domain === "nonnegative" ? 1 : 0);
-    return tryPoint(x) ?? { why: "every row lies in the flat, but no exact collision was built" };
-  }
-  const R = Int32Array.from(off);
-  ctx.stats.lpSolves++;
-  const sep = separateRows(layer, R, domain, 0);
-  if (sep.feasible) {
-    const first = tryPoint(sep.x);
-    if (first) return first;
+    const found = tryPoint(x);
+    if (found) return found;
+    why = "every row lies in the flat, but no exact collision was built at a float point";
+  } else {
+    // Floating point first (fast), then the exact LPs when it cannot decide.
+    const R = Int32Array.from(off);
     ctx.stats.lpSolves++;
-    const best = polishSeparation(layer, R, domain, sep);
-    return (
-      tryPoint(best.x) ?? {
-        why: `the separation LP finds margin ${sep.margin.toExponential(2)} > 0, but its point does not make every row off the flat strictly negative in exact arithmetic`,
-      }
-    );
-  }
-  const rows: number[] = [];
-  const w: number[] = [];
-  for (let t = 0; t < R.length; t++)
-    if (sep.weights[t] > 0) {
-      rows.push(R[t]);
-      w.push(sep.weights[t]);
+    const sep = separateRows(layer, R, domain, 0);
+    if (sep.feasible) {
+      const first = tryPoint(sep.x);
+      if (first) return first;
+      ctx.stats.lpSolves++;
+      const best = polishSeparation(layer, R, domain, sep);
+      const polished = tryPoint(best.x);
+      if (polished) return polished;
+      why = `the separation LP finds margin ${sep.margin.toExponential(2)} > 0, but its point does not make every row off the flat strictly negative in exact arithmetic`;
+    } else {
+      const rows: number[] = [];
+      const w: number[] = [];
+      for (let t = 0; t < R.length; t++)
+        if (sep.weights[t] > 0) {
+          rows.push(R[t]);
+          w.push(sep.weights[t]);
+        }
+      const dual = rows.length ? toOriginalDual(layer, rows, w) : null;
+      const problem = dual ? exactDualProblem(ints, dual, domain, ctx.tol) : "no dual";
+      if (dual && problem === null) return { dual };
+      why = `the separation LP's margin is ${sep.margin.toExponential(2)} <= 0, but its dual fails in exact arithmetic (${problem})`;
     }
-  if (rows.length === 0) return { why: "the separation LP returned no dual" };
-  const dual = toOriginalDual(layer, rows, w);
-  const problem = exactDualProblem(ints, dual, domain, ctx.tol);
-  return problem === null
-    ? { dual }
-    : {
-        why: `the separation LP's margin is ${sep.margin.toExponential(2)} <= 0, but its dual fails in exact arithmetic (${problem})`,
-      };
+  }
+  ctx.stats.exactLps = (ctx.stats.exactLps ?? 0) + 1;
+  const exact = settleFlatExact(ints, domain, flatRows, ctx.budget);
+  if (exact && "pair" in exact) {
+    const witness = describeExactWitness(ints, ctx.W, ctx.b, exact.pair, domain, ctx.tol);
+    if (witness) return { witness };
+  } else if (exact && "dual" in exact) {
+    const problem = exactDualProblem(ints, exact.dual, domain, ctx.tol);
+    if (problem === null) return { dual: exact.dual };
+    why += `; the exact LP's dual failed its re-check (${problem})`;
+  }
+  return { why: `${why}; the exact LP did not settle it either` };
 }
 
 function finishWitness(

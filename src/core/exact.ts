@@ -378,14 +378,14 @@ function roundToFraction(f: number): Fraction {
 /**
  * Solves M y = e over the rationals for integer M (shape p × q) and e, fraction-free: integer
  * Gauss–Jordan elimination with Bareiss's exact divisions, so that no rational is normalized per
- * operation. Free variables take the hint values rounded to
- * multiples of 2^−30; pivot variables are solved for.
+ * operation. Free variables take the hint values exactly (doubles are dyadic rationals); pivot
+ * variables are solved for.
  * @returns y as integers Y over one positive denominator L (y = Y / L), or null when inconsistent
  */
 export function solveIntegerSystem(
   M: readonly (readonly bigint[])[],
   e: readonly bigint[],
-  hint: ArrayLike<number>,
+  hint: ArrayLike<number> | readonly Fraction[],
 ): { Y: bigint[]; L: bigint } | null {
   const p = M.length;
   const q = M[0]?.length ?? 0;
@@ -419,11 +419,17 @@ export function solveIntegerSystem(
   for (let i = r; i < p; i++) if (A[i][q] !== 0n) return null;
   const isPivot = new Uint8Array(q);
   for (const c of pivotCols) isPivot[c] = 1;
-  // Free variables: h_f / 2^30. Pivot row i: P_i y_c + Σ_f A_if h_f / 2^30 = A_iq.
-  const S = 1n << 30n;
-  const h: bigint[] = Array.from({ length: q }, (_, c) =>
-    isPivot[c] ? 0n : BigInt(Math.round((hint[c] ?? 0) * 2 ** 30)),
-  );
+  // Free variables take the hint values exactly (doubles are dyadic): y_f = h_f / S, S = lcm of
+  // their denominators. Pivot row i: P_i y_c + Σ_f A_if h_f / S = A_iq.
+  const free: Fraction[] = Array.from({ length: q }, (_, c) => {
+    const v = hint[c] ?? 0;
+    if (isPivot[c]) return Fraction.ZERO;
+    if (v instanceof Fraction) return v;
+    return Number.isFinite(v) ? Fraction.fromFloat(v) : Fraction.ZERO;
+  });
+  let S = 1n;
+  for (const f of free) if (f.num !== 0n) S = (S / gcdBig(S, f.den)) * f.den;
+  const h: bigint[] = free.map((f) => (f.num === 0n ? 0n : f.num * (S / f.den)));
   // Common denominator L = S · lcm(P_i) (made positive).
   let lcmP = 1n;
   for (let i = 0; i < r; i++) {

@@ -17,6 +17,8 @@ export { checkLayer } from "./check-layer.js";
 export { verifyCertificate, type CertificateCheck, type VerifyCertificateOptions } from "./certificate.js";
 export { verifyWitness, type WitnessCheck } from "./witness.js";
 export { forwardLayer } from "./layer.js";
+export { snapLayer, type SnapResult, type SnappedRow } from "./snap.js";
+export { DEFAULT_TOLERANCE, MAX_TOLERANCE, validateTolerance } from "./tolerance.js";
 export { InputRangeError, InputTypeError, isInputError } from "./validate.js";
 export {
   Budget,

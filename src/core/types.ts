@@ -140,6 +140,8 @@ export interface CheckStats {
   nodes?: number;
   /** Flats settled in exact arithmetic after the search, when its certificate did not cover them. */
   repairs?: number;
+  /** Of those, flats that needed the exact (rational) simplex because floating point could not decide. */
+  exactLps?: number;
   /** Wall-clock time in milliseconds. */
   timeMs: number;
 }

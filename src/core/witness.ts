@@ -19,11 +19,7 @@ import {
   bitLength,
   dyadicOf,
   dyadicRows,
-  dyadicToFraction,
-  dyadicToNumber,
-  isExactDouble,
   toFraction,
-  type Dyadic,
   type IntegerLayer,
 } from "./exact.js";
 import { DEFAULT_TOLERANCE, validateTolerance } from "./tolerance.js";
@@ -214,10 +210,10 @@ export function activeRows(W: number[][], b: number[], x: readonly number[]): nu
   return out;
 }
 
-/** An exact collision pair as dyadic rationals. */
+/** An exact collision pair (rationals; dyadic when built from doubles). */
 export interface ExactPair {
-  x1: Dyadic[];
-  x2: Dyadic[];
+  x1: Fraction[];
+  x2: Fraction[];
 }
 
 /**
@@ -241,15 +237,8 @@ export function exactPairAt(
 ): ExactPair | null {
   const n = x.length;
   for (let j = 0; j < n; j++) if (!Number.isFinite(x[j])) return null;
-  const span = new ExactSpan(n);
-  for (const i of flatRows) span.add(ints.W[i]);
-  if (span.rank >= n) return null;
-  let v = span.orthogonalVector();
-  if (hint) {
-    let dot = 0;
-    for (let j = 0; j < n; j++) dot += Math.sign(Number(v[j])) * hint[j];
-    if (dot < 0) v = v.map((e) => -e);
-  }
+  const v = flatNormal(ints, n, flatRows, hint);
+  if (!v) return null;
   // Try x snapped to coarse dyadic grids first: with a small integer v the pair is then made of
   // doubles (a witness anyone can paste); the point itself only needs to be strictly feasible.
   let scale = 0;
@@ -260,14 +249,40 @@ export function exactPairAt(
     if (grid === 0 || !Number.isFinite(1 / grid)) continue;
     const snapped = Array.from({ length: n }, (_, j) => Math.round(x[j] / grid) * grid);
     const pair = pairAlong(ints, domain, snapped, v);
-    if (pair && pair.x1.every(isExactDouble) && pair.x2.every(isExactDouble)) return pair;
+    if (pair && pair.x1.every(isDouble) && pair.x2.every(isDouble)) return pair;
   }
   return pairAlong(ints, domain, x, v);
 }
 
+/** An exact integer normal of the flat spanned by `flatRows` (null when they span R^n). */
+export function flatNormal(
+  ints: IntegerLayer,
+  n: number,
+  flatRows: readonly number[],
+  hint?: ArrayLike<number>,
+): bigint[] | null {
+  const span = new ExactSpan(n);
+  for (const i of flatRows) span.add(ints.W[i]);
+  if (span.rank >= n) return null;
+  let v = span.orthogonalVector();
+  if (hint) {
+    let dot = 0;
+    for (let j = 0; j < n; j++) dot += Math.sign(Number(v[j])) * hint[j];
+    if (dot < 0) v = v.map((e) => -e);
+  }
+  return v;
+}
+
+/** True when a rational is exactly a double. */
+function isDouble(f: Fraction): boolean {
+  const d = f.toNumber();
+  return Number.isFinite(d) && Fraction.fromFloat(d).sub(f).isZero();
+}
+
 /**
- * The pair x ∓ 2^−q·v for an exact direction v (see {@link exactPairAt}); null when a row that sees v
- * is not strictly negative at x, or (orthant) x has a negative entry or a zero entry where v moves.
+ * The pair x ∓ 2^−q·v for a float point x and an exact direction v (see {@link exactPairAt}); null
+ * when a row that sees v is not strictly negative at x, or (orthant) x has a negative entry or a
+ * zero entry where v moves.
  */
 export function pairAlong(
   ints: IntegerLayer,
@@ -277,31 +292,48 @@ export function pairAlong(
 ): ExactPair | null {
   const n = x.length;
   const xd = Array.from({ length: n }, (_, j) => dyadicOf(x[j]));
-  // x = X / 2^E with integers X (E >= 0 when x has fractions).
+  // x = X / 2^E with integers X (E >= 0).
   let E = 0;
   for (const d of xd) if (d.num !== 0n) E = Math.max(E, -d.exp);
   const X = xd.map((d) => (d.num === 0n ? 0n : d.num << BigInt(d.exp + E)));
-  const twoE = 1n << BigInt(E);
-  // log2 bounds: 2^(len−1) <= |z| < 2^len. Need |c_i|·2^−q < |a_i| where a_i = A_i / 2^E, i.e.
-  // q > log2|c_i| + E − log2|A_i|; q = len(c) + E − (len(A) − 1) suffices.
+  return pairAtRational(ints, domain, X, 1n << BigInt(E), v);
+}
+
+/**
+ * The pair x ∓ 2^−q·v for an exact rational point x = X / D (D > 0) and an exact direction v; null
+ * when a row that sees v is not strictly negative at x, or (orthant) x has a negative entry or a
+ * zero entry where v moves. q is the smallest that keeps every such row negative at both points
+ * (bounds from bit lengths: 2^(len − 1) <= |z| < 2^len), and at least so large that the step is
+ * about the size of x.
+ */
+export function pairAtRational(
+  ints: IntegerLayer,
+  domain: Domain,
+  X: readonly bigint[],
+  D: bigint,
+  v: readonly bigint[],
+): ExactPair | null {
+  const n = X.length;
+  const lenD = bitLength(D);
   let q = -Infinity;
   for (let i = 0; i < ints.W.length; i++) {
     const row = ints.W[i];
     let c = 0n;
     for (let j = 0; j < n; j++) if (row[j] !== 0n && v[j] !== 0n) c += row[j] * v[j];
     if (c === 0n) continue;
-    let A = ints.b[i] * twoE;
+    let A = ints.b[i] * D;
     for (let j = 0; j < n; j++) if (row[j] !== 0n && X[j] !== 0n) A += row[j] * X[j];
     if (A >= 0n) return null;
-    q = Math.max(q, bitLength(c) + E - (bitLength(A) - 1));
+    // |c|·2^−q < |A| / D.
+    q = Math.max(q, bitLength(c) + lenD - (bitLength(A) - 1));
   }
   if (domain === "nonnegative") {
     for (let j = 0; j < n; j++) {
       if (X[j] < 0n) return null;
       if (v[j] === 0n) continue;
       if (X[j] === 0n) return null;
-      // 2^−q·|v_j| <= X_j / 2^E.
-      q = Math.max(q, bitLength(v[j]) + E - (bitLength(X[j]) - 1));
+      // 2^−q·|v_j| <= X_j / D.
+      q = Math.max(q, bitLength(v[j]) + lenD - (bitLength(X[j]) - 1));
     }
   }
   // Without constraints, a step of about max(1, ‖x‖∞) / 2.
@@ -309,35 +341,30 @@ export function pairAlong(
   for (const e of v) vMax = Math.max(vMax, bitLength(e));
   if (vMax === 0) return null;
   let xScale = 0;
-  for (const d of xd) if (d.num !== 0n) xScale = Math.max(xScale, bitLength(d.num) - 1 + d.exp);
+  for (const e of X) xScale = Math.max(xScale, bitLength(e) - lenD);
   q = Math.max(q, vMax - Math.max(0, xScale) + 1);
-  const e = -Math.max(E, q);
-  const shiftX = BigInt(-E - e);
-  const shiftV = BigInt(-q - e);
-  const x1: Dyadic[] = [];
-  const x2: Dyadic[] = [];
+  // x ∓ 2^−q v = (X·2^q ∓ D·v) / (D·2^q) for q >= 0, (X ∓ D·v·2^−q) / D for q < 0.
+  const x1: Fraction[] = [];
+  const x2: Fraction[] = [];
   for (let j = 0; j < n; j++) {
-    const base = X[j] << shiftX;
-    const step = v[j] << shiftV;
-    x1.push(normalizeDyadic({ num: base - step, exp: e }));
-    x2.push(normalizeDyadic({ num: base + step, exp: e }));
+    if (q >= 0) {
+      const base = X[j] << BigInt(q);
+      const step = D * v[j];
+      const den = D << BigInt(q);
+      x1.push(new Fraction(base - step, den));
+      x2.push(new Fraction(base + step, den));
+    } else {
+      const step = (D * v[j]) << BigInt(-q);
+      x1.push(new Fraction(X[j] - step, D));
+      x2.push(new Fraction(X[j] + step, D));
+    }
   }
   return { x1, x2 };
 }
 
-function normalizeDyadic(d: Dyadic): Dyadic {
-  if (d.num === 0n) return { num: 0n, exp: 0 };
-  let { num, exp } = d;
-  while ((num & 1n) === 0n) {
-    num >>= 1n;
-    exp++;
-  }
-  return { num, exp };
-}
-
-/** A dyadic rational as the exact fraction string "p/q" (or "p"). */
-export function dyadicString(d: Dyadic): string {
-  return dyadicToFraction(d).toString();
+/** A rational as the exact fraction string "p/q" (or "p"). */
+export function fractionString(f: Fraction): string {
+  return f.toString();
 }
 
 /**
@@ -353,18 +380,16 @@ export function describeExactWitness(
   domain: Domain,
   tolerance: number,
 ): Witness | null {
-  const e1 = pair.x1.map(dyadicToFraction);
-  const e2 = pair.x2.map(dyadicToFraction);
-  const check = checkExactPair(ints, W, b, e1, e2, domain, tolerance);
+  const check = checkExactPair(ints, W, b, pair.x1, pair.x2, domain, tolerance);
   if (!check.valid) return null;
-  const x1 = pair.x1.map(dyadicToNumber);
-  const x2 = pair.x2.map(dyadicToNumber);
-  const representable = pair.x1.every(isExactDouble) && pair.x2.every(isExactDouble);
+  const x1 = pair.x1.map((f) => f.toNumber());
+  const x2 = pair.x2.map((f) => f.toNumber());
+  const representable = pair.x1.every(isDouble) && pair.x2.every(isDouble);
   const d = x2.map((v, j) => v - x1[j]);
   const dn = norm2(d) || 1;
   // Active at both points (exactly): rows with W x + b >= 0 at x1 and at x2.
-  const p1 = commonDenominator(e1);
-  const p2 = commonDenominator(e2);
+  const p1 = commonDenominator(pair.x1);
+  const p2 = commonDenominator(pair.x2);
   const a1 = scaledPreactivations(ints, p1.P, p1.Q);
   const a2 = scaledPreactivations(ints, p2.P, p2.Q);
   const active: number[] = [];
@@ -374,7 +399,7 @@ export function describeExactWitness(
   return {
     x1,
     x2,
-    ...(representable ? {} : { exactX1: pair.x1.map(dyadicString), exactX2: pair.x2.map(dyadicString) }),
+    ...(representable ? {} : { exactX1: pair.x1.map(fractionString), exactX2: pair.x2.map(fractionString) }),
     direction: d.map((v) => v / dn),
     activeRows: active,
     activeRank: span.rank,

@@ -50,15 +50,8 @@
 import { Budget, isResourceLimitError, type ResourceLimitError } from "../core/budget.js";
 import { checkLayerWithin } from "../core/check-layer-guard.js";
 import { checkConv } from "../core/theorem4.js";
-import {
-  ExactSpan,
-  dyadicRows,
-  dyadicToNumber,
-  exactRankBudgeted,
-  isExactDouble,
-  toFraction,
-} from "../core/exact.js";
-import { dyadicString, pairAlong } from "../core/witness.js";
+import { ExactSpan, Fraction, dyadicRows, exactRankBudgeted, toFraction } from "../core/exact.js";
+import { fractionString, pairAlong } from "../core/witness.js";
 import {
   describeState,
   exactCollision,
@@ -330,12 +323,15 @@ function linearLayerReport(
   const v = span.orthogonalVector();
   const x = new Array<number>(n).fill(domain === "nonnegative" ? 1 : 0);
   const pair = pairAlong(ints, domain, x, v);
-  const representable = pair !== null && [...pair.x1, ...pair.x2].every(isExactDouble);
+  const representable =
+    pair !== null && [...pair.x1, ...pair.x2].every((f) => Fraction.fromFloat(f.toNumber()).sub(f).isZero());
   const witness = pair
     ? {
-        x1: pair.x1.map(dyadicToNumber),
-        x2: pair.x2.map(dyadicToNumber),
-        ...(representable ? {} : { exactX1: pair.x1.map(dyadicString), exactX2: pair.x2.map(dyadicString) }),
+        x1: pair.x1.map((f) => f.toNumber()),
+        x2: pair.x2.map((f) => f.toNumber()),
+        ...(representable
+          ? {}
+          : { exactX1: pair.x1.map(fractionString), exactX2: pair.x2.map(fractionString) }),
       }
     : undefined;
   return {

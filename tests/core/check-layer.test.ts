@@ -290,7 +290,9 @@ describe("validation", () => {
     await expect(checkLayer([[1]], null, { domain: "positive" as Domain })).rejects.toThrow(
       /domain must be one of/,
     );
-    await expect(checkLayer([[1]], null, { tolerance: -1 })).rejects.toThrow(/tolerance must be a number in \(0, 0.1\]/);
+    await expect(checkLayer([[1]], null, { tolerance: -1 })).rejects.toThrow(
+      /tolerance must be a number in \(0, 0.1\]/,
+    );
     await expect(checkLayer([[1]], null, { tolerance: NaN })).rejects.toThrow(/tolerance/);
     await expect(checkLayer([[1]], null, { tolerance: 2 })).rejects.toThrow(/tolerance/);
     await expect(checkLayer([[1]], null, { falsifierRestarts: -5 })).rejects.toThrow(/falsifierRestarts/);

@@ -72,7 +72,7 @@ describe("Budget", () => {
 describe("SVD guard", () => {
   it("refuses a 2000 × 2000 SVD up front at a 1 s limit (it would take about two minutes)", () => {
     expect(svdCostMs(2000, 2000)).toBeGreaterThan(30_000);
-    const A = gaussian(2000, 2000);
+    const A = gaussian(2000, 2000); // built before the budget starts
     const { error, ms } = timed(() => numericalRank(A, 1e-9, Budget.from("test", { timeLimitMs: 1000 })));
     expect(error).toBeInstanceOf(ResourceLimitError);
     expect((error as ResourceLimitError).kind).toBe("time");
@@ -95,9 +95,10 @@ describe("SVD guard", () => {
   });
 
   it("checkLayer within a 1 s budget answers unknown on a 2000 × 2000 layer, naming the stage", async () => {
+    const G = gaussian(2000, 2000);
     const budget = Budget.from("test", { timeLimitMs: 1000 });
     const t0 = performance.now();
-    const r = await checkLayerWithin(gaussian(2000, 2000), null, {}, budget, "L");
+    const r = await checkLayerWithin(G, null, {}, budget, "L");
     expect(r.injective).toBeNull();
     expect(r.limit).toBeDefined();
     expect(r.reason).toMatch(

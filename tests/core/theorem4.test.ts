@@ -214,7 +214,9 @@ interface Case {
 
 const gaussian = fc
   .tuple(fc.double({ min: 1e-6, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }))
-  .map(([u, v]) => Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+  // float32 values (as trained weights are): with s² in float32 too, −s²·c is exact in float64, so
+  // the paired filters are exactly antiparallel (the exact verifier decides the matrix as given).
+  .map(([u, v]) => Math.fround(Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)));
 const integer = fc.integer({ min: -2, max: 2 });
 
 /**
@@ -251,7 +253,7 @@ function caseArb(family: "brief" | "paired"): fc.Arbitrary<Case> {
             });
       const filter = fc.array(kernel, { minLength: p.c, maxLength: p.c });
       return fc.array(filter, { minLength: p.q, maxLength: p.q }).map((C) => {
-        const s2 = p.ints ? 1 : p.s * p.s;
+        const s2 = p.ints ? 1 : Math.fround(p.s * p.s);
         const neg = (v: unknown): unknown =>
           Array.isArray(v) ? v.map(neg) : v === 0 ? 0 : -s2 * (v as number);
         const kernels = (family === "paired" ? [...C, ...C.map(neg)] : C) as Case["kernels"];

@@ -27,6 +27,7 @@ import {
   parseTolerance,
   printJson,
 } from "../options.js";
+import { snapLayer, type SnappedRow } from "../../core/snap.js";
 
 /** Options of the commands that run `checkLayer` (see {@link addCheckOptions}). */
 export interface CheckRunOptions {
@@ -35,10 +36,25 @@ export interface CheckRunOptions {
   tolerance: number;
   seed: number;
   exact: "auto";
+  /** Decide the layer with nearly (anti)parallel rows snapped within this angle (the ε question). */
+  snap?: number;
   json?: boolean;
   /** Bytes (`--memory-limit`); absent: the default 2 GiB. */
   memoryLimit?: number;
 }
+
+/** What `--snap` did, attached to the result. */
+export interface SnapInfo {
+  epsilon: number;
+  maxAngle: number;
+  snapped: SnappedRow[];
+  /** The snapped layer that the verdict is about (re-check it with `verify`). */
+  W: number[][];
+  b: number[] | null;
+}
+
+/** A checkLayer result, with the snapping when `--snap` was given. */
+export type CheckResult = LayerCheckResult & { snap?: SnapInfo };
 
 interface CheckCliOptions extends CheckRunOptions {
   domain: Domain;
@@ -70,6 +86,11 @@ export function addCheckOptions(cmd: Command): Command {
       1e-9,
     )
     .option("--seed <n>", "seed of the randomized falsifier", parseInteger, 1)
+    .option(
+      "--snap <epsilon>",
+      "ask 'injective up to noise ε' instead: rows within angle ε (radians, in (0, 0.1]) of another row's line are made exactly (anti)parallel, and that layer is decided exactly",
+      parseTolerance,
+    )
     .addOption(
       // Kept so that scripts passing `--exact auto` still run; every verdict is re-checked exactly.
       new Option("--exact <mode>", "always auto: every verdict is re-checked exactly")
@@ -86,23 +107,19 @@ export function addCheckOptions(cmd: Command): Command {
  * time and memory limits: a stage that cannot fit answers unknown with the stage and the limit in
  * the reason (never an out-of-memory abort).
  */
-export async function runCheck(
-  file: LayerFile,
-  domain: Domain,
-  opts: CheckRunOptions,
-): Promise<LayerCheckResult> {
+export async function runCheck(file: LayerFile, domain: Domain, opts: CheckRunOptions): Promise<CheckResult> {
   const progress = new ProgressReporter(file.path, !opts.json && process.stderr.isTTY === true);
   const interrupt = interruptSignal();
   const budget = cliBudget("check", opts, interrupt.signal);
   const options = { domain, tolerance: opts.tolerance, seed: opts.seed };
   try {
-    return await checkLayerWithin(
-      file.W,
-      file.b ?? null,
-      { ...options, method: opts.method, exact: opts.exact, onProgress: progress.onProgress },
-      budget,
-      file.path,
-    );
+    const run = { ...options, method: opts.method, onProgress: progress.onProgress };
+    if (opts.snap !== undefined) {
+      const s = snapLayer(file.W, file.b ?? null, opts.snap);
+      const r = await checkLayerWithin(s.W, s.b, run, budget, file.path);
+      return { ...r, snap: { epsilon: s.epsilon, maxAngle: s.maxAngle, snapped: s.snapped, W: s.W, b: s.b } };
+    }
+    return await checkLayerWithin(file.W, file.b ?? null, { ...run, exact: opts.exact }, budget, file.path);
   } catch (e) {
     if (!isResourceLimitError(e)) throw e;
     return limitedLayerResult(file.W.length, file.W[0].length, e, options);
@@ -189,7 +206,7 @@ export function resultJson(file: LayerFile, r: LayerCheckResult): Record<string,
 }
 
 /** The detailed human report of one check. */
-export function describeResult(file: LayerFile, r: LayerCheckResult): string {
+export function describeResult(file: LayerFile, r: CheckResult): string {
   const region = r.domain === "all" ? `R^${r.n}` : "the nonnegative orthant";
   const bias = file.b && file.b.some((v) => v !== 0) ? "with bias" : "no bias";
   const lines = [
@@ -197,9 +214,17 @@ export function describeResult(file: LayerFile, r: LayerCheckResult): string {
     `Verdict: ${fmtVerdict(r.injective)}  (method: ${r.method}${r.injective !== null ? (r.exact ? ", evidence checked in exact arithmetic" : ", evidence checked in floating point") : ""})`,
     `  ${r.reason}`,
   ];
+  if (r.snap) {
+    const s = r.snap;
+    lines.splice(
+      1,
+      0,
+      `Snapped (--snap ${s.epsilon}): ${s.snapped.length} row(s) made exactly (anti)parallel to another row's line, largest angle ${fmtNum(s.maxAngle, 3)} rad. The verdict is for the snapped layer${r.injective === true ? `: a layer within relative ${fmtNum(s.maxAngle, 3)} of W, row by row, is injective ("injective up to ε"); W as given is decided by \`check\` without --snap` : ""}. --json prints it.`,
+    );
+  }
   if (r.witness) {
     const w = r.witness;
-    const y = forwardLayer(file.W, file.b ?? null, w.x1);
+    const y = forwardLayer(r.snap?.W ?? file.W, r.snap ? r.snap.b : (file.b ?? null), w.x1);
     lines.push(
       `  Witness: x1 = ${fmtVec(w.x1, 10)}`,
       `           x2 = ${fmtVec(w.x2, 10)}`,

@@ -22,10 +22,10 @@ export function verifyCommand(): Command {
       'JSON: the output of `check --json`, a certificate {"kind": "dual-cover", ...}, or a witness {"x1": [...], "x2": [...]}',
     )
     .addOption(
-      new Option("--domain <domain>", "domain of a bare witness (a certificate names its own)").choices([
-        "all",
-        "nonnegative",
-      ]),
+      new Option(
+        "--domain <domain>",
+        "the domain asked about (default: the one the evidence names); a certificate for the orthant does not prove all of R^n",
+      ).choices(["all", "nonnegative"]),
     )
     .option(
       "--tolerance <t>",
@@ -57,12 +57,19 @@ export function verifyCommand(): Command {
       if (typeof ev !== "object" || ev === null)
         throw new FileFormatError(evidencePath, "expected a JSON object");
       const cert = (ev.kind === "dual-cover" ? ev : ev.certificate) as Certificate | undefined;
-      const wit = (ev.x1 !== undefined ? ev : ev.witness) as { x1: number[]; x2: number[] } | undefined;
-      let out: { kind: string; valid: boolean; exact: boolean; reason: string };
+      const wit = (ev.x1 !== undefined ? ev : ev.witness) as Parameters<typeof verifyWitness>[2] | undefined;
+      let out: { kind: string; valid: boolean; exact: boolean; reason: string; domain?: Domain };
       if (cert && typeof cert === "object") {
+        // The domain asked about: --domain, else the one the certificate names. A certificate for the
+        // orthant does not prove R^n.
+        const check = verifyCertificate(layer.W, layer.b ?? null, cert, {
+          tolerance: opts.tolerance,
+          ...(opts.domain ? { domain: opts.domain } : {}),
+        });
         out = {
           kind: "certificate",
-          ...verifyCertificate(layer.W, layer.b ?? null, cert, { tolerance: opts.tolerance }),
+          ...check,
+          domain: opts.domain ?? (cert.domain === "nonnegative" ? "nonnegative" : "all"),
         };
       } else if (wit && typeof wit === "object") {
         const domain =
@@ -70,6 +77,7 @@ export function verifyCommand(): Command {
         out = {
           kind: "witness",
           ...verifyWitness(layer.W, layer.b ?? null, wit, domain, { tolerance: opts.tolerance }),
+          domain,
         };
       } else {
         throw new FileFormatError(
@@ -80,7 +88,7 @@ export function verifyCommand(): Command {
       if (opts.json) printJson(out);
       else
         process.stdout.write(
-          `${out.kind} ${out.valid ? "VALID" : "INVALID"}${out.exact ? " (exact arithmetic)" : ""}: ${out.reason}\n`,
+          `${out.kind} ${out.valid ? "VALID" : "INVALID"} for the domain ${out.domain === "nonnegative" ? "nonnegative orthant" : "all of R^n"}${out.exact ? " (exact arithmetic)" : ""}: ${out.reason}\n`,
         );
       process.exitCode = out.valid ? EXIT.injective : EXIT.notInjective;
     },
