@@ -30,6 +30,9 @@ export {
   forwardNetwork,
   networkDims,
   outputDim,
+  layerMatrix,
+  layerInputDim,
+  layerOutputDim,
   type Network,
   type DenseLayerSpec,
 } from "./network/network.js";

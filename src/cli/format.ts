@@ -29,7 +29,7 @@ export function fmtMs(ms: number): string {
 
 /** An aligned text table with a header rule. */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? "").length)));
+  const widths = header.map((h, j) => rows.reduce((w, r) => Math.max(w, (r[j] ?? "").length), h.length));
   const line = (cells: string[]) =>
     cells
       .map((c, j) => c.padEnd(widths[j]))

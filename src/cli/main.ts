@@ -6,7 +6,7 @@
 
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
-import { isInputError } from "../core/index.js";
+import { isInputError, isResourceLimitError } from "../core/index.js";
 import { EXIT } from "./exit-codes.js";
 import { checkCommand } from "./commands/check.js";
 import { examplesCommand } from "./commands/examples.js";
@@ -72,6 +72,33 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    if (
+      e instanceof RangeError &&
+      /^(Array buffer allocation failed|Invalid array length|Invalid typed array length)/.test(e.message)
+    ) {
+      // An allocation that no memory guard estimated failed: still a limit, not a crash.
+      process.stderr.write(
+        `injective-relu: unknown: an allocation failed (${message}): the input needs more memory than is available; please report it, a guard is missing\n`,
+      );
+      process.exitCode = EXIT.unknown;
+      return;
+    }
+    if (isResourceLimitError(e)) {
+      // A valid input whose work does not fit the time or memory limit: the verdict is unknown.
+      const cancelled = e.kind === "cancelled";
+      process.stderr.write(`injective-relu: ${cancelled ? "" : "unknown: "}${message}\n`);
+      if (wantsJson)
+        process.stdout.write(
+          JSON.stringify({
+            injective: null,
+            conclusion: "unknown",
+            reason: `Unknown: ${message}.`,
+            limit: { kind: e.kind, stage: e.stage },
+          }) + "\n",
+        );
+      process.exitCode = cancelled ? EXIT.cancelled : EXIT.unknown;
+      return;
+    }
     if (isInputError(e)) {
       process.stderr.write(`injective-relu: ${message}\n`);
       if (wantsJson)

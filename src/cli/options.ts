@@ -3,6 +3,8 @@
  */
 
 import { InvalidArgumentError, Option } from "commander";
+import { Budget, DEFAULT_MEMORY_LIMIT_BYTES, type ResourceLimitError } from "../core/budget.js";
+import { EXIT } from "./exit-codes.js";
 
 /** Parses a positive finite number. */
 export function parsePositive(value: string): number {
@@ -51,7 +53,42 @@ export function memoryLimitOption(): Option {
     "largest single allocation the input may cause (e.g. 512M, 2G); larger work answers unknown",
   )
     .argParser(parseByteSize)
-    .default(2 * 1024 ** 3, "2G");
+    .default(DEFAULT_MEMORY_LIMIT_BYTES, "2G");
+}
+
+/**
+ * The budget of a CLI run from its `--time-limit <seconds>` (absent: none) and `--memory-limit`
+ * (absent: the default) options, and the Ctrl-C signal.
+ */
+export function cliBudget(
+  command: string,
+  opts: { timeLimit?: number; memoryLimit?: number },
+  signal?: AbortSignal,
+): Budget {
+  return Budget.from(command, {
+    timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
+    memoryLimitBytes: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT_BYTES,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/**
+ * Prints the unknown verdict of a run that a resource limit stopped before it had a result (the
+ * stage and the limit in the reason; JSON `{"file", "injective": null, ...}` with `--json`) and
+ * returns its exit code: 2, or 130 when it was cancelled.
+ */
+export function reportLimit(path: string, e: ResourceLimitError, json: boolean | undefined): number {
+  const reason = `Unknown: ${e.message}.`;
+  if (json)
+    printJson({
+      file: path,
+      injective: null,
+      conclusion: "unknown",
+      reason,
+      limit: { kind: e.kind, stage: e.stage },
+    });
+  else process.stdout.write(`${path}\nVerdict: unknown\n  ${reason}\n`);
+  return e.kind === "cancelled" ? EXIT.cancelled : EXIT.unknown;
 }
 
 /** Parses a search tolerance: a number in (0, 0.1] (rows are unit vectors; larger values mean nothing). */

@@ -25,10 +25,12 @@
  * Full derivation: `docs/constructions.md`.
  */
 
+import { Budget, type BudgetOptions } from "../core/budget.js";
 import { Rng } from "../core/random.js";
 import { assertRange, assertType, validatePositive } from "../core/validate.js";
 import {
   forwardUnchecked,
+  layerMatrix,
   outputDim,
   validateNetwork,
   type DenseLayerSpec,
@@ -36,8 +38,12 @@ import {
 } from "../network/network.js";
 import { gaussianMatrix, spectralNorm, validateSeed } from "./common.js";
 
-/** Options of {@link injectivize}. */
-export interface InjectivizeOptions {
+/**
+ * Options of {@link injectivize}. `memoryLimitBytes` (default 2 GiB) bounds the explicit matrices of
+ * f's convolution, batch norm and reshape layers, which the construction needs (a ResourceLimitError
+ * names the layer when one does not fit); `timeLimitMs` and `signal` stop building them.
+ */
+export interface InjectivizeOptions extends BudgetOptions {
   /** The box Z = [lo, hi]ⁿ on which the error bound holds. */
   lo: number;
   hi: number;
@@ -185,6 +191,7 @@ function exactPerturbationMax(C: number[][], n: number, lo: number, hi: number):
  * @param f a network Rⁿ → Rᵐ with m ≥ 2n + 1 (pad f with zero outputs if needed)
  * @returns N, α, A, the proved bound and the measured error
  * @throws InputRangeError when m < 2n + 1, ε ≤ 0, lo ≥ hi or lo = hi = 0, or f is invalid
+ * @throws ResourceLimitError when the explicit matrix of one of f's layers is above the memory limit
  *
  * @example
  * const { network, meta } = injectivize(f, { lo: -Math.PI, hi: Math.PI, epsilon: 0.05, seed: 1 });
@@ -196,6 +203,7 @@ export function injectivize(f: Network, options: InjectivizeOptions): Injectiviz
   const { lo, hi } = validateBox(FN, options.lo, options.hi);
   const epsilon = validatePositive(FN, "options.epsilon", options.epsilon);
   const seed = validateSeed(FN, options.seed ?? 1);
+  const budget = Budget.from(FN, options);
   const errorSamples = options.errorSamples ?? 2000;
   assertRange(
     Number.isSafeInteger(errorSamples) && errorSamples >= 0,
@@ -233,27 +241,30 @@ export function injectivize(f: Network, options: InjectivizeOptions): Injectiviz
   }
   const pending: Pending[] = [];
   const [first, ...rest] = f.layers;
+  const firstW = layerMatrix(first, budget, "the first layer of f");
   if (first.activation === "relu") {
     layers.push({
       type: "dense",
-      W: [...passRows, ...first.W.map((row) => row.slice())],
-      b: [...zeros(twoN), ...(first.b ?? zeros(first.W.length))],
+      W: [...passRows, ...firstW.map((row) => row.slice())],
+      b: [...zeros(twoN), ...(first.b ?? zeros(firstW.length))],
       activation: "relu",
     });
   } else {
     layers.push({ type: "dense", W: passRows, activation: "relu" });
     // W1 x = W1 (u⁺ − u⁻) = [W1, −W1] u.
     pending.push({
-      Wu: first.W.map((row) => [...row, ...row.map((v) => -v)]),
-      Wh: first.W.map(() => []),
+      Wu: firstW.map((row) => [...row, ...row.map((v) => -v)]),
+      Wh: firstW.map(() => []),
       ...(first.b ? { b: first.b } : {}),
       activation: first.activation,
     });
   }
-  for (const layer of rest) {
+  for (let l = 0; l < rest.length; l++) {
+    const layer = rest[l];
+    const W = layerMatrix(layer, budget, `layer ${l + 1} of f`);
     pending.push({
-      Wu: layer.W.map(() => zeros(twoN)),
-      Wh: layer.W,
+      Wu: W.map(() => zeros(twoN)),
+      Wh: W,
       ...(layer.b ? { b: layer.b } : {}),
       activation: layer.activation,
     });

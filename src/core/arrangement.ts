@@ -29,6 +29,8 @@
  */
 
 import type { Domain } from "./types.js";
+import { DEFAULT_MEMORY_LIMIT_BYTES } from "./budget.js";
+import { norm2 } from "./linalg.js";
 import { solveDenseLp } from "./lp/simplex.js";
 import { assertType, validateChoice, validateLayer, validatePositive } from "./validate.js";
 
@@ -59,6 +61,11 @@ export interface ArrangementOptions {
   onLimit?: "truncate" | "throw";
   /** Identical hyperplanes (on unit rows) and the strictness of cells are decided to this relative tolerance. @default 1e-9 */
   tolerance?: number;
+  /**
+   * {@link enumerateCells} only: stop (`stopReason: "memory-limit"`) before the cells it keeps
+   * (sign vector and point each) would need more than this many bytes. @default 2 GiB
+   */
+  memoryLimitBytes?: number;
 }
 
 /** One open cell of the arrangement. */
@@ -75,7 +82,7 @@ export interface ArrangementCell {
 }
 
 /** Why an enumeration stopped early. */
-export type ArrangementStop = "cell-limit" | "time-limit" | "cancelled";
+export type ArrangementStop = "cell-limit" | "time-limit" | "cancelled" | "memory-limit";
 
 /** Counters of an enumeration. */
 export interface ArrangementStats {
@@ -292,8 +299,10 @@ export class CellEnumerator {
     const n = Wv[0].length;
     this.m = m;
     this.n = n;
-    const norms = Wv.map((row) => Math.hypot(...row));
+    const norms = Wv.map((row) => norm2(row));
     const tol = this.tol;
+    // The search for identical hyperplanes costs O(m · H · n): check the clock and the signal.
+    let early: ArrangementStop | null = null;
 
     // Zero rows, then identical hyperplanes among the unit rows.
     this.zeroRows = [];
@@ -322,6 +331,11 @@ export class CellEnumerator {
     const units: Float64Array[] = [];
     const offsets: number[] = [];
     for (let i = 0; i < m; i++) {
+      if (i % 64 === 63) {
+        if (this.signal?.aborted) early = "cancelled";
+        else if (performance.now() > this.deadline) early = "time-limit";
+        if (early) break;
+      }
       const u = unitOf[i];
       if (u === null) continue;
       const off = offsetOf[i] / this.scale;
@@ -372,6 +386,11 @@ export class CellEnumerator {
       timeMs: 0,
     };
 
+    if (early) {
+      // Stopped while grouping the rows: no search (the hyperplanes are incomplete).
+      this.stop(early);
+      return;
+    }
     // The root: no sign fixed; a point of the domain's interior with margin 1.
     const root = new Float64Array(n);
     if (this.domain === "nonnegative") root.fill(1);
@@ -592,21 +611,37 @@ export async function enumerateCells(
 ): Promise<ArrangementResult> {
   const e = new CellEnumerator(W, b, options);
   const cells: ArrangementCell[] = [];
+  const memoryLimit = validatePositive(
+    "enumerateCells()",
+    "options.memoryLimitBytes",
+    options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES,
+  );
+  // A kept cell: its sign vector (m numbers), its point (n), and the objects around them.
+  const cellBytes = (e.m + e.n) * 8 + 200;
+  let stoppedByMemory = false;
   let lastYield = performance.now();
   for (;;) {
     const cell = e.nextWithin(256);
     if (cell === null) break;
-    if (cell !== "paused" && onCell?.(cell) !== false) cells.push(cell);
+    if (cell !== "paused" && onCell?.(cell) !== false) {
+      if ((cells.length + 1) * cellBytes > memoryLimit) {
+        stoppedByMemory = true;
+        break;
+      }
+      cells.push(cell);
+    }
     const now = performance.now();
     if (now - lastYield > YIELD_MS) {
       await new Promise<void>((resolve) => setTimeout(resolve, 0));
       lastYield = performance.now();
     }
   }
+  if (stoppedByMemory && options.onLimit === "throw")
+    throw new ArrangementLimitError("memory-limit", cells.length);
   return {
     cells,
-    complete: e.complete,
-    stopReason: e.stopReason,
+    complete: e.complete && !stoppedByMemory,
+    stopReason: stoppedByMemory ? "memory-limit" : e.stopReason,
     m: e.m,
     n: e.n,
     domain: e.domain,

@@ -34,7 +34,7 @@ export class ResourceLimitError extends Error {
         ? `the time limit ran out during ${stage}${detail ? ` (${detail})` : ""}`
         : kind === "cancelled"
           ? `cancelled during ${stage}${detail ? ` (${detail})` : ""}`
-          : `${stage} needs ${detail ?? "more memory"}, above the memory limit`,
+          : `${stage} would need ${detail ?? "more memory than the memory limit allows"}`,
     );
     this.name = "ResourceLimitError";
   }
@@ -55,13 +55,50 @@ export interface BudgetOptions {
   memoryLimitBytes?: number;
 }
 
-/** Formats a byte count for messages ("3.2 GB"). */
+/** Formats a byte count for messages ("3.2 GB", "2.05 PB"; decimal units). */
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes)) return "an unbounded amount of memory";
+  if (bytes >= 1e18) return `${(bytes / 1e18).toPrecision(3)} EB`;
+  if (bytes >= 1e15) return `${(bytes / 1e15).toPrecision(3)} PB`;
+  if (bytes >= 1e12) return `${(bytes / 1e12).toPrecision(3)} TB`;
   if (bytes >= 1e9) return `${(bytes / 1e9).toPrecision(3)} GB`;
   if (bytes >= 1e6) return `${(bytes / 1e6).toPrecision(3)} MB`;
   if (bytes >= 1e3) return `${(bytes / 1e3).toPrecision(3)} kB`;
   return `${bytes} bytes`;
+}
+
+/**
+ * A memory limit as the `--memory-limit` option spells it: "2G", "512M", "10M", "1.5G" (binary
+ * units), or a byte count.
+ */
+export function formatByteSize(bytes: number): string {
+  for (const [unit, size] of [
+    ["T", 1024 ** 4],
+    ["G", 1024 ** 3],
+    ["M", 1024 ** 2],
+    ["K", 1024],
+  ] as const) {
+    if (bytes >= size) {
+      const x = bytes / size;
+      return `${Number.isInteger(x) ? x : x.toPrecision(3)}${unit}`;
+    }
+  }
+  return `${bytes} bytes`;
+}
+
+/**
+ * Bytes of a `number[][]` of doubles with `rows` rows of `cols` entries, as V8 stores it (64-bit,
+ * no pointer compression): 8 bytes per entry, plus about 56 bytes per row (the row's JSArray and
+ * its FixedDoubleArray header) and 8 per row for the outer array's slot. An estimate to reserve
+ * before building, not an exact count.
+ */
+export function matrixBytes(rows: number, cols: number): number {
+  return rows * (cols * 8 + 64) + 64;
+}
+
+/** `1,234,567`: a count with thousands separators, for messages. */
+export function formatCount(x: number): string {
+  return Number.isSafeInteger(x) ? x.toLocaleString("en-US") : x.toPrecision(3);
 }
 
 /** A deadline, a signal and a memory budget, shared by the stages of one run. */
@@ -135,7 +172,53 @@ export class Budget {
       throw new ResourceLimitError(
         "memory",
         stage,
-        `${formatBytes(bytes)} (limit ${formatBytes(this.memoryLimitBytes)}, set by --memory-limit or memoryLimitBytes)`,
+        `${formatBytes(bytes)}, above the memory limit of ${formatByteSize(this.memoryLimitBytes)} (--memory-limit, or memoryLimitBytes in the library)`,
       );
   }
+
+  /**
+   * Throws a {@link ResourceLimitError} of kind "time" when work estimated to take `estimatedMs`
+   * cannot finish before the deadline (or cancelled when the signal was aborted). For a step that
+   * cannot be interrupted once started (an SVD): the estimate is the only guard.
+   * @param what the estimate in words, for the message ("an SVD of a 2000 × 2000 matrix")
+   */
+  reserveTime(stage: string, estimatedMs: number, what: string): void {
+    this.check(stage);
+    const left = this.remainingMs();
+    if (estimatedMs > left)
+      throw new ResourceLimitError(
+        "time",
+        stage,
+        `${what} takes about ${formatMs(estimatedMs)} and ${formatMs(left)} were left, so it was not started`,
+      );
+  }
+
+  /**
+   * A budget for a sub-stage: the same signal and memory limit, and a deadline no later than this
+   * one's nor than `timeLimitMs` from now.
+   */
+  sub(timeLimitMs: number = Infinity): Budget {
+    return new Budget(
+      Math.min(this.deadline, performance.now() + timeLimitMs),
+      this.signal,
+      this.memoryLimitBytes,
+    );
+  }
+
+  /** The options of a library call that takes time limit, signal and memory limit separately. */
+  options(): { timeLimitMs: number; signal?: AbortSignal; memoryLimitBytes: number } {
+    return {
+      timeLimitMs: Math.max(1, this.remainingMs()),
+      ...(this.signal ? { signal: this.signal } : {}),
+      memoryLimitBytes: this.memoryLimitBytes,
+    };
+  }
+}
+
+function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return "forever";
+  if (ms >= 3_600_000) return `${(ms / 3_600_000).toPrecision(3)} h`;
+  if (ms >= 60_000) return `${(ms / 60_000).toPrecision(3)} min`;
+  if (ms >= 1000) return `${(ms / 1000).toPrecision(3)} s`;
+  return `${Math.round(ms)} ms`;
 }

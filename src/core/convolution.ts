@@ -38,6 +38,7 @@
  * (`flat(j) = j_1·N_2 + j_2` in 2-D). So `W · x = convolve(spec, x)` with both in C order.
  */
 
+import { Budget, formatCount, matrixBytes } from "./budget.js";
 import { assertRange, assertType, validateChoice } from "./validate.js";
 
 /** Boundary condition of the convolution: zero padding or circular (periodic) wrap-around. */
@@ -273,11 +274,20 @@ function strides(shape: readonly number[]): number[] {
  * when it falls in the zero padding. The weight of that tap is `K[f, ch, ΠO − 1 − i]` (reversing
  * every coordinate of a C-order multi-index reverses its flat index).
  */
-function tapTable(signal: readonly number[], kernelSize: readonly number[], boundary: Boundary): Int32Array {
+function tapTable(
+  signal: readonly number[],
+  kernelSize: readonly number[],
+  boundary: Boundary,
+  budget: Budget = Budget.unlimited(),
+): Int32Array {
   const nPos = product(signal);
   const nOff = product(kernelSize);
   const dims = signal.length;
   const sStride = strides(signal);
+  budget.reserve(
+    `the tap table of a convolution (${formatCount(nPos)} positions × ${formatCount(nOff)} kernel offsets)`,
+    nPos * nOff * 4,
+  );
   const taps = new Int32Array(nPos * nOff);
   const j = new Array<number>(dims).fill(0);
   const i = new Array<number>(dims).fill(0);
@@ -382,20 +392,30 @@ export function convolve(spec: ConvSpec, x: ArrayLike<number>): Float64Array {
 /**
  * The convolution layer as an explicit dense matrix (Definition 3: W = [C_1; …; C_q]).
  *
+ * Its (q·ΠN)·(c·ΠN) entries grow with the square of the signal size (a 2000 × 2000 image: 128 TB),
+ * so the memory is reserved in `budget` before anything is allocated (a ResourceLimitError above
+ * the memory limit), and the time is checked between chunks of rows.
+ *
  * @param spec the layer
+ * @param budget memory limit and deadline (default: the default memory limit, no deadline)
  * @returns W of shape (q·ΠN, c·ΠN) as rows: row `f·ΠN + flat(j)` is output (f, j), column
  *   `ch·ΠN + flat(p)` is input (ch, p), flat indices in C order; `W x = convolve(spec, x)`
+ * @throws ResourceLimitError when the matrix is above the memory limit or the time runs out
  */
-export function convMatrix(spec: ConvSpec): number[][] {
+export function convMatrix(spec: ConvSpec, budget: Budget = Budget.unlimited()): number[][] {
   const fn = "convMatrix()";
   validateConvSpec(fn, spec);
   const { signal, channels: c, filters: q, kernelSize, kernels, boundary } = spec;
   const nPos = product(signal);
   const nOff = product(kernelSize);
-  const taps = tapTable(signal, kernelSize, boundary);
+  const stage = `the explicit ${formatCount(q * nPos)} × ${formatCount(c * nPos)} convolution matrix`;
+  budget.reserve(stage, matrixBytes(q * nPos, c * nPos));
+  const taps = tapTable(signal, kernelSize, boundary, budget);
   const W: number[][] = [];
+  const rowsPerCheck = Math.max(1, Math.floor((1 << 20) / (c * nPos)));
   for (let f = 0; f < q; f++) {
     for (let j = 0; j < nPos; j++) {
+      if (j % rowsPerCheck === 0) budget.check(stage);
       const row = new Array<number>(c * nPos).fill(0);
       for (let ch = 0; ch < c; ch++) {
         const kBase = (f * c + ch) * nOff;

@@ -25,9 +25,11 @@ export {
   ResourceLimitError,
   isResourceLimitError,
   DEFAULT_MEMORY_LIMIT_BYTES,
+  formatBytes,
   type BudgetOptions,
   type LimitKind,
 } from "./budget.js";
+export { checkLayerWithin } from "./check-layer-guard.js";
 export {
   inverseLipschitz,
   corollary2LowerBound,

@@ -26,9 +26,10 @@
 
 import { Matrix, SingularValueDecomposition } from "ml-matrix";
 import type { Domain, LayerCheckResult, Witness } from "./types.js";
-import { checkLayer } from "./check-layer.js";
+import { Budget, isResourceLimitError, type BudgetOptions, type ResourceLimitError } from "./budget.js";
+import { checkLayerWithin } from "./check-layer-guard.js";
 import { CellEnumerator, type ArrangementCell, type ArrangementStop } from "./arrangement.js";
-import { numericalRank, smallestRightSingularVector } from "./linalg.js";
+import { guardSvd, norm2, numericalRank, smallestRightSingularVector } from "./linalg.js";
 import { describeExactWitness, exactPairAt } from "./witness.js";
 import { dyadicRows } from "./exact.js";
 import { Rng } from "./random.js";
@@ -44,6 +45,8 @@ import {
 
 const DOMAINS: readonly Domain[] = ["all", "nonnegative"];
 const YIELD_MS = 50;
+/** Sampled pairs of the empirical ratio tried even when its time has run out. */
+const MIN_SAMPLES = 32;
 
 // ---------------------------------------------------------------------------------------------
 // Singular values
@@ -52,15 +55,25 @@ const YIELD_MS = 50;
 /**
  * σ_n(M) for M of shape (k, n): the smallest singular value as a map on R^n, 0 when k < n.
  * @param rows the rows of M (each of length n)
+ * @param budget refuses an SVD that cannot finish in time or fit (no limits without one)
+ * @param stage the stage named in a ResourceLimitError
  */
-export function smallestSingularValue(rows: number[][], n: number): number {
+export function smallestSingularValue(
+  rows: number[][],
+  n: number,
+  budget: Budget = Budget.unlimited(),
+  stage = "an SVD (σ_min)",
+): number {
   if (rows.length < n) return 0;
+  guardSvd(stage, rows.length, n, budget, false, true);
   const svd = new SingularValueDecomposition(new Matrix(rows), {
     computeLeftSingularVectors: false,
     computeRightSingularVectors: false,
     autoTranspose: true,
   });
-  return Math.max(0, Math.min(...svd.diagonal));
+  let min = Infinity;
+  for (const v of svd.diagonal) if (v < min) min = v;
+  return Math.max(0, min);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,7 +125,11 @@ export function corollary2LowerBound(B: number[][], d: number[], mExtra = 0): Co
   assertRange(mExtra >= 0, () => `${fn}: mExtra must be >= 0, got ${mExtra}`);
   const scaled = Bv.map((row, k) => row.map((v) => v * Math.min(1, dv[k])));
   const sigma = smallestSingularValue(scaled, n);
-  const simple = Math.min(1, ...dv) * smallestSingularValue(Bv, n);
+  const simple =
+    Math.min(
+      1,
+      dv.reduce((a, v) => Math.min(a, v), Infinity),
+    ) * smallestSingularValue(Bv, n);
   const m = 2 * n + mExtra;
   return { sigmaLowerBound: sigma, simpleSigmaLowerBound: simple, CLowerBound: sigma / Math.sqrt(2 * m), m };
 }
@@ -149,6 +166,8 @@ export interface StructureBound {
  * their unit vectors agree to `tolerance`.
  *
  * @param W shape (m, n); @param b length m or null
+ * @param budget grouping the rows costs O(m · groups · n): the time is checked between rows, and
+ *   the bound is null when it runs out (no limits without one)
  * @returns the bound, or null when the groups with γ > 0 do not span R^n (the bound would be 0)
  */
 export function structureLowerBound(
@@ -156,6 +175,7 @@ export function structureLowerBound(
   b: number[] | null | undefined,
   domain: Domain = "all",
   tolerance = 1e-9,
+  budget: Budget = Budget.unlimited(),
 ): StructureBound | null {
   const fn = "structureLowerBound()";
   const { W: Wv, b: bv } = validateLayer(fn, W, b);
@@ -163,9 +183,10 @@ export function structureLowerBound(
   validatePositive(fn, "tolerance", tolerance);
   const m = Wv.length;
   const n = Wv[0].length;
-  const norms = Wv.map((row) => Math.hypot(...row));
+  const norms = Wv.map((row) => norm2(row));
   const groups: { u: number[]; rows: number[]; alpha: number[]; beta: number[] }[] = [];
   for (let i = 0; i < m; i++) {
+    if (i % 64 === 63 && budget.exhausted()) return null;
     if (!(norms[i] > 0)) continue;
     const u = Wv[i].map((v) => v / norms[i]);
     let placed = false;
@@ -199,10 +220,17 @@ export function structureLowerBound(
       G.push(g.u.map((v) => gamma * v));
     }
   }
-  const sigma = smallestSingularValue(G, n);
-  if (!(sigma > 0)) return null;
-  const pairLines = out.flatMap((g, k) => (g.antiparallel ? [G[k]] : []));
-  const corollary2 = pairLines.length >= n && numericalRank(pairLines, 1e-9) === n;
+  let sigma: number;
+  let corollary2: boolean;
+  try {
+    sigma = smallestSingularValue(G, n, budget, "the structure bound (SVD)");
+    if (!(sigma > 0)) return null;
+    const pairLines = out.flatMap((g, k) => (g.antiparallel ? [G[k]] : []));
+    corollary2 = pairLines.length >= n && numericalRank(pairLines, 1e-9, budget) === n;
+  } catch (e) {
+    if (isResourceLimitError(e)) return null;
+    throw e;
+  }
   return { groups: out, sigmaLowerBound: sigma, CLowerBound: sigma / Math.sqrt(2 * m), corollary2 };
 }
 
@@ -262,6 +290,14 @@ export interface EmpiricalRatioOptions {
    * points of each of the cells with the smallest σ_min, which random points rarely hit).
    */
   startPairs?: { x0: number[]; x1: number[] }[];
+  /**
+   * Limits of the sampling: when the time runs out or the signal fires, the estimate stops with the
+   * pairs tried so far (`stopped` says why); an SVD that cannot finish in the time left or fit in
+   * `memoryLimitBytes` (default 2 GiB) is not started (a random direction is used instead).
+   */
+  timeLimitMs?: number;
+  signal?: AbortSignal;
+  memoryLimitBytes?: number;
 }
 
 /** Result of {@link empiricalRatio}. */
@@ -289,6 +325,8 @@ export interface EmpiricalRatioResult {
   startPairs: number;
   /** Forward-pass pairs evaluated in all. */
   evaluations: number;
+  /** Why the sampling stopped early (the time limit, the signal), or null when it ran to its end. */
+  stopped: string | null;
 }
 
 /**
@@ -329,9 +367,25 @@ export function empiricalRatio(
   };
   const extra = pairs("extraPairs", options.extraPairs);
   const starts = pairs("startPairs", options.startPairs);
+  const budget = Budget.from(fn, options);
+  const STAGE = "the empirical ratio";
+  budget.reserve(STAGE, m * n * 8);
+  let stopped: string | null = null;
+  /** True when the budget ran out (then `stopped` holds why). */
+  const outOfBudget = (): boolean => {
+    if (stopped === null && budget.exhausted()) {
+      try {
+        budget.check(STAGE);
+      } catch (e) {
+        stopped = (e as Error).message;
+      }
+    }
+    return stopped !== null;
+  };
   const orthant = domain === "nonnegative";
-  const Wf = Float64Array.from(Wv.flat());
-  const norms = Wv.map((row) => Math.hypot(...row));
+  const Wf = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) Wf.set(Wv[i], i * n);
+  const norms = Wv.map((row) => norm2(row));
   let biasScale = 0;
   for (let i = 0; i < m; i++) if (norms[i] > 0) biasScale = Math.max(biasScale, Math.abs(bv[i]) / norms[i]);
   const scale = biasScale > 0 ? biasScale : 1;
@@ -425,9 +479,16 @@ export function empiricalRatio(
     preact(x, z0);
     const active: number[][] = [];
     for (let i = 0; i < m; i++) if (z0[i] > 0) active.push(Wv[i]);
-    return Float64Array.from(smallestRightSingularVector(active, n));
+    try {
+      return Float64Array.from(smallestRightSingularVector(active, n, budget, `${STAGE} (SVD)`));
+    } catch (e) {
+      if (!isResourceLimitError(e)) throw e;
+      return unit(); // the SVD does not fit the time or memory left: a random direction instead
+    }
   };
   for (let s = 0; s < samples; s++) {
+    // A few pairs always (a bounded amount of work), so that a late start still gives an estimate.
+    if (s >= MIN_SAMPLES && s % 16 === 0 && outOfBudget()) break;
     const x0 = samplePoint();
     const kind = s % 3;
     if (kind === 0) {
@@ -460,6 +521,7 @@ export function empiricalRatio(
     let f = start.r;
     let sigma = 0.3;
     for (let it = 0; it < iterations; it++) {
+      if (it % 16 === 0 && outOfBudget()) break;
       const dn = norm(x0.map((v, j) => x1[j] - v));
       const pn = norm(x0.map((v, j) => (x1[j] + v) / 2));
       const what = it % 3; // 0: move the midpoint, 1: change the difference, 2: both
@@ -482,12 +544,14 @@ export function empiricalRatio(
     return { x0, x1, r: f, kind: start.kind === "start-pair" ? "start-pair + local-search" : "local-search" };
   };
   for (const start of pool) {
+    if (outOfBudget()) break;
     const found = localSearch(start);
     blind = Math.min(blind, found.r);
     if (found.r < best.r) best = found;
   }
   let startCount = 0;
   for (const p of starts) {
+    if (outOfBudget()) break;
     const x0 = Float64Array.from(p.x0);
     const x1 = Float64Array.from(p.x1);
     project(x0);
@@ -511,6 +575,7 @@ export function empiricalRatio(
     localSearches: pool.length,
     startPairs: startCount,
     evaluations,
+    stopped,
   };
 }
 
@@ -527,8 +592,14 @@ function validateCount(fn: string, name: string, x: unknown, min: number): numbe
 // inverseLipschitz
 // ---------------------------------------------------------------------------------------------
 
-/** Options of {@link inverseLipschitz}. */
-export interface InverseLipschitzOptions {
+/**
+ * Options of {@link inverseLipschitz}. `timeLimitMs` and `signal` stop the verdict, the cell
+ * enumeration and the empirical ratio; `memoryLimitBytes` (default 2 GiB) bounds the SVDs and the
+ * layer check. The σ_min(W) SVD and the checkLayer guard are refused up front when they cannot
+ * finish in the time given (a ResourceLimitError naming the stage); later stages stop with what
+ * they found (the result then says so).
+ */
+export interface InverseLipschitzOptions extends BudgetOptions {
   /** @default "all" */
   domain?: Domain;
   /** Sampled pairs of the empirical ratio. @default 2000 */
@@ -646,6 +717,7 @@ export interface InverseLipschitzResult {
  * @returns `{ C, sigmaMinActive, naiveSigmaMin, empiricalRatio, bounds, ... }`, all JSON values;
  *   see {@link InverseLipschitzResult}
  * @throws InputTypeError / InputRangeError for bad arguments
+ * @throws ResourceLimitError when σ_min(W) or the layer check cannot even start within the limits
  *
  * @example
  * const r = await inverseLipschitz([[2, 1], [1, 3], [-2, -1], [-2, -6]]); // Figure 2 (center)
@@ -673,13 +745,13 @@ export async function inverseLipschitz(
   const m = Wv.length;
   const n = Wv[0].length;
   const start = performance.now();
-  const deadline = start + timeLimitMs;
+  const budget = Budget.from(fn, { ...options, timeLimitMs });
   const notes: string[] = [];
 
-  const naiveSigmaMin = smallestSingularValue(Wv, n);
+  const naiveSigmaMin = smallestSingularValue(Wv, n, budget, "the SVD σ_min(W)");
 
   // 1. The verdict (and a witness) from the exact verifier.
-  const check = await checkLayer(Wv, bv, { domain, timeLimitMs, tolerance: tol, seed, signal });
+  const check = await checkLayerWithin(Wv, bv, { domain, tolerance: tol, seed }, budget, "the layer");
   const checkMs = performance.now() - start;
 
   // 2. The cells and σ_min of their active rows.
@@ -687,10 +759,12 @@ export async function inverseLipschitz(
   const enumerator = new CellEnumerator(Wv, bv, {
     domain,
     maxCells,
-    timeLimitMs: Math.max(0, deadline - performance.now()) || 1e-9,
+    timeLimitMs: budget.remainingMs() || 1e-9,
     signal,
     tolerance: tol,
   });
+  // An SVD of a cell's active rows that does not fit the time or memory left stops the enumeration.
+  let cellLimit: ResourceLimitError | null = null;
   let minSigma = Infinity;
   let minCellRaw: ArrangementCell | null = null;
   let minActive: number[] = [];
@@ -705,10 +779,19 @@ export async function inverseLipschitz(
     if (cell !== "paused") {
       const active: number[] = [];
       for (let i = 0; i < m; i++) if (cell.signs[i] > 0) active.push(i);
-      const sigma = smallestSingularValue(
-        active.map((i) => Wv[i]),
-        n,
-      );
+      let sigma: number;
+      try {
+        sigma = smallestSingularValue(
+          active.map((i) => Wv[i]),
+          n,
+          budget,
+          "the SVD of a cell's active rows",
+        );
+      } catch (e) {
+        if (!isResourceLimitError(e)) throw e;
+        cellLimit = e;
+        break;
+      }
       if (rankDeficient(Wv, active, sigma, tol)) {
         deficient++;
         firstDeficient ??= { cell, active };
@@ -729,7 +812,15 @@ export async function inverseLipschitz(
       lastYield = performance.now();
     }
   }
-  const complete = enumerator.complete;
+  const complete = enumerator.complete && cellLimit === null;
+  const stopReason: ArrangementStop | null = cellLimit
+    ? cellLimit.kind === "time"
+      ? "time-limit"
+      : cellLimit.kind === "cancelled"
+        ? "cancelled"
+        : "memory-limit"
+    : enumerator.stopReason;
+  if (cellLimit) notes.push(`The cell enumeration stopped: ${cellLimit.message}.`);
   const cellsMs = performance.now() - cellsStart;
   const h = enumerator.hyperplanes;
 
@@ -765,25 +856,33 @@ export async function inverseLipschitz(
   }
 
   // 4. The structure bound and the empirical ratio.
-  const structure = structureLowerBound(Wv, bv, domain, tol);
+  // The last SVDs are of cells whose σ_min was computed already: only their memory is guarded.
+  const finishing = new Budget(Infinity, undefined, budget.memoryLimitBytes);
+  const structure = structureLowerBound(Wv, bv, domain, tol, budget);
   const empiricalStart = performance.now();
   const emp = empiricalRatio(Wv, bv, {
     domain,
     samples,
     seed,
     localSearches,
+    timeLimitMs: Math.max(1, budget.remainingMs()),
+    ...(signal ? { signal } : {}),
+    memoryLimitBytes: budget.memoryLimitBytes,
     extraPairs: witness ? [{ x0: witness.x1, x1: witness.x2 }] : [],
     startPairs: lowest.map(({ cell, active }) => {
       // Two points of the cell along the direction its active rows shrink most: ratio = σ_min.
       const v = smallestRightSingularVector(
         active.map((i) => Wv[i]),
         n,
+        finishing,
       );
       const h = cell.margin / 2;
       return { x0: cell.point, x1: cell.point.map((p, j) => p + h * v[j]) };
     }),
   });
   const empiricalMs = performance.now() - empiricalStart;
+  if (emp.stopped)
+    notes.push(`The empirical ratio stopped early (${emp.stopped}): it is an upper bound from fewer pairs.`);
 
   // 5. Assemble.
   const minCell: MinimizingCell | null = minCellRaw
@@ -796,6 +895,7 @@ export async function inverseLipschitz(
         direction: smallestRightSingularVector(
           minActive.map((i) => Wv[i]),
           n,
+          finishing,
         ),
       }
     : null;
@@ -823,7 +923,7 @@ export async function inverseLipschitz(
     exact = false;
     methodC = "truncated";
     notes.push(
-      `The cell enumeration stopped early (${enumerator.stopReason ?? "no cell"}) after ${enumerator.stats.cells} cell(s): C(W) is not known exactly; the minima over the enumerated cells are only upper bounds on it.`,
+      `The cell enumeration stopped early (${stopReason ?? "no cell"}) after ${enumerator.stats.cells} cell(s): C(W) is not known exactly; the minima over the enumerated cells are only upper bounds on it.`,
     );
   }
   const enumerated =
@@ -885,7 +985,7 @@ export async function inverseLipschitz(
       cells: enumerator.stats.cells,
       hyperplanes: h,
       complete,
-      stopReason: enumerator.stopReason,
+      stopReason,
       lpSolves: enumerator.stats.lpSolves,
       rankDeficientCells: deficient,
       checkMs,
@@ -908,11 +1008,11 @@ function rankDeficient(W: number[][], active: number[], sigma: number, tol: numb
   const n = W[0].length;
   if (active.length < n) return true;
   let maxNorm = 0;
-  for (const i of active) maxNorm = Math.max(maxNorm, Math.hypot(...W[i]));
+  for (const i of active) maxNorm = Math.max(maxNorm, norm2(W[i]));
   if (sigma > tol * maxNorm) return false;
   const unit = active
     .map((i) => {
-      const s = Math.hypot(...W[i]);
+      const s = norm2(W[i]);
       return s > 0 ? W[i].map((v) => v / s) : null;
     })
     .filter((r): r is number[] => r !== null);

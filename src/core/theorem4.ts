@@ -24,7 +24,8 @@
  */
 
 import type { CheckLayerOptions, Domain, LayerCheckResult, Method } from "./types.js";
-import { checkLayer } from "./check-layer.js";
+import { Budget, formatCount, isResourceLimitError, matrixBytes } from "./budget.js";
+import { checkLayerWithin, limitedLayerResult } from "./check-layer-guard.js";
 import { assertRange, assertType, validateChoice, validatePositive } from "./validate.js";
 import {
   type Boundary,
@@ -79,6 +80,11 @@ export interface CheckConvOptions {
   seed?: number;
   /** Cancels the search (the verdict is then `null`). */
   signal?: AbortSignal;
+  /**
+   * Memory limit in bytes for a box matrix W|Z_P and its check (a large fixed `box` can exceed
+   * it); a box above it answers unknown, naming the stage. @default 2 GiB
+   */
+  memoryLimitBytes?: number;
   /** Progress of the box checks, as in {@link CheckLayerOptions}. */
   onProgress?: CheckLayerOptions["onProgress"];
 }
@@ -169,9 +175,16 @@ function validateBox(fn: string, spec: ConvSpec, box: unknown): number[] {
  *
  * @param spec the layer (its signal size is not used)
  * @param box P, one entry per spatial dimension, P >= O
+ * @param budget its memory is reserved first, the time checked between rows (default: the default
+ *   memory limit, no deadline)
  * @returns rows of shape (q·Π(P − O + 1), c·ΠP)
+ * @throws ResourceLimitError when the box matrix is above the memory limit or time runs out
  */
-export function boxMatrix(spec: ConvSpec, box: readonly number[]): number[][] {
+export function boxMatrix(
+  spec: ConvSpec,
+  box: readonly number[],
+  budget: Budget = Budget.unlimited(),
+): number[][] {
   const fn = "boxMatrix()";
   validateConvSpec(fn, spec);
   const P = validateBox(fn, spec, box);
@@ -181,6 +194,8 @@ export function boxMatrix(spec: ConvSpec, box: readonly number[]): number[][] {
   const nBox = product(P);
   const shifts = P.map((p, d) => p - O[d] + 1);
   const nShift = product(shifts);
+  const stage = `the ${formatCount(q * nShift)} × ${formatCount(c * nBox)} box matrix W|Z_P of the box ${P.join("×")}`;
+  budget.reserve(stage, matrixBytes(q * nShift, c * nBox));
   const rows: number[][] = [];
   const D = new Array<number>(dims).fill(0);
   const i = new Array<number>(dims).fill(0);
@@ -188,6 +203,7 @@ export function boxMatrix(spec: ConvSpec, box: readonly number[]): number[][] {
   for (let f = 0; f < q; f++) {
     D.fill(0);
     for (let s = 0; s < nShift; s++) {
+      if (s % 1024 === 0) budget.check(stage);
       const row = new Array<number>(c * nBox).fill(0);
       i.fill(0);
       for (let off = 0; off < nOff; off++) {
@@ -269,7 +285,7 @@ export async function checkConv(spec: ConvSpec, options: CheckConvOptions = {}):
       ? Infinity
       : validatePositive(fn, "options.boxTimeLimitMs", options.boxTimeLimitMs ?? 2000, true);
   const start = performance.now();
-  const deadline = start + timeLimit;
+  const budget = Budget.from(fn, { ...options, timeLimitMs: timeLimit });
 
   let boxes: number[][];
   if (options.box !== undefined) {
@@ -316,17 +332,28 @@ export async function checkConv(spec: ConvSpec, options: CheckConvOptions = {}):
     }
     const t0 = performance.now();
     // The overall limit ran out after some box was checked: stop (the result has that box's check).
-    if (last && deadline - t0 <= 0) break;
-    const result = await checkLayer(boxMatrix(spec, P), null, {
-      domain,
-      method: options.method,
-      timeLimitMs: Math.max(1, Math.min(deadline - t0, boxTimeLimit)),
-      tolerance: options.tolerance,
-      exact: options.exact,
-      seed: options.seed,
-      signal: options.signal,
-      onProgress: options.onProgress,
-    });
+    if (last && budget.exhausted()) break;
+    let result: LayerCheckResult;
+    try {
+      const boxBudget = budget.sub(boxTimeLimit);
+      result = await checkLayerWithin(
+        boxMatrix(spec, P, boxBudget),
+        null,
+        {
+          domain,
+          method: options.method,
+          tolerance: options.tolerance,
+          exact: options.exact,
+          seed: options.seed,
+          onProgress: options.onProgress,
+        },
+        boxBudget,
+        `the box matrix W|Z_P of the box ${fmtBox(P)}`,
+      );
+    } catch (e) {
+      if (!isResourceLimitError(e)) throw e;
+      result = limitedLayerResult(m, n, e, { domain, tolerance: options.tolerance, seed: options.seed });
+    }
     tries.push({
       box: P,
       m,
@@ -394,13 +421,20 @@ function convReason(
   return `Not proved: no box tried (${tried}) gives an injective W|Z_P; ${last}. Theorem 4 is only sufficient, so this says nothing about the layer (use the exact check of the full matrix, or a larger box).`;
 }
 
-/** Options of {@link checkConvExact}: those of {@link checkLayer}. */
+/**
+ * Options of {@link checkConvExact}: those of {@link checkLayer}; `memoryLimitBytes` (default
+ * 2 GiB) bounds the full matrix, which is refused before it is built when it does not fit.
+ */
 export type CheckConvExactOptions = CheckLayerOptions;
 
 /**
  * The exact verdict on a convolutional layer: {@link checkLayer} on the full convolution matrix
  * (Theorem 1), with no bias. Its cost grows quickly with the signal size: the matrix is
  * (q·ΠN) × (c·ΠN). See {@link convMatrixSize} to decide beforehand whether to run it.
+ *
+ * Resource limits: the matrix's memory is reserved before it is built and the time checked while
+ * it is built; the rank SVD is refused up front when it cannot finish in the time left. When a
+ * limit stops it, the verdict is `null` with the stage and the limit in the reason.
  *
  * @param spec the layer
  * @returns checkLayer's result on `convMatrix(spec)`: a witness pair x1 ≠ x2 of shape (c, N…) in
@@ -410,6 +444,21 @@ export async function checkConvExact(
   spec: ConvSpec,
   options: CheckConvExactOptions = {},
 ): Promise<LayerCheckResult> {
-  validateConvSpec("checkConvExact()", spec);
-  return checkLayer(convMatrix(spec), null, options);
+  const fn = "checkConvExact()";
+  validateConvSpec(fn, spec);
+  const budget = Budget.from(fn, options);
+  const { m, n } = convMatrixSize(spec);
+  const { timeLimitMs: _t, signal: _s, memoryLimitBytes: _m, ...rest } = options;
+  try {
+    return await checkLayerWithin(
+      convMatrix(spec, budget),
+      null,
+      rest,
+      budget,
+      "the full convolution matrix",
+    );
+  } catch (e) {
+    if (!isResourceLimitError(e)) throw e;
+    return limitedLayerResult(m, n, e, options);
+  }
 }

@@ -14,11 +14,12 @@
  */
 
 import { constructDense } from "../construct/dense.js";
+import { Budget, matrixBytes } from "../core/budget.js";
 import { Rng } from "../core/random.js";
 import { assertRange, assertType } from "../core/validate.js";
 import { gradientInversion, type GradientInversionOptions } from "../invert/gradient-inversion.js";
 import { relativeError } from "../invert/robust-layer.js";
-import { forwardUnchecked, validateNetwork, type Network } from "../network/network.js";
+import { forwardUnchecked, layerOutputDim, validateNetwork, type Network } from "../network/network.js";
 
 /** Options of {@link compressedSensingExperiment}. */
 export interface CompressedSensingOptions {
@@ -32,6 +33,11 @@ export interface CompressedSensingOptions {
   seed?: number;
   /** Options of the gradient solver (A and seed are set here). */
   gradient?: Omit<GradientInversionOptions, "A" | "seed">;
+  /**
+   * Memory limit in bytes: the measurement matrices A (k × d each, for the largest k) must fit,
+   * else a ResourceLimitError names them before anything is drawn. @default 2 GiB
+   */
+  memoryLimitBytes?: number;
 }
 
 /** One trial. */
@@ -81,6 +87,7 @@ function median(v: number[]): number {
  * @param options the list of k (each 1 <= k), noise σ, trials, seed, gradient-solver options
  * @returns one row per k: mean and median relative error of ẑ, recovered count, mean residual, time
  * @throws InputTypeError / InputRangeError for an invalid network or options
+ * @throws ResourceLimitError when A (k × d) is above the memory limit
  *
  * @example
  * compressedSensingExperiment(stackedDenseGenerator(2, [5, 12], 1), { ks: [2, 4, 8], trials: 3 });
@@ -103,7 +110,12 @@ export function compressedSensingExperiment(
   const seed = options.seed ?? 1;
   assertRange(Number.isInteger(seed), () => `${FN}: options.seed must be an integer`);
   const n = net.inputDim;
-  const d = net.layers[net.layers.length - 1].W.length;
+  const d = layerOutputDim(net.layers[net.layers.length - 1]);
+  const kMax = ks.reduce((a, k) => Math.max(a, k), 0);
+  Budget.from(FN, { memoryLimitBytes: options.memoryLimitBytes }).reserve(
+    `the measurement matrix A (${kMax} × ${d})`,
+    matrixBytes(kMax, d),
+  );
   const zRng = new Rng(seed);
   const truths = Array.from({ length: trials }, () => Array.from({ length: n }, () => zRng.normal()));
   const rows: CompressedSensingRow[] = ks.map((k) => {

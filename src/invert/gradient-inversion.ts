@@ -15,7 +15,13 @@
 
 import { Rng } from "../core/random.js";
 import { assertRange, assertType, validateVector } from "../core/validate.js";
-import { validateNetwork, type Network } from "../network/network.js";
+import {
+  layerOutputDim,
+  preActivation,
+  transposeApply,
+  validateNetwork,
+  type Network,
+} from "../network/network.js";
 
 /** Options of {@link gradientInversion}. */
 export interface GradientInversionOptions {
@@ -97,16 +103,10 @@ export function lossAndGradient(
   const acts: ArrayLike<number>[] = [z];
   let h: ArrayLike<number> = z;
   for (const layer of net.layers) {
-    const { W, b } = layer;
-    const p = new Array<number>(W.length);
-    const o = new Array<number>(W.length);
-    for (let i = 0; i < W.length; i++) {
-      const row = W[i];
-      let s = b ? b[i] : 0;
-      for (let j = 0; j < row.length; j++) s += row[j] * h[j];
-      p[i] = s;
-      o[i] = activate(layer.activation, layer.alpha, s);
-    }
+    // W h + b without the explicit matrix of a convolution (a direct loop).
+    const p = preActivation(layer, h);
+    const o = new Array<number>(p.length);
+    for (let i = 0; i < p.length; i++) o[i] = activate(layer.activation, layer.alpha, p[i]);
     pre.push(p);
     acts.push(o);
     h = o;
@@ -137,16 +137,8 @@ export function lossAndGradient(
   }
   for (let l = net.layers.length - 1; l >= 0; l--) {
     const layer = net.layers[l];
-    const { W } = layer;
-    const nIn = W[0].length;
-    const gin = new Array<number>(nIn).fill(0);
-    for (let i = 0; i < W.length; i++) {
-      const gi = g[i] * derivative(layer.activation, layer.alpha, pre[l][i], acts[l + 1][i]);
-      if (gi === 0) continue;
-      const row = W[i];
-      for (let j = 0; j < nIn; j++) gin[j] += gi * row[j];
-    }
-    g = gin;
+    const gs = g.map((gi, i) => gi * derivative(layer.activation, layer.alpha, pre[l][i], acts[l + 1][i]));
+    g = transposeApply(layer, gs);
   }
   return { loss, grad: g };
 }
@@ -175,7 +167,7 @@ export function gradientInversion(
   validateNetwork(fn, net);
   validateVector(fn, "y", y);
   assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
-  const out = net.layers[net.layers.length - 1].W.length;
+  const out = layerOutputDim(net.layers[net.layers.length - 1]);
   const A = options.A;
   if (A) {
     assertType(Array.isArray(A) && A.length > 0, () => `${fn}: options.A must be a non-empty matrix`);

@@ -21,8 +21,9 @@
  */
 
 import { Matrix, QrDecomposition } from "ml-matrix";
+import { Budget, matrixBytes, type BudgetOptions } from "../core/budget.js";
 import type { Domain } from "../core/types.js";
-import { numericalRank } from "../core/linalg.js";
+import { guardQr, maxAbs, norm2, numericalRank } from "../core/linalg.js";
 import { solveDenseLp } from "../core/lp/simplex.js";
 import {
   assertRange,
@@ -40,8 +41,13 @@ export interface InvertibleLayer {
   activation: "relu" | "linear";
 }
 
-/** Options of {@link invertLayer}. */
-export interface InvertLayerOptions {
+/**
+ * Options of {@link invertLayer}. `timeLimitMs`, `signal` and `memoryLimitBytes` (default 2 GiB)
+ * bound the work: the least-squares QR and the rank SVDs are refused up front when they cannot
+ * finish in time or fit, each LP's tableau is reserved before it is allocated, and the time is
+ * checked between pivots and between LPs (a {@link ResourceLimitError} naming the stage).
+ */
+export interface InvertLayerOptions extends BudgetOptions {
   /** Where x lives: R^n, or the nonnegative orthant (the input of a layer after a ReLU). @default "all" */
   domain?: Domain;
   /**
@@ -127,8 +133,9 @@ export function layerResidual(
   // Magnitudes below 1e-290 (subnormal arithmetic) count as zero.
   let r = err / Math.max(scale, 1e-290);
   if (domain === "nonnegative") {
-    const xs = Math.max(...x.map(Math.abs));
-    const neg = Math.max(0, ...x.map((v) => -v));
+    const xs = maxAbs(x);
+    let neg = 0;
+    for (const v of x) if (-v > neg) neg = -v;
     if (neg > 0) r = Math.max(r, neg / (xs > 0 ? xs : 1));
   }
   return r;
@@ -156,11 +163,19 @@ function feasiblePoint(
   n: number,
   nonneg: boolean,
   tol: number,
+  budget: Budget,
+  stage: string,
 ): { x: number[]; feasible: boolean } {
   const nx = nonneg ? n : 2 * n;
   const cols = nx + 1;
   const rows = cons.length + 1;
-  const t0 = Math.max(0, ...cons.map((c) => -c.h));
+  let t0 = 0;
+  let hScale = 1;
+  for (const k of cons) {
+    t0 = Math.max(t0, -k.h);
+    hScale = Math.max(hScale, Math.abs(k.h));
+  }
+  budget.reserve(stage, rows * cols * 8);
   const A = new Float64Array(rows * cols);
   const r = new Float64Array(rows);
   cons.forEach((c, i) => {
@@ -175,9 +190,8 @@ function feasiblePoint(
   r[cons.length] = t0;
   const c = new Float64Array(cols);
   c[nx] = 1;
-  const res = solveDenseLp(A, rows, cols, r, c);
+  const res = solveDenseLp(A, rows, cols, r, c, undefined, false, budget, stage);
   const x = Array.from({ length: n }, (_, j) => (nonneg ? res.z[j] : res.z[j] - res.z[n + j]));
-  const hScale = Math.max(1, ...cons.map((k) => Math.abs(k.h)));
   return { x, feasible: res.status === "optimal" && res.z[nx] >= t0 - tol * hScale };
 }
 
@@ -190,6 +204,7 @@ function feasiblePoint(
  * @returns the preimage (or the best candidate, with `found: false`), its relative residual, and
  *   whether it is unique, with a second preimage when it is not
  * @throws InputTypeError / InputRangeError for a malformed layer, y of the wrong length, bad options
+ * @throws ResourceLimitError when the time limit, the signal or the memory limit stops a stage
  *
  * @example
  * invertLayer({ W: [[1, 0], [0, 1], [-1, 0], [0, -1]], activation: "relu" }, [1, 0, 0, 0]);
@@ -214,10 +229,22 @@ export function invertLayer(
     "nonnegative",
   ] as const);
   const tol = validatePositive(FN, "options.tolerance", options.tolerance ?? 1e-9);
-  return invertUnchecked(W, b, activation === "relu", y, domain, tol, options);
+  const budget = Budget.from(FN, options);
+  return invertUnchecked(W, b, activation === "relu", y, domain, tol, { ...options, budget });
 }
 
-/** {@link invertLayer} without validation (W, b and y already checked). */
+/** The options of {@link invertUnchecked}. */
+export interface InvertUncheckedOptions extends Pick<InvertLayerOptions, "injective" | "checkUniqueness"> {
+  /** Time, cancel and memory limits (none but the default memory limit when absent). */
+  budget?: Budget;
+  /** The layer in words, for the stages named in a ResourceLimitError ("layer 2"). */
+  what?: string;
+}
+
+/**
+ * {@link invertLayer} without validation (W, b and y already checked).
+ * @throws ResourceLimitError when `options.budget` runs out
+ */
 export function invertUnchecked(
   W: number[][],
   b: number[],
@@ -225,19 +252,24 @@ export function invertUnchecked(
   y: number[],
   domain: Domain,
   tol: number,
-  options: Pick<InvertLayerOptions, "injective" | "checkUniqueness"> = {},
+  options: InvertUncheckedOptions = {},
 ): LayerInverse {
   const m = W.length;
   const n = W[0].length;
+  const budget = options.budget ?? Budget.unlimited();
+  const what = options.what ?? "the layer";
+  const stage = (s: string): string => `${s} of the inversion of ${what}`;
+  budget.check(stage("the start"));
   const nonneg = domain === "nonnegative";
-  const yMax = Math.max(...y.map(Math.abs));
+  const yMax = maxAbs(y);
   const zeroTol = tol * yMax;
-  const norms = W.map((row) => Math.hypot(...row));
+  const norms = W.map((row) => norm2(row));
   const eq: number[] = [];
   const ineq: number[] = [];
   for (let i = 0; i < m; i++) (!relu || y[i] > zeroTol ? eq : ineq).push(i);
+  budget.reserve(stage("the unit rows"), matrixBytes(eq.length, n));
   const unitEq = eq.filter((i) => norms[i] > 0).map((i) => W[i].map((v) => v / norms[i]));
-  const rank = numericalRank(unitEq, tol);
+  const rank = numericalRank(unitEq, tol, budget, stage("the rank SVD"));
   let lpSolves = 0;
   const finish = (
     x: number[],
@@ -246,7 +278,7 @@ export function invertUnchecked(
   ): LayerInverse => {
     if (nonneg) {
       // Entries that are zero up to rounding are put back on the orthant.
-      const xs = Math.max(1e-300, ...x.map(Math.abs));
+      const xs = Math.max(1e-300, maxAbs(x));
       x = x.map((v) => (v < 0 && -v <= tol * xs ? 0 : v));
     }
     const residual = layerResidual(W, b, relu, x, y, domain);
@@ -269,6 +301,7 @@ export function invertUnchecked(
   if (rank === n) {
     const A = eq.map((i) => W[i]);
     const r = eq.map((i) => y[i] - b[i]);
+    guardQr(stage("the least squares"), A.length, n, budget);
     const res = finish(leastSquares(A, r), "least-squares");
     if (res.found) {
       res.unique = true;
@@ -282,6 +315,7 @@ export function invertUnchecked(
   }
 
   // Equations as two inequalities, zero rows as one, all rows scaled to unit norm.
+  budget.reserve(stage("the LP constraints"), matrixBytes(2 * eq.length + ineq.length + n, n));
   const cons: Constraint[] = [];
   let trivialViolation = false;
   const scaleY = Math.max(1, yMax);
@@ -303,10 +337,10 @@ export function invertUnchecked(
     cons.push({ g: W[i].map((v) => v / norms[i]), h: t / norms[i] });
   }
   lpSolves++;
-  const fp = feasiblePoint(cons, n, nonneg, tol);
+  const fp = feasiblePoint(cons, n, nonneg, tol, budget, stage("the feasibility LP"));
   let x = fp.x;
   // Polish: least squares on the equations plus the constraints tight at the LP point.
-  const xScale = Math.max(1, ...x.map(Math.abs));
+  const xScale = Math.max(1, maxAbs(x));
   const rowsA: number[][] = eq.filter((i) => norms[i] > 0).map((i) => W[i]);
   const rhs: number[] = eq.filter((i) => norms[i] > 0).map((i) => y[i] - b[i]);
   for (const i of ineq) {
@@ -328,10 +362,16 @@ export function invertUnchecked(
   if (
     rowsA.length >= n &&
     numericalRank(
-      rowsA.map((r) => r.map((v) => v / Math.hypot(...r))),
+      rowsA.map((r) => {
+        const s = norm2(r);
+        return r.map((v) => v / s);
+      }),
       tol,
+      budget,
+      stage("the rank SVD of the tight constraints"),
     ) === n
   ) {
+    guardQr(stage("the least squares"), rowsA.length, n, budget);
     const polished = leastSquares(rowsA, rhs);
     if (layerResidual(W, b, relu, polished, y, domain) <= layerResidual(W, b, relu, x, y, domain))
       x = polished;
@@ -353,7 +393,18 @@ export function invertUnchecked(
     res.uniqueness = `not decided: the equation rows have rank ${rank} < ${n} and the uniqueness test was skipped`;
     return res;
   }
-  const other = secondPreimage(W, b, norms, eq, ineq, res.x, nonneg, tol);
+  const other = secondPreimage(
+    W,
+    b,
+    norms,
+    eq,
+    ineq,
+    res.x,
+    nonneg,
+    tol,
+    budget,
+    stage("the uniqueness LPs"),
+  );
   lpSolves += other.lpSolves;
   res.lpSolves = lpSolves;
   if (other.point) {
@@ -388,9 +439,12 @@ function secondPreimage(
   x0: number[],
   nonneg: boolean,
   tol: number,
+  budget: Budget,
+  stage: string,
 ): { point: number[] | null; lpSolves: number } {
   const n = x0.length;
-  const R = 1 + Math.max(...x0.map(Math.abs));
+  const R = 1 + maxAbs(x0);
+  budget.reserve(stage, matrixBytes(2 * eq.length + ineq.length + 3 * n, n));
   const cons: Constraint[] = [];
   for (const i of eq) {
     if (norms[i] === 0) continue;
@@ -426,7 +480,7 @@ function secondPreimage(
       c[j] = sign;
       c[n + j] = -sign;
       lpSolves++;
-      const res = solveDenseLp(A, rows, cols, r, c);
+      const res = solveDenseLp(A, rows, cols, r, c, undefined, false, budget, stage);
       if (res.status === "optimal" && res.value > threshold) {
         const d = Array.from({ length: n }, (_, k) => res.z[k] - res.z[n + k]);
         return { point: x0.map((v, k) => v + d[k]), lpSolves };

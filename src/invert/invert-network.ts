@@ -19,19 +19,29 @@
  *   choice there might have led back to an input.
  */
 
+import { Budget, isResourceLimitError, type BudgetOptions } from "../core/budget.js";
+import { maxAbs } from "../core/linalg.js";
 import type { Domain } from "../core/types.js";
 import { assertRange, assertType, validatePositive, validateVector } from "../core/validate.js";
 import {
+  batchNormScales,
   forwardUnchecked,
   inverseActivation,
+  layerInputDim,
+  layerMatrix,
+  layerOutputDim,
   validateNetwork,
   type DenseLayerSpec,
   type Network,
 } from "../network/network.js";
 import { invertUnchecked, type LayerInverse } from "./invert-layer.js";
 
-/** Options of {@link invertNetwork}. */
-export interface InvertNetworkOptions {
+/**
+ * Options of {@link invertNetwork}. `timeLimitMs`, `signal` and `memoryLimitBytes` (default 2 GiB:
+ * the explicit matrix of a convolution layer, the LPs, the SVDs and QRs) bound the work; when one
+ * runs out the status is `inconclusive` with the stage named in the reason.
+ */
+export interface InvertNetworkOptions extends BudgetOptions {
   /** Relative tolerance of every layer inversion and of the final forward re-check. @default 1e-9 */
   tolerance?: number;
   /**
@@ -79,9 +89,11 @@ const FN = "invertNetwork()";
  * after a flatten/reshape (the identity) the domain of that layer, otherwise all of R^d.
  */
 export function layerDomain(net: Network, l: number): Domain {
-  if (l === 0) return "all";
-  const prev = net.layers[l - 1];
-  if (prev.reshape) return layerDomain(net, l - 1);
+  // Skip back over flatten/reshape layers (a loop: their number is up to the input).
+  let k = l;
+  while (k > 0 && net.layers[k - 1].reshape) k--;
+  if (k === 0) return "all";
+  const prev = net.layers[k - 1];
   return prev.activation === "relu" || prev.activation === "sigmoid" ? "nonnegative" : "all";
 }
 
@@ -95,13 +107,19 @@ function invertSpecial(
   h: number[],
   domain: Domain,
   tol: number,
-  options: Pick<InvertNetworkOptions, "findSecond"> & { injective: boolean | null; checkUniqueness: boolean },
+  options: Pick<InvertNetworkOptions, "findSecond"> & {
+    injective: boolean | null;
+    checkUniqueness: boolean;
+    budget: Budget;
+    what: string;
+  },
 ): LayerInverse | null {
-  const m = layer.W.length;
-  const n = layer.W[0].length;
+  const m = layerOutputDim(layer);
+  const n = layerInputDim(layer);
   const base = { method: "least-squares" as const, equationRows: m, equationRank: n, lpSolves: 0 };
   const exact = (x: number[], what: string): LayerInverse | null => {
-    if (domain === "nonnegative" && x.some((v) => v < -tol * Math.max(1, ...x.map(Math.abs)))) return null;
+    const xs = Math.max(1, maxAbs(x));
+    if (domain === "nonnegative" && x.some((v) => v < -tol * xs)) return null;
     return {
       found: true,
       x,
@@ -115,9 +133,10 @@ function invertSpecial(
   if (layer.reshape) return exact(h.slice(), "flatten/reshape (the identity)");
   if (layer.batchnorm) {
     const b = layer.b ?? new Array<number>(m).fill(0);
-    if (layer.W.some((row, i) => row[i] === 0)) return null;
+    const s = batchNormScales(layer.batchnorm);
+    if (s.some((v) => v === 0)) return null;
     return exact(
-      h.map((v, i) => (v - b[i]) / layer.W[i][i]),
+      h.map((v, i) => (v - b[i]) / s[i]),
       "batch norm (every scale nonzero)",
     );
   }
@@ -139,7 +158,15 @@ function invertSpecial(
     z.push(t);
   }
   const b = layer.b ?? new Array<number>(m).fill(0);
-  const inv = invertUnchecked(layer.W, b, false, z, domain, tol, options);
+  const inv = invertUnchecked(
+    layerMatrix(layer, options.budget, options.what),
+    b,
+    false,
+    z,
+    domain,
+    tol,
+    options,
+  );
   return { ...inv, reason: `${layer.activation} inverted elementwise, then the linear part: ${inv.reason}` };
 }
 
@@ -170,6 +197,7 @@ function invertChain(
   tol: number,
   injective: (boolean | null)[] | undefined,
   checkUniqueness: boolean,
+  budget: Budget,
 ): Chain {
   let h = h0;
   const layers: NetworkLayerInverse[] = [];
@@ -177,11 +205,21 @@ function invertChain(
   for (let l = upTo - 1; l >= 0; l--) {
     const layer = net.layers[l];
     const domain = layerDomain(net, l);
-    const b = layer.b ?? new Array<number>(layer.W.length).fill(0);
-    const layerOptions = { injective: injective?.[l] ?? null, checkUniqueness };
+    const b = layer.b ?? new Array<number>(layerOutputDim(layer)).fill(0);
+    const what = `layer ${l}`;
+    const layerOptions = { injective: injective?.[l] ?? null, checkUniqueness, budget, what };
+    budget.check(`the inversion of ${what}`);
     const inv =
       invertSpecial(layer, h, domain, tol, layerOptions) ??
-      invertUnchecked(layer.W, b, layer.activation === "relu", h, domain, tol, layerOptions);
+      invertUnchecked(
+        layerMatrix(layer, budget, what),
+        b,
+        layer.activation === "relu",
+        h,
+        domain,
+        tol,
+        layerOptions,
+      );
     layers.push({
       index: l,
       domain,
@@ -205,6 +243,7 @@ function invertChain(
  * @param y a point of the output space
  * @returns the status, the preimage x when found (with N(x) = y re-checked by a forward pass), the
  *   residual, uniqueness (with a second preimage when one was found) and each layer's inversion
+ *   (`inconclusive` with the stage named when the time limit, the signal or the memory limit stopped it)
  * @throws InputTypeError / InputRangeError for an invalid network, y of the wrong length, bad options
  *
  * @example
@@ -214,14 +253,37 @@ export function invertNetwork(net: Network, y: number[], options: InvertNetworkO
   validateNetwork(FN, net);
   validateVector(FN, "y", y);
   const L = net.layers.length;
-  const out = net.layers[L - 1].W.length;
+  const out = layerOutputDim(net.layers[L - 1]);
   assertRange(
     y.length === out,
     () => `${FN}: y has length ${y.length}, expected ${out} (the network's output dimension)`,
   );
   assertType(typeof options === "object" && options !== null, () => `${FN}: options must be an object`);
   const tol = validatePositive(FN, "options.tolerance", options.tolerance ?? 1e-9);
-  const chain = invertChain(net, L, y, tol, options.injectiveLayers, true);
+  const budget = Budget.from(FN, options);
+  try {
+    return invertWithin(net, y, L, tol, options, budget);
+  } catch (e) {
+    if (!isResourceLimitError(e)) throw e;
+    return {
+      status: "inconclusive",
+      residual: NaN,
+      unique: null,
+      layers: [],
+      reason: `Not decided: ${e.message}.`,
+    };
+  }
+}
+
+function invertWithin(
+  net: Network,
+  y: number[],
+  L: number,
+  tol: number,
+  options: InvertNetworkOptions,
+  budget: Budget,
+): NetworkInverse {
+  const chain = invertChain(net, L, y, tol, options.injectiveLayers, true, budget);
   if (!chain.ok) {
     const f = chain.failed!;
     const ambiguous = chain.layers.filter((r) => r.found && r.unique !== true).map((r) => r.index);
@@ -261,7 +323,7 @@ export function invertNetwork(net: Network, y: number[], options: InvertNetworkO
   if (unique === null && options.findSecond !== false) {
     // A second preimage at layer l lifts to a second network input when it is in the range of layers < l.
     for (const alt of chain.alternatives) {
-      const back = invertChain(net, alt.layer, alt.point, tol, options.injectiveLayers, false);
+      const back = invertChain(net, alt.layer, alt.point, tol, options.injectiveLayers, false, budget);
       if (back.ok && relDiff(forwardUnchecked(net, back.h), y) <= 100 * Math.max(tol, 1e-9)) {
         unique = false;
         x2 = back.h;

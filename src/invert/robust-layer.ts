@@ -40,8 +40,9 @@
  */
 
 import { Matrix, QrDecomposition, SingularValueDecomposition } from "ml-matrix";
+import { Budget, matrixBytes, type BudgetOptions } from "../core/budget.js";
 import type { Domain } from "../core/types.js";
-import { numericalRank } from "../core/linalg.js";
+import { guardQr, guardSvd, maxAbs, numericalRank } from "../core/linalg.js";
 import { solveDenseLp, type DenseLpResult } from "../core/lp/simplex.js";
 import { gradientInversion } from "./gradient-inversion.js";
 import {
@@ -52,12 +53,24 @@ import {
   validatePositive,
   validateVector,
 } from "../core/validate.js";
-import { forwardUnchecked, validateNetwork, type Network } from "../network/network.js";
+import {
+  forwardUnchecked,
+  layerMatrix,
+  layerOutputDim,
+  validateNetwork,
+  type Network,
+} from "../network/network.js";
 import type { InvertibleLayer } from "./invert-layer.js";
 import { layerDomain } from "./invert-network.js";
 
 /** Options of {@link invertLayerRobust}. */
-export interface RobustLayerOptions {
+/**
+ * Options of {@link invertLayerRobust}. `timeLimitMs`, `signal` and `memoryLimitBytes` (default
+ * 2 GiB) bound the LP (its tableau is reserved before it is built, its pivots check the time), the
+ * SVD and the QR (refused up front when they cannot finish in time or fit): a ResourceLimitError
+ * names the stage.
+ */
+export interface RobustLayerOptions extends BudgetOptions {
   /** Domain of x: R^n, or the nonnegative orthant (a layer after a ReLU). @default "all" */
   domain?: Domain;
   /** Standard deviation σ of the per-entry output noise (or an ℓ∞ bound, with `threshold`). @default 0 */
@@ -136,6 +149,7 @@ export function relativeError(a: number[], b: number[]): number {
  * @param y the noisy output, length m
  * @returns x̂, its ℓ∞ fit, the LP value s*, the threshold and the active rows' rank and σ_min
  * @throws InputTypeError / InputRangeError for a malformed layer, y of the wrong length, bad options
+ * @throws ResourceLimitError when the time limit, the signal or the memory limit stops a stage
  *
  * @example
  * invertLayerRobust({ W: [[1, 0], [0, 1], [-1, 0], [0, -1]], activation: "relu" }, [1.01, 0, 0, 1.99],
@@ -168,7 +182,8 @@ export function invertLayerRobust(
       Number.isFinite(options.threshold) && options.threshold >= 0,
       () => `${FN}: options.threshold must be >= 0, got ${options.threshold}`,
     );
-  return robustUnchecked(W, b, activation === "relu", y, domain, sigma, tol, { ...options, norm });
+  const budget = Budget.from(FN, options);
+  return robustUnchecked(W, b, activation === "relu", y, domain, sigma, tol, { ...options, norm, budget });
 }
 
 /** Least-squares solution of A x ≈ r (A of full column rank). */
@@ -176,7 +191,10 @@ function leastSquares(A: number[][], r: number[]): number[] {
   return new QrDecomposition(new Matrix(A)).solve(Matrix.columnVector(r)).getColumn(0);
 }
 
-/** {@link invertLayerRobust} without validation. */
+/**
+ * {@link invertLayerRobust} without validation.
+ * @throws ResourceLimitError when `options.budget` runs out
+ */
 export function robustUnchecked(
   W: number[][],
   b: number[],
@@ -185,18 +203,25 @@ export function robustUnchecked(
   domain: Domain,
   sigma: number,
   tol: number,
-  options: Pick<RobustLayerOptions, "threshold" | "refine" | "norm"> = {},
+  options: Pick<RobustLayerOptions, "threshold" | "refine" | "norm"> & {
+    budget?: Budget;
+    what?: string;
+  } = {},
 ): RobustLayerInverse {
   const m = W.length;
   const n = W[0].length;
+  const budget = options.budget ?? Budget.unlimited();
+  const stage = `the robust inversion of ${options.what ?? "the layer"}`;
+  budget.check(stage);
   const nonneg = domain === "nonnegative";
-  const yMax = Math.max(0, ...y.map(Math.abs));
+  const yMax = maxAbs(y);
   const tau = options.threshold ?? (sigma > 0 ? 3 * sigma : tol * yMax);
   const active: number[] = [];
   const inactive: number[] = [];
   for (let i = 0; i < m; i++) (!relu || y[i] > tau ? active : inactive).push(i);
 
   // Constraints g·x − s <= h.
+  budget.reserve(`${stage} (LP constraints)`, matrixBytes(2 * m, n));
   const G: number[][] = [];
   const h: number[] = [];
   for (const i of active) {
@@ -225,6 +250,7 @@ export function robustUnchecked(
   });
   const cols = nx + 2 * nSlack;
   const rows = G.length + nSlack;
+  budget.reserve(`${stage} (LP)`, rows * cols * 8);
   const A = new Float64Array(rows * cols);
   const r = new Float64Array(rows);
   G.forEach((g, k) => {
@@ -247,7 +273,7 @@ export function robustUnchecked(
     c[nx + q] = 1;
     c[nx + nSlack + q] = -1;
   }
-  const lp = solveDenseLp(A, rows, cols, r, c);
+  const lp = solveDenseLp(A, rows, cols, r, c, undefined, false, budget, `${stage} (LP)`);
   let x = Array.from({ length: n }, (_, j) => (nonneg ? lp.z[j] : lp.z[j] - lp.z[n + j]));
   let sStar = 0;
   for (let q = 0; q < nSlack; q++) sStar += Math.max(0, S0[q] - lp.z[nx + q] + lp.z[nx + nSlack + q]);
@@ -259,15 +285,22 @@ export function robustUnchecked(
   let sigmaMin = 0;
   let rank = 0;
   if (activeW.length > 0) {
+    guardSvd(`${stage} (SVD of the active rows)`, activeW.length, n, budget, true, true);
     const sv = new SingularValueDecomposition(new Matrix(activeW), { autoTranspose: true }).diagonal;
-    const top = Math.max(...sv);
+    const top = maxAbs(sv);
     rank = sv.filter((v) => v > tol * top).length;
-    if (rank === n && activeW.length >= n) sigmaMin = Math.min(...sv);
+    if (rank === n && activeW.length >= n) sigmaMin = sv.reduce((a, v) => Math.min(a, v), Infinity);
   }
   let fit = fitResidualInf(W, b, relu, x, y);
   let method: RobustLayerInverse["method"] = "lp";
   const inlierW = inliers.map((i) => W[i]);
-  if (options.refine !== false && rank === n && inlierW.length >= n && numericalRank(inlierW, tol) === n) {
+  if (
+    options.refine !== false &&
+    rank === n &&
+    inlierW.length >= n &&
+    numericalRank(inlierW, tol, budget, `${stage} (rank SVD of the inliers)`) === n
+  ) {
+    guardQr(`${stage} (least squares)`, inlierW.length, n, budget);
     let xs = leastSquares(
       inlierW,
       inliers.map((i) => y[i] - b[i]),
@@ -296,7 +329,11 @@ export function robustUnchecked(
 }
 
 /** Options of {@link invertNetworkRobust}. */
-export interface RobustNetworkOptions {
+/**
+ * Options of {@link invertNetworkRobust}; `timeLimitMs`, `signal` and `memoryLimitBytes` bound every
+ * layer's inversion and the explicit matrices of structured layers (see {@link RobustLayerOptions}).
+ */
+export interface RobustNetworkOptions extends BudgetOptions {
   /** Standard deviation σ of the noise on the network's output. @default 0 */
   noiseLevel?: number;
   /** Relative tolerance. @default 1e-9 */
@@ -347,6 +384,7 @@ export interface RobustNetworkInverse {
  * @param options `noiseLevel` σ of the output noise (0: the exact problem)
  * @returns x̂, its forward fit, and every layer's LP value, threshold and active rank
  * @throws InputTypeError / InputRangeError for an invalid network, y of the wrong length, bad options
+ * @throws ResourceLimitError when the time limit, the signal or the memory limit stops a stage
  *
  * @example
  * const r = invertNetworkRobust(net, noisyY, { noiseLevel: 0.01 });
@@ -362,10 +400,11 @@ export function invertNetworkRobust(
   validateNetwork(fn, net);
   validateVector(fn, "y", y);
   const L = net.layers.length;
-  const out = net.layers[L - 1].W.length;
+  const out = layerOutputDim(net.layers[L - 1]);
   assertRange(y.length === out, () => `${fn}: y has length ${y.length}, expected ${out}`);
   assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
   const tol = validatePositive(fn, "options.tolerance", options.tolerance ?? 1e-9);
+  const budget = Budget.from(fn, options);
   let sigma = options.noiseLevel ?? 0;
   assertRange(Number.isFinite(sigma) && sigma >= 0, () => `${fn}: options.noiseLevel must be >= 0`);
   let h = y;
@@ -373,10 +412,14 @@ export function invertNetworkRobust(
   for (let l = L - 1; l >= 0; l--) {
     const layer = net.layers[l];
     const domain = layerDomain(net, l);
-    const b = layer.b ?? new Array<number>(layer.W.length).fill(0);
-    const inv = robustUnchecked(layer.W, b, layer.activation === "relu", h, domain, sigma, tol, {
+    const what = `layer ${l}`;
+    const W = layerMatrix(layer, budget, what);
+    const b = layer.b ?? new Array<number>(W.length).fill(0);
+    const inv = robustUnchecked(W, b, layer.activation === "relu", h, domain, sigma, tol, {
       refine: options.refine,
       norm: options.norm ?? "l1",
+      budget,
+      what,
     });
     const { x, ...rest } = inv;
     layers.push({ index: l, domain, noiseLevel: sigma, ...rest });

@@ -132,7 +132,7 @@ export function parseNetworkJson(text: string, source: string, options?: ReaderO
     inputDim: net.inputDim,
     layers: net.layers.map((layer) => ({
       type: "dense",
-      W: layer.W,
+      ...(layer.W ? { W: layer.W } : {}),
       ...(layer.b !== undefined && layer.b !== null ? { b: layer.b } : {}),
       activation: layer.activation,
       ...(layer.activation === "leaky_relu" ? { alpha: layer.alpha } : {}),

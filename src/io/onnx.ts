@@ -31,6 +31,9 @@ import {
   batchNormLayer,
   convLayer,
   NETWORK_FORMAT,
+  identityMatrix,
+  layerInputDim,
+  layerOutputDim,
   reshapeLayer,
   validateNetwork,
   type Activation,
@@ -473,9 +476,10 @@ export function readOnnxModel(bytes: Uint8Array, source: string, options?: Reade
         );
       const biasName = ins.find((s) => s !== current) ?? "";
       const C = floats(biasName, `${desc}: the bias`);
-      if (C.length !== last.W.length && C.length !== 1)
-        fail(`${desc}: the bias has ${C.length} values, expected ${last.W.length}`);
-      last.b = last.W.map((_, i) => (C.length === 1 ? C[0] : C[i]));
+      const out = layerOutputDim(last);
+      if (C.length !== out && C.length !== 1)
+        fail(`${desc}: the bias has ${C.length} values, expected ${out}`);
+      last.b = Array.from({ length: out }, (_, i) => (C.length === 1 ? C[0] : C[i]));
     } else if (op in ACTIVATION_OPS) {
       const activation = ACTIVATION_OPS[op];
       const extra: Partial<DenseLayerSpec> =
@@ -489,8 +493,7 @@ export function readOnnxModel(bytes: Uint8Array, source: string, options?: Reade
         if (width === null) fail(`${desc} comes before any layer and the input shape is unknown`);
         const d = width!;
         dense(desc, d, d);
-        const { W } = reshapeLayer(d, { op: "flatten" });
-        layers.push({ type: "dense", W, activation, ...extra });
+        layers.push({ type: "dense", W: identityMatrix(d), activation, ...extra });
       }
       fusable = false;
     } else if (op === "BatchNormalization") {
@@ -570,22 +573,24 @@ export function readOnnxModel(bytes: Uint8Array, source: string, options?: Reade
       let bias: number[] | undefined;
       if (ins[2]) bias = floats(ins[2], `${desc}: the bias B`);
       try {
-        const params = {
-          op: op === "Conv" ? ("conv" as const) : ("conv_transpose" as const),
-          inputShape: shape!.slice(),
-          kernels: nest(K.data, K.dims) as number[][][],
-          ...(bias ? { bias } : {}),
-          stride: strides,
-          padding: pads.slice(0, dims),
-        };
-        // The matrix is built by convLayer: check its size first.
-        const g = convGeometry("readOnnxModel", "conv", params);
-        dense(desc, product(g.outputShape), product(shape!));
-        const layer = convLayer(params, "linear", undefined, "readOnnxModel", "conv");
-        setWidth(desc, layer.W[0].length);
+        const layer = convLayer(
+          {
+            op: op === "Conv" ? "conv" : "conv_transpose",
+            inputShape: shape!.slice(),
+            kernels: nest(K.data, K.dims) as number[][][],
+            ...(bias ? { bias } : {}),
+            stride: strides,
+            padding: pads.slice(0, dims),
+          },
+          "linear",
+          undefined,
+          "readOnnxModel",
+          "conv",
+        );
+        setWidth(desc, layerInputDim(layer));
         layers.push(layer);
-        width = layer.W.length;
-        shape = g.outputShape;
+        width = layerOutputDim(layer);
+        shape = convGeometry("readOnnxModel", "conv", layer.conv).outputShape;
       } catch (e) {
         if (e instanceof InputRangeError || e instanceof InputTypeError)
           fail(`${desc}: ${e.message.replace(/^readOnnxModel: conv:? ?/, "")}`);

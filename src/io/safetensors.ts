@@ -30,6 +30,7 @@ import {
   ACTIVATIONS,
   batchNormLayer,
   NETWORK_FORMAT,
+  identityMatrix,
   reshapeLayer,
   validateNetwork,
   type Activation,
@@ -330,8 +331,7 @@ export function parseSafetensorsLayers(
     } else if (type === "activation") {
       const n = needWidth(desc);
       dense(desc, n, n);
-      const { W } = reshapeLayer(n, { op: "flatten" });
-      layers.push({ type: "dense", W, ...activationOf(desc, layer) });
+      layers.push({ type: "dense", W: identityMatrix(n), ...activationOf(desc, layer) });
     } else if (type === "batchnorm") {
       const n = needWidth(desc);
       dense(desc, n, n);

@@ -25,6 +25,7 @@ import { formatBytes } from "../core/budget.js";
 import {
   batchNormLayer,
   NETWORK_FORMAT,
+  identityMatrix,
   reshapeLayer,
   validateNetwork,
   type Activation,
@@ -354,8 +355,7 @@ export function parseTfjsLayersModel(
       else if (activation !== "linear" || Object.keys(extra).length > 0) {
         const d = needWidth(desc);
         dense(desc, d, d);
-        const { W } = reshapeLayer(d, { op: "flatten" });
-        layers.push({ type: "dense", W, activation, ...extra });
+        layers.push({ type: "dense", W: identityMatrix(d), activation, ...extra });
       }
       fusable = false;
     };

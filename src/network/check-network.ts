@@ -38,9 +38,17 @@
  *   dimensions >= 2n + 1) is injective *almost surely* over the random projections; for a given
  *   file that is not a proof, so the verdict stays `null` with conclusion "injective almost surely";
  * - otherwise unknown, with the reason.
+ *
+ * Resource limits (`timeLimitMs`, `signal`, `memoryLimitBytes`, one {@link Budget} for the whole
+ * check): the explicit matrix of a convolution is built only for the rules that need it, after its
+ * memory was reserved (a convolution on a large image is decided by Theorem 4 or left unknown, never
+ * expanded); checkLayer, the exact ranks, the exact forward passes and inversions get the budget;
+ * the witness lifting and the collision search check the time between steps. A stage that runs out
+ * makes its layer (or the end-to-end search) unknown, with the stage and the limit in the reason.
  */
 
-import { checkLayer } from "../core/check-layer.js";
+import { Budget, isResourceLimitError, type ResourceLimitError } from "../core/budget.js";
+import { checkLayerWithin } from "../core/check-layer-guard.js";
 import { checkConv } from "../core/theorem4.js";
 import { ExactSpan, Fraction, dyadicRows, exactRankBudgeted, toFraction } from "../core/exact.js";
 import { fractionString, pairAlong } from "../core/witness.js";
@@ -63,6 +71,9 @@ import {
   applyLayer,
   batchNormScales,
   forwardUnchecked,
+  layerInputDim,
+  layerMatrix,
+  layerOutputDim,
   validateNetwork,
   type Activation,
   type DenseLayerSpec,
@@ -79,8 +90,15 @@ export interface CheckNetworkOptions {
   seed?: number;
   /** Run the sampled collision search when a layer is not injective and no witness lifts. @default true */
   collisionSearch?: boolean;
-  /** Cancels the layer checks. */
+  /** Cancels the check (the layers not decided yet, and the searches, answer unknown). */
   signal?: AbortSignal;
+  /**
+   * Largest single allocation the network may cause, in bytes: the explicit matrix of a
+   * convolution, batch norm or reshape layer (built only when a rule needs it), the exact integer
+   * forms, the collision search's Jacobians. Work above it answers unknown, naming the stage.
+   * @default 2 GiB
+   */
+  memoryLimitBytes?: number;
 }
 
 /** One layer's verdict inside {@link checkNetwork}. */
@@ -190,15 +208,45 @@ function infNorm(v: number[]): number {
   return v.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
 }
 
+/** The report of a layer whose rule ran out of time or memory: unknown, naming the stage. */
+function limitReport(
+  layer: DenseLayerSpec,
+  index: number,
+  domain: Domain,
+  e: ResourceLimitError,
+): Omit<NetworkLayerReport, "timeMs"> {
+  const kind: NetworkLayerReport["kind"] = layer.conv
+    ? layer.conv.op
+    : layer.batchnorm
+      ? "batchnorm"
+      : layer.reshape
+        ? "reshape"
+        : "dense";
+  return {
+    index,
+    m: layerOutputDim(layer),
+    n: layerInputDim(layer),
+    activation: layer.activation,
+    kind,
+    rule: layer.conv ? "conv-unknown" : layer.activation === "relu" ? "relu" : "rank",
+    domain,
+    injective: null,
+    method: "none",
+    reason: `Unknown: ${e.message}.`,
+    rank: -1,
+    exact: false,
+  };
+}
+
 function linearLayerReport(
   layer: DenseLayerSpec,
   index: number,
   domain: Domain,
   _tol: number,
+  budget: Budget,
 ): Omit<NetworkLayerReport, "timeMs"> {
-  const W = layer.W;
-  const m = W.length;
-  const n = W[0].length;
+  const m = layerOutputDim(layer);
+  const n = layerInputDim(layer);
   const activation = layer.activation;
   if (layer.reshape || layer.batchnorm) {
     const kind = layer.reshape ? ("reshape" as const) : ("batchnorm" as const);
@@ -224,7 +272,7 @@ function linearLayerReport(
         method: "batchnorm-scale",
         rank,
         injective: true,
-        reason: `Batch norm with every scale gamma / sqrt(var + eps) ≠ 0 (smallest |scale| ${Math.min(...scales.map(Math.abs)).toExponential(2)}): an invertible diagonal affine map, injective (Appendix B).`,
+        reason: `Batch norm with every scale gamma / sqrt(var + eps) ≠ 0 (smallest |scale| ${scales.reduce((a, v) => Math.min(a, Math.abs(v)), Infinity).toExponential(2)}): an invertible diagonal affine map, injective (Appendix B).`,
       };
     const x1 = new Array<number>(n).fill(domain === "nonnegative" ? 1 : 0);
     const x2 = x1.map((v, j) => (j === zero ? v + 1 : v));
@@ -239,8 +287,13 @@ function linearLayerReport(
     };
   }
   // Exact rank: full rank mod a prime proves it; otherwise rational elimination (./core/exact.ts).
-  const ints = dyadicRows(W, layer.b ?? new Array<number>(m).fill(0));
-  const rank = exactRankBudgeted(ints.W, n);
+  const name = `layer ${index}`;
+  const W = layerMatrix(layer, budget, name);
+  budget.reserve(`the exact integer form of ${name}`, 64 * m * (n + 1));
+  const ints = dyadicRows(W, layer.b ?? new Array<number>(m).fill(0), (i) => {
+    if ((i & 63) === 0) budget.check(`the exact integer form of ${name}`);
+  });
+  const rank = exactRankBudgeted(ints.W, n, budget);
   const oneToOne = activation !== "linear";
   const what = oneToOne
     ? `Layer with the one-to-one activation ${activation}${activation === "leaky_relu" ? ` (alpha ${layer.alpha})` : ""}, whose linear part has`
@@ -289,6 +342,42 @@ function linearLayerReport(
   };
 }
 
+/** The verdict of one layer on its domain, by the rule of its kind (see the module comment). */
+async function layerReport(
+  layer: DenseLayerSpec,
+  l: number,
+  domain: Domain,
+  tol: number,
+  seed: number,
+  budget: Budget,
+): Promise<Omit<NetworkLayerReport, "timeMs">> {
+  if (layer.conv) return convLayerReport(layer, l, domain, tol, seed, budget);
+  if (layer.activation !== "relu") return linearLayerReport(layer, l, domain, tol, budget);
+  const W = layerMatrix(layer, budget, `layer ${l}`);
+  const r: LayerCheckResult = await checkLayerWithin(
+    W,
+    layer.b ?? null,
+    { domain, tolerance: tol, seed },
+    budget,
+    `layer ${l}`,
+  );
+  return {
+    index: l,
+    m: r.m,
+    n: r.n,
+    activation: "relu",
+    kind: "dense",
+    rule: "relu",
+    domain,
+    injective: r.injective,
+    method: r.method,
+    reason: r.reason,
+    rank: r.rank,
+    exact: r.exact,
+    ...(r.witness ? { witness: layerWitness(r.witness) } : {}),
+  };
+}
+
 /** The per-layer rule of a convolution or transposed convolution (see the module comment). */
 async function convLayerReport(
   layer: DenseLayerSpec,
@@ -296,13 +385,11 @@ async function convLayerReport(
   domain: Domain,
   tol: number,
   seed: number,
-  timeLimitMs: number,
-  signal: AbortSignal | undefined,
+  budget: Budget,
 ): Promise<Omit<NetworkLayerReport, "timeMs">> {
   const p = layer.conv!;
-  const W = layer.W;
-  const m = W.length;
-  const n = W[0].length;
+  const m = layerOutputDim(layer);
+  const n = layerInputDim(layer);
   const kind = p.op;
   const g = convGeometry(FN, `layers[${index}].conv`, p);
   const what = `${p.op === "conv" ? "Convolution" : "Transposed convolution"} [${p.inputShape.join(", ")}] → [${g.outputShape.join(", ")}], kernel ${g.kSize.join("×")}, stride ${p.stride.join("×")}, padding ${p.padding.join("×")}`;
@@ -313,7 +400,7 @@ async function convLayerReport(
       : `m = ${m} < n = ${n}: fewer rows than columns`;
   if (small || (layer.activation !== "relu" && n <= CONV_RANK_MAX_COLUMNS)) {
     if (layer.activation !== "relu") {
-      const r = linearLayerReport(layer, index, domain, tol);
+      const r = linearLayerReport(layer, index, domain, tol, budget);
       return {
         ...r,
         kind,
@@ -322,13 +409,24 @@ async function convLayerReport(
         reason: `${what}; its explicit ${m}×${n} matrix decided exactly: ${r.reason}`,
       };
     }
-    const r: LayerCheckResult = await checkLayer(W, layer.b ?? null, {
-      domain,
-      timeLimitMs,
-      tolerance: tol,
-      seed,
-      ...(signal ? { signal } : {}),
-    });
+    let r: LayerCheckResult;
+    try {
+      const W = layerMatrix(layer, budget, `layer ${index}`);
+      r = await checkLayerWithin(
+        W,
+        layer.b ?? null,
+        { domain, tolerance: tol, seed },
+        budget,
+        `layer ${index}`,
+      );
+    } catch (e) {
+      if (!isResourceLimitError(e) || m >= n) throw e;
+      // Fewer rows than columns: not injective, but the witness (a null vector) needs the matrix.
+      return {
+        ...limitReport(layer, index, domain, e),
+        reason: `${what}: unknown: it has fewer rows (m = ${m}) than columns (n = ${n}), so its rank is below n and it is not injective on its domain, but a witness (a null vector) needs its explicit matrix, and ${e.message}.`,
+      };
+    }
     return {
       index,
       m,
@@ -370,13 +468,8 @@ async function convLayerReport(
     return unknown("Theorem 4 (checkConv) is implemented for layers without bias, and this one has a bias");
   const spec = convRecordSpec(p);
   if (!spec) return unknown("the kernel is larger than the signal, so no ConvSpec matches it");
-  const r = await checkConv(spec, {
-    domain,
-    timeLimitMs,
-    tolerance: tol,
-    seed,
-    ...(signal ? { signal } : {}),
-  });
+  budget.check(`the Theorem 4 check of layer ${index}`);
+  const r = await checkConv(spec, { domain, tolerance: tol, seed, ...budget.options() });
   return {
     index,
     m,
@@ -442,11 +535,11 @@ export async function checkNetwork(
   validateNetwork(FN, net);
   assertType(typeof options === "object" && options !== null, () => `${FN}: options must be an object`);
   const tol = validatePositive(FN, "options.tolerance", options.tolerance ?? 1e-9);
-  const timeLimit = validatePositive(FN, "options.timeLimitMs", options.timeLimitMs ?? Infinity, true);
+  validatePositive(FN, "options.timeLimitMs", options.timeLimitMs ?? Infinity, true);
+  const budget = Budget.from(FN, options);
   const seed = options.seed ?? 1;
   assertType(Number.isSafeInteger(seed), () => `${FN}: options.seed must be an integer, got ${seed}`);
   const start = performance.now();
-  const deadline = start + timeLimit;
   const n = net.inputDim;
 
   const layers: NetworkLayerReport[] = [];
@@ -454,40 +547,14 @@ export async function checkNetwork(
     const layer = net.layers[l];
     const domain = layerDomain(net, l);
     const t0 = performance.now();
-    if (layer.conv) {
-      const remaining = Math.max(1, deadline - performance.now());
-      const r = await convLayerReport(layer, l, domain, tol, seed, remaining, options.signal);
+    try {
+      budget.check(`the check of layer ${l}`);
+      const r = await layerReport(layer, l, domain, tol, seed, budget);
       layers.push({ ...r, timeMs: performance.now() - t0 });
-      continue;
+    } catch (e) {
+      if (!isResourceLimitError(e)) throw e;
+      layers.push({ ...limitReport(layer, l, domain, e), timeMs: performance.now() - t0 });
     }
-    if (layer.activation !== "relu") {
-      layers.push({ ...linearLayerReport(layer, l, domain, tol), timeMs: performance.now() - t0 });
-      continue;
-    }
-    const remaining = Math.max(1, deadline - performance.now());
-    const r: LayerCheckResult = await checkLayer(layer.W, layer.b ?? null, {
-      domain,
-      timeLimitMs: remaining,
-      tolerance: tol,
-      seed,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    layers.push({
-      index: l,
-      m: r.m,
-      n: r.n,
-      activation: "relu",
-      kind: "dense",
-      rule: "relu",
-      domain,
-      injective: r.injective,
-      method: r.method,
-      reason: r.reason,
-      rank: r.rank,
-      exact: r.exact,
-      ...(r.witness ? { witness: layerWitness(r.witness) } : {}),
-      timeMs: performance.now() - t0,
-    });
   }
   const corollary3 = corollary3Pattern(net, layers);
   const result = (
@@ -520,7 +587,13 @@ export async function checkNetwork(
   const bad = layers.filter((r) => r.injective === false);
   const notes: string[] = [];
   for (const r of bad) {
-    const w = liftWitness(net, r, tol, seed, notes);
+    let w: NetworkWitness | null = null;
+    try {
+      w = liftWitness(net, r, tol, seed, notes, budget);
+    } catch (e) {
+      if (!isResourceLimitError(e)) throw e;
+      notes.push(`lifting the collision of layer ${r.index} stopped: ${e.message}`);
+    }
     if (w) {
       return result(
         false,
@@ -533,7 +606,7 @@ export async function checkNetwork(
         { witness: w },
       );
     }
-    if (performance.now() > deadline) break;
+    if (budget.exhausted()) break;
   }
   let search: CollisionSearchResult | undefined;
   const searchable = net.layers.every(
@@ -546,14 +619,22 @@ export async function checkNetwork(
     options.collisionSearch !== false &&
     bad.length + layers.filter((r) => r.injective === null).length > 0
   ) {
-    const found = searchCollisions(net, {
-      lo: -1,
-      hi: 1,
-      seed,
-      pairs: 1000,
-      jacobianSamples: 200,
-      localSearches: 10,
-    });
+    let found: CollisionSearchResult;
+    try {
+      found = searchCollisions(net, {
+        lo: -1,
+        hi: 1,
+        seed,
+        pairs: 1000,
+        jacobianSamples: 200,
+        localSearches: 10,
+        ...budget.options(),
+      });
+    } catch (e) {
+      if (!isResourceLimitError(e)) throw e;
+      notes.push(`the sampled collision search stopped: ${e.message}`);
+      return finishUnknown(result, layers, corollary3, notes, {}, n);
+    }
     search = found;
     const extra = {
       collisionSearch: {
@@ -566,13 +647,20 @@ export async function checkNetwork(
       },
     };
     if (search.collisionFound) {
-      const w = checkedWitness(
-        net,
-        stateOf(search.pair.x1),
-        stateOf(search.pair.x2),
-        "collision-search",
-        undefined,
-      );
+      let w: NetworkWitness | null = null;
+      try {
+        w = checkedWitness(
+          net,
+          stateOf(search.pair.x1),
+          stateOf(search.pair.x2),
+          "collision-search",
+          undefined,
+          budget,
+        );
+      } catch (e) {
+        if (!isResourceLimitError(e)) throw e;
+        notes.push(`the exact re-check of the collision search's pair stopped: ${e.message}`);
+      }
       if (w)
         return result(
           false,
@@ -660,9 +748,10 @@ function checkedWitness(
   s2: ExactState,
   source: NetworkWitness["source"],
   layer: number | undefined,
+  budget: Budget,
   notes?: string[],
 ): NetworkWitness | null {
-  const check = exactCollision(net, s1, s2);
+  const check = exactCollision(net, s1, s2, budget);
   if (!check.collides) {
     notes?.push(`a candidate pair (${source}) failed the exact re-check: ${check.reason}`);
     return null;
@@ -709,26 +798,30 @@ function liftWitness(
   tol: number,
   seed: number,
   notes: string[],
+  budget: Budget,
 ): NetworkWitness | null {
   const l = r.index;
+  budget.check(`lifting the collision of layer ${l}`);
   const states = r.witness
     ? {
         s1: witnessState(r.witness.x1, r.witness.exactX1),
         s2: witnessState(r.witness.x2, r.witness.exactX2),
       }
     : null;
-  if (states?.s1 && states.s2 && l === 0) return checkedWitness(net, states.s1, states.s2, "layer", 0, notes);
+  if (states?.s1 && states.s2 && l === 0)
+    return checkedWitness(net, states.s1, states.s2, "layer", 0, budget, notes);
   const sub: Network = { ...net, layers: net.layers.slice(0, l) };
   const exactPreimage = (h: ExactState, hFloat: number[]): ExactState | null => {
-    const a = invertNetwork(sub, hFloat, { tolerance: tol, findSecond: false });
+    const a = invertNetwork(sub, hFloat, { tolerance: tol, findSecond: false, ...budget.options() });
+    budget.check(`lifting the collision of layer ${l}`);
     const hints = a.status === "found" ? prefixHints(net, l, a.x!) : undefined;
-    return invertPrefixExact(net, l, h, hints);
+    return invertPrefixExact(net, l, h, hints, budget);
   };
   if (states?.s1 && states.s2 && r.witness) {
     const z1 = exactPreimage(states.s1, r.witness.x1);
     const z2 = z1 && exactPreimage(states.s2, r.witness.x2);
     if (z1 && z2) {
-      const w = checkedWitness(net, z1, z2, "lifted", l, notes);
+      const w = checkedWitness(net, z1, z2, "lifted", l, budget, notes);
       if (w) return w;
     }
   }
@@ -737,9 +830,9 @@ function liftWitness(
   const rng = new Rng(seed);
   for (let k = 0; k < 16; k++) {
     const z = Array.from({ length: net.inputDim }, () => rng.normal());
-    const pair = jacobianCollision(net, l, z);
+    const pair = jacobianCollision(net, l, z, budget);
     if (pair) {
-      const w = checkedWitness(net, pair.s1, pair.s2, "jacobian", l, notes);
+      const w = checkedWitness(net, pair.s1, pair.s2, "jacobian", l, budget, notes);
       if (w) return w;
     }
   }

@@ -15,12 +15,21 @@
  */
 
 import { Matrix, SingularValueDecomposition } from "ml-matrix";
+import { Budget, matrixBytes, type BudgetOptions } from "../core/budget.js";
+import { guardSvd, norm2 } from "../core/linalg.js";
 import { Rng } from "../core/random.js";
 import { assertRange, assertType, validatePositive } from "../core/validate.js";
-import { validateNetwork, type Network } from "./network.js";
+import { layerMatrix, networkDims, validateNetwork, type Network } from "./network.js";
 
-/** Options of {@link searchCollisions}. */
-export interface CollisionSearchOptions {
+const STAGE = "the sampled collision search";
+
+/**
+ * Options of {@link searchCollisions}. `timeLimitMs`, `signal` and `memoryLimitBytes` (default
+ * 2 GiB) bound the search: the Jacobians (width × n per layer), the explicit matrices of structured
+ * layers and the Levenberg–Marquardt systems ((2n)² doubles) are reserved before they are built,
+ * and the time is checked between samples; a ResourceLimitError names the stage.
+ */
+export interface CollisionSearchOptions extends BudgetOptions {
   /** Lower corner of the box (every coordinate). */
   lo: number;
   /** Upper corner of the box (every coordinate), > lo. */
@@ -73,20 +82,30 @@ export interface CollisionSearchResult {
  * Forward pass with the Jacobian of the piecewise-linear map (a ReLU's derivative is taken as 0 at
  * pre-activation ≤ 0, matching the forward pass).
  * @param x input, length n
+ * @param budget the explicit matrices of structured layers are built within it (see layerMatrix)
  * @returns y (length out) and J (shape out × n, rows)
  */
-export function forwardWithJacobian(net: Network, x: ArrayLike<number>): { y: number[]; J: number[][] } {
+export function forwardWithJacobian(
+  net: Network,
+  x: ArrayLike<number>,
+  budget: Budget = Budget.unlimited(),
+): { y: number[]; J: number[][] } {
   const n = net.inputDim;
   let h: number[] = Array.from(x);
   let J: number[][] = Array.from({ length: n }, (_, i) =>
     Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)),
   );
-  for (const layer of net.layers) {
-    const { W, b } = layer;
+  for (let l = 0; l < net.layers.length; l++) {
+    const layer = net.layers[l];
+    const W = layerMatrix(layer, budget, `layer ${l}`);
+    const b = layer.b;
     const relu = layer.activation === "relu";
     const hNext = new Array<number>(W.length);
     const JNext: number[][] = new Array(W.length);
+    // Rows between two time checks: about a million multiply-adds each.
+    const rowsPerCheck = Math.max(1, Math.floor((1 << 20) / Math.max(1, W[0].length * n)));
     for (let i = 0; i < W.length; i++) {
+      if (i % rowsPerCheck === rowsPerCheck - 1) budget.check(STAGE);
       const row = W[i];
       let s = b ? b[i] : 0;
       for (let k = 0; k < row.length; k++) s += row[k] * h[k];
@@ -109,11 +128,12 @@ export function forwardWithJacobian(net: Network, x: ArrayLike<number>): { y: nu
   return { y: h, J };
 }
 
-function singular(J: number[][]): { min: number; max: number; vMin: number[] } {
+function singular(J: number[][], budget: Budget): { min: number; max: number; vMin: number[] } {
   const n = J[0].length;
+  guardSvd(`${STAGE} (SVD of a Jacobian)`, Math.max(J.length, n), n, budget, false);
   // Pad to at least n rows so that the SVD returns n right singular vectors.
   const rows =
-    J.length >= n ? J : [...J, ...Array.from({ length: n - J.length }, () => new Array<number>(n).fill(0))];
+    J.length >= n ? J : J.concat(Array.from({ length: n - J.length }, () => new Array<number>(n).fill(0)));
   const svd = new SingularValueDecomposition(new Matrix(rows), { computeLeftSingularVectors: false });
   const s = svd.diagonal;
   let kMin = 0;
@@ -176,6 +196,7 @@ interface Candidate {
  * @param net a network R^n → R^m
  * @returns the smallest ratio found, its pair, Jacobian statistics and whether it is a collision
  * @throws InputRangeError / InputTypeError for an invalid network, box or counts
+ * @throws ResourceLimitError when the time limit, the signal or the memory limit stops the search
  */
 export function searchCollisions(net: Network, options: CollisionSearchOptions): CollisionSearchResult {
   const fn = "searchCollisions()";
@@ -214,6 +235,16 @@ export function searchCollisions(net: Network, options: CollisionSearchOptions):
 
   const start = performance.now();
   const n = net.inputDim;
+  const budget = Budget.from(fn, options);
+  // The Jacobians (two of width × n at a time) and the Levenberg–Marquardt systems.
+  const dims = networkDims(net);
+  let widest = 0;
+  for (const d of dims) widest = Math.max(widest, d);
+  const out = dims[dims.length - 1];
+  budget.reserve(
+    `${STAGE} (Jacobians of ${widest} × ${n} entries)`,
+    4 * matrixBytes(widest, n) + out * 2 * n * 8 + 2 * (2 * n) ** 2 * 8,
+  );
   const rng = new Rng(seed);
   const width = hi - lo;
   const diam = width * Math.sqrt(n);
@@ -223,12 +254,16 @@ export function searchCollisions(net: Network, options: CollisionSearchOptions):
   const randomPoint = (): number[] => Array.from({ length: n }, () => lo + width * rng.uniform());
   const randomUnit = (): number[] => {
     const v = Array.from({ length: n }, () => rng.normal());
-    const s = Math.hypot(...v) || 1;
+    const s = norm2(v) || 1;
     return v.map((x) => x / s);
+  };
+  const fwd = (x: ArrayLike<number>): { y: number[]; J: number[][] } => {
+    budget.check(STAGE);
+    return forwardWithJacobian(net, x, budget);
   };
   const evaluate = (x: ArrayLike<number>): number[] => {
     evaluations++;
-    return forwardWithJacobian(net, x).y;
+    return fwd(x).y;
   };
 
   // Keep the best candidates (smallest ratio) for the local searches.
@@ -251,9 +286,9 @@ export function searchCollisions(net: Network, options: CollisionSearchOptions):
   let minSigma = Infinity;
   for (let k = 0; k < jacobianSamples; k++) {
     const x = randomPoint();
-    const { J } = forwardWithJacobian(net, x);
+    const { J } = fwd(x);
     evaluations++;
-    const s = singular(J);
+    const s = singular(J, budget);
     lipschitz = Math.max(lipschitz, s.max);
     if (s.min < minSigma) minSigma = s.min;
     // A short pair along the least singular direction probes the local gain.
@@ -285,14 +320,14 @@ export function searchCollisions(net: Network, options: CollisionSearchOptions):
   for (const c of starts) {
     let x1 = c.x1.slice();
     let x2 = c.x2.slice();
-    let f1 = forwardWithJacobian(net, x1);
-    let f2 = forwardWithJacobian(net, x2);
+    let f1 = fwd(x1);
+    let f2 = fwd(x2);
     evaluations += 2;
     let ratio = c.ratio;
     let lambda = 1e-3;
     for (let it = 0; it < localIterations && ratio > 0; it++) {
       const dx = x1.map((v, j) => v - x2[j]);
-      const sep = Math.hypot(...dx);
+      const sep = norm2(dx);
       const g = f1.y.map((v, i) => v - f2.y[i]);
       const mOut = g.length;
       // JR = [J1/c − g dxᵀ/c³, −J2/c + g dxᵀ/c³], R = g / c.
@@ -331,8 +366,8 @@ export function searchCollisions(net: Network, options: CollisionSearchOptions):
           const y2 = x2.map((v, j) => clamp(v + step[n + j]));
           const sepNew = dist(y1, y2);
           if (sepNew >= minSeparation) {
-            const g1 = forwardWithJacobian(net, y1);
-            const g2 = forwardWithJacobian(net, y2);
+            const g1 = fwd(y1);
+            const g2 = fwd(y2);
             evaluations += 2;
             const r = dist(g1.y, g2.y) / sepNew;
             if (r < ratio) {

@@ -3,11 +3,13 @@
  * `Conv2d`, `ConvTranspose1d`, `ConvTranspose2d`, ONNX `Conv`, `ConvTranspose`): stride, symmetric
  * zero padding, no dilation, one group.
  *
- * Like a batch norm, a convolution is stored in a network as a dense layer whose W is the explicit
- * matrix of the linear map (built here with a direct loop) and whose b repeats the per-channel bias
- * over the output positions; the parameters are kept in the layer's `conv` record ({@link ConvParams})
- * so that the layer can be written back in its short file form and checked specially
- * (src/network/check-network.ts).
+ A convolution is stored in a network as a dense layer with its parameters in the layer's `conv`
+ * record ({@link ConvParams}) and no explicit W: the matrix of a convolution on an image of
+ * H × W pixels has (H·W)² entries times the channels, so it is built only when a stage needs it,
+ * by `layerMatrix` (src/network/network.ts) through {@link convLayerMatrix}, after the memory
+ * budget allowed it. Forward passes use {@link convForward} directly. b repeats the per-channel
+ * bias over the output positions. The record lets the layer be written back in its short file
+ * form and checked specially (src/network/check-network.ts: Theorem 4 needs no explicit matrix).
  *
  * ## Shapes and index convention (flat vectors in C order, last index fastest)
  *
@@ -43,6 +45,7 @@
 
 import type { NestedKernels } from "../core/convolution.js";
 import { convSpec, type ConvSpec } from "../core/convolution.js";
+import { Budget, formatCount, matrixBytes } from "../core/budget.js";
 import { assertRange, assertType } from "../core/validate.js";
 
 /** The parameters of a convolutional layer (see the module comment). */
@@ -213,13 +216,56 @@ export function convGeometry(fn: string, name: string, p: unknown): ConvGeometry
 
 const prod = (xs: readonly number[]): number => xs.reduce((a, v) => a * v, 1);
 
+const geometries = new WeakMap<object, ConvGeometry>();
+
+/**
+ * The geometry of a layer's `conv` record, computed once per record object (forward passes in
+ * loops need it every time). The record must not be modified afterwards.
+ * @throws InputTypeError / InputRangeError for an invalid record
+ */
+export function recordGeometry(p: ConvParams, fn = "recordGeometry()", name = "conv"): ConvGeometry {
+  let g = geometries.get(p);
+  if (!g) {
+    g = convGeometry(fn, name, p);
+    geometries.set(p, g);
+  }
+  return g;
+}
+
+/** Number of rows and columns of the explicit matrix of a convolution with geometry `g`. */
+export function convMatrixShape(g: ConvGeometry): { rows: number; cols: number } {
+  return { rows: g.q * prod(g.outSize), cols: g.c * prod(g.inSize) };
+}
+
+/** Matrix entries built between two time checks. */
+const BUILD_CHUNK = 1 << 20;
+
 /**
  * The explicit matrix of a convolution (rows: output units (o, i[, j]) in C order; columns: inputs
- * (ch, i[, j]) in C order), built by a direct loop.
+ * (ch, i[, j]) in C order), built row by row with a direct loop. Every entry is a single kernel
+ * weight or 0 (no sums), so it is exact.
+ *
+ * Its memory is reserved in `budget` before anything is allocated (rows·cols doubles, see
+ * {@link matrixBytes}), and the time is checked between chunks of rows: a convolution on a
+ * 2000 × 2000 image has a 4,000,000 × 4,000,000 matrix (128 TB), which is refused with a
+ * {@link ResourceLimitError} instead of exhausting the heap.
+ *
  * @param g a validated geometry ({@link convGeometry})
  * @param op "conv" or "conv_transpose"
+ * @param budget the memory limit and deadline (default: no deadline, the default memory limit)
+ * @param what the matrix in words, for the message ("layer 3")
+ * @throws ResourceLimitError when the matrix is above the memory limit or time runs out
  */
-export function convLayerMatrix(g: ConvGeometry, op: ConvParams["op"]): number[][] {
+export function convLayerMatrix(
+  g: ConvGeometry,
+  op: ConvParams["op"],
+  budget: Budget = Budget.unlimited(),
+  what = "a convolution",
+): number[][] {
+  const { rows, cols } = convMatrixShape(g);
+  const stage = `the explicit ${formatCount(rows)} × ${formatCount(cols)} matrix of ${what}`;
+  budget.reserve(stage, matrixBytes(rows, cols));
+  budget.check(stage);
   // 1-D is 2-D with height 1.
   const [H, Wd] = g.dims === 1 ? [1, g.inSize[0]] : g.inSize;
   const [OH, OW] = g.dims === 1 ? [1, g.outSize[0]] : g.outSize;
@@ -227,31 +273,151 @@ export function convLayerMatrix(g: ConvGeometry, op: ConvParams["op"]): number[]
   const [SH, SW] = g.dims === 1 ? [1, g.stride[0]] : g.stride;
   const [PH, PW] = g.dims === 1 ? [0, g.padding[0]] : g.padding;
   const { c, q, flat } = g;
-  const W = Array.from({ length: q * OH * OW }, () => new Array<number>(c * H * Wd).fill(0));
+  const W: number[][] = new Array<number[]>(rows);
+  const rowsPerCheck = Math.max(1, Math.floor(BUILD_CHUNK / Math.max(1, cols)));
+  for (let r = 0; r < rows; r++) {
+    if (r % rowsPerCheck === 0 && r > 0) budget.check(stage);
+    const row = new Array<number>(cols).fill(0);
+    const o = Math.floor(r / (OH * OW));
+    const y = Math.floor(r / OW) % OH;
+    const x = r % OW;
+    for (let ch = 0; ch < c; ch++) {
+      if (op === "conv") {
+        // Output (o, y, x) sees input (ch, y·s − p + a, x·s − p + b) through K[o, ch, a, b].
+        const base = (o * c + ch) * KH * KW;
+        for (let a = 0; a < KH; a++) {
+          const iy = y * SH - PH + a;
+          if (iy < 0 || iy >= H) continue;
+          for (let b = 0; b < KW; b++) {
+            const ix = x * SW - PW + b;
+            if (ix < 0 || ix >= Wd) continue;
+            const k = flat[base + a * KW + b];
+            if (k !== 0) row[(ch * H + iy) * Wd + ix] = k; // −0 stays +0
+          }
+        }
+      } else {
+        // Input (ch, i, j) lands on output (o, i·s − p + a, j·s − p + b) through K[ch, o, a, b].
+        const base = (ch * q + o) * KH * KW;
+        for (let a = 0; a < KH; a++) {
+          const ty = y + PH - a;
+          if (ty < 0 || ty % SH !== 0 || ty / SH >= H) continue;
+          const i = ty / SH;
+          for (let b = 0; b < KW; b++) {
+            const tx = x + PW - b;
+            if (tx < 0 || tx % SW !== 0 || tx / SW >= Wd) continue;
+            const k = flat[base + a * KW + b];
+            if (k !== 0) row[(ch * H + i) * Wd + tx / SW] = k;
+          }
+        }
+      }
+    }
+    W[r] = row;
+  }
+  return W;
+}
+
+/**
+ * The convolution (or transposed convolution) applied directly to a flat input, without the
+ * explicit matrix: `W x + b` in O(q·c·ΠH'·Πk) operations and O(output) memory.
+ * @param g a validated geometry
+ * @param x the input (c, H[, W]) in C order
+ * @param bias one bias per output channel, or undefined
+ * @returns the output (q, H'[, W']) in C order
+ */
+export function convForward(
+  g: ConvGeometry,
+  op: ConvParams["op"],
+  x: ArrayLike<number>,
+  bias?: readonly number[],
+): number[] {
+  const [H, Wd] = g.dims === 1 ? [1, g.inSize[0]] : g.inSize;
+  const [OH, OW] = g.dims === 1 ? [1, g.outSize[0]] : g.outSize;
+  const [KH, KW] = g.dims === 1 ? [1, g.kSize[0]] : g.kSize;
+  const [SH, SW] = g.dims === 1 ? [1, g.stride[0]] : g.stride;
+  const [PH, PW] = g.dims === 1 ? [0, g.padding[0]] : g.padding;
+  const { c, q, flat } = g;
+  const per = OH * OW;
+  const y = new Array<number>(q * per);
+  for (let o = 0; o < q; o++) {
+    const b0 = bias ? bias[o] : 0;
+    for (let k = 0; k < per; k++) y[o * per + k] = b0;
+  }
   for (let o = 0; o < q; o++)
     for (let ch = 0; ch < c; ch++) {
-      // Kernel (o, ch) of a conv, (ch, o) of a transposed conv.
       const base = (op === "conv" ? o * c + ch : ch * q + o) * KH * KW;
-      for (let i = 0; i < (op === "conv" ? OH : H); i++)
-        for (let j = 0; j < (op === "conv" ? OW : Wd); j++)
-          for (let a = 0; a < KH; a++)
-            for (let b = 0; b < KW; b++) {
-              const k = flat[base + a * KW + b];
-              if (k === 0) continue;
-              if (op === "conv") {
-                const y = i * SH - PH + a;
-                const x = j * SW - PW + b;
-                if (y < 0 || y >= H || x < 0 || x >= Wd) continue;
-                W[(o * OH + i) * OW + j][(ch * H + y) * Wd + x] += k;
-              } else {
-                const y = i * SH - PH + a;
-                const x = j * SW - PW + b;
-                if (y < 0 || y >= OH || x < 0 || x >= OW) continue;
-                W[(o * OH + y) * OW + x][(ch * H + i) * Wd + j] += k;
+      for (let a = 0; a < KH; a++)
+        for (let b = 0; b < KW; b++) {
+          const k = flat[base + a * KW + b];
+          if (k === 0) continue;
+          if (op === "conv") {
+            for (let i = 0; i < OH; i++) {
+              const iy = i * SH - PH + a;
+              if (iy < 0 || iy >= H) continue;
+              const xRow = (ch * H + iy) * Wd;
+              const yRow = (o * OH + i) * OW;
+              for (let j = 0; j < OW; j++) {
+                const ix = j * SW - PW + b;
+                if (ix >= 0 && ix < Wd) y[yRow + j] += k * x[xRow + ix];
               }
             }
+          } else {
+            for (let i = 0; i < H; i++) {
+              const oy = i * SH - PH + a;
+              if (oy < 0 || oy >= OH) continue;
+              const xRow = (ch * H + i) * Wd;
+              const yRow = (o * OH + oy) * OW;
+              for (let j = 0; j < Wd; j++) {
+                const ox = j * SW - PW + b;
+                if (ox >= 0 && ox < OW) y[yRow + ox] += k * x[xRow + j];
+              }
+            }
+          }
+        }
     }
-  return W;
+  return y;
+}
+
+/**
+ * The transpose of the convolution applied to a flat vector: `Wᵀ v` without the explicit matrix
+ * (for gradients). `v` has the output's length, the result the input's.
+ */
+export function convForwardTranspose(g: ConvGeometry, op: ConvParams["op"], v: ArrayLike<number>): number[] {
+  const [H, Wd] = g.dims === 1 ? [1, g.inSize[0]] : g.inSize;
+  const [OH, OW] = g.dims === 1 ? [1, g.outSize[0]] : g.outSize;
+  const [KH, KW] = g.dims === 1 ? [1, g.kSize[0]] : g.kSize;
+  const [SH, SW] = g.dims === 1 ? [1, g.stride[0]] : g.stride;
+  const [PH, PW] = g.dims === 1 ? [0, g.padding[0]] : g.padding;
+  const { c, q, flat } = g;
+  const out = new Array<number>(c * H * Wd).fill(0);
+  for (let o = 0; o < q; o++)
+    for (let ch = 0; ch < c; ch++) {
+      const base = (op === "conv" ? o * c + ch : ch * q + o) * KH * KW;
+      for (let a = 0; a < KH; a++)
+        for (let b = 0; b < KW; b++) {
+          const k = flat[base + a * KW + b];
+          if (k === 0) continue;
+          if (op === "conv") {
+            for (let i = 0; i < OH; i++) {
+              const iy = i * SH - PH + a;
+              if (iy < 0 || iy >= H) continue;
+              for (let j = 0; j < OW; j++) {
+                const ix = j * SW - PW + b;
+                if (ix >= 0 && ix < Wd) out[(ch * H + iy) * Wd + ix] += k * v[(o * OH + i) * OW + j];
+              }
+            }
+          } else {
+            for (let i = 0; i < H; i++) {
+              const oy = i * SH - PH + a;
+              if (oy < 0 || oy >= OH) continue;
+              for (let j = 0; j < Wd; j++) {
+                const ox = j * SW - PW + b;
+                if (ox >= 0 && ox < OW) out[(ch * H + i) * Wd + j] += k * v[(o * OH + oy) * OW + ox];
+              }
+            }
+          }
+        }
+    }
+  return out;
 }
 
 /** The bias vector of a convolution: each channel's bias repeated over its output positions. */

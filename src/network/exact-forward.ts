@@ -11,7 +11,7 @@
  * A state is a vector of rationals with one common denominator: h = H / D (integers H, D > 0).
  */
 
-import type { Budget } from "../core/budget.js";
+import { Budget } from "../core/budget.js";
 import {
   ExactSpan,
   bitLength,
@@ -21,7 +21,7 @@ import {
   type IntegerLayer,
 } from "../core/exact.js";
 import { PRIMES, invMod, mulMod, reduceRows } from "../core/modular.js";
-import type { DenseLayerSpec, Network } from "./network.js";
+import { layerMatrix, layerOutputDim, type DenseLayerSpec, type Network } from "./network.js";
 
 /** An exact state: h = H / D with D > 0. */
 export interface ExactState {
@@ -63,11 +63,15 @@ export function statesEqual(a: ExactState, b: ExactState): boolean {
 
 /** The integer form of a layer's affine part, cached per layer object. */
 const intCache = new WeakMap<DenseLayerSpec, IntegerLayer>();
-function intsOf(layer: DenseLayerSpec): IntegerLayer {
+function intsOf(layer: DenseLayerSpec, budget: Budget = Budget.unlimited()): IntegerLayer {
   let ints = intCache.get(layer);
   if (!ints) {
-    const b = layer.b ?? new Array<number>(layer.W.length).fill(0);
-    ints = dyadicRows(layer.W, b);
+    // The explicit matrix (built within the budget for a convolution, batch norm or reshape).
+    const W = layerMatrix(layer, budget, "a layer of the exact forward pass");
+    const m = layerOutputDim(layer);
+    budget.reserve("the exact integer form of a layer", 64 * m * (W[0].length + 1));
+    const b = layer.b ?? new Array<number>(m).fill(0);
+    ints = dyadicRows(W, b);
     intCache.set(layer, ints);
   }
   return ints;
@@ -86,7 +90,7 @@ export function isRationalLayer(layer: DenseLayerSpec): boolean {
 /** Applies one rational layer exactly. */
 export function applyLayerExact(layer: DenseLayerSpec, h: ExactState, budget?: Budget): ExactState {
   if (layer.reshape) return { H: h.H.slice(), D: h.D };
-  const ints = intsOf(layer);
+  const ints = intsOf(layer, budget);
   const m = ints.W.length;
   let smax = 0;
   for (const s of ints.shift) smax = Math.max(smax, s);
@@ -207,7 +211,7 @@ export function invertLayerExact(
 ): ExactState | null {
   if (layer.reshape) return { H: y.H.slice(), D: y.D };
   if (!isRationalLayer(layer)) return null;
-  const ints = intsOf(layer);
+  const ints = intsOf(layer, budget);
   const n = ints.W[0].length;
   // Pre-activations z = Z / Dz: undo the activation entrywise.
   let Z = y.H.slice();
@@ -323,7 +327,7 @@ export function jacobianCollision(
       h = next;
       continue;
     }
-    const ints = intsOf(layer);
+    const ints = intsOf(layer, budget);
     let smax = 0;
     for (const s of ints.shift) smax = Math.max(smax, s);
     // Pre-activation signs at z: the state after a linear map, before the activation.

@@ -8,27 +8,41 @@
  * Batch normalization (inference mode) and flatten/reshape are affine maps on flat vectors, so in
  * memory they are dense layers too: a batch norm is `W = diag(s)`, `b = beta − mean·s` with
  * `s = gamma / sqrt(var + epsilon)`, linear activation, and keeps its parameters in `batchnorm`; a
- * flatten/reshape is `W = I` with the recorded shapes in `reshape`. Every consumer of `layers` that
- * understands dense layers therefore handles them correctly. Files may also write them in the short
- * forms `{"type": "batchnorm", ...}` and `{"type": "flatten" | "reshape", ...}`, which
+ * flatten/reshape is `W = I` with the recorded shapes in `reshape`. Files may also write them in the
+ * short forms `{"type": "batchnorm", ...}` and `{"type": "flatten" | "reshape", ...}`, which
  * {@link normalizeNetwork} turns into dense layers ({@link batchNormLayer}, {@link reshapeLayer}).
  *
  * Convolutions and transposed convolutions (stride, symmetric zero padding, as in PyTorch and ONNX)
- * are dense layers too: W is the explicit matrix of the cross-correlation, b repeats the
- * per-channel bias, and the parameters are kept in `conv` (./conv-layer.ts, {@link convLayer}); the
- * short file form is `{"type": "conv" | "conv_transpose", "inputShape", "kernels", "bias"?,
- * "stride"?, "padding"?, "activation"?, "alpha"?}`.
+ * are dense layers too: b repeats the per-channel bias, and the parameters are kept in `conv`
+ * (./conv-layer.ts, {@link convLayer}); the short file form is `{"type": "conv" | "conv_transpose",
+ * "inputShape", "kernels", "bias"?, "stride"?, "padding"?, "activation"?, "alpha"?}`.
  *
- * Shapes: layer `l` has `W` of shape (d_{l+1}, d_l), rows are output units, and `b` of length
+ * ## Explicit matrices are built on demand
+ *
+ * A convolution, batch norm or reshape layer has no `W` in memory: its matrix is determined by its
+ * record, and can be far too large to hold (a convolution on a 2000 × 2000 image has a
+ * 4,000,000 × 4,000,000 matrix, 128 TB). Every consumer reads W through {@link layerMatrix}, which
+ * returns the stored W of an ordinary dense layer, or builds the matrix of a structured layer after
+ * reserving its memory in a {@link Budget} (a {@link ResourceLimitError} when it is above the
+ * memory limit) and checking the time between chunks. The shapes come from {@link layerOutputDim}
+ * and {@link layerInputDim} without building anything, and forward passes ({@link applyLayer}) use
+ * the structure directly (a direct convolution, the batch-norm scales, a copy).
+ *
+ * Shapes: layer `l` has W of shape (d_{l+1}, d_l), rows are output units, and `b` of length
  * d_{l+1}; `d_0 = inputDim`. Pure TypeScript, no Node APIs.
  */
 
+import { Budget, formatCount, matrixBytes } from "../core/budget.js";
 import { assertRange, assertType, validateChoice, validateMatrix, validateVector } from "../core/validate.js";
 import {
+  convForward,
+  convForwardTranspose,
   convGeometry,
   convLayerBias,
   convLayerMatrix,
+  convMatrixShape,
   normalizeConvParams,
+  recordGeometry,
   type ConvParams,
 } from "./conv-layer.js";
 
@@ -58,13 +72,23 @@ export interface ReshapeInfo {
   /** Input and output shapes (without the batch dimension), when known. */
   inputShape?: number[];
   outputShape?: number[];
+  /**
+   * Length of the flat vectors (set by {@link reshapeLayer}; it gives the layer's shape when W is
+   * not stored). Not written to files: a reader knows it from the previous layer.
+   */
+  size?: number;
 }
 
 /** A dense layer `h ↦ σ(W h + b)`. */
 export interface DenseLayerSpec {
   type: "dense";
-  /** Weights, shape (out, in); rows are output units. */
-  W: number[][];
+  /**
+   * Weights, shape (out, in); rows are output units. Absent on a convolution, batch norm or
+   * reshape layer (a `conv`, `batchnorm` or `reshape` record determines it): read W through
+   * {@link layerMatrix}, which builds it on demand within a memory budget, and the shape through
+   * {@link layerOutputDim} / {@link layerInputDim}.
+   */
+  W?: number[][];
   /** Bias, length out; absent means zero. */
   b?: number[];
   /**
@@ -79,8 +103,8 @@ export interface DenseLayerSpec {
   /** Present when the layer is a flatten/reshape (then W = I, no bias, linear). */
   reshape?: ReshapeInfo;
   /**
-   * Present when the layer is a convolution or transposed convolution (then W is its explicit
-   * matrix and b repeats `conv.bias` over the output positions; see ./conv-layer.ts).
+   * Present when the layer is a convolution or transposed convolution (then W, when stored, is its
+   * explicit matrix, and b repeats `conv.bias` over the output positions; see ./conv-layer.ts).
    */
   conv?: ConvParams;
 }
@@ -93,6 +117,102 @@ export interface Network {
   inputDim: number;
   /** At least one layer; each layer's W has as many columns as the previous layer has rows. */
   layers: DenseLayerSpec[];
+}
+
+/**
+ * Number of outputs of a layer (rows of its W) without building W: from the stored W, or from the
+ * layer's `conv`, `batchnorm` or `reshape` record.
+ */
+export function layerOutputDim(layer: DenseLayerSpec): number {
+  if (layer.W) return layer.W.length;
+  if (layer.conv) return convMatrixShape(recordGeometry(layer.conv)).rows;
+  if (layer.batchnorm) return layer.batchnorm.gamma.length;
+  if (layer.reshape) return reshapeSize(layer.reshape);
+  throw new Error("layerOutputDim(): a layer without W must have a conv, batchnorm or reshape record");
+}
+
+/** Number of inputs of a layer (columns of its W) without building W (see {@link layerOutputDim}). */
+export function layerInputDim(layer: DenseLayerSpec): number {
+  if (layer.W) return layer.W[0].length;
+  if (layer.conv) return convMatrixShape(recordGeometry(layer.conv)).cols;
+  if (layer.batchnorm) return layer.batchnorm.gamma.length;
+  if (layer.reshape) return reshapeSize(layer.reshape);
+  throw new Error("layerInputDim(): a layer without W must have a conv, batchnorm or reshape record");
+}
+
+function reshapeSize(r: ReshapeInfo): number {
+  const size =
+    r.size ?? (r.outputShape ? shapeSize(r.outputShape) : r.inputShape ? shapeSize(r.inputShape) : NaN);
+  if (!Number.isSafeInteger(size) || size <= 0)
+    throw new Error("a reshape layer without W needs reshape.size (or its shapes)");
+  return size;
+}
+
+/** Estimated bytes of a layer's explicit matrix (0 when it is stored already). */
+export function layerMatrixBytes(layer: DenseLayerSpec): number {
+  return layer.W ? 0 : matrixBytes(layerOutputDim(layer), layerInputDim(layer));
+}
+
+/**
+ * Explicit matrices built on demand, per record object (a `conv`, `batchnorm` or `reshape` record;
+ * copies of a layer share it), released with the record.
+ */
+const builtMatrices = new WeakMap<object, number[][]>();
+
+/**
+ * The explicit weight matrix W of a layer, shape ({@link layerOutputDim}, {@link layerInputDim}).
+ * The one accessor of W: an ordinary dense layer returns its stored W; a convolution, batch norm or
+ * reshape layer builds its matrix from its record (once per layer object, then cached) after
+ * reserving the memory in `budget`, checking the time between chunks of rows.
+ *
+ * @param budget memory limit and deadline (default: the default memory limit, no deadline)
+ * @param what the layer in words for the message ("layer 3")
+ * @throws ResourceLimitError ("the explicit 4,000,000 × 4,000,000 matrix of layer 0 would need
+ *   128 TB, above the memory limit of 2G …") when the matrix does not fit, or time runs out
+ */
+export function layerMatrix(
+  layer: DenseLayerSpec,
+  budget: Budget = Budget.unlimited(),
+  what = "the layer",
+): number[][] {
+  if (layer.W) return layer.W;
+  const key: object | undefined = layer.conv ?? layer.batchnorm ?? layer.reshape;
+  const cached = key ? builtMatrices.get(key) : undefined;
+  if (cached) return cached;
+  let W: number[][];
+  if (layer.conv) {
+    W = convLayerMatrix(recordGeometry(layer.conv), layer.conv.op, budget, what);
+  } else {
+    const d = layerOutputDim(layer);
+    const scales = layer.batchnorm ? batchNormScales(layer.batchnorm) : null;
+    W = identityMatrix(d, budget, what, scales ?? undefined);
+  }
+  if (key) builtMatrices.set(key, W);
+  return W;
+}
+
+/**
+ * The d × d identity matrix (or diag(scales)), after reserving its memory in `budget` and checking
+ * the time between chunks of rows.
+ * @throws ResourceLimitError when it is above the memory limit or time runs out
+ */
+export function identityMatrix(
+  d: number,
+  budget: Budget = Budget.unlimited(),
+  what = "an identity layer",
+  scales?: readonly number[],
+): number[][] {
+  const stage = `the explicit ${formatCount(d)} × ${formatCount(d)} matrix of ${what}`;
+  budget.reserve(stage, matrixBytes(d, d));
+  const W = new Array<number[]>(d);
+  const rowsPerCheck = Math.max(1, Math.floor((1 << 20) / d));
+  for (let i = 0; i < d; i++) {
+    if (i % rowsPerCheck === 0) budget.check(stage);
+    const row = new Array<number>(d).fill(0);
+    row[i] = scales ? scales[i] : 1;
+    W[i] = row;
+  }
+  return W;
 }
 
 /** The format tag of {@link Network}. */
@@ -164,19 +284,34 @@ export function validateNetwork(fn: string, net: unknown): Network {
           ? `${fn}: ${name} is a "${String(L.type)}" layer in its short file form; pass the network through normalizeNetwork() first`
           : `${fn}: ${name}.type must be "dense" (in a file also "batchnorm", "flatten", "reshape", "conv" or "conv_transpose"), got ${describe(L.type)}`,
     );
-    const W = validateMatrix(fn, `${name}.W`, L.W);
+    const records = ["conv", "batchnorm", "reshape"].filter((k) => L[k] !== undefined);
     assertRange(
-      W[0].length === width,
+      records.length <= 1,
       () =>
-        `${fn}: ${name}.W has ${W[0].length} columns, but its input has dimension ${width}` +
+        `${fn}: ${name} has ${records.map((k) => `a "${k}"`).join(" and ")} record; a layer has at most one`,
+    );
+    let W: number[][] | null = null;
+    let rows: number;
+    let cols: number;
+    if (L.W === undefined && records.length === 1) {
+      // A structured layer without a stored matrix: the record gives the shape.
+      ({ rows, cols } = recordShape(fn, name, L, width));
+    } else {
+      W = validateMatrix(fn, `${name}.W`, L.W);
+      rows = W.length;
+      cols = W[0].length;
+    }
+    assertRange(
+      cols === width,
+      () =>
+        `${fn}: ${name}.W has ${cols} columns, but its input has dimension ${width}` +
         (l === 0 ? " (inputDim)" : ` (the number of rows of layers[${l - 1}].W)`),
     );
     if (L.b !== undefined && L.b !== null) {
       const b = validateVector(fn, `${name}.b`, L.b);
       assertRange(
-        b.length === W.length,
-        () =>
-          `${fn}: ${name}.b has length ${b.length}, expected ${W.length} (one entry per row of ${name}.W)`,
+        b.length === rows,
+        () => `${fn}: ${name}.b has length ${b.length}, expected ${rows} (one entry per row of ${name}.W)`,
       );
     }
     const activation = validateChoice(fn, `${name}.activation`, L.activation, ACTIVATIONS);
@@ -192,23 +327,62 @@ export function validateNetwork(fn: string, net: unknown): Network {
           `${fn}: ${name}.alpha must be a positive finite number, got ${alpha} (alpha = 0 is a ReLU: use "relu"; alpha < 0 is not one-to-one)`,
       );
     }
-    if (L.batchnorm !== undefined) checkBatchNormRecord(fn, name, L, W);
-    if (L.reshape !== undefined) checkReshapeRecord(fn, name, L, W);
-    if (L.conv !== undefined) checkConvRecord(fn, name, L, W);
-    width = W.length;
+    if (L.batchnorm !== undefined) checkBatchNormRecord(fn, name, L, W, rows);
+    if (L.reshape !== undefined) checkReshapeRecord(fn, name, L, W, rows);
+    if (L.conv !== undefined) checkConvRecord(fn, name, L, W, rows);
+    width = rows;
   });
   return net as Network;
+}
+
+/** The shape of a layer without W, from its record (validated here). */
+function recordShape(
+  fn: string,
+  name: string,
+  L: Record<string, unknown>,
+  width: number,
+): { rows: number; cols: number } {
+  if (L.conv !== undefined) {
+    const g = convGeometry(fn, `${name}.conv`, L.conv);
+    return convMatrixShape(g);
+  }
+  if (L.batchnorm !== undefined) {
+    assertType(
+      typeof L.batchnorm === "object" && L.batchnorm !== null && !Array.isArray(L.batchnorm),
+      () => `${fn}: ${name}.batchnorm must be an object {gamma, beta, mean, var, epsilon}`,
+    );
+    const d = validateVector(
+      fn,
+      `${name}.batchnorm.gamma`,
+      (L.batchnorm as Record<string, unknown>).gamma,
+    ).length;
+    return { rows: d, cols: d };
+  }
+  const r = L.reshape as Record<string, unknown> | null;
+  assertType(
+    typeof r === "object" && r !== null && (r.op === "flatten" || r.op === "reshape"),
+    () => `${fn}: ${name}.reshape must be an object {"op": "flatten" | "reshape", ...}`,
+  );
+  const size = r.size ?? width;
+  assertRange(
+    Number.isSafeInteger(size) && (size as number) > 0,
+    () => `${fn}: ${name}.reshape.size must be a positive integer, got ${describe(size)}`,
+  );
+  return { rows: size as number, cols: size as number };
 }
 
 /** The layer types a file may use besides "dense" (see {@link normalizeNetwork}). */
 const FILE_LAYER_TYPES: readonly string[] = ["batchnorm", "flatten", "reshape", "conv", "conv_transpose"];
 
 /**
- * The dense form of a convolution or transposed convolution (./conv-layer.ts): W its explicit
- * matrix, b the per-channel bias repeated over the output positions (absent without a bias).
+ * The dense form of a convolution or transposed convolution (./conv-layer.ts): the parameters in
+ * `conv`, b the per-channel bias repeated over the output positions (absent without a bias), and
+ * no stored W ({@link layerMatrix} builds it on demand).
  * @param p the parameters (validated here)
  * @param activation the layer's activation (`alpha` for leaky ReLU)
  * @throws InputTypeError / InputRangeError for inconsistent parameters (messages start with `convLayer()`)
+ * @throws ResourceLimitError when the repeated bias (one number per output) is above the default
+ *   memory limit
  */
 export function convLayer(
   p: ConvParams,
@@ -218,10 +392,16 @@ export function convLayer(
   name = "conv",
 ): DenseLayerSpec {
   const params = normalizeConvParams(fn, name, p);
-  const g = convGeometry(fn, name, params);
+  const g = recordGeometry(params, fn, name);
+  if (params.bias) {
+    const rows = convMatrixShape(g).rows;
+    Budget.unlimited().reserve(
+      `the bias vector (${formatCount(rows)} outputs) of ${name}`,
+      matrixBytes(1, rows),
+    );
+  }
   return {
     type: "dense",
-    W: convLayerMatrix(g, params.op),
     ...(params.bias ? { b: convLayerBias(g, params.bias) } : {}),
     activation,
     ...(activation === "leaky_relu" ? { alpha: alpha ?? 0.01 } : {}),
@@ -229,21 +409,30 @@ export function convLayer(
   };
 }
 
-function checkConvRecord(fn: string, name: string, L: Record<string, unknown>, W: number[][]): void {
+function checkConvRecord(
+  fn: string,
+  name: string,
+  L: Record<string, unknown>,
+  W: number[][] | null,
+  rows: number,
+): void {
   const g = convGeometry(fn, `${name}.conv`, L.conv);
   const p = L.conv as ConvParams;
-  const ref = convLayerMatrix(g, p.op);
-  const inDim = g.c * g.inSize.reduce((a, v) => a * v, 1);
+  const shape = convMatrixShape(g);
   assertRange(
-    W.length === ref.length && W[0].length === inDim,
+    rows === shape.rows && (W === null || W[0].length === shape.cols),
     () =>
-      `${fn}: ${name} has a "conv" record with input shape [${p.inputShape.join(", ")}] and output shape [${g.outputShape.join(", ")}], so W must be ${ref.length}×${inDim}, but it is ${W.length}×${W[0].length}`,
+      `${fn}: ${name} has a "conv" record with input shape [${p.inputShape.join(", ")}] and output shape [${g.outputShape.join(", ")}], so W must be ${shape.rows}×${shape.cols}, but it is ${rows}×${W ? W[0].length : shape.cols}`,
   );
   const b = (L.b ?? null) as number[] | null;
   const refB = p.bias ? convLayerBias(g, p.bias) : null;
+  const sameBias = refB
+    ? b !== null && refB.every((v, i) => v === b[i])
+    : b === null || b.every((v) => v === 0);
+  // A stored W must be the convolution's matrix (compared row by row against the built one).
+  const ref = W ? convLayerMatrix(g, p.op, Budget.unlimited(), `${name} (to compare with its W)`) : null;
   assertRange(
-    W.every((row, i) => row.every((v, j) => v === ref[i][j])) &&
-      (refB ? b !== null && refB.every((v, i) => v === b[i]) : b === null || b.every((v) => v === 0)),
+    sameBias && (W === null || W.every((row, i) => row.every((v, j) => v === ref![i][j]))),
     () =>
       `${fn}: ${name} has a "conv" record, but its W and b are not the matrix and the repeated bias of that ${p.op === "conv" ? "convolution" : "transposed convolution"}`,
   );
@@ -254,34 +443,30 @@ export function batchNormScales(p: BatchNormParams): number[] {
   return p.gamma.map((g, i) => g / Math.sqrt(p.var[i] + p.epsilon));
 }
 
-/** The dense form of an inference-mode batch norm (parameters validated by the caller). */
+/**
+ * The dense form of an inference-mode batch norm (parameters validated by the caller): the
+ * parameters in `batchnorm`, b = beta − mean·scale, linear, and no stored W (it is diag(scale);
+ * {@link layerMatrix} builds it on demand).
+ */
 export function batchNormLayer(p: BatchNormParams): DenseLayerSpec {
   const s = batchNormScales(p);
-  const d = s.length;
   return {
     type: "dense",
-    W: s.map((si, i) => {
-      const row = new Array<number>(d).fill(0);
-      row[i] = si;
-      return row;
-    }),
     b: s.map((si, i) => p.beta[i] - p.mean[i] * si),
     activation: "linear",
     batchnorm: p,
   };
 }
 
-/** The dense form (identity) of a flatten/reshape on vectors of length d. */
+/**
+ * The dense form of a flatten/reshape on vectors of length d: the identity, with the shapes and d
+ * in `reshape` and no stored W ({@link layerMatrix} builds I on demand).
+ */
 export function reshapeLayer(d: number, info: ReshapeInfo): DenseLayerSpec {
   return {
     type: "dense",
-    W: Array.from({ length: d }, (_, i) => {
-      const row = new Array<number>(d).fill(0);
-      row[i] = 1;
-      return row;
-    }),
     activation: "linear",
-    reshape: info,
+    reshape: { ...info, size: d },
   };
 }
 
@@ -318,19 +503,26 @@ function validateBatchNormParams(fn: string, name: string, L: Record<string, unk
   return { gamma, beta, mean, var: variance, epsilon };
 }
 
-function checkBatchNormRecord(fn: string, name: string, L: Record<string, unknown>, W: number[][]): void {
+function checkBatchNormRecord(
+  fn: string,
+  name: string,
+  L: Record<string, unknown>,
+  W: number[][] | null,
+  rows: number,
+): void {
   assertType(
     typeof L.batchnorm === "object" && L.batchnorm !== null && !Array.isArray(L.batchnorm),
     () => `${fn}: ${name}.batchnorm must be an object {gamma, beta, mean, var, epsilon}`,
   );
   const p = validateBatchNormParams(fn, `${name}.batchnorm`, L.batchnorm as Record<string, unknown>);
-  const ref = batchNormLayer(p);
+  const scales = batchNormScales(p);
+  const refB = batchNormLayer(p).b!;
   const b = (L.b ?? []) as number[];
   assertRange(
     L.activation === "linear" &&
-      W.length === ref.W.length &&
-      W.every((row, i) => row.every((v, j) => v === ref.W[i][j])) &&
-      ref.b!.every((v, i) => Math.abs(v - (b[i] ?? 0)) <= 1e-12 * Math.max(1, Math.abs(v))),
+      rows === scales.length &&
+      (W === null || W.every((row, i) => row.every((v, j) => v === (i === j ? scales[i] : 0)))) &&
+      refB.every((v, i) => Math.abs(v - (b[i] ?? 0)) <= 1e-12 * Math.max(1, Math.abs(v))),
     () =>
       `${fn}: ${name} has a "batchnorm" record, but its W, b, activation are not diag(gamma / sqrt(var + epsilon)), beta − mean·scale, "linear"`,
   );
@@ -348,7 +540,13 @@ function shapeSize(shape: number[]): number {
   return shape.reduce((a, v) => a * v, 1);
 }
 
-function checkReshapeRecord(fn: string, name: string, L: Record<string, unknown>, W: number[][]): void {
+function checkReshapeRecord(
+  fn: string,
+  name: string,
+  L: Record<string, unknown>,
+  W: number[][] | null,
+  rows: number,
+): void {
   const r = L.reshape as Record<string, unknown> | null;
   assertType(
     typeof r === "object" && r !== null && (r.op === "flatten" || r.op === "reshape"),
@@ -360,16 +558,21 @@ function checkReshapeRecord(fn: string, name: string, L: Record<string, unknown>
     const shape = r[k] as number[] | undefined;
     if (shape)
       assertRange(
-        shapeSize(shape) === W.length,
+        shapeSize(shape) === rows,
         () =>
-          `${fn}: ${name}.reshape.${k} [${shape.join(", ")}] has ${shapeSize(shape)} entries, expected ${W.length}`,
+          `${fn}: ${name}.reshape.${k} [${shape.join(", ")}] has ${shapeSize(shape)} entries, expected ${rows}`,
       );
   }
+  if (r.size !== undefined)
+    assertRange(
+      r.size === rows,
+      () => `${fn}: ${name}.reshape.size is ${describe(r.size)}, expected ${rows}`,
+    );
   assertRange(
     L.activation === "linear" &&
       (L.b === undefined || L.b === null || (L.b as number[]).every((v) => v === 0)) &&
-      W.length === W[0].length &&
-      W.every((row, i) => row.every((v, j) => v === (i === j ? 1 : 0))),
+      (W === null ||
+        (W.length === W[0].length && W.every((row, i) => row.every((v, j) => v === (i === j ? 1 : 0))))),
     () => `${fn}: ${name} has a "reshape" record, but it is not the identity (W = I, no bias, "linear")`,
   );
 }
@@ -425,15 +628,21 @@ export function normalizeNetwork(fn: string, net: unknown): Network {
       const activation = validateChoice(fn, `${name}.activation`, L.activation ?? "linear", ACTIVATIONS);
       const params = { ...L, op: L.type } as unknown as ConvParams;
       const layerOut = convLayer(params, activation, L.alpha as number | undefined, fn, name);
+      const inDim = layerInputDim(layerOut);
       assertRange(
-        layerOut.W[0].length === width,
+        inDim === width,
         () =>
-          `${fn}: ${name} (${L.type}) has inputShape [${params.inputShape.join(", ")}] (${layerOut.W[0].length} entries), but its input has dimension ${width}`,
+          `${fn}: ${name} (${L.type}) has inputShape [${params.inputShape.join(", ")}] (${inDim} entries), but its input has dimension ${width}`,
       );
       out = layerOut;
     }
-    const W = (out as Record<string, unknown> | null)?.W;
-    if (Array.isArray(W) && W.length > 0) width = W.length;
+    const o = out as Record<string, unknown> | null;
+    if (o && (o.conv || o.batchnorm || o.reshape) && o.W === undefined) {
+      width = layerOutputDim(o as unknown as DenseLayerSpec);
+    } else {
+      const W = o?.W;
+      if (Array.isArray(W) && W.length > 0) width = W.length;
+    }
     return out;
   });
   return validateNetwork(fn, { ...obj, layers });
@@ -446,7 +655,8 @@ export function normalizeNetwork(fn: string, net: unknown): Network {
 export function layerFileForm(layer: DenseLayerSpec): Record<string, unknown> {
   if (layer.batchnorm) return { type: "batchnorm", ...layer.batchnorm };
   if (layer.reshape) {
-    const { op, ...shapes } = layer.reshape;
+    // The size is known from the previous layer when the file is read.
+    const { op, size: _size, ...shapes } = layer.reshape;
     return { type: op, ...shapes };
   }
   if (layer.conv) {
@@ -500,37 +710,89 @@ export function inverseActivation(layer: DenseLayerSpec, v: number): number | nu
 
 /** The dimensions d_0 = inputDim, d_1, …, d_L of a (valid) network's layers. */
 export function networkDims(net: Network): number[] {
-  return [net.inputDim, ...net.layers.map((layer) => layer.W.length)];
+  const dims = [net.inputDim];
+  for (const layer of net.layers) dims.push(layerOutputDim(layer));
+  return dims;
 }
 
 /** Output dimension of a (valid) network. */
 export function outputDim(net: Network): number {
-  return net.layers[net.layers.length - 1].W.length;
+  return layerOutputDim(net.layers[net.layers.length - 1]);
 }
 
 /**
- * Applies one dense layer without validation: `σ(W h + b)`.
- * @param layer a layer whose W has `h.length` columns
- * @returns the `W.length` outputs
+ * The pre-activation `W h + b` of a layer, without validation. Structured layers without a stored W
+ * are applied directly (a convolution by a direct loop, a batch norm by its scales, a reshape as a
+ * copy); no explicit matrix is built.
+ * @param layer a layer with `h.length` inputs
+ * @returns its {@link layerOutputDim} pre-activations
  */
-export function applyLayer(layer: DenseLayerSpec, h: ArrayLike<number>): number[] {
+export function preActivation(layer: DenseLayerSpec, h: ArrayLike<number>): number[] {
   const { W, b } = layer;
-  const out = new Array<number>(W.length);
-  if (layer.reshape) {
-    for (let i = 0; i < W.length; i++) out[i] = h[i];
+  if (!W && layer.reshape) {
+    const out = new Array<number>(h.length);
+    for (let i = 0; i < h.length; i++) out[i] = h[i];
     return out;
   }
-  if (layer.batchnorm) {
-    for (let i = 0; i < W.length; i++) out[i] = W[i][i] * h[i] + (b ? b[i] : 0);
+  if (!W && layer.batchnorm) {
+    const s = batchNormScales(layer.batchnorm);
+    const out = new Array<number>(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s[i] * h[i] + (b ? b[i] : 0);
     return out;
   }
-  const sigma = layer.activation === "linear" ? null : activationFunction(layer);
-  for (let i = 0; i < W.length; i++) {
-    const row = W[i];
+  if (!W && layer.conv) {
+    // The bias is in b (repeated over the positions), added here like a dense layer's.
+    const out = convForward(recordGeometry(layer.conv), layer.conv.op, h);
+    if (b) for (let i = 0; i < out.length; i++) out[i] += b[i];
+    return out;
+  }
+  const M = layerMatrix(layer);
+  const out = new Array<number>(M.length);
+  for (let i = 0; i < M.length; i++) {
+    const row = M[i];
     let s = b ? b[i] : 0;
     for (let j = 0; j < row.length; j++) s += row[j] * h[j];
-    out[i] = sigma ? sigma(s) : s;
+    out[i] = s;
   }
+  return out;
+}
+
+/**
+ * `Wᵀ g` for a layer (the backward pass of its linear part), without validation and without
+ * building the explicit matrix of a structured layer.
+ * @param g a vector of the layer's output length
+ * @returns a vector of its input length
+ */
+export function transposeApply(layer: DenseLayerSpec, g: ArrayLike<number>): number[] {
+  const { W } = layer;
+  if (!W && layer.reshape) return Array.from(g);
+  if (!W && layer.batchnorm) {
+    const s = batchNormScales(layer.batchnorm);
+    return s.map((si, i) => si * g[i]);
+  }
+  if (!W && layer.conv) return convForwardTranspose(recordGeometry(layer.conv), layer.conv.op, g);
+  const M = layerMatrix(layer);
+  const out = new Array<number>(M[0].length).fill(0);
+  for (let i = 0; i < M.length; i++) {
+    const gi = g[i];
+    if (gi === 0) continue;
+    const row = M[i];
+    for (let j = 0; j < row.length; j++) out[j] += gi * row[j];
+  }
+  return out;
+}
+
+/**
+ * Applies one dense layer without validation: `σ(W h + b)` ({@link preActivation}, then σ; no
+ * explicit matrix is built for a structured layer).
+ * @param layer a layer with `h.length` inputs
+ * @returns its {@link layerOutputDim} outputs
+ */
+export function applyLayer(layer: DenseLayerSpec, h: ArrayLike<number>): number[] {
+  const out = preActivation(layer, h);
+  if (layer.activation === "linear") return out;
+  const sigma = activationFunction(layer);
+  for (let i = 0; i < out.length; i++) out[i] = sigma(out[i]);
   return out;
 }
 

@@ -11,7 +11,7 @@ import { checkLayer } from "../../src/core/check-layer.js";
 import { InputRangeError } from "../../src/core/validate.js";
 import { constructCascade, type CascadeOptions } from "../../src/construct/cascade.js";
 import { searchCollisions } from "../../src/network/collision-search.js";
-import { forwardNetwork, networkDims } from "../../src/network/network.js";
+import { forwardNetwork, layerMatrix, networkDims, type DenseLayerSpec } from "../../src/network/network.js";
 import { exhaustiveInjectivity } from "../support/pl-exhaustive.js";
 
 describe("constructCascade: dimensions", () => {
@@ -108,10 +108,11 @@ describe("constructCascade: layers and forward pass", () => {
       [0, 0],
       [2, 5],
     ]) {
+      const M = (l: DenseLayerSpec): number[][] => layerMatrix(l);
       const manual = apply(
-        B2.W,
+        M(B2),
         undefined,
-        apply(f2.W, f2.b, apply(B1.W, undefined, apply(f1.W, f1.b, x, true), false), true),
+        apply(M(f2), f2.b, apply(M(B1), undefined, apply(M(f1), f1.b, x, true), false), true),
         false,
       );
       const y = forwardNetwork(c.network, x);
@@ -123,14 +124,14 @@ describe("constructCascade: layers and forward pass", () => {
     const c = constructCascade(2, 5, { seed: 4, depth: 3, bias: "nonneg" });
     for (const [i, layer] of c.network.layers.entries()) {
       if (c.meta.layers[i].role === "expansion") {
-        const r = await checkLayer(layer.W, layer.b ?? null, { method: "auto" });
+        const r = await checkLayer(layerMatrix(layer), layer.b ?? null, { method: "auto" });
         expect(r.injective).toBe(true);
       } else {
         expect(layer.b).toBeUndefined();
       }
     }
     // Projection 2 maps R^10 to R^5: a linear map with a kernel, so not injective on R^10.
-    const P = c.network.layers[3].W;
+    const P = layerMatrix(c.network.layers[3]);
     expect([P[0].length, P.length]).toEqual([10, 5]);
   });
 

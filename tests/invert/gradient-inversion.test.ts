@@ -8,11 +8,11 @@ import { Rng } from "../../src/core/random.js";
 import { stackedDenseGenerator } from "../../src/experiments/compressed-sensing.js";
 import { gradientInversion, lossAndGradient } from "../../src/invert/gradient-inversion.js";
 import { relativeError } from "../../src/invert/robust-layer.js";
-import { forwardNetwork, type Network } from "../../src/network/network.js";
+import { forwardNetwork, layerOutputDim, type Network } from "../../src/network/network.js";
 
 function withLinearHead(net: Network, seed: number): Network {
   const rng = new Rng(seed);
-  const d = net.layers[net.layers.length - 1].W.length;
+  const d = layerOutputDim(net.layers[net.layers.length - 1]);
   const W = Array.from({ length: d }, () => Array.from({ length: d }, () => rng.normal()));
   return { ...net, layers: [...net.layers, { type: "dense", W, activation: "linear" }] };
 }

@@ -391,7 +391,7 @@ describe("no input-controlled recursion, no crash on odd values", () => {
       }),
       "wide-net.json",
     );
-    expect(net.layers[0].W[0].length).toBe(130_000);
+    expect(net.layers[0].W![0].length).toBe(130_000);
   });
 
   it("deeply nested JSON: error offsets without recursion, messages without recursion", async () => {

@@ -182,7 +182,7 @@ describe("operators and initializers", () => {
       activation: "linear",
     });
     expect(net.layers[1].batchnorm).toBeDefined();
-    expect(net.layers[2].reshape).toEqual({ op: "reshape", inputShape: [2], outputShape: [2] });
+    expect(net.layers[2].reshape).toEqual({ op: "reshape", inputShape: [2], outputShape: [2], size: 2 });
     // x = (1, 1): (5, 7) → bn: (2·(5 − 1)/2 + 0, 0·… + 3) = (4, 3).
     expect(forwardNetwork(net, [1, 1])).toEqual([4, 3]);
   });

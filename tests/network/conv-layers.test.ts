@@ -20,6 +20,8 @@ import {
   convLayer,
   forwardNetwork,
   layerFileForm,
+  layerMatrix,
+  layerOutputDim,
   NETWORK_FORMAT,
   normalizeNetwork,
   validateNetwork,
@@ -110,13 +112,20 @@ describe("explicit convolution matrices", () => {
             stride: [stride, stride],
             padding: [padding, padding],
           });
+          const W = layerMatrix(layer);
           for (let t = 0; t < 3; t++) {
             const x = Array.from({ length: 60 }, () => rng.normal());
             const ref = (op === "conv" ? refConv : refConvT)(x, inputShape, kernels, stride, padding, bias);
+            // The direct forward pass and the explicit matrix, both against the reference loop.
             close(applyLayer(layer, x), ref);
+            close(
+              W.map((row, i) => row.reduce((s, v, j) => s + v * x[j], layer.b![i])),
+              ref,
+            );
           }
           const g = convGeometry("test", "conv", layer.conv);
-          expect(layer.W.length).toBe(g.outputShape.reduce((a, v) => a * v, 1));
+          expect(layerOutputDim(layer)).toBe(g.outputShape.reduce((a, v) => a * v, 1));
+          expect(W.length).toBe(layerOutputDim(layer));
         });
 
   it("a transposed convolution's matrix is the transpose of the convolution's with the same kernels", () => {
@@ -131,8 +140,10 @@ describe("explicit convolution matrices", () => {
     const outShape = convGeometry("test", "conv", t.conv).outputShape; // [3, 7, 7]
     expect(outShape).toEqual([3, 7, 7]);
     const c = convLayer({ op: "conv", inputShape: outShape, kernels, stride: [2, 2], padding: [1, 1] });
-    expect(c.W.length).toBe(t.W[0].length);
-    c.W.forEach((row, i) => row.forEach((v, j) => expect(t.W[j][i]).toBe(v)));
+    const cW = layerMatrix(c);
+    const tW = layerMatrix(t);
+    expect(cW.length).toBe(tW[0].length);
+    cW.forEach((row, i) => row.forEach((v, j) => expect(tW[j][i]).toBe(v)));
   });
 
   it("1-D convolutions and stride/padding given as numbers in the file form", () => {
@@ -145,7 +156,7 @@ describe("explicit convolution matrices", () => {
     });
     const L = n.layers[0];
     expect(L.conv!.stride).toEqual([2]);
-    expect(L.W.length).toBe(2 * 4); // floor((7 + 2 − 3)/2) + 1 = 4
+    expect(layerOutputDim(L)).toBe(2 * 4); // floor((7 + 2 − 3)/2) + 1 = 4
     const x = [1, 2, -1, 0.5, 3, -2, 1];
     const want: number[] = [];
     for (let o = 0; o < 2; o++)
@@ -168,7 +179,8 @@ describe("explicit convolution matrices", () => {
     const [OH, OW] = [3, 3];
     for (let o = 0; o < 2; o++)
       for (let i = 0; i < OH; i++)
-        for (let j = 0; j < OW; j++) expect(layer.W[(o * OH + i) * OW + j]).toEqual(M[o * 20 + i * 5 + j]);
+        for (let j = 0; j < OW; j++)
+          expect(layerMatrix(layer)[(o * OH + i) * OW + j]).toEqual(M[o * 20 + i * 5 + j]);
     expect(convRecordSpec({ ...p, stride: [2, 1] })).toBeNull();
     expect(
       convRecordSpec({ ...p, op: "conv_transpose", kernels: randomKernels(rng, [2, 2, 2, 3]) }),
@@ -200,7 +212,7 @@ describe("explicit convolution matrices", () => {
     );
     expect(file.layers[0].type).toBe("conv");
     const back = normalizeNetwork("test", file).layers[0];
-    expect(back.W).toEqual(layer.W);
+    expect(layerMatrix(back)).toEqual(layerMatrix(layer));
     expect(back.b).toEqual(layer.b);
     expect(back.conv).toEqual(layer.conv);
     expect(back.alpha).toBe(0.1);
@@ -230,7 +242,7 @@ describe("explicit convolution matrices", () => {
     expect(bad({ ...base, bias: [1, 2] })).toThrow(/bias has length 2, expected 1/);
     expect(bad(base, 10)).toThrow(/inputShape \[1, 3, 3\] \(9 entries\), but its input has dimension 10/);
     expect(bad({ ...base, kernels: [[[1, 2]]] })).toThrow(/kernels/);
-    const tampered = { ...layer, W: layer.W.map((r) => r.slice()) };
+    const tampered = { ...layer, W: layerMatrix(layer).map((r) => r.slice()) };
     tampered.W[0][0] += 1;
     expect(() => net(9, [tampered])).toThrow(/has a "conv" record, but its W and b are not/);
   });
@@ -481,7 +493,7 @@ describe("ONNX import of Conv and ConvTranspose", () => {
   it("Conv, Relu, Conv (stride 2): the import computes the convolutions, and check-network decides", async () => {
     const n = readOnnxModel(onnxModel([1, 5, 5], [conv1, { op: "Relu" }, conv2]), "conv.onnx");
     expect(n.inputDim).toBe(25);
-    expect(n.layers.map((l) => [l.conv?.op, l.activation, l.W.length])).toEqual([
+    expect(n.layers.map((l) => [l.conv?.op, l.activation, layerOutputDim(l)])).toEqual([
       ["conv", "relu", 100],
       ["conv", "linear", 8],
     ]);

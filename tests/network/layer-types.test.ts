@@ -12,12 +12,13 @@ import {
   batchNormLayer,
   forwardNetwork,
   normalizeNetwork,
+  layerInputDim,
   validateNetwork,
   type DenseLayerSpec,
   type Network,
 } from "../../src/network/network.js";
 
-function net(layers: DenseLayerSpec[], inputDim = layers[0].W[0].length): Network {
+function net(layers: DenseLayerSpec[], inputDim = layerInputDim(layers[0])): Network {
   return { format: "injective-relu/network", version: 1, inputDim, layers };
 }
 
@@ -190,7 +191,7 @@ describe("validation and files", () => {
       ],
     });
     const N = parseNetworkJson(text, "m.json");
-    expect(N.layers[0].reshape).toEqual({ op: "flatten", inputShape: [2, 2] });
+    expect(N.layers[0].reshape).toEqual({ op: "flatten", inputShape: [2, 2], size: 4 });
     expect(N.layers[1].batchnorm!.epsilon).toBe(1e-5);
     const again = parseNetworkJson(stringifyNetwork(N), "again.json");
     expect(again).toEqual(N);

@@ -16,8 +16,16 @@ export interface CliRun {
   err: string;
 }
 
-/** Runs `injective-relu ...args` in `cwd` (60 s limit). */
-export function runCli(args: string[], cwd: string): CliRun {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd, timeout: 60_000 });
+/**
+ * Runs `injective-relu ...args` in `cwd` (60 s limit).
+ * @param nodeArgs options of node itself, before the script (`--max-old-space-size=1024`)
+ */
+export function runCli(args: string[], cwd: string, nodeArgs: string[] = []): CliRun {
+  const r = spawnSync(process.execPath, [...nodeArgs, BIN, ...args], {
+    encoding: "utf8",
+    cwd,
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }

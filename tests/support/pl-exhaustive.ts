@@ -13,7 +13,7 @@
 import highsModule from "highs";
 import type { Highs } from "highs";
 import { Matrix, SingularValueDecomposition } from "ml-matrix";
-import type { Network } from "../../src/network/network.js";
+import { layerMatrix, type Network } from "../../src/network/network.js";
 
 type HighsLoader = () => Promise<Highs>;
 const highsLoader: HighsLoader =
@@ -113,7 +113,7 @@ export async function exhaustiveInjectivity(
   ];
 
   for (const layer of net.layers) {
-    const { W } = layer;
+    const W = layerMatrix(layer);
     const b = layer.b ?? new Array<number>(W.length).fill(0);
     const next: Region[] = [];
     for (const region of regions) {
@@ -172,7 +172,7 @@ export async function exhaustiveInjectivity(
   const forward = (x: number[]): number[] => {
     let h = x;
     for (const layer of net.layers) {
-      h = layer.W.map((row, i) => {
+      h = layerMatrix(layer).map((row, i) => {
         const s = row.reduce((acc, w, k) => acc + w * h[k], layer.b ? layer.b[i] : 0);
         return layer.activation === "relu" ? Math.max(0, s) : s;
       });

@@ -16,6 +16,7 @@ import {
   convSpec,
   convolve,
 } from "../../core/convolution.js";
+import { DEFAULT_MEMORY_LIMIT_BYTES, isResourceLimitError } from "../../core/budget.js";
 import { boxMatrix, checkConv, checkConvExact, type ConvCheckResult } from "../../core/theorem4.js";
 import type { Domain, LayerCheckResult } from "../../core/types.js";
 import { InputRangeError, InputTypeError } from "../../core/validate.js";
@@ -23,12 +24,10 @@ import { FileFormatError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal, ProgressReporter } from "../progress.js";
-import { parsePositive, printJson, domainOption } from "../options.js";
+import { parsePositive, printJson, domainOption, memoryLimitOption } from "../options.js";
 
 /** Largest full matrix (columns c·ΠN) that `--full` checks without an explicit `--time-limit`. */
 export const FULL_MAX_COLUMNS = 400;
-/** Largest full matrix (entries) that `--full` builds at all: about 0.8 GB of doubles. */
-export const FULL_MAX_ENTRIES = 100_000_000;
 
 interface CheckConvCliOptions {
   signal: number[];
@@ -39,6 +38,7 @@ interface CheckConvCliOptions {
   domain: Domain;
   timeLimit?: number;
   json?: boolean;
+  memoryLimit?: number;
 }
 
 /** Parses a size list like `32`, `32x32` or `32×32` (1 or 2 positive integers). */
@@ -194,6 +194,7 @@ export function checkConvCommand(): Command {
       "time limit of the box search and, separately, of the full check (unknown: exit 2)",
       parsePositive,
     )
+    .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout");
   cmd.addHelpText(
     "after",
@@ -215,10 +216,7 @@ Examples:
     if (opts.box) checkBoxOption(opts.box, spec);
     const full = convMatrixSize(spec);
     if (opts.full) {
-      if (full.m * full.n > FULL_MAX_ENTRIES)
-        throw new InputRangeError(
-          `check-conv: --full refused: the full matrix is ${full.m}×${full.n} (${((full.m * full.n) / 1e6).toFixed(0)} million entries, about ${fmtNum((full.m * full.n * 8) / 2 ** 30, 2)} GiB); the limit is ${FULL_MAX_ENTRIES / 1e6} million. Use a smaller --signal (Theorem 4 does not depend on it).`,
-        );
+      // A matrix above --memory-limit is not refused here: the full check answers unknown, naming it.
       if (full.n > FULL_MAX_COLUMNS && opts.timeLimit === undefined)
         throw new InputRangeError(
           `check-conv: --full refused: the full matrix is ${full.m}×${full.n} (${full.n} columns > ${FULL_MAX_COLUMNS}), and its exact check can take very long; give --time-limit S to run it anyway`,
@@ -230,11 +228,13 @@ Examples:
     let t4: ConvCheckResult;
     let exact: LayerCheckResult | undefined;
     try {
+      const memoryLimitBytes = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT_BYTES;
       t4 = await checkConv(spec, {
         box: opts.box,
         domain: opts.domain,
         timeLimitMs,
         signal: interrupt.signal,
+        memoryLimitBytes,
         onProgress: progress.onProgress,
       });
       progress.stop();
@@ -243,6 +243,7 @@ Examples:
           domain: opts.domain,
           timeLimitMs,
           signal: interrupt.signal,
+          memoryLimitBytes,
           onProgress: progress.onProgress,
         });
       }
@@ -294,6 +295,16 @@ function layerJson(r: LayerCheckResult): Record<string, unknown> {
   };
 }
 
+/** The box matrix for the JSON output, or null when it is above the default memory limit. */
+function boxMatrixOrNull(spec: ConvSpec, box: number[]): number[][] | null {
+  try {
+    return boxMatrix(spec, box);
+  } catch (e) {
+    if (isResourceLimitError(e)) return null;
+    throw e;
+  }
+}
+
 /** The JSON output: verdict first, then Theorem 4's result, then the exact check. */
 export function resultJson(
   file: KernelsFile,
@@ -318,7 +329,7 @@ export function resultJson(
       layerCheck: layerJson(t4.layerCheck),
       // The rows the certificate or witness of layerCheck refer to: {"W": boxMatrix} can be
       // re-checked with `injective-relu verify`.
-      boxMatrix: boxMatrix(spec, t4.box),
+      boxMatrix: boxMatrixOrNull(spec, t4.box),
     },
     ...(exact ? { full: layerJson(exact) } : {}),
   };

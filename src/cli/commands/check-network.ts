@@ -4,18 +4,20 @@
  */
 
 import { Command } from "commander";
+import { isResourceLimitError } from "../../core/budget.js";
 import { readNetworkFile } from "../../io/network-file.js";
 import { checkNetwork, type NetworkCheckResult } from "../../network/check-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal } from "../progress.js";
-import { parseInteger, parsePositive, parseTolerance, printJson } from "../options.js";
+import { memoryLimitOption, parseInteger, parsePositive, parseTolerance, printJson } from "../options.js";
 
 interface CheckNetworkCliOptions {
   timeLimit?: number;
   tolerance: number;
   seed: number;
   json?: boolean;
+  memoryLimit?: number;
 }
 
 /** The human report: per-layer table, then the conclusion and its reasoning. */
@@ -67,11 +69,18 @@ export function describeNetworkResult(path: string, r: NetworkCheckResult): stri
  * Reads a network file, checks it, prints the report (or JSON) and returns the exit code.
  * Shared by `check-network` and by `check` when it is given a network file.
  */
-export async function runNetworkCheck(
-  path: string,
-  opts: { timeLimit?: number; tolerance: number; seed: number; json?: boolean },
-): Promise<number> {
-  const net = await readNetworkFile(path);
+export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions): Promise<number> {
+  let net;
+  try {
+    net = await readNetworkFile(path);
+  } catch (e) {
+    // A valid file whose layers cannot even be held (an identity matrix above the memory limit).
+    if (!isResourceLimitError(e)) throw e;
+    const reason = `Unknown: reading the network: ${e.message}.`;
+    if (opts.json) printJson({ file: path, injective: null, conclusion: "unknown", reason, layers: [] });
+    else process.stdout.write(`${path}: network not read\nNetwork: unknown\n  ${reason}\n`);
+    return e.kind === "cancelled" ? EXIT.cancelled : EXIT.unknown;
+  }
   const interrupt = interruptSignal();
   let r: NetworkCheckResult;
   try {
@@ -80,6 +89,7 @@ export async function runNetworkCheck(
       tolerance: opts.tolerance,
       seed: opts.seed,
       signal: interrupt.signal,
+      ...(opts.memoryLimit !== undefined ? { memoryLimitBytes: opts.memoryLimit } : {}),
     });
   } finally {
     interrupt.dispose();
@@ -111,13 +121,15 @@ export function checkNetworkCommand(): Command {
       1e-9,
     )
     .option("--seed <n>", "seed of the falsifiers and the collision search", parseInteger, 1)
+    .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout");
   cmd.addHelpText(
     "after",
     `
 Exit codes: 0 injective (proved layerwise, Corollary 1), 1 not injective (a witness x1 ≠ x2 of
 network inputs is printed), 2 unknown or "injective almost surely" (Corollary 3 holds for generic
-projections, not for every matrix), 3 bad input, 130 cancelled.`,
+projections, not for every matrix; also when a stage ran out of --time-limit or --memory-limit:
+the reason names it), 3 bad input, 130 cancelled.`,
   );
   cmd.action(async (path: string, opts: CheckNetworkCliOptions) => {
     process.exitCode = await runNetworkCheck(path, opts);

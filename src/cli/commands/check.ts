@@ -5,19 +5,28 @@
 import { Command, Option } from "commander";
 import { readFile, stat } from "node:fs/promises";
 import {
-  checkLayer,
   forwardLayer,
+  isResourceLimitError,
   type Domain,
   type LayerCheckResult,
   type Method,
 } from "../../core/index.js";
+import { checkLayerWithin, limitedLayerResult } from "../../core/check-layer-guard.js";
 import { listLayerFiles, readLayerFile, type LayerFile } from "../../io/layer-file.js";
 import { FileFormatError } from "../../io/errors.js";
 import { runNetworkCheck } from "./check-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal, ProgressReporter } from "../progress.js";
-import { parsePositive, parseInteger, parseTolerance, printJson, domainOption } from "../options.js";
+import {
+  cliBudget,
+  domainOption,
+  memoryLimitOption,
+  parseInteger,
+  parsePositive,
+  parseTolerance,
+  printJson,
+} from "../options.js";
 import { snapLayer, type SnappedRow } from "../../core/snap.js";
 
 /** Options of the commands that run `checkLayer` (see {@link addCheckOptions}). */
@@ -30,6 +39,8 @@ export interface CheckRunOptions {
   /** Decide the layer with nearly (anti)parallel rows snapped within this angle (the ε question). */
   snap?: number;
   json?: boolean;
+  /** Bytes (`--memory-limit`); absent: the default 2 GiB. */
+  memoryLimit?: number;
 }
 
 /** What `--snap` did, attached to the result. */
@@ -87,37 +98,31 @@ export function addCheckOptions(cmd: Command): Command {
         .default("auto")
         .hideHelp(),
     )
+    .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout");
 }
 
-/** Runs checkLayer on one loaded layer with the CLI's options, a progress bar and Ctrl-C. */
+/**
+ * Runs checkLayer on one loaded layer with the CLI's options, a progress bar and Ctrl-C, within the
+ * time and memory limits: a stage that cannot fit answers unknown with the stage and the limit in
+ * the reason (never an out-of-memory abort).
+ */
 export async function runCheck(file: LayerFile, domain: Domain, opts: CheckRunOptions): Promise<CheckResult> {
   const progress = new ProgressReporter(file.path, !opts.json && process.stderr.isTTY === true);
   const interrupt = interruptSignal();
+  const budget = cliBudget("check", opts, interrupt.signal);
+  const options = { domain, tolerance: opts.tolerance, seed: opts.seed };
   try {
+    const run = { ...options, method: opts.method, onProgress: progress.onProgress };
     if (opts.snap !== undefined) {
       const s = snapLayer(file.W, file.b ?? null, opts.snap);
-      const r = await checkLayer(s.W, s.b, {
-        domain,
-        method: opts.method,
-        timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
-        tolerance: opts.tolerance,
-        seed: opts.seed,
-        signal: interrupt.signal,
-        onProgress: progress.onProgress,
-      });
+      const r = await checkLayerWithin(s.W, s.b, run, budget, file.path);
       return { ...r, snap: { epsilon: s.epsilon, maxAngle: s.maxAngle, snapped: s.snapped, W: s.W, b: s.b } };
     }
-    return await checkLayer(file.W, file.b ?? null, {
-      domain,
-      method: opts.method,
-      timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
-      tolerance: opts.tolerance,
-      seed: opts.seed,
-      exact: opts.exact,
-      signal: interrupt.signal,
-      onProgress: progress.onProgress,
-    });
+    return await checkLayerWithin(file.W, file.b ?? null, { ...run, exact: opts.exact }, budget, file.path);
+  } catch (e) {
+    if (!isResourceLimitError(e)) throw e;
+    return limitedLayerResult(file.W.length, file.W[0].length, e, options);
   } finally {
     progress.stop();
     interrupt.dispose();
@@ -205,7 +210,7 @@ export function describeResult(file: LayerFile, r: CheckResult): string {
   const region = r.domain === "all" ? `R^${r.n}` : "the nonnegative orthant";
   const bias = file.b && file.b.some((v) => v !== 0) ? "with bias" : "no bias";
   const lines = [
-    `${file.path}: W is ${r.m}×${r.n} (m = ${r.m} outputs, n = ${r.n} inputs), rank ${r.rank}, ${bias}; domain ${region}`,
+    `${file.path}: W is ${r.m}×${r.n} (m = ${r.m} outputs, n = ${r.n} inputs), ${r.rank >= 0 ? `rank ${r.rank}` : "rank not computed"}, ${bias}; domain ${region}`,
     `Verdict: ${fmtVerdict(r.injective)}  (method: ${r.method}${r.injective !== null ? (r.exact ? ", evidence checked in exact arithmetic" : ", evidence checked in floating point") : ""})`,
     `  ${r.reason}`,
   ];

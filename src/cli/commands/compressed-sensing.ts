@@ -6,10 +6,14 @@
  */
 
 import { Command, InvalidArgumentError } from "commander";
-import { compressedSensingExperiment } from "../../experiments/compressed-sensing.js";
+import {
+  compressedSensingExperiment,
+  type CompressedSensingResult,
+} from "../../experiments/compressed-sensing.js";
 import { readNetworkFile } from "../../io/network-file.js";
 import { fmtMs, fmtNum, table } from "../format.js";
-import { parseInteger, parsePositive, printJson } from "../options.js";
+import { isResourceLimitError } from "../../core/budget.js";
+import { memoryLimitOption, parseInteger, parsePositive, printJson, reportLimit } from "../options.js";
 
 interface CsCliOptions {
   k: number[];
@@ -20,6 +24,7 @@ interface CsCliOptions {
   iterations: number;
   lr: number;
   json?: boolean;
+  memoryLimit?: number;
 }
 
 /** Parses "2,4,8" into positive integers. */
@@ -54,17 +59,26 @@ export function compressedSensingCommand(): Command {
     .option("--restarts <n>", "gradient descent: random starts", parseCount, 5)
     .option("--iterations <n>", "gradient descent: Adam iterations per start", parseCount, 1500)
     .option("--lr <rate>", "gradient descent: initial learning rate", parsePositive, 0.1)
+    .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout");
   cmd.action(async (path: string, opts: CsCliOptions) => {
     const net = await readNetworkFile(path);
     const t0 = performance.now();
-    const r = compressedSensingExperiment(net, {
-      ks: opts.k,
-      noise: opts.noise,
-      trials: opts.trials,
-      seed: opts.seed,
-      gradient: { restarts: opts.restarts, iterations: opts.iterations, learningRate: opts.lr },
-    });
+    let r: CompressedSensingResult;
+    try {
+      r = compressedSensingExperiment(net, {
+        ks: opts.k,
+        noise: opts.noise,
+        trials: opts.trials,
+        seed: opts.seed,
+        gradient: { restarts: opts.restarts, iterations: opts.iterations, learningRate: opts.lr },
+        ...(opts.memoryLimit !== undefined ? { memoryLimitBytes: opts.memoryLimit } : {}),
+      });
+    } catch (e) {
+      if (!isResourceLimitError(e)) throw e;
+      process.exitCode = reportLimit(path, e, opts.json);
+      return;
+    }
     if (opts.json) {
       printJson(r);
       return;

@@ -23,7 +23,8 @@ import { searchCollisions, type CollisionSearchResult } from "../../network/coll
 import { networkDims, type Network } from "../../network/network.js";
 import { EXIT } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict } from "../format.js";
-import { parseInteger, parsePositive } from "../options.js";
+import { cliBudget, memoryLimitOption, parseInteger, parsePositive } from "../options.js";
+import { formatCount, matrixBytes } from "../../core/budget.js";
 import { runCheck } from "./check.js";
 
 const KINDS = ["dense", "gaussian", "cascade", "injectivize"] as const;
@@ -48,6 +49,7 @@ interface ConstructCliOptions {
   pairs: number;
   timeLimit?: number;
   check: boolean;
+  memoryLimit?: number;
 }
 
 /** Which kinds accept each kind-specific option (the others are refused with a clear message). */
@@ -233,6 +235,7 @@ async function checkLayerCli(
     seed: opts.seed,
     exact: "auto",
     json: opts.json,
+    ...(opts.memoryLimit !== undefined ? { memoryLimit: opts.memoryLimit } : {}),
   });
 }
 
@@ -256,7 +259,20 @@ function requireSizes(kind: Kind, opts: ConstructCliOptions): { n: number; m: nu
       `construct ${kind}: --inputs N and --outputs M are required (n inputs, m outputs)`,
     );
   }
-  return { n: opts.inputs, m: opts.outputs };
+  const n = opts.inputs;
+  const m = opts.outputs;
+  // The matrices to build (a few copies of the widest one) must fit --memory-limit.
+  let rows = m;
+  let cols = n;
+  for (const d of [...(opts.widths ?? []), ...(opts.projections ?? [])]) {
+    rows = Math.max(rows, d);
+    cols = Math.max(cols, d);
+  }
+  cliBudget("construct", opts).reserve(
+    `construct ${kind} (the ${formatCount(rows)} × ${formatCount(cols)} weights)`,
+    3 * matrixBytes(rows, cols),
+  );
+  return { n, m };
 }
 
 async function buildDense(opts: ConstructCliOptions): Promise<Built> {
@@ -401,7 +417,13 @@ async function buildCascade(opts: ConstructCliOptions): Promise<Built> {
     cliMessage("cascade", e);
   }
   const [lo, hi] = opts.box ?? [-1, 1];
-  const search = searchCollisions(c.network, { lo, hi, seed: opts.seed, pairs: opts.pairs });
+  const search = searchCollisions(c.network, {
+    lo,
+    hi,
+    seed: opts.seed,
+    pairs: opts.pairs,
+    memoryLimitBytes: cliBudget("construct", opts).memoryLimitBytes,
+  });
   const roles = c.meta.layers.map((l) =>
     l.role === "expansion" ? "Corollary 2 ReLU" : "Gaussian projection",
   );
@@ -457,13 +479,26 @@ async function buildInjectivize(opts: ConstructCliOptions): Promise<Built> {
   const [lo, hi] = opts.box;
   let r: InjectivizeResult;
   try {
-    r = injectivize(f, { lo, hi, epsilon: opts.epsilon, seed: opts.seed });
+    r = injectivize(f, {
+      lo,
+      hi,
+      epsilon: opts.epsilon,
+      seed: opts.seed,
+      memoryLimitBytes: cliBudget("construct", opts).memoryLimitBytes,
+    });
   } catch (e) {
     cliMessage("injectivize", e);
   }
   const meta = r.meta;
-  const searchF = searchCollisions(f, { lo, hi, seed: opts.seed, pairs: opts.pairs });
-  const searchN = searchCollisions(r.network, { lo, hi, seed: opts.seed, pairs: opts.pairs });
+  const memoryLimitBytes = cliBudget("construct", opts).memoryLimitBytes;
+  const searchF = searchCollisions(f, { lo, hi, seed: opts.seed, pairs: opts.pairs, memoryLimitBytes });
+  const searchN = searchCollisions(r.network, {
+    lo,
+    hi,
+    seed: opts.seed,
+    pairs: opts.pairs,
+    memoryLimitBytes,
+  });
   const n = meta.n;
   const lines = [
     `Injectivized ${opts.network} (f: R^${n} → R^${meta.m}, ${f.layers.length} layer(s)) on the box [${fmtNum(lo)}, ${fmtNum(hi)}]^${n} with ε = ${fmtNum(meta.epsilon)}; seed ${meta.seed}`,
@@ -556,14 +591,16 @@ export function constructCommand(): Command {
       "dense, gaussian: time limit of the exact check (then unknown)",
       parsePositive,
     )
-    .option("--no-check", "dense, gaussian: skip the exact check");
+    .option("--no-check", "dense, gaussian: skip the exact check")
+    .addOption(memoryLimitOption());
   cmd.addHelpText(
     "after",
     `
 Exit codes: 0 built (for gaussian, whatever the verdict: the report gives it), 1 the collision search
 found a collision in a cascade or injectivized network (probability 0: please report it), 3 bad
 input, 4 internal error (including a dense layer that fails its check, which contradicts Corollary 2),
-130 the check was cancelled with Ctrl-C (the result is still written).
+130 the check was cancelled with Ctrl-C (the result is still written). A construction whose matrices
+would exceed --memory-limit is refused with exit 2 (unknown), naming them.
 
 Examples:
   injective-relu construct dense --inputs 3 --outputs 7 --seed 1 --shuffle --out layer.json

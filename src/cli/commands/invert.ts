@@ -13,10 +13,11 @@ import { parseNpy } from "../../io/npy.js";
 import { invertNetwork, type NetworkInverse } from "../../invert/invert-network.js";
 import { invertNetworkRobust, relativeError, type RobustNetworkInverse } from "../../invert/robust-layer.js";
 import { gradientInversion, type GradientInversionResult } from "../../invert/gradient-inversion.js";
-import { forwardUnchecked, type Network } from "../../network/network.js";
+import { forwardUnchecked, layerOutputDim, type Network } from "../../network/network.js";
 import { InputRangeError } from "../../core/validate.js";
 import { fmtMs, fmtNum, fmtVec, table } from "../format.js";
-import { parseInteger, parsePositive, printJson } from "../options.js";
+import { isResourceLimitError } from "../../core/budget.js";
+import { memoryLimitOption, parseInteger, parsePositive, printJson, reportLimit } from "../options.js";
 
 interface InvertCliOptions {
   output: string;
@@ -31,6 +32,16 @@ interface InvertCliOptions {
   iterations: number;
   lr: number;
   seed: number;
+  timeLimit?: number;
+  memoryLimit?: number;
+}
+
+/** The time and memory limits of the inversions (they run synchronously: Ctrl-C ends the process). */
+function limits(opts: InvertCliOptions): { timeLimitMs?: number; memoryLimitBytes?: number } {
+  return {
+    ...(opts.timeLimit !== undefined ? { timeLimitMs: opts.timeLimit * 1000 } : {}),
+    ...(opts.memoryLimit !== undefined ? { memoryLimitBytes: opts.memoryLimit } : {}),
+  };
 }
 
 /** Parses a number >= 0. */
@@ -71,6 +82,7 @@ async function runNoisy(net: Network, y: number[], opts: InvertCliOptions): Prom
       noiseLevel: opts.noise,
       tolerance: opts.tolerance,
       norm: opts.norm,
+      ...limits(opts),
     });
     rows.push({
       method: `robust LP (${opts.norm}, σ = ${opts.noise})`,
@@ -81,7 +93,7 @@ async function runNoisy(net: Network, y: number[], opts: InvertCliOptions): Prom
     });
   } else {
     const t0 = performance.now();
-    exact = invertNetwork(net, y, { tolerance: opts.tolerance });
+    exact = invertNetwork(net, y, { tolerance: opts.tolerance, ...limits(opts) });
     const timeMs = performance.now() - t0;
     if (exact.x)
       rows.push({
@@ -222,7 +234,13 @@ export function invertCommand(): Command {
     .option("--restarts <n>", "gradient baseline: random starts", parseInteger, 5)
     .option("--iterations <n>", "gradient baseline: Adam iterations per start", parseInteger, 1500)
     .option("--lr <rate>", "gradient baseline: initial learning rate", parsePositive, 0.1)
-    .option("--seed <n>", "gradient baseline: seed of the random starts", parseInteger, 1);
+    .option("--seed <n>", "gradient baseline: seed of the random starts", parseInteger, 1)
+    .option(
+      "--time-limit <seconds>",
+      "stop the layerwise inversions after this many seconds (then inconclusive, exit 2)",
+      parsePositive,
+    )
+    .addOption(memoryLimitOption());
   cmd.addHelpText(
     "after",
     `
@@ -234,7 +252,7 @@ always returned; judge it by the printed residual and, with --truth, the error).
   cmd.action(async (path: string, opts: InvertCliOptions) => {
     const net = await readNetworkFile(path);
     const y = await readOutputVector(opts.output);
-    const out = net.layers[net.layers.length - 1].W.length;
+    const out = layerOutputDim(net.layers[net.layers.length - 1]);
     if (y.length !== out)
       throw new FileFormatError(
         opts.output,
@@ -243,10 +261,15 @@ always returned; judge it by the printed residual and, with --truth, the error).
     if (opts.norm !== "l1" && opts.norm !== "linf")
       throw new InputRangeError(`invert: --norm must be l1 or linf, got "${String(opts.norm)}"`);
     if (opts.noiseAware || opts.compare || opts.truth) {
-      await runNoisy(net, y, opts);
+      try {
+        await runNoisy(net, y, opts);
+      } catch (e) {
+        if (!isResourceLimitError(e)) throw e;
+        process.exitCode = reportLimit(path, e, opts.json);
+      }
       return;
     }
-    const r = invertNetwork(net, y, { tolerance: opts.tolerance });
+    const r = invertNetwork(net, y, { tolerance: opts.tolerance, ...limits(opts) });
     if (opts.json) {
       const { x, residual, unique, x2, status, ...rest } = r;
       printJson({ x: x ?? null, residual, unique, ...(x2 ? { x2 } : {}), status, ...rest });

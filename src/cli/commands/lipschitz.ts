@@ -11,7 +11,15 @@ import { readLayerFile, type LayerFile } from "../../io/layer-file.js";
 import { EXIT } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec } from "../format.js";
 import { interruptSignal } from "../progress.js";
-import { parseInteger, parsePositive, printJson, domainOption } from "../options.js";
+import { isResourceLimitError } from "../../core/budget.js";
+import {
+  domainOption,
+  memoryLimitOption,
+  parseInteger,
+  parsePositive,
+  printJson,
+  reportLimit,
+} from "../options.js";
 
 interface LipschitzCliOptions {
   domain: Domain;
@@ -20,6 +28,7 @@ interface LipschitzCliOptions {
   maxCells: number;
   timeLimit?: number;
   json?: boolean;
+  memoryLimit?: number;
 }
 
 /** Parses a positive integer (a count). */
@@ -51,9 +60,10 @@ export function lipschitzCommand(): Command {
     )
     .option(
       "--time-limit <seconds>",
-      "stop the verdict and the cell enumeration after this many seconds (exit 2 if unfinished)",
+      "stop the verdict, the cell enumeration and the sampling after this many seconds (exit 2 if unfinished)",
       parsePositive,
     )
+    .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout");
   cmd.addHelpText(
     "after",
@@ -79,7 +89,12 @@ Examples:
         maxCells: opts.maxCells,
         timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
         signal: interrupt.signal,
+        ...(opts.memoryLimit !== undefined ? { memoryLimitBytes: opts.memoryLimit } : {}),
       });
+    } catch (e) {
+      if (!isResourceLimitError(e)) throw e;
+      process.exitCode = reportLimit(file.path, e, opts.json);
+      return;
     } finally {
       interrupt.dispose();
     }
@@ -145,7 +160,9 @@ export function describeLipschitz(file: LayerFile, r: InverseLipschitzResult): s
           ? `the time limit (${s.cells} cells)`
           : s.stopReason === "cancelled"
             ? `Ctrl-C (${s.cells} cells)`
-            : `an undecided verdict`;
+            : s.stopReason === "memory-limit"
+              ? `the memory limit (${s.cells} cells)`
+              : `an undecided verdict`;
     const e = r.enumerated;
     row(
       "C(W)",

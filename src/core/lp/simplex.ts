@@ -12,6 +12,8 @@
  * the baseline in the benchmarks and the solver of the test-only brute force.
  */
 
+import type { Budget } from "../budget.js";
+
 /** Result of {@link solveDenseLp}. */
 export interface DenseLpResult {
   /**
@@ -31,6 +33,14 @@ export interface DenseLpResult {
 
 const PIVOT_EPS = 1e-11;
 
+/** Pivots between two checks of the budget. */
+const PIVOTS_PER_CHECK = 32;
+
+/** Bytes of the tableau of an LP with `rows` constraints and `cols` variables. */
+export function denseLpBytes(rows: number, cols: number): number {
+  return (rows + 1) * (cols + rows + 1) * 8 + (rows + cols) * 16;
+}
+
 /**
  * Maximizes c·z over { z >= 0 : A z <= r } with r >= 0.
  * @param A constraint matrix, row-major, shape (rows, cols)
@@ -38,6 +48,10 @@ const PIVOT_EPS = 1e-11;
  * @param c objective, length cols
  * @param boundedHint the caller knows the LP is bounded (a column with no pivot is then a rounding
  *   artefact, skipped, and the result flagged `numerical` instead of `unbounded`)
+ * @param budget when given: the tableau ((rows + 1)·(cols + rows + 1) doubles) is reserved before it
+ *   is allocated, and the time is checked every few pivots
+ * @param stage the stage named in a {@link ResourceLimitError}
+ * @throws ResourceLimitError when the budget runs out
  */
 export function solveDenseLp(
   A: Float64Array,
@@ -47,7 +61,10 @@ export function solveDenseLp(
   c: Float64Array,
   maxPivots = 50 * (rows + cols) + 1000,
   boundedHint = false,
+  budget?: Budget,
+  stage = "a linear program",
 ): DenseLpResult {
+  budget?.reserve(stage, denseLpBytes(rows, cols));
   // Tableau: `rows` constraint rows and 1 objective row; columns: cols structural, rows slack, 1 rhs.
   const width = cols + rows + 1;
   const T = new Float64Array((rows + 1) * width);
@@ -108,6 +125,7 @@ export function solveDenseLp(
       anyBlocked = true;
       continue;
     }
+    if (budget && pivots % PIVOTS_PER_CHECK === 0) budget.check(stage);
     if (++pivots > maxPivots) {
       status = "iteration-limit";
       break;
