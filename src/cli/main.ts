@@ -7,6 +7,7 @@
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { isInputError, isResourceLimitError } from "../core/index.js";
+import { FileTooLargeError } from "../io/errors.js";
 import { EXIT } from "./exit-codes.js";
 import { checkCommand } from "./commands/check.js";
 import { examplesCommand } from "./commands/examples.js";
@@ -97,6 +98,22 @@ async function main(argv: string[]): Promise<void> {
           }) + "\n",
         );
       process.exitCode = cancelled ? EXIT.cancelled : EXIT.unknown;
+      return;
+    }
+    if (e instanceof FileTooLargeError) {
+      // A file (or an array or matrix it declares) above the memory limit: valid as far as it was
+      // read, but too large to decide within the limit: unknown, like any other limit.
+      process.stderr.write(`injective-relu: unknown: ${message} (raise --memory-limit to go on)\n`);
+      if (wantsJson)
+        process.stdout.write(
+          JSON.stringify({
+            injective: null,
+            conclusion: "unknown",
+            reason: `Unknown: ${message}.`,
+            limit: { kind: "memory", stage: "reading the file" },
+          }) + "\n",
+        );
+      process.exitCode = EXIT.unknown;
       return;
     }
     if (isInputError(e)) {

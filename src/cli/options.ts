@@ -98,3 +98,8 @@ export function parseTolerance(value: string): number {
     throw new InvalidArgumentError(`expected a tolerance in (0, 0.1], got "${value}"`);
   return x;
 }
+
+/** The readers' options from a command's `--memory-limit` (files above it are refused before reading). */
+export function readerOptions(opts: { memoryLimit?: number }): { memoryLimitBytes?: number } {
+  return opts.memoryLimit !== undefined ? { memoryLimitBytes: opts.memoryLimit } : {};
+}

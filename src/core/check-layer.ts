@@ -229,9 +229,6 @@ function baseResult(ctx: Context, rank: number): Base {
 async function decide(ctx: Context, method: Method): Promise<LayerCheckResult> {
   const { W, b, n, domain, tol, budget } = ctx;
   const count = W.length;
-  // The searches' working memory: residuals of every row at every depth of the branch and bound.
-  budget.reserve("the search's working memory", 8 * count * n * (n + 2) + 8 * count * n);
-  const layer = normalizeLayer(W, b);
   const rank = exactRankBudgeted(ctx.ints.W, n, budget);
   const base = baseResult(ctx, rank);
   const unknown = (reason: string, m: LayerCheckResult["method"] = "none"): LayerCheckResult => ({
@@ -244,6 +241,9 @@ async function decide(ctx: Context, method: Method): Promise<LayerCheckResult> {
   try {
     // Rank test: a direction in the null space of W collides everywhere.
     if (rank < n) return rankWitness(ctx, base);
+    // The searches' working memory: residuals of every row at every depth of the branch and bound.
+    budget.reserve("the search's working memory", 8 * count * n * (n + 2) + 8 * count * n);
+    const layer = normalizeLayer(W, b);
 
     if (method === "structure" || method === "auto") {
       budget.check("the structure test");

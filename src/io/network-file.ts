@@ -67,7 +67,9 @@ function checkImpliedSizes(value: unknown, source: string, limit: number): void 
     try {
       const g = convGeometry(FN, name, p);
       const out = g.outputShape.reduce((a, v) => a * v, 1);
-      checkDenseSize(source, name, out, g.c * g.inSize.reduce((a, v) => a * v, 1), limit);
+      // Convolutions are lazy (their matrix is built only when a rule needs it, within the
+      // budget); only their bias vector over the output positions is held.
+      checkDenseSize(source, name, out, 1, limit);
       return out;
     } catch (e) {
       if (e instanceof FileFormatError || !isInputError(e)) throw e;
@@ -83,10 +85,11 @@ function checkImpliedSizes(value: unknown, source: string, limit: number): void 
     const type = layer.type;
     if (type === "batchnorm") {
       const d = Array.isArray(layer.gamma) ? layer.gamma.length : width;
-      checkDenseSize(source, `${name} (batchnorm)`, d, d, limit);
+      checkDenseSize(source, `${name} (batchnorm)`, d, 1, limit);
       if (d > 0) width = d;
     } else if (type === "flatten" || type === "reshape") {
-      checkDenseSize(source, `${name} (${type})`, width, width, limit);
+      // The identity on flat vectors: nothing is built, the width stays.
+      continue;
     } else if (type === "conv" || type === "conv_transpose") {
       const out = convSize(`${name} (${type})`, { ...layer, op: type });
       if (out === null) return;
@@ -95,7 +98,7 @@ function checkImpliedSizes(value: unknown, source: string, limit: number): void 
       if (layer.conv !== undefined) convSize(`${name}.conv`, layer.conv);
       const bn = layer.batchnorm as Record<string, unknown> | null | undefined;
       if (typeof bn === "object" && bn !== null && Array.isArray(bn.gamma))
-        checkDenseSize(source, `${name}.batchnorm`, bn.gamma.length, bn.gamma.length, limit);
+        checkDenseSize(source, `${name}.batchnorm`, bn.gamma.length, 1, limit);
       if (Array.isArray(layer.W) && layer.W.length > 0) width = layer.W.length;
     }
   }

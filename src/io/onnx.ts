@@ -505,13 +505,13 @@ export function readOnnxModel(bytes: Uint8Array, source: string, options?: Reade
       // After a convolution: one parameter per channel of the (c, H[, W]) shape, repeated over the positions.
       if (shape && shape.length >= 2 && gamma.length === shape[0] && width === product(shape)) {
         const per = product(shape.slice(1));
-        dense(desc, width, width);
+        dense(desc, width, 1); // batch norm is lazy: only its parameter vectors are held
         const expand = (v: number[]): number[] =>
           Array.from({ length: v.length * per }, (_, i) => v[Math.floor(i / per)]);
         [gamma, beta, mean, variance] = [gamma, beta, mean, variance].map(expand);
       }
       setWidth(desc, gamma.length);
-      dense(desc, gamma.length, gamma.length);
+      dense(desc, gamma.length, 1);
       try {
         layers.push(
           validateNetwork("readOnnxModel", {
@@ -627,7 +627,6 @@ export function readOnnxModel(bytes: Uint8Array, source: string, options?: Reade
         fail(
           `${desc}: the target shape [${outShape.join(", ")}] does not have ${d} entries (the batch dimension must stay first)`,
         );
-      dense(desc, d, d);
       layers.push(
         reshapeLayer(d, {
           op: op === "Flatten" ? "flatten" : "reshape",

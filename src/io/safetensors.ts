@@ -334,7 +334,7 @@ export function parseSafetensorsLayers(
       layers.push({ type: "dense", W: identityMatrix(n), ...activationOf(desc, layer) });
     } else if (type === "batchnorm") {
       const n = needWidth(desc);
-      dense(desc, n, n);
+      dense(desc, n, 1); // batch norm is lazy: only its parameter vectors are held
       const vec = (key: string, def: number): number[] => {
         if (layer[key] === undefined || layer[key] === null) {
           if (key === "mean" || key === "var") return fail(`${desc}.${key} is missing`);
@@ -371,7 +371,6 @@ export function parseSafetensorsLayers(
       }
     } else if (type === "flatten" || type === "reshape") {
       const n = needWidth(desc);
-      dense(desc, n, n);
       const os = layer.outputShape;
       if (
         os !== undefined &&

@@ -415,7 +415,7 @@ export function parseTfjsLayersModel(
         fail(`${desc} normalizes axis ${show(config.axis, 40)}; only the last axis is supported`);
       if (rank !== 1)
         fail(`${desc} gets an input of shape [${shape!.join(", ")}]; only a flat input is supported`);
-      dense(desc, d, d);
+      dense(desc, d, 1); // batch norm is lazy: only its parameter vectors are held
       const vec = (suffix: string): number[] => {
         const w = weight(name, suffix, desc);
         if (w.data.length !== d) fail(`${desc}: ${suffix} has ${w.data.length} values, expected ${d}`);
@@ -465,7 +465,6 @@ export function parseTfjsLayersModel(
           fail(`${desc}: the target shape [${(t as number[]).join(", ")}] does not have ${d} entries`);
         outShape = target;
       }
-      dense(desc, d, d);
       layers.push(
         reshapeLayer(d, {
           op: cls === "Flatten" ? "flatten" : "reshape",

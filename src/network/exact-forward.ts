@@ -313,6 +313,14 @@ export function jacobianCollision(
   budget?: Budget,
 ): { s1: ExactState; s2: ExactState } | null {
   const n = net.inputDim;
+  // The Jacobians are dense (width × n) tables of integers: reserve them before building any
+  // (about 48 bytes per BigInt entry; without a budget, the default memory limit applies).
+  let widest = n;
+  for (let k = 0; k <= l; k++) widest = Math.max(widest, layerOutputDim(net.layers[k]));
+  (budget ?? Budget.unlimited()).reserve(
+    "the exact Jacobian of the layers up to a non-injective one",
+    48 * 2 * widest * n,
+  );
   let h = stateOf(z);
   // J = Jint / 2^e (rows: outputs of the current layer, columns: the n inputs).
   let J: bigint[][] = Array.from({ length: n }, (_, i) =>

@@ -181,11 +181,17 @@ describe("check on hostile files: exit 3, one line, no stack trace", () => {
 
   it("declared sizes above the memory limit are refused before allocating, also with a 512 MB heap", () => {
     const heap = ["--max-old-space-size=512"];
-    expectBadInput(
-      check(["wide-flatten.json"], heap),
-      /layers\[0\] \(flatten\) is a 100000 × 100000 matrix in memory/,
-    );
-    expectBadInput(check(["huge.onnx"], heap), /huge\.onnx: initializer "B" has 1099511627776 values/);
+    // A flatten is lazy (the identity is never built): the network gets a verdict in a small heap.
+    const wide = check(["wide-flatten.json"], heap);
+    expect(wide.signal, wide.err).toBeNull();
+    expect([1, 2], wide.err).toContain(wide.code);
+    expect(wide.err).not.toMatch(/internal error|FATAL|heap/);
+    expect(wide.ms).toBeLessThan(20_000);
+    // A declared array above the memory limit: refused before allocating, as unknown (exit 2).
+    const huge = check(["huge.onnx"], heap);
+    expect(huge.code, huge.err).toBe(2);
+    expect(huge.err.trim().split("\n")).toHaveLength(1);
+    expect(huge.err).toMatch(/huge\.onnx: initializer "B" has 1099511627776 values/);
     expectBadInput(check(["huge.safetensors"], heap), /tensor "w" has 4 bytes .*expected 4398046511104/);
     expectBadInput(check([tfjsModel("zero2", ["/dev/zero"])], heap), /is absolute/);
     expectBadInput(check(["deep.onnx"], heap), /nested deeper than 64/);

@@ -10,7 +10,14 @@ import { checkNetwork, type NetworkCheckResult } from "../../network/check-netwo
 import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal } from "../progress.js";
-import { memoryLimitOption, parseInteger, parsePositive, parseTolerance, printJson } from "../options.js";
+import {
+  memoryLimitOption,
+  parseInteger,
+  parsePositive,
+  parseTolerance,
+  printJson,
+  readerOptions,
+} from "../options.js";
 
 interface CheckNetworkCliOptions {
   timeLimit?: number;
@@ -72,7 +79,7 @@ export function describeNetworkResult(path: string, r: NetworkCheckResult): stri
 export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions): Promise<number> {
   let net;
   try {
-    net = await readNetworkFile(path);
+    net = await readNetworkFile(path, readerOptions(opts));
   } catch (e) {
     // A valid file whose layers cannot even be held (an identity matrix above the memory limit).
     if (!isResourceLimitError(e)) throw e;

@@ -26,6 +26,7 @@ import {
   parsePositive,
   parseTolerance,
   printJson,
+  readerOptions,
 } from "../options.js";
 import { snapLayer, type SnappedRow } from "../../core/snap.js";
 
@@ -169,7 +170,7 @@ Examples:
       }
     }
     const files: LayerFile[] = [];
-    for (const p of paths) files.push(await readLayerFile(p));
+    for (const p of paths) files.push(await readLayerFile(p, readerOptions(opts)));
     const checked: CheckedFile[] = [];
     for (const file of files) {
       checked.push({ file, result: await runCheck(file, opts.domain, opts) });

@@ -13,7 +13,14 @@ import {
 import { readNetworkFile } from "../../io/network-file.js";
 import { fmtMs, fmtNum, table } from "../format.js";
 import { isResourceLimitError } from "../../core/budget.js";
-import { memoryLimitOption, parseInteger, parsePositive, printJson, reportLimit } from "../options.js";
+import {
+  memoryLimitOption,
+  parseInteger,
+  parsePositive,
+  printJson,
+  reportLimit,
+  readerOptions,
+} from "../options.js";
 
 interface CsCliOptions {
   k: number[];
@@ -62,7 +69,7 @@ export function compressedSensingCommand(): Command {
     .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout");
   cmd.action(async (path: string, opts: CsCliOptions) => {
-    const net = await readNetworkFile(path);
+    const net = await readNetworkFile(path, readerOptions(opts));
     const t0 = performance.now();
     let r: CompressedSensingResult;
     try {

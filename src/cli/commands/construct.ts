@@ -23,7 +23,7 @@ import { searchCollisions, type CollisionSearchResult } from "../../network/coll
 import { networkDims, type Network } from "../../network/network.js";
 import { EXIT } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict } from "../format.js";
-import { cliBudget, memoryLimitOption, parseInteger, parsePositive } from "../options.js";
+import { cliBudget, memoryLimitOption, parseInteger, parsePositive, readerOptions } from "../options.js";
 import { formatCount, matrixBytes } from "../../core/budget.js";
 import { runCheck } from "./check.js";
 
@@ -465,7 +465,7 @@ async function buildInjectivize(opts: ConstructCliOptions): Promise<Built> {
       "construct injectivize: --network FILE.json, --box lo:hi and --epsilon E are required",
     );
   }
-  const f = await readNetworkFile(opts.network);
+  const f = await readNetworkFile(opts.network, readerOptions(opts));
   const fDims = networkDims(f);
   const fOut = fDims[fDims.length - 1];
   if (opts.inputs !== undefined && opts.inputs !== f.inputDim)

@@ -17,7 +17,14 @@ import { forwardUnchecked, layerOutputDim, type Network } from "../../network/ne
 import { InputRangeError } from "../../core/validate.js";
 import { fmtMs, fmtNum, fmtVec, table } from "../format.js";
 import { isResourceLimitError } from "../../core/budget.js";
-import { memoryLimitOption, parseInteger, parsePositive, printJson, reportLimit } from "../options.js";
+import {
+  memoryLimitOption,
+  parseInteger,
+  parsePositive,
+  printJson,
+  reportLimit,
+  readerOptions,
+} from "../options.js";
 
 interface InvertCliOptions {
   output: string;
@@ -250,7 +257,7 @@ inversion was inconclusive), 3 bad input. With --noise-aware the exit code is 0 
 always returned; judge it by the printed residual and, with --truth, the error).`,
   );
   cmd.action(async (path: string, opts: InvertCliOptions) => {
-    const net = await readNetworkFile(path);
+    const net = await readNetworkFile(path, readerOptions(opts));
     const y = await readOutputVector(opts.output);
     const out = layerOutputDim(net.layers[net.layers.length - 1]);
     if (y.length !== out)

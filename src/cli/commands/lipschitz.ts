@@ -19,6 +19,7 @@ import {
   parsePositive,
   printJson,
   reportLimit,
+  readerOptions,
 } from "../options.js";
 
 interface LipschitzCliOptions {
@@ -78,7 +79,7 @@ Examples:
   injective-relu lipschitz layer.npy --domain nonnegative --max-cells 10000`,
   );
   cmd.action(async (path: string, opts: LipschitzCliOptions) => {
-    const file = await readLayerFile(path);
+    const file = await readLayerFile(path, readerOptions(opts));
     const interrupt = interruptSignal();
     let result: InverseLipschitzResult;
     try {

@@ -8,7 +8,7 @@ import { verifyCertificate, verifyWitness, type Certificate, type Domain } from 
 import { readLayerFile } from "../../io/layer-file.js";
 import { FileFormatError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
-import { parseTolerance, printJson } from "../options.js";
+import { parseTolerance, printJson, readerOptions, memoryLimitOption } from "../options.js";
 
 /** The `verify` command. */
 export function verifyCommand(): Command {
@@ -33,16 +33,20 @@ export function verifyCommand(): Command {
       parseTolerance,
       1e-9,
     )
+    .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout")
-    .addHelpText("after", "\nExit codes: 0 valid, 1 invalid, 3 bad input.");
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 valid, 1 invalid, 2 unknown (a file or the check above a limit), 3 bad input.",
+    );
   cmd.action(
     async (
       layerPath: string,
       evidencePath: string,
-      opts: { domain?: Domain; tolerance: number; json?: boolean },
+      opts: { domain?: Domain; tolerance: number; memoryLimit?: number; json?: boolean },
     ) => {
-      const layer = await readLayerFile(layerPath);
-      const text = (await readUserFile(evidencePath)).toString("utf8");
+      const layer = await readLayerFile(layerPath, readerOptions(opts));
+      const text = (await readUserFile(evidencePath, "file", opts.memoryLimit)).toString("utf8");
       let ev: Record<string, unknown>;
       try {
         ev = JSON.parse(text) as Record<string, unknown>;
