@@ -4,7 +4,7 @@
  * The cells are the regions on which the sign vector of `W x + b` is constant. They carry the
  * paper's wedge picture (Section 2.1: "W partitions R^n into open wedges S_k with constant sign
  * patterns") and its stability constant: Theorem 3 takes C(W) = (2m)^(−1/2) min_x σ_min(W|S(x)),
- * and because S(x) only shrinks from faces to open cells (notes §5), the minimum runs over the
+ * and because S(x) only shrinks from faces to open cells (docs/stability.md), the minimum runs over the
  * open cells that this module lists. The enumeration is general (linear or affine hyperplanes, all
  * of R^n or the open nonnegative orthant) so that pointwise experiments can reuse it.
  *

@@ -1,6 +1,6 @@
 /**
  * Inverse Lipschitz constants of a ReLU layer F(x) = ReLU(W x + b) (paper, Theorem 3 and its proof in
- * Appendix C.1; notes §5; Corollary 2 for the closed-form bound).
+ * Appendix C.1; docs/stability.md; Corollary 2 for the closed-form bound).
  *
  * Theorem 3: if the active rows span R^n at every x (F injective, Theorem 1), then
  *

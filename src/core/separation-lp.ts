@@ -21,6 +21,7 @@
 import type { Domain } from "./types.js";
 import type { NormalizedLayer } from "./layer.js";
 import { solveDenseLp } from "./lp/simplex.js";
+import { norm2 } from "./linalg.js";
 
 /** Outcome of {@link separateRows}. */
 export type SeparationResult =
@@ -118,7 +119,7 @@ export function polishSeparation(
   let norm = 0;
   for (const v of first.x) norm = Math.max(norm, Math.abs(v));
   const box = 2 * Math.max(1, norm);
-  const quality = (p: { x: Float64Array; margin: number }) => p.margin / Math.max(1, Math.hypot(...p.x));
+  const quality = (p: { x: Float64Array; margin: number }) => p.margin / Math.max(1, norm2(p.x));
   const polished = separateRows(layer, R, domain, 0, box);
   if (polished.feasible && quality(polished) > quality(first)) return polished;
   return first;

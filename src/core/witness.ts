@@ -23,6 +23,7 @@ import {
   type IntegerLayer,
 } from "./exact.js";
 import { DEFAULT_TOLERANCE, validateTolerance } from "./tolerance.js";
+import { norm2 } from "./linalg.js";
 
 /** Result of {@link verifyWitness}. */
 export interface WitnessCheck {
@@ -45,16 +46,6 @@ export interface WitnessCheck {
 
 /** A float near-collision must separate its points by this factor above the output mismatch. */
 const SEPARATION_FACTOR = 100;
-
-/** Euclidean norm without overflow or a spread of the whole array onto the stack. */
-export function norm2(x: ArrayLike<number>): number {
-  let s = 0;
-  for (let j = 0; j < x.length; j++) s = Math.max(s, Math.abs(x[j]));
-  if (s === 0 || !Number.isFinite(s)) return s;
-  let q = 0;
-  for (let j = 0; j < x.length; j++) q += (x[j] / s) ** 2;
-  return s * Math.sqrt(q);
-}
 
 /** A point given as numbers or exact rational strings ("p/q", decimals). */
 export type ExactPoint = readonly (number | string)[];

@@ -1,7 +1,7 @@
 /**
  * `injective-relu examples`: the main job of `npm start`. Checks the bundled example layers (paper
  * figures and corollaries, a Gaussian layer, the Lemma 1 counterexample) in both domains and prints
- * a verdict table next to what the paper and the notes say.
+ * a verdict table next to the known answers (the paper, and the counterexamples in docs/verifier.md).
  */
 
 import { Command } from "commander";
@@ -59,7 +59,7 @@ export function examplesCommand(): Command {
       printJson({ disagreements, results: rows });
     } else {
       const text = table(
-        ["example", "m×n", "domain", "paper/notes", "verdict", "method", "exact", "time", "agrees"],
+        ["example", "m×n", "domain", "expected", "verdict", "method", "exact", "time", "agrees"],
         rows.map((r) => {
           const res = r.result as Awaited<ReturnType<typeof runCheck>>;
           const exp = r.expected as boolean | null;
@@ -79,7 +79,7 @@ export function examplesCommand(): Command {
       process.stdout.write(`Bundled examples (${relative(process.cwd(), opts.dir) || "."})\n\n${text}\n\n`);
       process.stdout.write(
         disagreements === 0
-          ? `All verdicts agree with the paper and the notes (${rows.length} checks, ${fmtMs(performance.now() - started)}).\n` +
+          ? `All verdicts agree with the known answers (${rows.length} checks, ${fmtMs(performance.now() - started)}).\n` +
               "Details of one layer: injective-relu check FILE; machine output: --json.\n"
           : `${disagreements} verdict(s) disagree with the expected ones.\n`,
       );
