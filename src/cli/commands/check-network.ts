@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { isResourceLimitError } from "../../core/budget.js";
 import { readNetworkFile } from "../../io/network-file.js";
 import { checkNetwork, type NetworkCheckResult } from "../../network/check-network.js";
+import { snapNetwork } from "../../network/snap-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal } from "../progress.js";
@@ -25,6 +26,8 @@ interface CheckNetworkCliOptions {
   seed: number;
   json?: boolean;
   memoryLimit?: number;
+  /** Check the network with nearly (anti)parallel rows snapped within this angle ("up to ε"). */
+  snap?: number;
 }
 
 /** The human report: per-layer table, then the conclusion and its reasoning. */
@@ -88,6 +91,8 @@ export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions
     else process.stdout.write(`${path}: network not read\nNetwork: unknown\n  ${reason}\n`);
     return e.kind === "cancelled" ? EXIT.cancelled : EXIT.unknown;
   }
+  const snap = opts.snap !== undefined ? snapNetwork(net, opts.snap) : undefined;
+  if (snap) net = snap.network;
   const interrupt = interruptSignal();
   let r: NetworkCheckResult;
   try {
@@ -101,8 +106,20 @@ export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions
   } finally {
     interrupt.dispose();
   }
-  if (opts.json) printJson({ file: path, ...r });
-  else process.stdout.write(describeNetworkResult(path, r) + "\n");
+  const snapInfo = snap && {
+    epsilon: snap.epsilon,
+    maxAngle: snap.maxAngle,
+    layers: snap.layers.map((l) => ({ index: l.index, snapped: l.snapped.length, maxAngle: l.maxAngle })),
+  };
+  if (opts.json)
+    printJson({ file: path, ...r, ...(snapInfo ? { snap: { ...snapInfo, network: snap!.network } } : {}) });
+  else {
+    if (snapInfo)
+      process.stdout.write(
+        `Snapped (--snap ${snapInfo.epsilon}): ${snapInfo.layers.reduce((a, l) => a + l.snapped, 0)} row(s) in ${snapInfo.layers.length} layer(s) made exactly (anti)parallel to another row's line, largest angle ${snapInfo.maxAngle.toExponential(2)} rad; the verdict below is for the snapped network${r.injective === true ? ' ("injective up to ε": a network whose layers are within relative ε of these, row by row, is injective)' : ""}. --json prints it.\n`,
+      );
+    process.stdout.write(describeNetworkResult(path, r) + "\n");
+  }
   const cancelled = r.layers.some((l) => l.injective === null && /cancelled/.test(l.reason));
   return cancelled ? EXIT.cancelled : exitForVerdict(r.injective);
 }
@@ -120,6 +137,11 @@ export function checkNetworkCommand(): Command {
       "--time-limit <seconds>",
       "stop after this many seconds and answer unknown (exit 2)",
       parsePositive,
+    )
+    .option(
+      "--snap <epsilon>",
+      "ask 'injective up to noise ε': in every dense layer, rows within angle ε (radians, in (0, 0.1]) of another row's line are made exactly (anti)parallel, and that network is checked",
+      parseTolerance,
     )
     .option(
       "--tolerance <t>",
