@@ -102,12 +102,16 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
-/** Kernels of shape (q, c, O...) with iid N(0, 1) entries. */
+/**
+ * Kernels of shape (q, c, O...) with iid N(0, 1) entries, in float32 (as trained weights are): with
+ * s² in float32 too, the paired filters −s²C are exact in float64, so [C; −s²C] is exactly paired.
+ */
 function gaussianKernels(rng: Rng, q: number, c: number, O: number[]): number[][][] | number[][][][] {
+  const g = () => Math.fround(rng.normal());
   const kernel = () =>
     O.length === 1
-      ? Array.from({ length: O[0] }, () => rng.normal())
-      : Array.from({ length: O[0] }, () => Array.from({ length: O[1] }, () => rng.normal()));
+      ? Array.from({ length: O[0] }, g)
+      : Array.from({ length: O[0] }, () => Array.from({ length: O[1] }, g));
   return Array.from({ length: q }, () => Array.from({ length: c }, kernel)) as number[][][] | number[][][][];
 }
 
@@ -120,7 +124,8 @@ function pairedKernels(
   s: number,
 ): number[][][] | number[][][][] {
   const C = gaussianKernels(rng, p, c, O) as unknown[];
-  const neg = (v: unknown): unknown => (Array.isArray(v) ? v.map(neg) : -s * s * (v as number));
+  const s2 = Math.fround(s * s);
+  const neg = (v: unknown): unknown => (Array.isArray(v) ? v.map(neg) : -s2 * (v as number));
   return [...C, ...C.map(neg)] as number[][][] | number[][][][];
 }
 
@@ -316,7 +321,7 @@ async function agreementTable(quick: boolean): Promise<string> {
         const O = signal.map(() => ri(2, 3));
         const c = ri(1, 2);
         const ints = rng.uniform() < 0.5;
-        const el = () => (ints ? ri(-2, 2) : rng.normal());
+        const el = () => (ints ? ri(-2, 2) : Math.fround(rng.normal()));
         const kernel = () =>
           dims === 1
             ? Array.from({ length: O[0] }, el)
@@ -324,7 +329,7 @@ async function agreementTable(quick: boolean): Promise<string> {
         const q = ri(1, 4);
         let kernels = Array.from({ length: q }, () => Array.from({ length: c }, kernel)) as unknown[];
         if (family.startsWith("[C")) {
-          const s2 = ints ? 1 : (0.5 + rng.uniform()) ** 2;
+          const s2 = ints ? 1 : Math.fround((0.5 + rng.uniform()) ** 2);
           const neg = (v: unknown): unknown =>
             Array.isArray(v) ? v.map(neg) : v === 0 ? 0 : -s2 * (v as number);
           kernels = [...kernels, ...kernels.map(neg)];
