@@ -29,6 +29,7 @@ import type {
 import { validateChoice, validateLayer, assertType, assertRange } from "./validate.js";
 import { normalizeLayer, type NormalizedLayer } from "./layer.js";
 import { ExactSpan, dyadicRows, exactRankBudgeted, type IntegerLayer } from "./exact.js";
+import { independentModP } from "./modular.js";
 import { alwaysActiveCover } from "./structure.js";
 import { falsify } from "./falsifier.js";
 import { HyperplaneOracle, HyperplaneSearch, type SeparationCandidate } from "./hyperplane-search.js";
@@ -247,7 +248,12 @@ async function decide(ctx: Context, method: Method): Promise<LayerCheckResult> {
 
     if (method === "structure" || method === "auto") {
       budget.check("the structure test");
-      const cover = alwaysActiveCover(layer, domain, tol);
+      // Lines chosen independent mod p (exact: independence mod p implies it over the rationals).
+      const cover = alwaysActiveCover(layer, domain, tol, budget, (candidates) => {
+        const orig = Array.from(candidates, (k) => layer.index[k]);
+        const picked = new Set(independentModP(ctx.ints.W, n, orig, undefined, budget));
+        return Array.from(candidates).filter((k) => picked.has(layer.index[k]));
+      });
       if (cover) {
         const res = await certify(ctx, base, layer, cover.duals, "structure", false);
         if ("injective" in res) {

@@ -98,3 +98,47 @@ export function modRank(
   }
   return rank;
 }
+
+/**
+ * Greedy choice of rows independent mod p (hence over the rationals), in the given order, up to n.
+ * @param rows integer rows (all of length n)
+ * @param order indices into `rows`, tried in this order
+ */
+export function independentModP(
+  rows: readonly (readonly bigint[])[],
+  n: number,
+  order: ArrayLike<number>,
+  p: number = PRIMES[0],
+  budget?: Budget,
+): number[] {
+  const basis: { pivot: number; v: Float64Array }[] = [];
+  const chosen: number[] = [];
+  const P = BigInt(p);
+  for (let t = 0; t < order.length && chosen.length < n; t++) {
+    budget?.check("the structure test");
+    const r = rows[order[t]];
+    const v = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      const x = Number(r[j] % P);
+      v[j] = x < 0 ? x + p : x;
+    }
+    for (const b of basis) {
+      const f = v[b.pivot];
+      if (f === 0) continue;
+      for (let j = 0; j < n; j++) {
+        if (b.v[j] === 0) continue;
+        let x = v[j] - mulMod(f, b.v[j], p);
+        if (x < 0) x += p;
+        v[j] = x;
+      }
+    }
+    let piv = -1;
+    for (let j = 0; j < n && piv < 0; j++) if (v[j] !== 0) piv = j;
+    if (piv < 0) continue;
+    const inv = invMod(v[piv], p);
+    for (let j = 0; j < n; j++) if (v[j] !== 0) v[j] = mulMod(v[j], inv, p);
+    basis.push({ pivot: piv, v });
+    chosen.push(order[t]);
+  }
+  return chosen;
+}

@@ -116,6 +116,9 @@ class PartnerIndex {
  * Finds always-active groups whose lines span R^n.
  * @param budget time checks between chunks of rows, and the memory of the work arrays (optional:
  *   no limits without one)
+ * @param chooseIndependent picks, in order, lines (normalized row indices) that are independent;
+ *   default: greedy Gram–Schmidt to the tolerance. checkLayer passes an exact chooser (mod a prime),
+ *   so that ill-conditioned but independent lines (a convolution's nearly singular B) still count.
  * @returns the groups used (n of them) and their duals, or null when the test does not apply
  * @throws ResourceLimitError when the budget runs out
  */
@@ -124,6 +127,7 @@ export function alwaysActiveCover(
   domain: Domain,
   tolerance: number,
   budget: Budget = Budget.unlimited(),
+  chooseIndependent?: (candidates: Int32Array) => number[],
 ): { groups: ActiveGroup[]; duals: Dual[] } | null {
   const { n, count, rows, bias, index, logNorm } = layer;
   // Work arrays: order, classes, projections, partners (a few numbers per row) and the Q of the
@@ -149,7 +153,9 @@ export function alwaysActiveCover(
   if (lines.length < n) return null;
   budget.check(STAGE);
   // Pick lines greedily that are independent; each line's first group is used.
-  const chosenLines = greedyIndependent(rows, n, Int32Array.from(lines), Math.max(tolerance, 1e-12));
+  const chosenLines = chooseIndependent
+    ? chooseIndependent(Int32Array.from(lines))
+    : greedyIndependent(rows, n, Int32Array.from(lines), Math.max(tolerance, 1e-12));
   if (chosenLines.length < n) return null;
   const groups: ActiveGroup[] = [];
   const duals: Dual[] = [];
