@@ -84,36 +84,26 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = EXIT.unknown;
       return;
     }
-    if (isResourceLimitError(e)) {
-      // A valid input whose work does not fit the time or memory limit: the verdict is unknown.
-      const cancelled = e.kind === "cancelled";
-      process.stderr.write(`injective-relu: ${cancelled ? "" : "unknown: "}${message}\n`);
+    // A valid input whose work (or file) does not fit the time or memory limit: the verdict is
+    // unknown. A file above the memory limit was valid as far as it was read.
+    const limit = isResourceLimitError(e)
+      ? { kind: e.kind, stage: e.stage, hint: "" }
+      : e instanceof FileTooLargeError
+        ? { kind: "memory" as const, stage: "reading the file", hint: " (raise --memory-limit to go on)" }
+        : null;
+    if (limit) {
+      const cancelled = limit.kind === "cancelled";
+      process.stderr.write(`injective-relu: ${cancelled ? "" : "unknown: "}${message}${limit.hint}\n`);
       if (wantsJson)
         process.stdout.write(
           JSON.stringify({
             injective: null,
             conclusion: "unknown",
             reason: `Unknown: ${message}.`,
-            limit: { kind: e.kind, stage: e.stage },
+            limit: { kind: limit.kind, stage: limit.stage },
           }) + "\n",
         );
       process.exitCode = cancelled ? EXIT.cancelled : EXIT.unknown;
-      return;
-    }
-    if (e instanceof FileTooLargeError) {
-      // A file (or an array or matrix it declares) above the memory limit: valid as far as it was
-      // read, but too large to decide within the limit: unknown, like any other limit.
-      process.stderr.write(`injective-relu: unknown: ${message} (raise --memory-limit to go on)\n`);
-      if (wantsJson)
-        process.stdout.write(
-          JSON.stringify({
-            injective: null,
-            conclusion: "unknown",
-            reason: `Unknown: ${message}.`,
-            limit: { kind: "memory", stage: "reading the file" },
-          }) + "\n",
-        );
-      process.exitCode = EXIT.unknown;
       return;
     }
     if (isInputError(e)) {

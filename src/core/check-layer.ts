@@ -165,6 +165,53 @@ export async function checkLayer(
   return result;
 }
 
+/**
+ * {@link checkLayer} on W, b within a shared `budget` (its time left, its signal and its memory
+ * limit): for callers that run several stages on one budget (check-network, Theorem 4's boxes, the
+ * inverse Lipschitz constants, the CLI).
+ * @param what the layer in words, for the message when the budget has run out before the start
+ * @throws ResourceLimitError when the budget has run out before the check starts
+ */
+export async function checkLayerWithin(
+  W: number[][],
+  b: number[] | null | undefined,
+  options: Omit<CheckLayerOptions, "timeLimitMs" | "signal" | "memoryLimitBytes">,
+  budget: Budget,
+  what = "the layer",
+): Promise<LayerCheckResult> {
+  budget.check(`the check of ${what}`);
+  return checkLayer(W, b, { ...options, ...budget.options() });
+}
+
+/**
+ * The result of a layer check that a resource limit stopped before checkLayer could run (for
+ * example while the layer's explicit matrix was refused): `injective: null`, method `none`, the
+ * limit and the stage in the reason and in `limit` (rank -1: not computed).
+ */
+export function limitedLayerResult(
+  m: number,
+  n: number,
+  e: ResourceLimitError,
+  options: Pick<CheckLayerOptions, "domain" | "tolerance" | "seed"> = {},
+): LayerCheckResult {
+  return limitResult(e, {
+    m,
+    n,
+    domain: options.domain ?? "all",
+    tol: options.tolerance ?? DEFAULT_TOLERANCE,
+    seed: options.seed ?? 1,
+    stats: {
+      hyperplanesVisited: 0,
+      hyperplanesTotal: 0,
+      distinctHyperplanes: 0,
+      prunedByDuals: 0,
+      lpSolves: 0,
+      falsifierSamples: 0,
+      timeMs: 0,
+    },
+  });
+}
+
 /** The unknown verdict of a run stopped by a resource limit, naming the stage. */
 function limitResult(
   e: ResourceLimitError,

@@ -13,7 +13,7 @@ export type {
   Progress,
   Witness,
 } from "./types.js";
-export { checkLayer } from "./check-layer.js";
+export { checkLayer, checkLayerWithin, limitedLayerResult } from "./check-layer.js";
 export { verifyCertificate, type CertificateCheck, type VerifyCertificateOptions } from "./certificate.js";
 export { verifyWitness, type WitnessCheck } from "./witness.js";
 export { forwardLayer } from "./layer.js";
@@ -29,7 +29,7 @@ export {
   type BudgetOptions,
   type LimitKind,
 } from "./budget.js";
-export { checkLayerWithin } from "./check-layer-guard.js";
+
 export {
   inverseLipschitz,
   corollary2LowerBound,

@@ -27,7 +27,7 @@
 import { Matrix, SingularValueDecomposition } from "ml-matrix";
 import type { Domain, LayerCheckResult, Witness } from "./types.js";
 import { Budget, isResourceLimitError, type BudgetOptions, type ResourceLimitError } from "./budget.js";
-import { checkLayerWithin } from "./check-layer-guard.js";
+import { checkLayerWithin } from "./check-layer.js";
 import { CellEnumerator, type ArrangementCell, type ArrangementStop } from "./arrangement.js";
 import { guardSvd, norm2, numericalRank, smallestRightSingularVector } from "./linalg.js";
 import { describeExactWitness, exactPairAt } from "./witness.js";

@@ -25,7 +25,7 @@
 
 import type { CheckLayerOptions, Domain, LayerCheckResult, Method } from "./types.js";
 import { Budget, formatCount, isResourceLimitError, matrixBytes } from "./budget.js";
-import { checkLayerWithin, limitedLayerResult } from "./check-layer-guard.js";
+import { checkLayerWithin, limitedLayerResult } from "./check-layer.js";
 import { assertRange, assertType, validateChoice, validatePositive } from "./validate.js";
 import {
   type Boundary,

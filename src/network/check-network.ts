@@ -48,7 +48,7 @@
  */
 
 import { Budget, isResourceLimitError, type ResourceLimitError } from "../core/budget.js";
-import { checkLayerWithin } from "../core/check-layer-guard.js";
+import { checkLayerWithin } from "../core/check-layer.js";
 import { checkConv } from "../core/theorem4.js";
 import { ExactSpan, Fraction, dyadicRows, exactRankBudgeted, toFraction } from "../core/exact.js";
 import { fractionString, pairAlong } from "../core/witness.js";

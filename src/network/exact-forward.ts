@@ -17,6 +17,7 @@ import {
   bitLength,
   dyadicOf,
   dyadicRows,
+  ratioToNumber,
   solveIntegerSystem,
   type IntegerLayer,
 } from "../core/exact.js";
@@ -274,7 +275,7 @@ export function describeState(s: ExactState): { values: number[]; exact: string[
     const num = g > 1n ? v / g : v;
     const den = g > 1n ? s.D / g : s.D;
     exact.push(den === 1n ? num.toString() : `${num}/${den}`);
-    const f = ratio(num, den);
+    const f = ratioToNumber(num, den);
     values.push(f);
     // A double iff den is a power of two and num fits the mantissa (checked by a round trip).
     const d = dyadicOf(f);
@@ -283,19 +284,6 @@ export function describeState(s: ExactState): { values: number[]; exact: string[
     if (back * den !== num * backDen) representable = false;
   }
   return { values, exact, representable };
-}
-
-function ratio(num: bigint, den: bigint): number {
-  const a = num < 0n ? -num : num;
-  if (a === 0n) return 0;
-  if (a < 1n << 1000n && den < 1n << 1000n) return Number(num) / Number(den);
-  const sa = Math.max(0, bitLength(a) - 64);
-  const sd = Math.max(0, bitLength(den) - 64);
-  const q = Number(a >> BigInt(sa)) / Number(den >> BigInt(sd));
-  const e = sa - sd;
-  const hh = Math.trunc(e / 2);
-  const v = q * 2 ** hh * 2 ** (e - hh);
-  return num < 0n ? -v : v;
 }
 
 /**

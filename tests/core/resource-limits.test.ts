@@ -14,7 +14,7 @@ import {
   matrixBytes,
   ResourceLimitError,
 } from "../../src/core/budget.js";
-import { checkLayerWithin } from "../../src/core/check-layer-guard.js";
+import { checkLayerWithin } from "../../src/core/check-layer.js";
 import { convMatrix, convSpec } from "../../src/core/convolution.js";
 import { CellEnumerator, enumerateCells } from "../../src/core/arrangement.js";
 import { inverseLipschitz, empiricalRatio } from "../../src/core/lipschitz.js";

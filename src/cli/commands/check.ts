@@ -11,7 +11,7 @@ import {
   type LayerCheckResult,
   type Method,
 } from "../../core/index.js";
-import { checkLayerWithin, limitedLayerResult } from "../../core/check-layer-guard.js";
+import { checkLayerWithin, limitedLayerResult } from "../../core/check-layer.js";
 import { listLayerFiles, readLayerFile, type LayerFile } from "../../io/layer-file.js";
 import { FileFormatError } from "../../io/errors.js";
 import { runNetworkCheck } from "./check-network.js";
