@@ -151,3 +151,14 @@ describe("check --snap: the explicit 'injective up to ε' question", () => {
     expect(run("check", "fp.json", "--snap", "0.5").code).toBe(3);
   });
 });
+
+describe("input-sized spreads are gone from the verifier", () => {
+  it("one JSON row of 130,000 entries: NOT injective (rank 1), no stack overflow", () => {
+    write("row130k.json", { W: [Array.from({ length: 130_000 }, (_, j) => (j % 7) - 3)] });
+    const r = run("check", "row130k.json", "--json", "--time-limit", "30");
+    expect(r.code, r.err).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.method).toBe("rank");
+    expect(j.witness.exact).toBe(true);
+  });
+});
