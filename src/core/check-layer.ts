@@ -28,7 +28,7 @@ import type {
 } from "./types.js";
 import { validateChoice, validateLayer, assertType, assertRange } from "./validate.js";
 import { normalizeLayer, type NormalizedLayer } from "./layer.js";
-import { ExactSpan, dyadicRows, exactRankBudgeted, type IntegerLayer } from "./exact.js";
+import { dyadicRows, exactNullVector, exactRankBudgeted, type IntegerLayer } from "./exact.js";
 import { independentModP } from "./modular.js";
 import { alwaysActiveCover } from "./structure.js";
 import { falsify } from "./falsifier.js";
@@ -641,15 +641,16 @@ function finishWitness(
 
 function rankWitness(ctx: Context, base: Base): LayerCheckResult {
   const { n, domain } = ctx;
-  const s = new ExactSpan(n);
-  for (let i = 0; i < ctx.m; i++) {
-    if ((i & 63) === 0) ctx.budget.check("the null-space witness");
-    if (s.add(ctx.ints.W[i]) && s.rank === n) break;
+  // Wide layers (m < n) on R^n: a point where every row is strictly negative (x = −Wᵀ(WWᵀ)⁻¹(1 + b)
+  // in floating point, checked exactly) collides along any direction, here e_1. This avoids an exact
+  // null vector, whose entries grow like m times the entries' bits.
+  let witness = domain === "all" && ctx.m < n ? allNegativeWitness(ctx) : null;
+  if (!witness) {
+    const v = exactNullVector(ctx.ints.W, n, ctx.budget);
+    const x = new Array<number>(n).fill(domain === "nonnegative" ? 1 : 0);
+    const pair = pairAlong(ctx.ints, domain, x, v);
+    witness = pair && describeExactWitness(ctx.ints, ctx.W, ctx.b, pair, domain, ctx.tol);
   }
-  const v = s.orthogonalVector();
-  const x = new Array<number>(n).fill(domain === "nonnegative" ? 1 : 0);
-  const pair = pairAlong(ctx.ints, domain, x, v);
-  const witness = pair && describeExactWitness(ctx.ints, ctx.W, ctx.b, pair, domain, ctx.tol);
   if (!witness) throw new Error("checkLayer(): the exact null-space witness failed its re-check (a bug)");
   return {
     ...base,
@@ -659,6 +660,66 @@ function rankWitness(ctx: Context, base: Base): LayerCheckResult {
     witness,
     exact: true,
   };
+}
+
+/** The witness of {@link rankWitness}'s fast path for wide layers, or null when it does not apply. */
+function allNegativeWitness(ctx: Context): Witness | null {
+  const { W, b, m, n } = ctx;
+  ctx.budget.reserve("the null-space witness", 8 * m * (m + n));
+  // Unit rows, so that the system is well scaled; the point only needs to be strictly feasible.
+  const layer = normalizeLayer(W, b);
+  if (layer.count < m) return null; // a zero row is never negative
+  const G = Array.from({ length: m }, () => new Float64Array(m));
+  for (let i = 0; i < m; i++) {
+    if ((i & 31) === 0) ctx.budget.check("the null-space witness");
+    for (let k = 0; k <= i; k++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += layer.rows[i * n + j] * layer.rows[k * n + j];
+      G[i][k] = s;
+      G[k][i] = s;
+    }
+  }
+  const u = choleskySolve(
+    G,
+    Array.from({ length: m }, (_, i) => 1 + Math.abs(layer.bias[i])),
+  );
+  if (!u) return null;
+  const x = new Float64Array(n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) x[j] -= u[i] * layer.rows[i * n + j];
+  const e1 = Array.from({ length: n }, (_, j) => (j === 0 ? 1n : 0n));
+  const pair = pairAlong(ctx.ints, ctx.domain, x, e1);
+  return pair && describeExactWitness(ctx.ints, ctx.W, ctx.b, pair, ctx.domain, ctx.tol);
+}
+
+/** Solves G u = r for a symmetric positive definite G (Cholesky); null when G is not. */
+function choleskySolve(G: Float64Array[], r: number[]): Float64Array | null {
+  const m = G.length;
+  const L = G.map((row) => Float64Array.from(row));
+  for (let j = 0; j < m; j++) {
+    let d = L[j][j];
+    for (let k = 0; k < j; k++) d -= L[j][k] * L[j][k];
+    if (!(d > 1e-12)) return null;
+    const ljj = Math.sqrt(d);
+    L[j][j] = ljj;
+    for (let i = j + 1; i < m; i++) {
+      let s = L[i][j];
+      for (let k = 0; k < j; k++) s -= L[i][k] * L[j][k];
+      L[i][j] = s / ljj;
+    }
+  }
+  const y = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    let s = r[i];
+    for (let k = 0; k < i; k++) s -= L[i][k] * y[k];
+    y[i] = s / L[i][i];
+  }
+  const u = new Float64Array(m);
+  for (let i = m - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let k = i + 1; k < m; k++) s -= L[k][i] * u[k];
+    u[i] = s / L[i][i];
+  }
+  return u;
 }
 
 async function lemma1(ctx: Context, base: Base, layer: NormalizedLayer): Promise<LayerCheckResult> {

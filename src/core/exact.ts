@@ -343,6 +343,23 @@ export function exactRankBudgeted(rows: readonly (readonly bigint[])[], n: numbe
   return s.rank;
 }
 
+/**
+ * An exact nonzero integer vector v with W v = 0, for integer rows of rank < n (a null vector).
+ * With fewer rows than columns (m < n), the kernel of the first m + 1 columns, padded with zeros,
+ * is one: that costs O(m³) instead of O(m²·n) for very wide layers.
+ * @throws Error when the rows have rank n (no null vector)
+ */
+export function exactNullVector(rows: readonly (readonly bigint[])[], n: number, budget?: Budget): bigint[] {
+  const k = rows.length < n ? rows.length + 1 : n;
+  const s = new ExactSpan(k);
+  for (const r of rows) {
+    budget?.check("the null-space witness");
+    if (s.add(k === n ? r : r.slice(0, k)) && s.rank === k) break;
+  }
+  const v = s.orthogonalVector();
+  return k === n ? v : [...v, ...new Array<bigint>(n - k).fill(0n)];
+}
+
 /** Exact rank of integer rows. */
 export function exactRank(rows: readonly (readonly bigint[])[], n: number): number {
   const s = new ExactSpan(n);

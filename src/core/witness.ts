@@ -19,6 +19,7 @@ import {
   bitLength,
   dyadicOf,
   dyadicRows,
+  exactRankBudgeted,
   toFraction,
   type IntegerLayer,
 } from "./exact.js";
@@ -385,15 +386,18 @@ export function describeExactWitness(
   const a2 = scaledPreactivations(ints, p2.P, p2.Q);
   const active: number[] = [];
   for (let i = 0; i < a1.length; i++) if (a1[i] >= 0n && a2[i] >= 0n) active.push(i);
-  const span = new ExactSpan(W[0].length);
-  for (const i of active) span.add(ints.W[i]);
+  // Exact rank: full rank mod p (the usual case) proves it at once, else rational elimination.
+  const activeRank = exactRankBudgeted(
+    active.map((i) => ints.W[i]),
+    W[0].length,
+  );
   return {
     x1,
     x2,
     ...(representable ? {} : { exactX1: pair.x1.map(fractionString), exactX2: pair.x2.map(fractionString) }),
     direction: d.map((v) => v / dn),
     activeRows: active,
-    activeRank: span.rank,
+    activeRank,
     maxOutputDifference: check.maxOutputDifference,
     separation: check.separation,
     exact: true,

@@ -50,7 +50,7 @@
 import { Budget, isResourceLimitError, type ResourceLimitError } from "../core/budget.js";
 import { checkLayerWithin } from "../core/check-layer.js";
 import { checkConv } from "../core/theorem4.js";
-import { ExactSpan, Fraction, dyadicRows, exactRankBudgeted, toFraction } from "../core/exact.js";
+import { Fraction, dyadicRows, exactNullVector, exactRankBudgeted, toFraction } from "../core/exact.js";
 import { fractionString, pairAlong } from "../core/witness.js";
 import {
   describeState,
@@ -317,12 +317,17 @@ function linearLayerReport(
       reason: `${what} rank ${n} = n (full column rank, exact): injective${oneToOne ? " (σ is one-to-one, so σ(Wx + b) is injective iff W has full column rank; Section 2)" : ""}.`,
     };
   }
-  // An exact null vector v: W x = W (x + 2^−q v) exactly.
-  const span = new ExactSpan(n);
-  for (const row of ints.W) if (span.add(row) && span.rank === n) break;
-  const v = span.orthogonalVector();
+  // An exact null vector v: W x = W (x + 2^−q v) exactly. The verdict does not need it (the rank is
+  // exact), only the lifting does: its entries grow like the rank times the entries' bits, so it
+  // gets at most 10 s and is left out when that is not enough.
+  let v: bigint[] | null = null;
+  try {
+    v = exactNullVector(ints.W, n, budget.sub(10_000));
+  } catch (e) {
+    if (!isResourceLimitError(e) || budget.exhausted()) throw e;
+  }
   const x = new Array<number>(n).fill(domain === "nonnegative" ? 1 : 0);
-  const pair = pairAlong(ints, domain, x, v);
+  const pair = v && pairAlong(ints, domain, x, v);
   const representable =
     pair !== null && [...pair.x1, ...pair.x2].every((f) => Fraction.fromFloat(f.toNumber()).sub(f).isZero());
   const witness = pair
@@ -337,7 +342,7 @@ function linearLayerReport(
   return {
     ...base,
     injective: false,
-    reason: `${what} rank ${rank} < n = ${n} (exact): W x = W (x + v) for every v in the null space${oneToOne ? ", so σ(W x + b) = σ(W (x + v) + b)" : ""}.`,
+    reason: `${what} rank ${rank} < n = ${n} (exact): W x = W (x + v) for every v in the null space${oneToOne ? ", so σ(W x + b) = σ(W (x + v) + b)" : ""}${witness ? "" : " (no exact null vector within 10 s: the layer has no witness to lift)"}.`,
     ...(witness ? { witness } : {}),
   };
 }
