@@ -43,6 +43,88 @@ export function separateRows(
   feasibleMargin: number,
   box?: number,
 ): SeparationResult {
+  return R.length > DIRECT_ROWS
+    ? separateByGeneration(layer, R, domain, feasibleMargin, box)
+    : separateDirect(layer, R, domain, feasibleMargin, box);
+}
+
+/** Up to this many rows the LP is solved at once; beyond, by constraint generation. */
+const DIRECT_ROWS = 1000;
+/** Rows added per round of constraint generation. */
+const GENERATION_BATCH = 256;
+/** Rounds of constraint generation before giving up (the caller re-checks whatever it gets). */
+const GENERATION_ROUNDS = 200;
+
+/**
+ * The separation LP over many rows (more than {@link DIRECT_ROWS}) by constraint generation: solve
+ * it on a subset S of the rows, add the rows that the subset's point violates most, repeat. The
+ * dense tableau of the full LP would need O(|R|²) memory (80 GB for 100,000 rows); the subsets stay
+ * small. Sound either way: an infeasible subset's dual is supported on S ⊂ R, hence a dual for R;
+ * a point is returned only after every row of R was checked at it.
+ */
+function separateByGeneration(
+  layer: NormalizedLayer,
+  R: ArrayLike<number>,
+  domain: Domain,
+  feasibleMargin: number,
+  box?: number,
+): SeparationResult {
+  const n = layer.n;
+  const k = R.length;
+  const inS = new Uint8Array(k);
+  const S: number[] = [];
+  const stride = Math.max(1, Math.floor(k / GENERATION_BATCH));
+  for (let t = 0; t < k && S.length < GENERATION_BATCH; t += stride) {
+    inS[t] = 1;
+    S.push(t);
+  }
+  const viol = new Float64Array(k);
+  for (let round = 0; round < GENERATION_ROUNDS; round++) {
+    const sub = Int32Array.from(S, (t) => R[t]);
+    const res = separateDirect(layer, sub, domain, feasibleMargin, box);
+    if (!res.feasible) {
+      const weights = new Float64Array(k);
+      S.forEach((t, u) => (weights[t] = res.weights[u]));
+      return { feasible: false, margin: res.margin, weights };
+    }
+    // Rows of R off S whose margin at x is below the LP's t.
+    let worst = 0;
+    let count = 0;
+    let margin = res.margin;
+    for (let t = 0; t < k; t++) {
+      const i = R[t];
+      let a = layer.bias[i];
+      for (let j = 0; j < n; j++) a += layer.rows[i * n + j] * res.x[j];
+      margin = Math.min(margin, -a);
+      viol[t] = inS[t] ? -Infinity : a + res.margin;
+      if (viol[t] > 1e-12) {
+        count++;
+        if (viol[t] > worst) worst = viol[t];
+      }
+    }
+    if (count === 0) return { feasible: true, x: res.x, margin: Math.min(res.margin, margin) };
+    // Add the most violated rows.
+    const order = Array.from({ length: k }, (_, t) => t)
+      .filter((t) => viol[t] > 1e-12)
+      .sort((a, b) => viol[b] - viol[a])
+      .slice(0, GENERATION_BATCH);
+    for (const t of order) {
+      inS[t] = 1;
+      S.push(t);
+    }
+    if (S.length > 4 * DIRECT_ROWS) break;
+  }
+  // No conclusion within the rounds: no point and no dual (callers treat this as undecided here).
+  return { feasible: false, margin: 0, weights: new Float64Array(k) };
+}
+
+function separateDirect(
+  layer: NormalizedLayer,
+  R: ArrayLike<number>,
+  domain: Domain,
+  feasibleMargin: number,
+  box?: number,
+): SeparationResult {
   const n = layer.n;
   const k = R.length;
   let maxB = 0;

@@ -162,3 +162,12 @@ describe("input-sized spreads are gone from the verifier", () => {
     expect(j.witness.exact).toBe(true);
   });
 });
+
+describe("many rows in few dimensions", () => {
+  it("100,000 rows on the unit circle: the separation LPs use constraint generation (no m² tableau)", () => {
+    write("circle.json", { W: Array.from({ length: 100_000 }, (_, i) => [Math.sin(i), Math.cos(i)]) });
+    const r = run("check", "circle.json", "--json", "--time-limit", "60");
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).exact).toBe(true);
+  });
+});
