@@ -791,6 +791,13 @@ function exhaustiveReason(ctx: Context, oracle: HyperplaneOracle, duals: number)
 }
 
 function witnessReason(ctx: Context, w: Witness): string {
-  const fmt = (x: number[]) => `[${x.map((v) => Number(v.toPrecision(6))).join(", ")}]`;
+  // Long vectors are shortened (the witness itself holds every coordinate).
+  const fmt = (x: number[]) => {
+    const shown = x.length > 8 ? [...x.slice(0, 4), NaN, ...x.slice(-3)] : x;
+    const parts = shown.map((v) =>
+      Number.isNaN(v) ? `… (${x.length - 7} more) …` : String(Number(v.toPrecision(6))),
+    );
+    return `[${parts.join(", ")}]`;
+  };
   return `Not injective on ${regionOf(ctx)}: at x1 = ${fmt(w.x1)} only ${w.activeRows.length} row(s) are active (${w.activeRows.length ? w.activeRows.slice(0, 20).join(", ") + (w.activeRows.length > 20 ? ", …" : "") : "none"}), of rank ${w.activeRank} < ${ctx.n}, so F(x1) = F(x2) with x2 = ${fmt(w.x2)} (checked exactly${w.exactX1 ? "; the exact points are given as fractions" : ""}).`;
 }
