@@ -27,7 +27,8 @@
  */
 
 import { Budget } from "../core/budget.js";
-import { derivative, type GeneratorOps, type Trace } from "./generator-ops.js";
+import type { Activation } from "../network/network.js";
+import { activate, derivative, type GeneratorOps, type Trace } from "./generator-ops.js";
 import type { Saturation } from "./precision.js";
 
 /** The fitting problem: the compiled generator, the target, and the saturated entries. */
@@ -36,6 +37,16 @@ export interface FitProblem {
   y: Float64Array;
   /** Per output entry: null, or the inequality of a saturated value (then y_i is not used). */
   saturated: (Saturation | null)[];
+  /**
+   * `out` (the default): the residual of an entry is σ(pre_i) − y_i. `pre`: the output activation is
+   * inverted elementwise, and the residual is w_i (pre_i − t_i) with t_i = σ⁻¹(y_i) (`target`) and
+   * w_i = σ'(t_i) (`weight`), first-order equal to the output residual but piecewise linear in z.
+   */
+  mode?: "out" | "pre";
+  target?: Float64Array;
+  weight?: Float64Array;
+  /** Extra row weights (a weighted fit), applied to every residual. */
+  rowWeight?: Float64Array;
 }
 
 /** The residual at a point. */
@@ -58,6 +69,11 @@ export interface RefineOptions {
    * decreased by less than 10% over the last 4, is abandoned (stop "stalled").
    */
   successF?: number;
+  /**
+   * Converged when an accepted step decreases f by at most this fraction (a fit to noise does not
+   * need more: the statistical spread of f is about √(2/m) of it). @default 1e-10
+   */
+  relTol?: number;
   budget?: Budget;
 }
 
@@ -70,6 +86,41 @@ export interface RefineResult {
   stop: "converged" | "iterations" | "stalled";
 }
 
+/**
+ * The residual of entry i and its derivative with respect to the last pre-activation (see the
+ * module comment): a saturated entry whose inequality is violated has the output residual
+ * σ(pre_i) − σ(T), a satisfied one 0.
+ */
+function entry(
+  p: FitProblem,
+  act: Activation,
+  alpha: number,
+  i: number,
+  pre: number,
+  out: number,
+): [number, number] {
+  const s = p.saturated[i];
+  let r: number;
+  let d: number;
+  if (s) {
+    if (s.sign * (pre - s.threshold) >= 0) return [0, 0];
+    r = out - activate(act, alpha, s.threshold);
+    d = derivative(act, alpha, pre, out);
+  } else if (p.mode === "pre") {
+    const w = p.weight![i];
+    r = w * (pre - p.target![i]);
+    d = w;
+  } else {
+    r = out - p.y[i];
+    d = derivative(act, alpha, pre, out);
+  }
+  if (p.rowWeight) {
+    r *= p.rowWeight[i];
+    d *= p.rowWeight[i];
+  }
+  return [r, d];
+}
+
 /** The residual vector of a trace. */
 export function residualOf(p: FitProblem, trace: Trace): Float64Array {
   const L = trace.out.length - 1;
@@ -77,24 +128,8 @@ export function residualOf(p: FitProblem, trace: Trace): Float64Array {
   const out = trace.out[L];
   const op = p.ops.ops[L];
   const r = new Float64Array(out.length);
-  for (let i = 0; i < r.length; i++) {
-    const s = p.saturated[i];
-    if (s) {
-      const viol = s.sign * (s.threshold - pre[i]);
-      r[i] = viol > 0 ? hingeWeight(op.activation, s.threshold) * viol : 0;
-    } else r[i] = out[i] - p.y[i];
-  }
+  for (let i = 0; i < r.length; i++) r[i] = entry(p, op.activation, op.alpha, i, pre[i], out[i])[0];
   return r;
-}
-
-/** σ'(T): the weight of a saturated entry's hinge. */
-export function hingeWeight(activation: string, T: number): number {
-  if (activation === "tanh") {
-    const t = Math.tanh(T);
-    return Math.max(1 - t * t, 1e-300);
-  }
-  const s = 1 / (1 + Math.exp(-T));
-  return Math.max(s * (1 - s), 1e-300);
 }
 
 /** Evaluates the residual at z. */
@@ -124,12 +159,7 @@ export function scaleRows(p: FitProblem, e: Evaluation, J: Float64Array): void {
   const pre = e.trace.pre[L];
   const out = e.trace.out[L];
   for (let i = 0; i < pre.length; i++) {
-    const s = p.saturated[i];
-    let d: number;
-    if (s) {
-      const viol = s.sign * (s.threshold - pre[i]);
-      d = viol > 0 ? -s.sign * hingeWeight(op.activation, s.threshold) : 0;
-    } else d = derivative(op.activation, op.alpha, pre[i], out[i]);
+    const d = entry(p, op.activation, op.alpha, i, pre[i], out[i])[1];
     if (d === 1) continue;
     const base = i * n;
     for (let j = 0; j < n; j++) J[base + j] *= d;
@@ -261,7 +291,7 @@ export function refine(
         nu = 2;
         accepted = true;
         // Converged on a nonzero residual (noise, rounding): the decrease is negligible.
-        if (actual <= 1e-10 * next.f && rho > 0.5)
+        if (actual <= (options.relTol ?? 1e-10) * next.f && rho > 0.5)
           return { best: cur, jacobians, evaluations, stop: "converged" };
         history.push(cur.f);
         const h = history.length;

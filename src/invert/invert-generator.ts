@@ -91,7 +91,10 @@ export interface InvertGeneratorOptions extends BudgetOptions {
   yPrecision?: Precision;
   /** Seed of the random starts. @default 1 */
   seed?: number;
-  /** Largest number of random starts. @default 8 without noise, 4 with noise */
+  /**
+   * Largest number of random starts. @default 8 without noise, 4 with noise (three times as many on
+   * networks of at most 200,000 multiply-adds per forward pass)
+   */
   starts?: number;
   /** Starts tried first (for example a previous estimate). */
   initial?: number[][];
@@ -176,7 +179,16 @@ export interface GeneratorInverse {
 
 const FN = "invertGenerator()";
 
-/** Squared-norm helpers. */
+function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-300));
+}
+
 function rms(r: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < r.length; i++) s += r[i] * r[i];
@@ -245,6 +257,7 @@ export function invertGenerator(
   const yP = validateChoice(FN, "options.yPrecision", options.yPrecision ?? "float64", PRECISIONS);
   const seed = options.seed ?? 1;
   const maxStarts = options.starts ?? (noise > 0 ? 4 : 8);
+  // Cheap networks (small forward passes) get three times the starts: they cost milliseconds.
   assertRange(
     Number.isInteger(maxStarts) && maxStarts >= 0,
     () => `${FN}: options.starts must be an integer >= 0`,
@@ -283,7 +296,13 @@ export function invertGenerator(
         nSat++;
       }
     }
+  // The output problem (residuals σ(pre) − y), and for tanh/sigmoid outputs the piecewise-linear
+  // problem with σ inverted elementwise (residuals σ'(t)(pre − t), t = σ⁻¹(y)), which is fitted first.
   const problem: FitProblem = { ops, y: yv, saturated };
+  const smooth = outOp.activation === "tanh" || outOp.activation === "sigmoid";
+  const preProblem: FitProblem | null = smooth
+    ? invertedProblem(problem, outOp.activation as "tanh" | "sigmoid", noise, effP)
+    : null;
   const precision = { model: modelP, y: yP };
   const starts: StartReport[] = [];
   const state: RefineState = { best: null };
@@ -292,6 +311,21 @@ export function invertGenerator(
   let second: number[] | undefined;
   let layerwiseUnique = false;
   let layerwiseNotInRange = false;
+
+  /**
+   * Without noise, a fit whose rms bound ratio is above 1 (but not far) is polished by a few steps
+   * weighted by 1/bound_i: the least-squares fit in the metric of the rounding bound.
+   */
+  const polishWeighted = (e: Evaluation): Evaluation => {
+    if (noise > 0 || explicitTol !== undefined) return e;
+    const j0 = judge(e);
+    if (j0.consistent || j0.ratio > 1e3) return e;
+    const rowWeight = j0.ob.bound.map((b) => 1 / Math.max(b, 1e-300));
+    const pol = refine({ ...problem, rowWeight }, e.z, { maxJacobians: 4, budget }, state);
+    const next = evaluate(problem, pol.best.z, budget);
+    starts.push({ start: "weighted polish", f: next.f, jacobians: pol.jacobians, stop: pol.stop });
+    return judge(next).ratio < j0.ratio ? next : e;
+  };
 
   /** Consistency of an evaluation with y: tolerance or noise. */
   const judge = (e: Evaluation) => {
@@ -303,14 +337,19 @@ export function invertGenerator(
     for (let i = 0; i < m; i++) sq += (out[i] - yv[i]) ** 2;
     const residualRms = Math.sqrt(sq / m);
     const ob = outputBound(ops, e.trace, yv, modelP, yP);
-    let ratio = 0;
+    // The root-mean-square of |G(ẑ)_i − y_i| / bound_i over the unsaturated entries: the true z has
+    // every ratio <= 1, so the least-squares fit has an rms ratio <= 1 (never a false rejection).
+    let ratioSq = 0;
+    let count = 0;
     let bMax = 0;
     for (let i = 0; i < m; i++) {
       bMax = Math.max(bMax, ob.bound[i]);
-      const err = Math.abs(out[i] - yv[i]);
       // A saturated entry is judged by its inequality (below), not by its value.
-      if (!saturated[i]) ratio = Math.max(ratio, err / Math.max(ob.bound[i], 1e-300));
+      if (saturated[i]) continue;
+      ratioSq += ((out[i] - yv[i]) / Math.max(ob.bound[i], 1e-300)) ** 2;
+      count++;
     }
+    const ratio = Math.sqrt(ratioSq / Math.max(1, count));
     let satViolations = 0;
     const L = e.trace.pre.length - 1;
     for (let i = 0; i < m; i++) {
@@ -358,7 +397,7 @@ export function invertGenerator(
         const own = outputBound(ops, e.trace, yv, "float64", "float64").pre;
         const c = certify(problem, e, own, j.ob.pre, budget);
         pattern = c.pattern;
-        certified = c.ok && second === undefined && j.satViolations === 0;
+        certified = c.ok && j.consistent && second === undefined && j.satViolations === 0;
         if (certified) certificate = "pattern";
         if (certified && noise === 0 && c.pattern.sigmaMin > 0) {
           let s = 0;
@@ -424,13 +463,15 @@ export function invertGenerator(
       const layerTol =
         explicitTol ??
         (effP === "float64" ? FLOAT64_TOLERANCE : Math.max(FLOAT64_TOLERANCE, 1e3 * UNIT_ROUNDOFF[effP]));
-      const sub = budget.sub(Math.max(1, budget.remainingMs() / 3));
+      // At most 200 ms: its LPs (dense simplex) are for small layers, and a dimension-reducing
+      // layer makes it inconclusive anyway; the active-set refinement follows.
+      const sub = budget.sub(Math.max(1, Math.min(200, budget.remainingMs() / 3)));
       const lw = invertNetwork(net, yArr, {
         tolerance: layerTol,
         ...sub.options(),
       });
       if (lw.status === "found" && lw.x) {
-        const e = evaluate(problem, Float64Array.from(lw.x), budget);
+        const e = polishWeighted(evaluate(problem, Float64Array.from(lw.x), budget));
         const j = judge(e);
         starts.push({ start: "layerwise exact", f: e.f, jacobians: 0, stop: lw.status });
         if (j.consistent) {
@@ -438,7 +479,14 @@ export function invertGenerator(
           layerwiseUnique = lw.unique === true;
           if (lw.unique === false && lw.x2) second = lw.x2;
           best = e;
-          return finish(e, null, lw.reason, lw.unique !== true);
+          return finish(
+            e,
+            null,
+            lw.unique === false
+              ? "The exact layerwise inversion found a preimage and a second one (y has several preimages)"
+              : "Found by the exact layerwise inversion",
+            lw.unique !== true,
+          );
         }
         best = e;
       } else {
@@ -454,26 +502,63 @@ export function invertGenerator(
       z: Float64Array.from(s),
     }));
     if (best) startPoints.unshift({ name: "layerwise estimate", z: best.z.slice() });
-    for (let k = 0; k < maxStarts; k++)
-      startPoints.push({
-        name: `random ${k + 1} (seed ${seed})`,
+    const nStarts = options.starts ?? (ops.flops() <= 2e5 ? 3 * maxStarts : maxStarts);
+    const fixed = startPoints.length;
+    /**
+     * Start k: a seeded z ~ N(0, I), or (every other start after the fourth) a jump from the best fit
+     * so far, by N(0, (rms(ẑ)/2)² I) (basin hopping: local minima of these fits cluster, and a jump
+     * from the best one finds the global minimum in fewer starts than fresh random starts).
+     */
+    const startAt = (k: number): { name: string; z: Float64Array } => {
+      if (k < fixed) return startPoints[k];
+      const r = k - fixed;
+      if (r >= 4 && r % 2 === 1 && best) {
+        let ss = 0;
+        for (const v of best.z) ss += v * v;
+        const scale = 0.5 * Math.sqrt(ss / n);
+        return { name: `jump ${r + 1} (seed ${seed})`, z: best.z.map((v) => v + scale * rng.normal()) };
+      }
+      return {
+        name: `random ${r + 1} (seed ${seed})`,
         z: Float64Array.from({ length: n }, () => rng.normal()),
-      });
-    // Success level of ½‖r‖²: a start far above it that stops improving is abandoned.
-    for (const sp of startPoints) {
+      };
+    };
+    let repeats = 0;
+    const successF = successLevel(noise, m, yScale, effP, explicitTol);
+    const maxJ = options.maxJacobians ?? 60;
+    const relTol = noise > 0 ? 1e-6 : 1e-10;
+    /** One start: the inverted problem first (tanh, sigmoid), then the output problem. */
+    const fit = (z0: Float64Array) => {
+      let jac = 0;
+      let z = z0;
+      let stop = "";
+      if (preProblem) {
+        const a = refine(preProblem, z, { maxJacobians: maxJ, budget, successF, relTol }, state);
+        jac += a.jacobians;
+        z = a.best.z;
+        stop = a.stop;
+      }
+      if (!preProblem || noise > 0) {
+        const b = refine(problem, z, { maxJacobians: maxJ, budget, successF, relTol }, state);
+        jac += b.jacobians;
+        stop = b.stop;
+        return { best: b.best, jacobians: jac, stop };
+      }
+      return { best: evaluate(problem, z, budget), jacobians: jac, stop };
+    };
+    for (let k = 0; k < fixed + nStarts; k++) {
+      const sp = startAt(k);
       budget.check("the active-set refinement");
-      const res = refine(
-        problem,
-        sp.z,
-        {
-          maxJacobians: options.maxJacobians ?? 60,
-          budget,
-          successF: successLevel(noise, m, yScale, effP, explicitTol),
-        },
-        state,
-      );
-      starts.push({ start: sp.name, f: res.best.f, jacobians: res.jacobians, stop: res.stop });
-      if (!best || res.best.f < best.f) best = res.best;
+      const fitted = fit(sp.z);
+      starts.push({ start: sp.name, f: fitted.best.f, jacobians: fitted.jacobians, stop: fitted.stop });
+      const res = { ...fitted, best: polishWeighted(fitted.best) };
+      if (best && relativeL2(res.best.z, best.z) <= 1e-6) {
+        // With noise, the best point again: after four starts that agree, more are unlikely to help.
+        if (noise > 0 && ++repeats >= 3) break;
+      } else if (!best || res.best.f < best.f) {
+        best = res.best;
+        repeats = 0;
+      }
       if (judge(res.best).consistent) break;
     }
     if (!best) best = evaluate(problem, new Float64Array(n), budget);
@@ -485,6 +570,32 @@ export function invertGenerator(
     const fallback = e ?? evaluate(problem, new Float64Array(n));
     return finish(fallback, "time-limit", `${err.message}; the best estimate so far is returned`, false);
   }
+}
+
+/**
+ * The problem with a tanh or sigmoid output inverted elementwise (see FitProblem.mode): targets
+ * t_i = σ⁻¹(y_i) and weights σ'(t_i); without noise the saturated entries stay inequalities; with
+ * noise, values at or beyond the range are clipped into it first.
+ */
+function invertedProblem(p: FitProblem, act: "tanh" | "sigmoid", noise: number, prec: Precision): FitProblem {
+  const m = p.y.length;
+  const target = new Float64Array(m);
+  const weight = new Float64Array(m);
+  const eps = Math.max(UNIT_ROUNDOFF[prec], noise > 0 ? 1e-6 : 0);
+  for (let i = 0; i < m; i++) {
+    if (p.saturated[i]) continue;
+    let v = p.y[i];
+    if (act === "tanh") {
+      v = Math.max(-1 + eps, Math.min(1 - eps, v));
+      target[i] = Math.atanh(v);
+      weight[i] = 1 - v * v;
+    } else {
+      v = Math.max(eps, Math.min(1 - eps, v));
+      target[i] = Math.log(v) - Math.log1p(-v);
+      weight[i] = v * (1 - v);
+    }
+  }
+  return { ...p, mode: "pre", target, weight };
 }
 
 /** The ½‖r‖² below which a start counts as successful (for abandoning hopeless starts). */
@@ -508,11 +619,19 @@ function certify(
   for (let l = 0; l < ops.ops.length; l++) {
     if (!isKink(ops.ops[l].activation)) continue;
     const pre = e.trace.pre[l];
+    const own: number[] = [];
+    const near: number[] = [];
     for (let i = 0; i < pre.length; i++) {
       const a = Math.abs(pre[i]);
-      if (a <= ownBound[l][i] || a === 0) ambiguous++;
-      if (a <= preBound[l][i]) nearKink++;
+      if (a <= ownBound[l][i]) own.push(i);
+      if (a <= preBound[l][i]) near.push(i);
     }
+    if (own.length === 0 && near.length === 0) continue;
+    // A unit whose pre-activation does not depend on z near ẑ (every input to it is a ReLU that is
+    // off, so its tangent row is exactly 0) stays where it is: not ambiguous.
+    const moving = movingUnits(ops, e, l, [...new Set([...own, ...near])], budget);
+    ambiguous += own.filter((i) => moving.has(i)).length;
+    nearKink += near.filter((i) => moving.has(i)).length;
   }
   let violatedSaturations = 0;
   const L = e.trace.pre.length - 1;
@@ -548,6 +667,34 @@ function certify(
   return { ok: ambiguous === 0 && violatedSaturations === 0 && rank === n, pattern };
 }
 
+/** The units (of `units`, in layer l) whose pre-activation has a nonzero derivative in z at ẑ. */
+function movingUnits(
+  ops: GeneratorOps,
+  e: Evaluation,
+  l: number,
+  units: number[],
+  budget: Budget,
+): Set<number> {
+  const n = ops.inputDim;
+  const moving = new Set<number>();
+  const block = 32;
+  for (let j0 = 0; j0 < n && moving.size < units.length; j0 += block) {
+    const k = Math.min(block, n - j0);
+    const V = new Float64Array(n * k);
+    for (let t = 0; t < k; t++) V[(j0 + t) * k + t] = 1;
+    const P = ops.jvpPre(e.trace, V, k, budget, l + 1);
+    for (const i of units) {
+      if (moving.has(i)) continue;
+      for (let t = 0; t < k; t++)
+        if (P[i * k + t] !== 0) {
+          moving.add(i);
+          break;
+        }
+    }
+  }
+  return moving;
+}
+
 function fmt(x: number): string {
   return x === 0 ? "0" : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(2);
 }
@@ -571,40 +718,46 @@ function describeOutcome(
     parts.push(
       `y[${outside[0]}] = ${y[outside[0]]} is outside the range of the output activation ${act}${outside.length > 1 ? ` (and ${outside.length - 1} more entries)` : ""}, so y has no preimage; ẑ is the best fit.`,
     );
+  const p = coarserPrecision(modelP, yP);
   const exactWhat =
     j.source === "precision"
-      ? modelP === "float64" && yP === "float64"
+      ? p === "float64"
         ? `within the float64 tolerance ${fmt(j.tolerance)}`
-        : `exact up to ${coarserPrecision(modelP, yP)} rounding (every |G(ẑ)_i − y_i| within its forward error bound, largest ratio ${fmt(j.ratio)})`
+        : `exact up to ${p} rounding (the residuals are within the forward error bound: rms of |G(ẑ)_i − y_i| / bound_i = ${fmt(j.ratio)})`
       : j.source === "noise"
         ? `consistent with the noise level σ = ${fmt(noise)} (rms residual ${fmt(j.residualRms)})`
         : `within the tolerance ${fmt(j.tolerance)}`;
   if (status === "unique" || status === "found")
     parts.push(`The fit is ${exactWhat}: relative residual ${fmt(j.residual)}.`);
+  else if (status === "no-preimage" && outside.length === 0)
+    parts.push(
+      `y is not in the range at the tolerance ${fmt(j.tolerance)}: the exact layerwise inversion found no preimage (every later layer's preimage unique), and no start of the active-set refinement fitted y within it (best relative residual ${fmt(j.residual)}).`,
+    );
   else if (status === "local-fit")
     parts.push(
       `No start reached a consistent fit: the best has relative residual ${fmt(j.residual)} (rms ${fmt(j.residualRms)}), above the tolerance ${fmt(j.tolerance)}${noise === 0 ? "; if y is noisy, give its noise level (--noise σ)" : ""}.`,
     );
-  if (certificate === "layerwise") parts.push("Unique: every layer's preimage is unique (global).");
-  if (certificate === "pattern" && pattern && pattern.nearKink > 0)
+  if (certificate === "layerwise")
+    parts.push("It is the only preimage: every layer's preimage is unique (Corollary 1).");
+  else if (certificate === "pattern" && pattern) {
     parts.push(
-      `(${pattern.nearKink} unit(s) are within ${coarserPrecision(modelP, yP)} rounding of their kink: the framework may have computed y on the adjacent activation region, so the error bound of ẑ is first order.)`,
+      `Certified unique in its activation region: the pattern re-checks (no unit within rounding of its kink) and the ${pattern.equations} fitted equations have rank ${pattern.rank} = n (σ_min/σ_max = ${fmt(pattern.sigmaMin / pattern.sigmaMax)}).`,
     );
-  else if (certificate === "pattern" && pattern)
-    parts.push(
-      `Certified unique in its activation region: the pattern re-checks (no unit within rounding of its kink) and the ${pattern.equations} fitted equations have rank ${pattern.rank} (σ_min/σ_max = ${fmt(pattern.sigmaMin / pattern.sigmaMax)}).`,
-    );
-  else if (pattern && (status === "found" || status === "local-fit")) {
+    if (pattern.nearKink > 0)
+      parts.push(
+        `${pattern.nearKink} unit(s) are within ${p} rounding of their kink: the framework may have computed y on the adjacent region, so the error bound of ẑ is first order.`,
+      );
+  } else if (pattern && status === "found") {
     const why = [
-      pattern.ambiguous > 0 ? `${pattern.ambiguous} unit(s) within rounding of their kink` : "",
+      pattern.ambiguous > 0 ? `${pattern.ambiguous} unit(s) at their kink` : "",
       pattern.violatedSaturations > 0
         ? `${pattern.violatedSaturations} saturated inequalit(ies) violated`
         : "",
       pattern.rank < pattern.n
-        ? `the ${pattern.equations} fitted equations have rank ${pattern.rank} < n = ${pattern.n} (z is not determined on this pattern)`
+        ? `the ${pattern.equations} fitted equations have rank ${pattern.rank} < n = ${pattern.n}, so z is not determined on this pattern`
         : "",
     ].filter(Boolean);
-    if (why.length > 0) parts.push(`Not certified: ${why.join(", ")}.`);
+    if (why.length > 0) parts.push(`Not certified: ${why.join("; ")}.`);
   }
   return parts.join(" ");
 }

@@ -11,7 +11,14 @@
  */
 
 import { Rng } from "../core/random.js";
-import { normalizeNetwork, type Activation, type Network, type Precision } from "../network/network.js";
+import {
+  activationFunction,
+  forwardUnchecked,
+  normalizeNetwork,
+  type Activation,
+  type Network,
+  type Precision,
+} from "../network/network.js";
 
 /** Options of {@link denseGenerator}. */
 export interface DenseGeneratorOptions {
@@ -166,4 +173,36 @@ export function convGenerator(options: ConvGeneratorOptions): Network {
     layers,
     ...(options.precision ? { precision: options.precision } : {}),
   });
+}
+
+/**
+ * A float32 forward pass, as a framework computes it (to make test outputs): dense layers accumulate
+ * their dot products in float32 (every product and partial sum rounded), other layers
+ * (convolutions, batch norms) are computed in float64 and rounded to float32 once, and every
+ * activation output is rounded (so a tanh of a large pre-activation is exactly ±1, as in PyTorch).
+ */
+export function forwardFloat32(net: Network, z: ArrayLike<number>): number[] {
+  let h = Array.from(z, Math.fround);
+  for (const L of net.layers) {
+    let pre: number[];
+    if (L.W) {
+      pre = L.W.map((row, i) => {
+        let s = 0;
+        for (let j = 0; j < row.length; j++) s = Math.fround(s + Math.fround(row[j] * h[j]));
+        return Math.fround(s + (L.b ? L.b[i] : 0));
+      });
+    } else {
+      const linear = { ...L, activation: "linear" as const };
+      const one: Network = {
+        format: "injective-relu/network",
+        version: 1,
+        inputDim: h.length,
+        layers: [linear],
+      };
+      pre = forwardUnchecked(one, h).map(Math.fround);
+    }
+    const sigma = activationFunction(L);
+    h = pre.map((t) => Math.fround(sigma(t)));
+  }
+  return h;
 }

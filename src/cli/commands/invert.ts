@@ -132,7 +132,7 @@ export function describeInverse(r: GeneratorInverse, error?: number): string {
           ? "float64"
           : `the ${worse(r.precision.model, r.precision.y)} rounding bound`;
   lines.push(
-    `  relative residual ‖G(z) − y‖∞/‖y‖∞ = ${fmtNum(r.residual, 3)} (rms ${fmtNum(r.residualRms, 3)}); tolerance ${fmtNum(r.tolerance, 3)} (${tolWhat})` +
+    `  relative residual ‖G(z) − y‖∞/‖y‖∞ = ${sci(r.residual)} (rms ${sci(r.residualRms)}); tolerance ${sci(r.tolerance)} (${tolWhat})` +
       (r.toleranceSource === "precision" &&
       r.consistent &&
       !(r.precision.model === "float64" && r.precision.y === "float64")
@@ -149,6 +149,12 @@ export function describeInverse(r: GeneratorInverse, error?: number): string {
   const jac = r.starts.reduce((a, s) => a + s.jacobians, 0);
   lines.push(`  method: ${r.method}; ${r.starts.length} start(s), ${jac} Jacobian(s); ${fmtMs(r.timeMs)}`);
   return lines.join("\n");
+}
+
+/** A small number in scientific notation, a moderate one plainly. */
+function sci(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  return x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6) ? x.toExponential(2) : fmtNum(x, 3);
 }
 
 function worse(a: string, b: string): string {
@@ -216,8 +222,8 @@ function runCompare(
       ["method", "rel. error ‖ẑ − z‖/‖z‖", "rel. residual ‖G(ẑ) − y‖/‖y‖", "time"],
       rows.map((row) => [
         row.method,
-        row.error === null ? "(no --truth)" : fmtNum(row.error, 3),
-        fmtNum(row.residual, 3),
+        row.error === null ? "(no --truth)" : sci(row.error),
+        sci(row.residual),
         fmtMs(row.timeMs),
       ]),
     ) + "\n",
@@ -378,8 +384,8 @@ async function runBatch(
           names[k],
           it.failure ? `${it.status} (${it.failure})` : it.status,
           it.certified ? "yes" : "no",
-          fmtNum(it.residual, 3),
-          ...(truths ? [fmtNum(it.error ?? NaN, 3)] : []),
+          sci(it.residual),
+          ...(truths ? [sci(it.error ?? NaN)] : []),
           fmtMs(it.timeMs),
         ]),
       ) + "\n",
