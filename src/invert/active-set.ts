@@ -28,7 +28,7 @@
 
 import { Budget } from "../core/budget.js";
 import type { Activation } from "../network/network.js";
-import { activate, derivative, type GeneratorOps, type Trace } from "./generator-ops.js";
+import { activate, derivative, isKink, type GeneratorOps, type Trace } from "./generator-ops.js";
 import type { Saturation } from "./precision.js";
 
 /** The fitting problem: the compiled generator, the target, and the saturated entries. */
@@ -56,6 +56,8 @@ export interface Evaluation {
   r: Float64Array;
   /** ½‖r‖². */
   f: number;
+  /** The residual's Jacobian at z, once computed (m × n row-major). */
+  J?: Float64Array;
 }
 
 /** Options of {@link refine}. */
@@ -166,6 +168,53 @@ export function scaleRows(p: FitProblem, e: Evaluation, J: Float64Array): void {
   }
 }
 
+/** Jᵀr. */
+function transposeTimes(J: Float64Array, r: Float64Array, m: number, n: number): Float64Array {
+  const g = new Float64Array(n);
+  for (let i = 0; i < m; i++) {
+    const ri = r[i];
+    if (ri === 0) continue;
+    const base = i * n;
+    for (let a = 0; a < n; a++) g[a] += J[base + a] * ri;
+  }
+  return g;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The activation pattern at an evaluation (the state of every ReLU / leaky ReLU unit), when the
+ * residual's Jacobian depends on the pattern only; null otherwise (a tanh or sigmoid output fitted
+ * in output space, or a violated saturation inequality).
+ */
+export function patternSignature(p: FitProblem, e: Evaluation): Uint8Array | null {
+  const ops = p.ops.ops;
+  const L = ops.length - 1;
+  const outAct = ops[L].activation;
+  if (p.mode !== "pre" && (outAct === "tanh" || outAct === "sigmoid")) return null;
+  for (let i = 0; i < p.saturated.length; i++) {
+    const s = p.saturated[i];
+    if (s && s.sign * (e.trace.pre[L][i] - s.threshold) < 0) return null;
+  }
+  let size = 0;
+  for (let l = 0; l <= L; l++)
+    if (isKink(ops[l].activation) && (l < L || p.mode !== "pre")) size += ops[l].outDim;
+  const sig = new Uint8Array(size);
+  let k = 0;
+  for (let l = 0; l <= L; l++) {
+    const act = ops[l].activation;
+    if (!isKink(act) || (l === L && p.mode === "pre")) continue;
+    const pre = e.trace.pre[l];
+    if (act === "relu") for (let i = 0; i < pre.length; i++) sig[k++] = pre[i] > 0 ? 1 : 0;
+    else for (let i = 0; i < pre.length; i++) sig[k++] = pre[i] < 0 ? 0 : 1;
+  }
+  return sig;
+}
+
 /** JᵀJ (n × n) and Jᵀr. */
 export function normalEquations(J: Float64Array, r: Float64Array, m: number, n: number) {
   const A = new Float64Array(n * n);
@@ -244,11 +293,26 @@ export function refine(
   let jacobians = 0;
   let mu = -1;
   let nu = 2;
-  while (jacobians < maxJ) {
+  // On an unchanged activation pattern the Jacobian is unchanged (the problem is linear there):
+  // it is reused, and only Jᵀr is recomputed.
+  let cached: { sig: Uint8Array; J: Float64Array; A: Float64Array } | null = null;
+  let iterations = 0;
+  while (jacobians < maxJ && iterations++ < 4 * maxJ) {
     budget?.check("the active-set refinement");
-    const J = residualJacobian(p, cur, budget);
-    jacobians++;
-    const { A, g } = normalEquations(J, cur.r, m, n);
+    const sig = patternSignature(p, cur);
+    let J: Float64Array;
+    let A: Float64Array;
+    let g: Float64Array;
+    if (sig && cached && sameBytes(sig, cached.sig)) {
+      ({ J, A } = cached);
+      g = transposeTimes(J, cur.r, m, n);
+    } else {
+      J = residualJacobian(p, cur, budget);
+      jacobians++;
+      ({ A, g } = normalEquations(J, cur.r, m, n));
+      cached = sig ? { sig, J, A } : null;
+    }
+    cur.J = J;
     let maxDiag = 0;
     for (let a = 0; a < n; a++) maxDiag = Math.max(maxDiag, A[a * n + a]);
     if (maxDiag === 0) return { best: cur, jacobians, evaluations, stop: "stalled" };
@@ -291,10 +355,16 @@ export function refine(
         nu = 2;
         accepted = true;
         // Converged on a nonzero residual (noise, rounding): the decrease is negligible.
-        if (actual <= (options.relTol ?? 1e-10) * next.f && rho > 0.5)
-          return { best: cur, jacobians, evaluations, stop: "converged" };
+        const relTol = options.relTol ?? 1e-10;
         history.push(cur.f);
         const h = history.length;
+        // Near a kink of the objective (a pattern boundary) the steps shrink and the gain ratio
+        // wanders: three accepted steps that together gain less than 10·relTol also converged.
+        if (
+          (actual <= relTol * next.f && rho > 0.5) ||
+          (h >= 4 && history[h - 4] - cur.f <= 10 * relTol * cur.f)
+        )
+          return { best: cur, jacobians, evaluations, stop: "converged" };
         if (
           options.successF !== undefined &&
           h >= 8 &&

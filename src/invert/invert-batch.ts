@@ -17,6 +17,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Network } from "../network/network.js";
 import { invertGenerator, type GeneratorInverse, type InvertGeneratorOptions } from "./invert-generator.js";
+import { loadLpSolver } from "./pattern-lp.js";
 
 /** Options of {@link invertGeneratorBatch}. */
 export interface BatchOptions extends InvertGeneratorOptions {
@@ -95,6 +96,7 @@ export async function invertGeneratorBatch(
   // From the TypeScript sources (tests) there is no built worker script.
   const inProcess = workers <= 1 || import.meta.url.endsWith(".ts");
   if (inProcess) {
+    if (rest.norm && rest.norm !== "l2" && !rest.lpSolver) rest.lpSolver = await loadLpSolver();
     for (let i = 0; i < ys.length; i++) {
       if (signal?.aborted) {
         record(i, { ...emptyResult(net.inputDim, "cancelled before this image was started") });
@@ -112,7 +114,8 @@ export async function invertGeneratorBatch(
   signal?.addEventListener("abort", onAbort);
   if (signal?.aborted) onAbort();
   try {
-    await runPool(net, ys, rest, workers, workerUrl, cancel, record);
+    const { lpSolver: _solver, ...cloneable } = rest;
+    await runPool(net, ys, cloneable, workers, workerUrl, cancel, record);
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }

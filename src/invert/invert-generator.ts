@@ -75,6 +75,7 @@ import {
   type Saturation,
 } from "./precision.js";
 import { qrR, singularValues } from "./small-linalg.js";
+import { loadLpSolver, robustFit, type LpSolver } from "./pattern-lp.js";
 
 /** Options of {@link invertGenerator}. */
 export interface InvertGeneratorOptions extends BudgetOptions {
@@ -102,6 +103,15 @@ export interface InvertGeneratorOptions extends BudgetOptions {
   layerwise?: boolean | "auto";
   /** Largest number of Jacobians per start. @default 60 */
   maxJacobians?: number;
+  /**
+   * The fit: least squares (`l2`, Gaussian noise σ), or a linear program on the activation pattern
+   * after the least-squares search (./pattern-lp.ts): `l1` (robust to a few wrong entries; σ is then
+   * compared with 1.4826 × the median absolute residual) or `linf` (`noise` is then a bound on
+   * every |e_i|). @default "l2"
+   */
+  norm?: "l2" | "l1" | "linf";
+  /** HiGHS, loaded by `await loadLpSolver()`: needed for `norm` l1 or linf. */
+  lpSolver?: LpSolver;
 }
 
 /** The status of {@link GeneratorInverse} (see the module comment). */
@@ -256,6 +266,12 @@ export function invertGenerator(
   );
   const yP = validateChoice(FN, "options.yPrecision", options.yPrecision ?? "float64", PRECISIONS);
   const seed = options.seed ?? 1;
+  const norm = validateChoice(FN, "options.norm", options.norm ?? "l2", ["l2", "l1", "linf"] as const);
+  assertType(
+    norm === "l2" || (typeof options.lpSolver === "object" && options.lpSolver !== null),
+    () =>
+      `${FN}: options.norm "${norm}" needs options.lpSolver (HiGHS: await loadLpSolver(), or call invertGeneratorAsync)`,
+  );
   const maxStarts = options.starts ?? (noise > 0 ? 4 : 8);
   // Cheap networks (small forward passes) get three times the starts: they cost milliseconds.
   assertRange(
@@ -359,14 +375,28 @@ export function invertGenerator(
     let tolerance: number;
     let source: GeneratorInverse["toleranceSource"];
     let consistent: boolean;
+    let robustSigma: number | undefined;
     if (explicitTol !== undefined) {
       tolerance = explicitTol;
       source = "option";
       consistent = residual <= tolerance && satViolations === 0;
     } else if (noise > 0) {
-      tolerance = (noise * (1 + 4 / Math.sqrt(2 * m))) / yScale;
       source = "noise";
-      consistent = residualRms <= noise * (1 + 4 / Math.sqrt(2 * m)) + rms(ob.bound);
+      if (norm === "linf") {
+        tolerance = noise / yScale;
+        consistent = residual * yScale <= noise + bMax;
+      } else if (norm === "l1") {
+        // The median absolute residual estimates σ robustly (1.4826 MAD for Gaussian noise).
+        tolerance = (noise * (1 + 4 / Math.sqrt(2 * m))) / yScale;
+        const abs = Array.from(out, (v, i) => Math.abs(v - yv[i])).sort((a, b) => a - b);
+        // The median is biased upwards by the outliers that ℓ1 is for (about 10% at 5% outliers)
+        // and spreads more than the rms: a wider margin.
+        robustSigma = 1.4826 * abs[Math.floor((m - 1) / 2)];
+        consistent = robustSigma <= noise * (1.1 + 6 / Math.sqrt(2 * m)) + rms(ob.bound);
+      } else {
+        tolerance = (noise * (1 + 4 / Math.sqrt(2 * m))) / yScale;
+        consistent = residualRms <= noise * (1 + 4 / Math.sqrt(2 * m)) + rms(ob.bound);
+      }
     } else {
       tolerance = Math.max(FLOAT64_TOLERANCE, bMax / yScale);
       source = "precision";
@@ -375,7 +405,7 @@ export function invertGenerator(
           ? residual <= FLOAT64_TOLERANCE || ratio <= 1
           : ratio <= 1) && satViolations === 0;
     }
-    return { residual, residualRms, tolerance, source, consistent, ratio, ob, satViolations };
+    return { residual, residualRms, tolerance, source, consistent, ratio, ob, satViolations, robustSigma };
   };
 
   const finish = (
@@ -533,7 +563,13 @@ export function invertGenerator(
       let z = z0;
       let stop = "";
       if (preProblem) {
-        const a = refine(preProblem, z, { maxJacobians: maxJ, budget, successF, relTol }, state);
+        const a = refine(
+          preProblem,
+          z,
+          // With noise the inverted problem only gives the start of the output fit.
+          { maxJacobians: maxJ, budget, successF, relTol: noise > 0 ? 1e-4 : relTol },
+          state,
+        );
         jac += a.jacobians;
         z = a.best.z;
         stop = a.stop;
@@ -563,6 +599,17 @@ export function invertGenerator(
     }
     if (!best) best = evaluate(problem, new Float64Array(n), budget);
     method = "active-set (Gauss–Newton on the activation pattern)";
+    if (norm !== "l2") {
+      const lp = robustFit(problem, best, norm, options.lpSolver!, budget);
+      starts.push({
+        start: `${norm} LP fit (HiGHS, ${lp.lps} LPs)`,
+        f: lp.best.f,
+        jacobians: lp.jacobians,
+        stop: "converged",
+      });
+      best = lp.best;
+      method = `active-set, then ${norm === "l1" ? "ℓ1" : "ℓ∞"} LPs on the activation pattern (HiGHS)`;
+    }
     return finish(best, null, "", true);
   } catch (err) {
     if (!isResourceLimitError(err) || err.kind === "memory") throw err;
@@ -596,6 +643,20 @@ function invertedProblem(p: FitProblem, act: "tanh" | "sigmoid", noise: number, 
     }
   }
   return { ...p, mode: "pre", target, weight };
+}
+
+/**
+ * {@link invertGenerator} that loads HiGHS first when `options.norm` is l1 or linf (the same
+ * result; the LP solver is loaded once per thread).
+ */
+export async function invertGeneratorAsync(
+  net: Network,
+  y: ArrayLike<number>,
+  options: InvertGeneratorOptions = {},
+): Promise<GeneratorInverse> {
+  const lp =
+    options.norm && options.norm !== "l2" && !options.lpSolver ? { lpSolver: await loadLpSolver() } : {};
+  return invertGenerator(net, y, { ...options, ...lp });
 }
 
 /** The ½‖r‖² below which a start counts as successful (for abandoning hopeless starts). */
@@ -641,7 +702,8 @@ function certify(
   }
   const n = ops.inputDim;
   const m = ops.outputDim;
-  const J = residualJacobian(p, e, budget);
+  // The Jacobian of the refinement's last step when it was computed at ẑ on the same problem.
+  const J = e.J ?? residualJacobian(p, e, budget);
   const rows: number[] = [];
   for (let i = 0; i < m; i++) {
     if (p.saturated[i]) continue;
@@ -702,7 +764,14 @@ function fmt(x: number): string {
 function describeOutcome(
   status: GeneratorStatus,
   prefix: string,
-  j: { residual: number; residualRms: number; tolerance: number; source: string; ratio: number },
+  j: {
+    residual: number;
+    residualRms: number;
+    tolerance: number;
+    source: string;
+    ratio: number;
+    robustSigma?: number;
+  },
   pattern: PatternCertificate | undefined,
   certificate: GeneratorInverse["certificate"],
   modelP: Precision,
@@ -725,7 +794,9 @@ function describeOutcome(
         ? `within the float64 tolerance ${fmt(j.tolerance)}`
         : `exact up to ${p} rounding (the residuals are within the forward error bound: rms of |G(ẑ)_i − y_i| / bound_i = ${fmt(j.ratio)})`
       : j.source === "noise"
-        ? `consistent with the noise level σ = ${fmt(noise)} (rms residual ${fmt(j.residualRms)})`
+        ? j.robustSigma !== undefined
+          ? `consistent with the noise level σ = ${fmt(noise)} (1.4826 × the median absolute residual = ${fmt(j.robustSigma)})`
+          : `consistent with the noise level σ = ${fmt(noise)} (rms residual ${fmt(j.residualRms)})`
         : `within the tolerance ${fmt(j.tolerance)}`;
   if (status === "unique" || status === "found")
     parts.push(`The fit is ${exactWhat}: relative residual ${fmt(j.residual)}.`);

@@ -15,7 +15,7 @@ import { FileFormatError } from "../../io/errors.js";
 import { readNetworkFile } from "../../io/network-file.js";
 import { writeNpy } from "../../io/npy.js";
 import {
-  invertGenerator,
+  invertGeneratorAsync,
   type GeneratorInverse,
   type InvertGeneratorOptions,
 } from "../../invert/invert-generator.js";
@@ -48,7 +48,7 @@ interface InvertCliOptions {
   json?: boolean;
   noise: number;
   noiseAware?: boolean;
-  norm: "linf" | "l1";
+  norm: "l2" | "linf" | "l1";
   truth?: string;
   compare?: boolean;
   restarts: number;
@@ -93,6 +93,7 @@ function libraryOptions(
     ...(opts.starts !== undefined ? { starts: opts.starts } : {}),
     seed: opts.seed,
     yPrecision,
+    norm: opts.norm,
   };
 }
 
@@ -184,9 +185,10 @@ function runCompare(
     ...(opts.memoryLimit !== undefined ? { memoryLimitBytes: opts.memoryLimit } : {}),
   };
   try {
-    const robust = invertNetworkRobust(net, y, { noiseLevel: opts.noise, norm: opts.norm, ...limits });
+    const lpNorm = opts.norm === "linf" ? "linf" : "l1";
+    const robust = invertNetworkRobust(net, y, { noiseLevel: opts.noise, norm: lpNorm, ...limits });
     rows.push({
-      method: `robust LP (layerwise, ${opts.norm}, σ = ${opts.noise})`,
+      method: `robust LP (layerwise, ${lpNorm}, σ = ${opts.noise})`,
       x: robust.x,
       error: truth ? relativeL2(robust.x, truth) : null,
       residual: robust.residual,
@@ -271,7 +273,11 @@ export function invertCommand(): Command {
       "--noise-aware",
       "also run the robust layerwise LP (Lei et al. 2019) and compare (y is noisy: give --noise σ)",
     )
-    .option("--norm <norm>", "LP fit of the robust layerwise baseline: l1 or linf", "l1")
+    .option(
+      "--norm <norm>",
+      "the fit: l2 (least squares, Gaussian noise), l1 (robust to a few wrong entries) or linf (--noise bounds every entry); l1 and linf solve LPs on the activation pattern with HiGHS",
+      "l2",
+    )
     .option("--restarts <n>", "gradient baseline: random starts", parseInteger, 5)
     .option("--iterations <n>", "gradient baseline: Adam iterations per start", parseInteger, 1500)
     .option("--lr <rate>", "gradient baseline: initial learning rate", parsePositive, 0.1)
@@ -290,8 +296,8 @@ no preimage, or the time limit), 3 bad input (an unreadable file, y of the wrong
 NaN in y).`,
   );
   cmd.action(async (path: string, opts: InvertCliOptions) => {
-    if (opts.norm !== "l1" && opts.norm !== "linf")
-      throw new InputRangeError(`invert: --norm must be l1 or linf, got "${String(opts.norm)}"`);
+    if (opts.norm !== "l2" && opts.norm !== "l1" && opts.norm !== "linf")
+      throw new InputRangeError(`invert: --norm must be l2, l1 or linf, got "${String(opts.norm)}"`);
     if (opts.workers !== undefined && opts.workers < 1)
       throw new InputRangeError(`invert: --workers must be at least 1, got ${opts.workers}`);
     const net = await readNetworkFile(path, readerOptions(opts));
@@ -301,7 +307,7 @@ NaN in y).`,
     try {
       if (!outputs.batch) {
         const y = Array.from(outputs.ys[0]);
-        const r = invertGenerator(net, y, libOpts);
+        const r = await invertGeneratorAsync(net, y, libOpts);
         if (opts.compare || opts.noiseAware) runCompare(net, y, r, opts, truths?.[0]);
         else if (opts.json) printJson(jsonResult(r, truths ? { error: relativeL2(r.z, truths[0]) } : {}));
         else process.stdout.write(describeInverse(r, truths ? relativeL2(r.z, truths[0]) : undefined) + "\n");
