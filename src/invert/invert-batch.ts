@@ -212,6 +212,7 @@ function emptyResult(n: number, reason: string): GeneratorInverse {
     residual: NaN,
     residualRms: NaN,
     tolerance: NaN,
+    noise: 0,
     toleranceSource: "precision",
     precision: { model: "float64", y: "float64" },
     consistent: false,

@@ -164,6 +164,8 @@ export interface GeneratorInverse {
   residualRms: number;
   /** The relative tolerance: explicit, or ‖bound‖∞/‖y‖∞ of the precision rule (max with 1e-9). */
   tolerance: number;
+  /** The noise level σ assumed (0: exact up to rounding). */
+  noise: number;
   /** Where the tolerance came from. */
   toleranceSource: "option" | "precision" | "noise";
   /** Largest |G(ẑ)_i − y_i| / bound_i (precision rule: <= 1 means exact up to rounding). */
@@ -456,6 +458,7 @@ export function invertGenerator(
       residual: j.residual,
       residualRms: j.residualRms,
       tolerance: j.tolerance,
+      noise,
       toleranceSource: j.source,
       ...(j.source === "precision" ? { boundRatio: j.ratio } : {}),
       precision,
@@ -712,9 +715,9 @@ function certify(
     if (nz) rows.push(i);
   }
   let sv: number[] = [];
-  if (rows.length >= n) sv = singularValues(qrR(J, n, rows, budget), n);
+  if (rows.length > 0) sv = singularValues(qrR(J, n, rows, budget), n);
   const sigmaMax = sv.length ? sv[0] : 0;
-  const sigmaMin = sv.length === n ? sv[n - 1] : 0;
+  const sigmaMin = rows.length >= n ? sv[n - 1] : 0;
   const rank = sv.filter((s) => s > 1e-10 * sigmaMax).length;
   const pattern = {
     ambiguous,

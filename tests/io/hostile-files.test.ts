@@ -458,7 +458,9 @@ describe("no input-controlled recursion, no crash on odd values", () => {
     const lazy = parseTfjsLayersModel(wide, [], "m.json");
     expect(lazy.layers[0]).toMatchObject({ activation: "relu", identity: { size: 1e6 } });
     expect(lazy.layers[0].W).toBeUndefined();
-    expect(() => layerMatrix(lazy.layers[0])).toThrow(/1,000,000 × 1,000,000 matrix .* above the memory limit/);
+    expect(() => layerMatrix(lazy.layers[0])).toThrow(
+      /1,000,000 × 1,000,000 matrix .* above the memory limit/,
+    );
   });
 });
 
@@ -645,7 +647,9 @@ describe("ONNX: every field is validated", () => {
     ).finish();
     const lazy = readOnnxModel(bytes, "r.onnx");
     expect(lazy.layers[0]).toMatchObject({ activation: "relu", identity: { size: 1e6 } });
-    expect(() => layerMatrix(lazy.layers[0])).toThrow(/1,000,000 × 1,000,000 matrix .* above the memory limit/);
+    expect(() => layerMatrix(lazy.layers[0])).toThrow(
+      /1,000,000 × 1,000,000 matrix .* above the memory limit/,
+    );
   });
 });
 

@@ -132,13 +132,15 @@ export function describeInverse(r: GeneratorInverse, error?: number): string {
         : r.precision.model === "float64" && r.precision.y === "float64"
           ? "float64"
           : `the ${worse(r.precision.model, r.precision.y)} rounding bound`;
+  const exact =
+    r.toleranceSource === "precision" &&
+    r.consistent &&
+    worse(r.precision.model, r.precision.y) !== "float64";
   lines.push(
-    `  relative residual ‖G(z) − y‖∞/‖y‖∞ = ${sci(r.residual)} (rms ${sci(r.residualRms)}); tolerance ${sci(r.tolerance)} (${tolWhat})` +
-      (r.toleranceSource === "precision" &&
-      r.consistent &&
-      !(r.precision.model === "float64" && r.precision.y === "float64")
-        ? `: exact up to ${worse(r.precision.model, r.precision.y)} rounding`
-        : ""),
+    r.toleranceSource === "noise"
+      ? `  relative residual ‖G(z) − y‖∞/‖y‖∞ = ${sci(r.residual)}; rms residual ${sci(r.residualRms)} (noise σ = ${sci(r.noise)}: ${r.consistent ? "consistent" : "not consistent"})`
+      : `  relative residual ‖G(z) − y‖∞/‖y‖∞ = ${sci(r.residual)} (rms ${sci(r.residualRms)}); tolerance ${sci(r.tolerance)} (${tolWhat})` +
+          (exact ? `: exact up to ${worse(r.precision.model, r.precision.y)} rounding` : ""),
   );
   if (error !== undefined) lines.push(`  relative error ‖z − z_true‖/‖z_true‖ = ${fmtNum(error, 3)}`);
   if (r.zErrorBound !== undefined)
