@@ -11,14 +11,20 @@
  *
  * The residual of output entry i is
  *
- * - σ(pre_i) − y_i (the output activation included, its derivative in the Jacobian; a ReLU output
- *   makes y_i = 0 the one-sided condition pre_i <= 0, since the residual max(0, pre_i) is a hinge);
- * - for a saturated entry (a float32 tanh output of exactly ±1, see ./precision.ts) the hinge
- *   w·max(0, T − pre_i) (or its mirror) on the inequality that the value stands for, weighted by
- *   w = σ'(T) so that it is on the scale of an output error.
+ * - `out` mode: σ(pre_i) − y_i (the output activation included, its derivative in the Jacobian; a
+ *   ReLU output makes y_i = 0 the one-sided condition pre_i <= 0, since the residual max(0, pre_i)
+ *   is a hinge);
+ * - `pre` mode (a tanh or sigmoid output inverted elementwise): w_i (pre_i − t_i) with
+ *   t_i = σ⁻¹(y_i) and w_i = σ'(t_i), first-order equal to the output residual but piecewise linear
+ *   in z, so that the steps are exact on a pattern even where the outputs are nearly saturated;
+ * - for a saturated entry (a float32 tanh output of exactly ±1, see ./precision.ts), in both modes,
+ *   σ(pre_i) − σ(T) while the inequality pre_i >= T (or its mirror) that the value stands for is
+ *   violated, and 0 once it holds (a hinge on the scale of an output error);
+ * - times `rowWeight[i]` when given (a weighted fit).
  *
  * The Jacobian is formed explicitly (m × n, by forward-mode products in blocks, never the layers'
- * matrices), then the normal equations (JᵀJ + μ I) δ = −Jᵀ r are solved by Cholesky: n is the latent
+ * matrices; reused while the activation pattern does not change, since it then does not change
+ * either), then the normal equations (JᵀJ + μ I) δ = −Jᵀ r are solved by Cholesky: n is the latent
  * dimension (tens to hundreds), so they cost n³/3 per damping trial. The convergence to float64
  * accuracy on a zero-residual problem does not suffer from the squared condition number: each step
  * contracts the error by about cond(J)²·2^-53.
@@ -270,10 +276,11 @@ export function choleskySolve(
 }
 
 /**
- * The active-set refinement from z0 (see the module comment). Stops when the step is negligible
- * (converged), after `polish` steps below `targetF`, when the iterations run out, or when no
- * damping gives a decrease (stalled). The budget is checked between passes; a ResourceLimitError
- * propagates, and {@link RefineState.best} holds the best point so far for the caller.
+ * The active-set refinement from z0 (see the module comment). Stops when the step or the decrease
+ * is negligible (converged: `relTol`), when the Jacobians run out, or when no damping gives a
+ * decrease or a start is hopeless (stalled: `successF`). The budget is checked between passes; a
+ * ResourceLimitError propagates, and {@link RefineState.best} holds the best point so far for the
+ * caller.
  */
 export function refine(
   p: FitProblem,

@@ -224,33 +224,6 @@ export class GeneratorOps {
     return J;
   }
 
-  /**
-   * The Jacobians of every layer's pre-activation (for the activation pattern's constraints), each
-   * m_l × n row-major. Only for small networks: the caller checks the memory.
-   */
-  allPreJacobians(trace: Trace, budget?: Budget): Float64Array[] {
-    const n = this.inputDim;
-    const V = new Float64Array(n * n);
-    for (let t = 0; t < n; t++) V[t * n + t] = 1;
-    const res: Float64Array[] = [];
-    let T: Float64Array = V;
-    for (let l = 0; l < this.ops.length; l++) {
-      budget?.check("the Jacobians of the pattern");
-      const op = this.ops[l];
-      const P = linearApply(op, T, n, "plain", budget);
-      res.push(P.slice());
-      if (op.activation !== "linear") {
-        for (let i = 0; i < op.outDim; i++) {
-          const d = derivative(op.activation, op.alpha, trace.pre[l][i], trace.out[l][i]);
-          if (d === 1) continue;
-          for (let t = 0; t < n; t++) P[i * n + t] *= d;
-        }
-      }
-      T = P;
-    }
-    return res;
-  }
-
   /** `|A| x` or `(A∘A) x` for op l (no bias), for rounding bounds. */
   weightApply(l: number, x: Float64Array, mode: "abs" | "square"): Float64Array {
     return linearApply(this.ops[l], x, 1, mode);
@@ -412,7 +385,7 @@ function convApply(
   const y = new Float64Array((transposed ? c * inSize : q * outSize) * k);
   const mask = nonzeroUnits(x, k);
   for (let o = 0; o < q; o++) {
-    if ((o & 7) === 0) budget?.check("a convolution");
+    budget?.check("a convolution");
     for (let ch = 0; ch < c; ch++) {
       const kBase = (transpose ? ch * q + o : o * c + ch) * KH * KW;
       const inBase = ch * inSize * k;
