@@ -87,7 +87,7 @@ function checkImpliedSizes(value: unknown, source: string, limit: number): void 
       const d = Array.isArray(layer.gamma) ? layer.gamma.length : width;
       checkDenseSize(source, `${name} (batchnorm)`, d, 1, limit);
       if (d > 0) width = d;
-    } else if (type === "flatten" || type === "reshape") {
+    } else if (type === "flatten" || type === "reshape" || type === "activation") {
       // The identity on flat vectors: nothing is built, the width stays.
       continue;
     } else if (type === "conv" || type === "conv_transpose") {
@@ -142,7 +142,9 @@ export function parseNetworkJson(text: string, source: string, options?: ReaderO
       ...(layer.batchnorm ? { batchnorm: layer.batchnorm } : {}),
       ...(layer.reshape ? { reshape: layer.reshape } : {}),
       ...(layer.conv ? { conv: layer.conv } : {}),
+      ...(layer.identity ? { identity: layer.identity } : {}),
     })),
+    ...(net.precision ? { precision: net.precision } : {}),
   };
 }
 
@@ -206,9 +208,11 @@ export function formatJson(value: unknown, indent = ""): string {
  */
 export function stringifyNetwork(net: Network, extra: Record<string, unknown> = {}): string {
   validateNetwork("stringifyNetwork()", net);
-  const { format, version, inputDim } = net;
+  const { format, version, inputDim, precision } = net;
   const layers = net.layers.map(layerFileForm);
-  return formatJson({ format, version, inputDim, layers, ...extra }) + "\n";
+  return (
+    formatJson({ format, version, inputDim, ...(precision ? { precision } : {}), layers, ...extra }) + "\n"
+  );
 }
 
 /**

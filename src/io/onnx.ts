@@ -31,7 +31,7 @@ import {
   batchNormLayer,
   convLayer,
   NETWORK_FORMAT,
-  identityMatrix,
+  activationLayer,
   layerInputDim,
   layerOutputDim,
   reshapeLayer,
@@ -39,12 +39,13 @@ import {
   type Activation,
   type DenseLayerSpec,
   type Network,
+  type Precision,
 } from "../network/network.js";
 import { convGeometry } from "../network/conv-layer.js";
 import { formatBytes } from "../core/budget.js";
 import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { clip, FileFormatError, show } from "./errors.js";
-import { importedNetwork } from "./imported-network.js";
+import { coarser, importedNetwork } from "./imported-network.js";
 import { checkOnnxWire } from "./onnx-wire.js";
 import { checkDenseSize, memoryLimitOf, tooLarge, type ReaderOptions } from "./safe-file.js";
 
@@ -100,6 +101,14 @@ function safeInt(v: LongLike | null | undefined): number | undefined {
 function product(dims: number[]): number {
   return dims.reduce((a, v) => a * v, 1);
 }
+
+/** The precision of each floating-point ONNX element type (FLOAT, FLOAT16, DOUBLE, BFLOAT16). */
+const FLOAT_PRECISION: Record<number, Precision> = {
+  1: "float32",
+  10: "float16",
+  11: "float64",
+  16: "bfloat16",
+};
 
 /** Float16 bits to a double (exact). */
 function halfToNumber(h: number): number {
@@ -337,6 +346,7 @@ export function readOnnxModel(bytes: Uint8Array, source: string, options?: Reade
     return false;
   });
   const cache = new Map<string, Tensor>();
+  let precision: Precision | undefined;
   const init = (name: string, what: string): Tensor => {
     const hit = cache.get(name);
     if (hit) return hit;
@@ -346,6 +356,8 @@ export function readOnnxModel(bytes: Uint8Array, source: string, options?: Reade
         `${what} ${show(name)} is not an initializer or constant (only a linear chain with constant weights is supported)`,
       );
     const decoded = decodeTensor(t, `initializer ${show(name)}`, fail, limit, source);
+    const dtype = FLOAT_PRECISION[decoded.type];
+    if (dtype) precision = coarser(precision, dtype);
     cache.set(name, decoded);
     return decoded;
   };
@@ -492,8 +504,7 @@ export function readOnnxModel(bytes: Uint8Array, source: string, options?: Reade
       } else {
         if (width === null) fail(`${desc} comes before any layer and the input shape is unknown`);
         const d = width!;
-        dense(desc, d, d);
-        layers.push({ type: "dense", W: identityMatrix(d), activation, ...extra });
+        layers.push(activationLayer(d, activation, extra.alpha));
       }
       fusable = false;
     } else if (op === "BatchNormalization") {
@@ -647,5 +658,5 @@ export function readOnnxModel(bytes: Uint8Array, source: string, options?: Reade
       `the graph output is ${outputs.length === 0 ? "missing" : outputs.length > 3 ? `${outputs.length} outputs` : outputs.map((o) => show(o.name ?? "")).join(", ")}, expected the last node's output ${show(current)} (a linear chain)`,
     );
   if (layers.length === 0) fail("the graph has no dense, normalization or reshape layers");
-  return importedNetwork("readOnnxModel", inputDim!, layers, fail);
+  return importedNetwork("readOnnxModel", inputDim!, layers, fail, precision);
 }

@@ -30,17 +30,18 @@ import {
   ACTIVATIONS,
   batchNormLayer,
   NETWORK_FORMAT,
-  identityMatrix,
+  activationLayer,
   reshapeLayer,
   validateNetwork,
   type Activation,
   type DenseLayerSpec,
   type Network,
+  type Precision,
 } from "../network/network.js";
 import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { formatBytes } from "../core/budget.js";
 import { clip, FileFormatError, show } from "./errors.js";
-import { importedNetwork } from "./imported-network.js";
+import { coarser, importedNetwork } from "./imported-network.js";
 import { decodeUtf8 } from "./layer-file.js";
 import {
   checkDenseSize,
@@ -70,6 +71,14 @@ function isObject(x: unknown): x is Json {
 function product(dims: number[]): number {
   return dims.reduce((a, v) => a * v, 1);
 }
+
+/** The precision of each dtype read here. */
+const DTYPE_PRECISION: Record<string, Precision> = {
+  F64: "float64",
+  F32: "float32",
+  F16: "float16",
+  BF16: "bfloat16",
+};
 
 /** Element sizes of the dtypes read here. */
 const SIZES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
@@ -282,9 +291,13 @@ export function parseSafetensorsLayers(
   let inputDim = width;
   const layers: DenseLayerSpec[] = [];
 
+  let precision: Precision | undefined;
   const tensor = (desc: string, key: string, ref: unknown): SafeTensor => {
     if (typeof ref !== "string") return fail(`${desc}.${key} must be a tensor name (a string)`);
-    return tensors.get(ref) ?? fail(`${desc}.${key}: no tensor "${clip(ref, 60)}" in the safetensors file`);
+    const t =
+      tensors.get(ref) ?? fail(`${desc}.${key}: no tensor "${clip(ref, 60)}" in the safetensors file`);
+    precision = coarser(precision, DTYPE_PRECISION[t.dtype] ?? "float64");
+    return t;
   };
   const activationOf = (desc: string, L: Json): Partial<DenseLayerSpec> & { activation: Activation } => {
     const a = L.activation ?? "linear";
@@ -329,9 +342,8 @@ export function parseSafetensorsLayers(
       layers.push({ type: "dense", W, ...(b ? { b } : {}), ...activationOf(desc, layer) });
       width = W.length;
     } else if (type === "activation") {
-      const n = needWidth(desc);
-      dense(desc, n, n);
-      layers.push({ type: "dense", W: identityMatrix(n), ...activationOf(desc, layer) });
+      const { activation, alpha } = activationOf(desc, layer);
+      layers.push(activationLayer(needWidth(desc), activation, alpha));
     } else if (type === "batchnorm") {
       const n = needWidth(desc);
       dense(desc, n, 1); // batch norm is lazy: only its parameter vectors are held
@@ -387,7 +399,7 @@ export function parseSafetensorsLayers(
       fail(`${desc}.type is ${show(type, 40)}; supported: dense, activation, batchnorm, flatten, reshape`);
     }
   });
-  return importedNetwork("readSafetensorsModel", inputDim!, layers, fail);
+  return importedNetwork("readSafetensorsModel", inputDim!, layers, fail, precision);
 }
 
 /** The layer description file of a safetensors file: `model.safetensors` → `model.layers.json`. */

@@ -25,7 +25,7 @@ import { formatBytes } from "../core/budget.js";
 import {
   batchNormLayer,
   NETWORK_FORMAT,
-  identityMatrix,
+  activationLayer,
   reshapeLayer,
   validateNetwork,
   type Activation,
@@ -353,9 +353,7 @@ export function parseTfjsLayersModel(
       const last = layers[layers.length - 1];
       if (fusable && last && last.activation === "linear") Object.assign(last, { activation, ...extra });
       else if (activation !== "linear" || Object.keys(extra).length > 0) {
-        const d = needWidth(desc);
-        dense(desc, d, d);
-        layers.push({ type: "dense", W: identityMatrix(d), activation, ...extra });
+        layers.push(activationLayer(needWidth(desc), activation, extra.alpha));
       }
       fusable = false;
     };
@@ -477,7 +475,7 @@ export function parseTfjsLayersModel(
     }
   });
   if (layers.length === 0) fail("the model has no dense, normalization or reshape layers");
-  return importedNetwork("readTfjsLayersModel", inputDim!, layers, fail);
+  return importedNetwork("readTfjsLayersModel", inputDim!, layers, fail, "float32");
 }
 
 /**

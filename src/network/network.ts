@@ -12,6 +12,10 @@
  * short forms `{"type": "batchnorm", ...}` and `{"type": "flatten" | "reshape", ...}`, which
  * {@link normalizeNetwork} turns into dense layers ({@link batchNormLayer}, {@link reshapeLayer}).
  *
+ * An activation alone (a ReLU or tanh that an exporter writes after a batch norm) is W = I with that
+ * activation and an `identity` record, and I is never stored ({@link activationLayer}; file form
+ * `{"type": "activation", "activation": "relu"}`).
+ *
  * Convolutions and transposed convolutions (stride, symmetric zero padding, as in PyTorch and ONNX)
  * are dense layers too: b repeats the per-channel bias, and the parameters are kept in `conv`
  * (./conv-layer.ts, {@link convLayer}); the short file form is `{"type": "conv" | "conv_transpose",
@@ -79,6 +83,20 @@ export interface ReshapeInfo {
   size?: number;
 }
 
+/**
+ * An activation applied alone (W = I, no bias), as exporters write a ReLU or tanh after a batch
+ * norm: the map is `h ↦ σ(h)` on flat vectors of length `size`, and I is never stored.
+ */
+export interface IdentityInfo {
+  size: number;
+}
+
+/** The floating-point format a model's weights were stored (and its outputs computed) in. */
+export type Precision = "float16" | "bfloat16" | "float32" | "float64";
+
+/** The precisions of {@link Precision}, for validation. */
+export const PRECISIONS: readonly Precision[] = ["float16", "bfloat16", "float32", "float64"];
+
 /** A dense layer `h ↦ σ(W h + b)`. */
 export interface DenseLayerSpec {
   type: "dense";
@@ -107,6 +125,8 @@ export interface DenseLayerSpec {
    * explicit matrix, and b repeats `conv.bias` over the output positions; see ./conv-layer.ts).
    */
   conv?: ConvParams;
+  /** Present when the layer is an activation alone (then W = I, no bias; see {@link IdentityInfo}). */
+  identity?: IdentityInfo;
 }
 
 /** A network `R^inputDim → R^out`: the layers applied in order. */
@@ -117,6 +137,13 @@ export interface Network {
   inputDim: number;
   /** At least one layer; each layer's W has as many columns as the previous layer has rows. */
   layers: DenseLayerSpec[];
+  /**
+   * The floating-point format of the weights in the file the network was read from (the importers
+   * set it: ONNX, TF.js and safetensors know their tensors' dtype; the coarsest one when they
+   * differ). The framework computed the model's outputs in it, so it sets the default tolerance of
+   * inversion (src/invert/precision.ts). Absent means float64 (a JSON network).
+   */
+  precision?: Precision;
 }
 
 /**
@@ -128,7 +155,10 @@ export function layerOutputDim(layer: DenseLayerSpec): number {
   if (layer.conv) return convMatrixShape(recordGeometry(layer.conv)).rows;
   if (layer.batchnorm) return layer.batchnorm.gamma.length;
   if (layer.reshape) return reshapeSize(layer.reshape);
-  throw new Error("layerOutputDim(): a layer without W must have a conv, batchnorm or reshape record");
+  if (layer.identity) return layer.identity.size;
+  throw new Error(
+    "layerOutputDim(): a layer without W must have a conv, batchnorm, reshape or identity record",
+  );
 }
 
 /** Number of inputs of a layer (columns of its W) without building W (see {@link layerOutputDim}). */
@@ -137,7 +167,10 @@ export function layerInputDim(layer: DenseLayerSpec): number {
   if (layer.conv) return convMatrixShape(recordGeometry(layer.conv)).cols;
   if (layer.batchnorm) return layer.batchnorm.gamma.length;
   if (layer.reshape) return reshapeSize(layer.reshape);
-  throw new Error("layerInputDim(): a layer without W must have a conv, batchnorm or reshape record");
+  if (layer.identity) return layer.identity.size;
+  throw new Error(
+    "layerInputDim(): a layer without W must have a conv, batchnorm, reshape or identity record",
+  );
 }
 
 function reshapeSize(r: ReshapeInfo): number {
@@ -176,7 +209,7 @@ export function layerMatrix(
   what = "the layer",
 ): number[][] {
   if (layer.W) return layer.W;
-  const key: object | undefined = layer.conv ?? layer.batchnorm ?? layer.reshape;
+  const key: object | undefined = layer.conv ?? layer.batchnorm ?? layer.reshape ?? layer.identity;
   const cached = key ? builtMatrices.get(key) : undefined;
   if (cached) return cached;
   let W: number[][];
@@ -284,7 +317,7 @@ export function validateNetwork(fn: string, net: unknown): Network {
           ? `${fn}: ${name} is a "${String(L.type)}" layer in its short file form; pass the network through normalizeNetwork() first`
           : `${fn}: ${name}.type must be "dense" (in a file also "batchnorm", "flatten", "reshape", "conv" or "conv_transpose"), got ${describe(L.type)}`,
     );
-    const records = ["conv", "batchnorm", "reshape"].filter((k) => L[k] !== undefined);
+    const records = ["conv", "batchnorm", "reshape", "identity"].filter((k) => L[k] !== undefined);
     assertRange(
       records.length <= 1,
       () =>
@@ -330,8 +363,15 @@ export function validateNetwork(fn: string, net: unknown): Network {
     if (L.batchnorm !== undefined) checkBatchNormRecord(fn, name, L, W, rows);
     if (L.reshape !== undefined) checkReshapeRecord(fn, name, L, W, rows);
     if (L.conv !== undefined) checkConvRecord(fn, name, L, W, rows);
+    if (L.identity !== undefined) checkIdentityRecord(fn, name, L, W, rows);
     width = rows;
   });
+  if (obj.precision !== undefined)
+    assertType(
+      PRECISIONS.includes(obj.precision as Precision),
+      () =>
+        `${fn}: "precision" must be one of ${PRECISIONS.map((p) => `"${p}"`).join(", ")}, got ${describe(obj.precision)}`,
+    );
   return net as Network;
 }
 
@@ -358,6 +398,14 @@ function recordShape(
     ).length;
     return { rows: d, cols: d };
   }
+  if (L.identity !== undefined) {
+    const size = (L.identity as Record<string, unknown> | null)?.size;
+    assertType(
+      Number.isSafeInteger(size) && (size as number) > 0,
+      () => `${fn}: ${name}.identity must be an object {"size": positive integer}`,
+    );
+    return { rows: size as number, cols: size as number };
+  }
   const r = L.reshape as Record<string, unknown> | null;
   assertType(
     typeof r === "object" && r !== null && (r.op === "flatten" || r.op === "reshape"),
@@ -372,7 +420,45 @@ function recordShape(
 }
 
 /** The layer types a file may use besides "dense" (see {@link normalizeNetwork}). */
-const FILE_LAYER_TYPES: readonly string[] = ["batchnorm", "flatten", "reshape", "conv", "conv_transpose"];
+const FILE_LAYER_TYPES: readonly string[] = [
+  "batchnorm",
+  "flatten",
+  "reshape",
+  "conv",
+  "conv_transpose",
+  "activation",
+];
+
+/**
+ * An activation applied alone on vectors of length d (W = I, never stored; {@link layerMatrix}
+ * builds I on demand): what an exporter's ReLU or tanh after a batch norm becomes.
+ */
+export function activationLayer(d: number, activation: Activation, alpha?: number): DenseLayerSpec {
+  return {
+    type: "dense",
+    activation,
+    ...(activation === "leaky_relu" ? { alpha: alpha ?? 0.01 } : {}),
+    identity: { size: d },
+  };
+}
+
+function checkIdentityRecord(
+  fn: string,
+  name: string,
+  L: Record<string, unknown>,
+  W: number[][] | null,
+  rows: number,
+): void {
+  const size = (L.identity as Record<string, unknown> | null)?.size;
+  assertRange(
+    size === rows &&
+      (L.b === undefined || L.b === null || (L.b as number[]).every((v) => v === 0)) &&
+      (W === null ||
+        (W.length === W[0].length && W.every((row, i) => row.every((v, j) => v === (i === j ? 1 : 0))))),
+    () =>
+      `${fn}: ${name} has an "identity" record, but it is not an activation alone (W = I of size identity.size, no bias)`,
+  );
+}
 
 /**
  * The dense form of a convolution or transposed convolution (./conv-layer.ts): the parameters in
@@ -589,6 +675,9 @@ function checkReshapeRecord(
  *   "activation"? (default "linear"), "alpha"?}` becomes {@link convLayer} (inputShape must have as
  *   many entries as the current width; stride and padding are a number or one per dimension).
  *
+ * - `{"type": "activation", "activation", "alpha"?}` becomes {@link activationLayer} (an activation
+ *   alone on the current width, W = I never stored).
+ *
  * Dense layers are kept as they are. The input is not modified.
  * @throws InputTypeError / InputRangeError, messages starting with `fn` and naming the layer
  */
@@ -624,6 +713,10 @@ export function normalizeNetwork(fn: string, net: unknown): Network {
         ...(L.outputShape ? { outputShape: L.outputShape as number[] } : {}),
       };
       out = reshapeLayer(width, info);
+    } else if (L && typeof L === "object" && L.type === "activation") {
+      const activation = validateChoice(fn, `${name}.activation`, L.activation, ACTIVATIONS);
+      out = activationLayer(width, activation, L.alpha as number | undefined);
+      if (activation === "leaky_relu") (out as DenseLayerSpec).alpha = L.alpha as number;
     } else if (L && typeof L === "object" && (L.type === "conv" || L.type === "conv_transpose")) {
       const activation = validateChoice(fn, `${name}.activation`, L.activation ?? "linear", ACTIVATIONS);
       const params = { ...L, op: L.type } as unknown as ConvParams;
@@ -637,7 +730,7 @@ export function normalizeNetwork(fn: string, net: unknown): Network {
       out = layerOut;
     }
     const o = out as Record<string, unknown> | null;
-    if (o && (o.conv || o.batchnorm || o.reshape) && o.W === undefined) {
+    if (o && (o.conv || o.batchnorm || o.reshape || o.identity) && o.W === undefined) {
       width = layerOutputDim(o as unknown as DenseLayerSpec);
     } else {
       const W = o?.W;
@@ -659,6 +752,12 @@ export function layerFileForm(layer: DenseLayerSpec): Record<string, unknown> {
     const { op, size: _size, ...shapes } = layer.reshape;
     return { type: op, ...shapes };
   }
+  if (layer.identity && !layer.W)
+    return {
+      type: "activation",
+      activation: layer.activation,
+      ...(layer.activation === "leaky_relu" ? { alpha: layer.alpha } : {}),
+    };
   if (layer.conv) {
     const { op, ...params } = layer.conv;
     return {
@@ -729,7 +828,7 @@ export function outputDim(net: Network): number {
  */
 export function preActivation(layer: DenseLayerSpec, h: ArrayLike<number>): number[] {
   const { W, b } = layer;
-  if (!W && layer.reshape) {
+  if (!W && (layer.reshape || layer.identity)) {
     const out = new Array<number>(h.length);
     for (let i = 0; i < h.length; i++) out[i] = h[i];
     return out;
@@ -765,7 +864,7 @@ export function preActivation(layer: DenseLayerSpec, h: ArrayLike<number>): numb
  */
 export function transposeApply(layer: DenseLayerSpec, g: ArrayLike<number>): number[] {
   const { W } = layer;
-  if (!W && layer.reshape) return Array.from(g);
+  if (!W && (layer.reshape || layer.identity)) return Array.from(g);
   if (!W && layer.batchnorm) {
     const s = batchNormScales(layer.batchnorm);
     return s.map((si, i) => si * g[i]);

@@ -151,24 +151,32 @@ describe("check on a network file", () => {
 });
 
 describe("invert a real PyTorch export from torch's own float32 outputs", () => {
-  it("needs --tolerance 1e-6 (float32 rounding), and then recovers z", () => {
+  it("inverts by default (the tolerance comes from float32 rounding) and recovers z", () => {
     const models = join(import.meta.dirname, "../../examples/models");
     const expected = JSON.parse(readFileSync(join(models, "torch-expected.json"), "utf8"));
     writeFileSync(join(dir, "y-torch.json"), JSON.stringify(expected.models["torch-injective"].outputs[0]));
-    const strict = run("invert", join(models, "torch-injective.onnx"), "--output", "y-torch.json");
-    expect(strict.code).toBe(2);
-    expect(strict.out).toMatch(/--tolerance 1e-6/);
-    const r = run(
+    const r = run("invert", join(models, "torch-injective.onnx"), "--output", "y-torch.json");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/exact up to float32 rounding/);
+    const j = run("invert", join(models, "torch-injective.onnx"), "--output", "y-torch.json", "--json");
+    expect(j.code).toBe(0);
+    const z: number[] = expected.models["torch-injective"].inputs[0];
+    const res = JSON.parse(j.out);
+    expect(res.status).toBe("unique");
+    expect(res.precision).toEqual({ model: "float32", y: "float64" });
+    res.x.forEach((v: number, k: number) => expect(Math.abs(v - z[k])).toBeLessThan(1e-5));
+    // An explicit tolerance below float32 rounding wins: no fit passes it, and the layerwise
+    // inversion shows y is not in the range at that tolerance (exit 2).
+    const strict = run(
       "invert",
       join(models, "torch-injective.onnx"),
       "--output",
       "y-torch.json",
       "--tolerance",
-      "1e-6",
-      "--json",
+      "1e-12",
     );
-    expect(r.code).toBe(0);
-    const z: number[] = expected.models["torch-injective"].inputs[0];
-    JSON.parse(r.out).x.forEach((v: number, j: number) => expect(Math.abs(v - z[j])).toBeLessThan(1e-5));
+    expect(strict.code).toBe(2);
+    expect(strict.out).toMatch(/status: no preimage/);
+    expect(strict.out).toMatch(/not in the range at the tolerance 1\.00e-12/);
   });
 });
