@@ -463,6 +463,16 @@ function solveLayerLp(
     if (modelStatus === S.infeasible || modelStatus === S.unboundedOrInfeasible)
       return { status: "infeasible" };
     if (modelStatus === S.timeLimit) return { status: "time limit" };
+    // HiGHS could not classify the LP (numerical trouble near the feasibility boundary): keep a
+    // feasible primal point when it has one (solution status 2), otherwise treat the LP as
+    // infeasible at this τ, so that τ grows.
+    if (modelStatus === S.unknown) {
+      if (model.info.get("primal_solution_status") === 2) {
+        const v = model.getSolution().colValue;
+        return { x: Array.from(v.subarray(0, n)) };
+      }
+      return { status: "infeasible" };
+    }
     return { status: `HiGHS status ${modelStatus}` };
   } finally {
     model.dispose();

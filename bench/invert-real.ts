@@ -1,8 +1,9 @@
 /**
  * Benchmark: inverting real trained generators (issue 10, item 7), printed as Markdown tables.
  *
- *     npm run bench:invert                       # every model, σ ∈ {0, 0.001, 0.01, 0.05}, 16 images, 60 s per image
- *     npm run bench:invert -- --quick            # FC decoder and DCGAN, σ ∈ {0, 0.01}, 2 images, 5 s per image
+ *     npm run bench:invert                       # FC decoder and DCGAN, σ ∈ {0, 0.001, 0.01, 0.05}, 16 images, 60 s per image
+ *     npm run bench:invert -- --quick            # the same models, σ ∈ {0, 0.01}, 2 images, 5 s per image (a smoke test)
+ *     npm run bench:invert -- --models all       # also the LeakyReLU decoder
  *     npm run bench:invert -- --models mnist-dcgan32-generator --sigmas 0,0.01 --images 4 --time-limit 30
  *
  * Models: the committed ONNX exports of examples/models (scripts/train-mnist-decoder.py,
@@ -40,7 +41,7 @@ import type { Job, JobResult } from "./invert-real-worker.js";
 // ---------------------------------------------------------------------------------------------
 
 const USAGE =
-  "usage: node dist/bench/invert-real.js [--quick] [--models a,b] [--sigmas 0,0.01] [--images N] [--time-limit SECONDS] [--methods project,lei,adam]";
+  "usage: node dist/bench/invert-real.js [--quick] [--models a,b|all] [--sigmas 0,0.01] [--images N] [--time-limit SECONDS] [--methods project,lei,adam]";
 
 interface ModelInfo {
   name: string;
@@ -91,6 +92,7 @@ function parseArgs(argv: string[]) {
     if (a === "--quick") quick = true;
     else if (a === "--models") {
       models = next().split(",");
+      if (models.length === 1 && models[0] === "all") models = MODELS.map((m) => m.name);
       for (const m of models) if (!MODELS.some((x) => x.name === m)) fail(`unknown model ${m}`);
     } else if (a === "--sigmas") {
       sigmas = next().split(",").map(Number);
@@ -111,7 +113,7 @@ function parseArgs(argv: string[]) {
   }
   return {
     quick,
-    models: models ?? (quick ? ["mnist-vae-decoder", "mnist-dcgan32-generator"] : MODELS.map((m) => m.name)),
+    models: models ?? ["mnist-vae-decoder", "mnist-dcgan32-generator"],
     sigmas: sigmas ?? (quick ? [0, 0.01] : [0, 0.001, 0.01, 0.05]),
     images: images ?? (quick ? 2 : 16),
     timeLimitMs: (timeLimitS ?? (quick ? 5 : 60)) * 1000,
@@ -341,7 +343,7 @@ async function main(): Promise<void> {
   out.push(
     `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}, ${os.platform()} ${os.release()}; ${started.toISOString().slice(0, 16).replace("T", " ")} UTC.`,
     "",
-    `Command: \`npm run bench:invert --${process.argv.slice(2).length ? " " + process.argv.slice(2).join(" ") : ""}\` (${ARGS.images} image(s) per model, σ ∈ {${ARGS.sigmas.join(", ")}}, time limit ${ARGS.timeLimitMs / 1000} s per image; total ${totalS.toFixed(0)} s).`,
+    `Command: \`npm run bench:invert${process.argv.length > 2 ? " -- " + process.argv.slice(2).join(" ") : ""}\` (${ARGS.images} image(s) per model, σ ∈ {${ARGS.sigmas.join(", ")}}, time limit ${ARGS.timeLimitMs / 1000} s per image; total ${totalS.toFixed(0)} s).`,
     "",
     "Errors are ‖ẑ − z‖/‖z‖ (median and worst over the images; an image without an estimate counts as ∞, shown —); times are per image, in seconds. " +
       "Ratios compare the project's median with the baselines' medians in this run (error ÷ the better baseline's, time ÷ Lei LP's).",
@@ -402,28 +404,40 @@ async function main(): Promise<void> {
       const clean = get(0, "project");
       const cleanLei = get(0, "lei");
       const verdict = (ok: boolean | null) => (ok === null ? "not measured" : ok ? "met" : "missed");
-      const cleanOk = clean ? clean.maxErr <= model.cleanTarget : null;
-      const timeOk =
-        clean && cleanLei && Number.isFinite(clean.medMs) && Number.isFinite(cleanLei.medMs)
-          ? clean.medMs <= cleanLei.medMs
-          : null;
+      const n = clean ? cells.find((x) => x.model === model.name && x.sigma === 0)!.outcomes.length : 0;
+      const missing = clean ? n - clean.withEstimate : 0;
+      const noEstimate = `missed: no estimate on ${missing} of ${n} images`;
+      const cleanCell = !clean
+        ? verdict(null)
+        : `${verdict(clean.maxErr <= model.cleanTarget)} (worst ${fmtErr(clean.maxErr)} vs ≤ ${model.cleanTarget}${missing ? `; no estimate on ${missing} of ${n}` : ""})`;
+      const timeCell =
+        !clean || !cleanLei
+          ? verdict(null)
+          : missing
+            ? noEstimate
+            : `${verdict(clean.medMs <= cleanLei.medMs)} (median ${fmtS(clean.medMs)} s vs Lei LP ${fmtS(cleanLei.medMs)} s${cleanLei.withEstimate < n ? `, which gave no estimate on ${n - cleanLei.withEstimate} of ${n}` : ""})`;
+      const limitCell = !model.timeTargetMs
+        ? ""
+        : !clean
+          ? verdict(null)
+          : missing
+            ? noEstimate
+            : `${verdict(clean.maxMs <= model.timeTargetMs)} (worst ${fmtS(clean.maxMs)} s vs ≤ ${model.timeTargetMs / 1000} s)`;
       const noisy = ARGS.sigmas.filter((s) => s > 0);
-      const noisyOk = noisy.length
-        ? noisy.every((s) => {
-            const p = get(s, "project");
-            const base = Math.min(get(s, "lei")?.medErr ?? Infinity, get(s, "adam")?.medErr ?? Infinity);
-            return p !== null && p.medErr <= base;
-          })
-        : null;
-      rows.push([
-        model.name,
-        `${verdict(cleanOk)} (worst ${fmtErr(clean?.maxErr ?? NaN)} vs ≤ ${model.cleanTarget})`,
-        `${verdict(timeOk)} (median ${fmtS(clean?.medMs ?? NaN)} s vs Lei ${fmtS(cleanLei?.medMs ?? NaN)} s)`,
-        model.timeTargetMs
-          ? `${verdict(clean ? clean.maxMs <= model.timeTargetMs && Number.isFinite(clean.medErr) : null)} (worst ${fmtS(clean?.maxMs ?? NaN)} s vs ≤ ${model.timeTargetMs / 1000} s)`
-          : "",
-        `${verdict(noisyOk)}${noisy.length ? ` (σ = ${noisy.join(", ")})` : ""}`,
-      ]);
+      const noisyParts = noisy.map((sg) => {
+        const p = get(sg, "project");
+        const base = Math.min(get(sg, "lei")?.medErr ?? Infinity, get(sg, "adam")?.medErr ?? Infinity);
+        return {
+          sg,
+          ok: p !== null && Number.isFinite(p.medErr) && p.medErr <= base,
+          p: p?.medErr ?? NaN,
+          base,
+        };
+      });
+      const noisyCell = !noisy.length
+        ? verdict(null)
+        : `${verdict(noisyParts.every((x) => x.ok))} (${noisyParts.map((x) => `σ = ${x.sg}: ${fmtErr(x.p)} vs ${fmtErr(x.base)}`).join("; ")})`;
+      rows.push([model.name, cleanCell, timeCell, limitCell, noisyCell]);
     }
     out.push(
       table(
