@@ -16,8 +16,8 @@
 import type { Highs } from "highs";
 import { isResourceLimitError } from "../src/core/budget.js";
 import { Rng } from "../src/core/random.js";
-import { invertNetwork, layerDomain } from "../src/invert/invert-network.js";
-import { invertNetworkRobust } from "../src/invert/robust-layer.js";
+import { invertGenerator } from "../src/invert/invert-generator.js";
+import { layerDomain } from "../src/invert/invert-network.js";
 import {
   inverseActivation,
   layerInputDim,
@@ -48,23 +48,24 @@ export interface MethodBudget {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The project's inversion of one image: `invertNetwork` (exact, on the range) for clean outputs
- * and `invertNetworkRobust` (the robust layerwise LPs plus the joint polish) for noisy ones, with
- * their default options and the per-image time limit.
+ * The project's inversion of one image: `invertGenerator` (src/invert/invert-generator.ts) with its
+ * default options, the model's precision (float32 for these ONNX exports), y stored in float32 when
+ * clean, the noise level σ when noisy, and the per-image time limit (a time limit returns the best
+ * estimate so far).
  *
  * @param sigma the standard deviation of the noise added to y (absolute; 0: clean float32 outputs)
  */
 export function projectInvert(net: Network, y: number[], sigma: number, budget: MethodBudget): MethodResult {
   try {
-    if (sigma === 0) {
-      const r = invertNetwork(net, y, { timeLimitMs: budget.timeLimitMs });
-      return { z: r.x ?? null, status: r.status, note: r.reason };
-    }
-    const r = invertNetworkRobust(net, y, { noiseLevel: sigma, timeLimitMs: budget.timeLimitMs });
+    const r = invertGenerator(net, y, {
+      noise: sigma,
+      yPrecision: sigma === 0 ? "float32" : "float64",
+      timeLimitMs: budget.timeLimitMs,
+    });
     return {
-      z: r.x,
-      status: "estimate",
-      note: `relative fit ${r.residual.toExponential(2)}${r.polished ? " (polished)" : ""}`,
+      z: r.z,
+      status: r.status,
+      note: `${r.method}; residual ${r.residual.toExponential(2)}${r.certified ? "; certified" : ""}`,
     };
   } catch (e) {
     if (isResourceLimitError(e)) return { z: null, status: `${e.kind} limit`, note: e.message };

@@ -12,9 +12,8 @@
  * where s = max |y| over the model's test images (the output scale), and every method inverts
  * every image:
  *
- * - project: `projectInvert` of bench/invert-methods.ts (invertNetwork for σ = 0,
- *   invertNetworkRobust for σ > 0, default options; the adapter is the one place to swap the entry
- *   point);
+ * - project: `projectInvert` of bench/invert-methods.ts (`invertGenerator` with default options and
+ *   the noise level; the adapter is the one place to swap the entry point);
  * - Lei LP: baseline (a), Lei et al.'s layerwise ℓ∞ LP solved by HiGHS (WebAssembly);
  * - Adam: baseline (b), Adam on ‖G(z) − y‖², 5 restarts × 1500 iterations.
  *

@@ -82,6 +82,17 @@ export interface RefineOptions {
    * need more: the statistical spread of f is about √(2/m) of it). @default 1e-10
    */
   relTol?: number;
+  /**
+   * A decaying pull towards the latent prior's mean: the first steps minimise
+   * ½‖r‖² + ½λ‖z‖² with λ = `prior` × the largest diagonal entry of the first JᵀJ, and λ is
+   * multiplied by `priorDecay` after every accepted step (and set to 0 below 1e-8 of its start),
+   * so that the fit ends unregularised. It keeps early steps inside the prior's typical set, where
+   * a generator's z lives, and so avoids many of the local minima of the piecewise-linear fit. 0:
+   * none. @default 0
+   */
+  prior?: number;
+  /** Factor of λ per accepted step. @default 0.3 */
+  priorDecay?: number;
   budget?: Budget;
 }
 
@@ -304,6 +315,16 @@ export function refine(
   // it is reused, and only Jᵀr is recomputed.
   let cached: { sig: Uint8Array; J: Float64Array; A: Float64Array } | null = null;
   let iterations = 0;
+  // The prior's weight λ (set from the first JᵀJ) and the objective it gives.
+  let lambda = -1;
+  let lambdaFloor = 0;
+  const decay = options.priorDecay ?? 0.3;
+  const objective = (e: Evaluation): number => {
+    if (lambda <= 0) return e.f;
+    let zz = 0;
+    for (let a = 0; a < n; a++) zz += e.z[a] * e.z[a];
+    return e.f + 0.5 * lambda * zz;
+  };
   while (jacobians < maxJ && iterations++ < 4 * maxJ) {
     budget?.check("the active-set refinement");
     const sig = patternSignature(p, cur);
@@ -324,6 +345,19 @@ export function refine(
     for (let a = 0; a < n; a++) maxDiag = Math.max(maxDiag, A[a * n + a]);
     if (maxDiag === 0) return { best: cur, jacobians, evaluations, stop: "stalled" };
     if (mu < 0) mu = 1e-3 * maxDiag;
+    if (lambda < 0) {
+      lambda = (options.prior ?? 0) * maxDiag;
+      lambdaFloor = 1e-8 * lambda;
+    }
+    if (lambda > 0) {
+      // The prior's terms: A + λI and g + λz (on copies: A may be cached with the pattern).
+      A = A.slice();
+      g = g.slice();
+      for (let a = 0; a < n; a++) {
+        A[a * n + a] += lambda;
+        g[a] += lambda * cur.z[a];
+      }
+    }
     let gNorm = 0;
     for (let a = 0; a < n; a++) gNorm = Math.max(gNorm, Math.abs(g[a]));
     if (gNorm === 0) return { best: cur, jacobians, evaluations, stop: "converged" };
@@ -353,7 +387,7 @@ export function refine(
       let pred = 0;
       for (let a = 0; a < n; a++) pred += delta[a] * (mu * delta[a] - g[a]);
       pred /= 2;
-      const actual = cur.f - next.f;
+      const actual = objective(cur) - objective(next);
       const rho = pred > 0 ? actual / pred : -1;
       if (actual > 0 && rho > 0) {
         cur = next;
@@ -361,6 +395,12 @@ export function refine(
         mu *= Math.max(1 / 3, 1 - Math.pow(2 * rho - 1, 3));
         nu = 2;
         accepted = true;
+        if (lambda > 0) {
+          // Still regularised: no convergence test (the fit of the unregularised problem is wanted).
+          lambda *= decay;
+          if (lambda < lambdaFloor) lambda = 0;
+          continue;
+        }
         // Converged on a nonzero residual (noise, rounding): the decrease is negligible.
         const relTol = options.relTol ?? 1e-10;
         history.push(cur.f);

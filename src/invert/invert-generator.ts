@@ -560,30 +560,29 @@ export function invertGenerator(
     const successF = successLevel(noise, m, yScale, effP, explicitTol);
     const maxJ = options.maxJacobians ?? 60;
     const relTol = noise > 0 ? 1e-6 : 1e-10;
-    /** One start: the inverted problem first (tanh, sigmoid), then the output problem. */
+    /**
+     * One start: the output problem with a decaying pull to the prior (its bounded residuals make
+     * far starts converge far more often than the inverted problem's linear ones: 55 of 64 starts
+     * against 7 of 32 on the DCGAN, 63 of 64 with the pull), then, without noise, a polish on the
+     * inverted problem (tanh, sigmoid), which is piecewise linear and so exact near saturation.
+     */
     const fit = (z0: Float64Array) => {
-      let jac = 0;
-      let z = z0;
-      let stop = "";
-      if (preProblem) {
-        const a = refine(
-          preProblem,
-          z,
-          // With noise the inverted problem only gives the start of the output fit.
-          { maxJacobians: maxJ, budget, successF, relTol: noise > 0 ? 1e-4 : relTol },
-          state,
-        );
-        jac += a.jacobians;
-        z = a.best.z;
-        stop = a.stop;
-      }
-      if (!preProblem || noise > 0) {
-        const b = refine(problem, z, { maxJacobians: maxJ, budget, successF, relTol }, state);
+      const a = refine(problem, z0, { maxJacobians: maxJ, budget, successF, relTol, prior: PRIOR }, state);
+      let jac = a.jacobians;
+      let fitted = a.best;
+      let stop = a.stop;
+      if (preProblem && noise === 0) {
+        const b = refine(preProblem, fitted.z, { maxJacobians: 10, budget, successF, relTol }, state);
         jac += b.jacobians;
-        stop = b.stop;
-        return { best: b.best, jacobians: jac, stop };
+        const e = evaluate(problem, b.best.z, budget);
+        const ja = judge(fitted);
+        const jb = judge(e);
+        if ((jb.consistent && !ja.consistent) || (jb.consistent === ja.consistent && jb.ratio < ja.ratio)) {
+          fitted = e;
+          stop = b.stop;
+        }
       }
-      return { best: evaluate(problem, z, budget), jacobians: jac, stop };
+      return { best: fitted, jacobians: jac, stop };
     };
     for (let k = 0; k < fixed + nStarts; k++) {
       const sp = startAt(k);
@@ -616,7 +615,9 @@ export function invertGenerator(
     return finish(best, null, "", true);
   } catch (err) {
     if (!isResourceLimitError(err) || err.kind === "memory") throw err;
-    const e = state.best && (!best || state.best.f < best.f) ? state.best : best;
+    // The refinement's last point may be one of the inverted problem (another f): re-evaluated.
+    const last = state.best ? evaluate(problem, state.best.z) : null;
+    const e = last && (!best || last.f < best.f) ? last : best;
     const fallback = e ?? evaluate(problem, new Float64Array(n));
     return finish(fallback, "time-limit", `${err.message}; the best estimate so far is returned`, false);
   }
@@ -661,6 +662,9 @@ export async function invertGeneratorAsync(
     options.norm && options.norm !== "l2" && !options.lpSolver ? { lpSolver: await loadLpSolver() } : {};
   return invertGenerator(net, y, { ...options, ...lp });
 }
+
+/** The pull to the prior's mean in the first steps of every start (RefineOptions.prior). */
+const PRIOR = 0.1;
 
 /** The ½‖r‖² below which a start counts as successful (for abandoning hopeless starts). */
 function successLevel(noise: number, m: number, yScale: number, p: Precision, tol?: number): number {

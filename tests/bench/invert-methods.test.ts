@@ -150,12 +150,12 @@ describe("baseline (a): Lei et al.'s layerwise LP", () => {
 });
 
 describe("the project's adapter", () => {
-  it("clean: invertNetwork; noisy: invertNetworkRobust", () => {
+  it("invertGenerator, clean and noisy", () => {
     const net = stackedDenseGenerator(3, [8, 20], 21);
     const z = [0.3, -0.8, 0.5];
     const y = forwardNetwork(net, z);
     const clean = projectInvert(net, y, 0, { timeLimitMs: 30_000 });
-    expect(clean.status).toBe("found");
+    expect(clean.status).toBe("unique");
     expect(relativeError(clean.z!, z)).toBeLessThan(1e-8);
     const rng = new Rng(9);
     const noisy = projectInvert(
@@ -164,15 +164,15 @@ describe("the project's adapter", () => {
       1e-3,
       { timeLimitMs: 30_000 },
     );
-    expect(noisy.status).toBe("estimate");
+    expect(["unique", "found"]).toContain(noisy.status);
     expect(relativeError(noisy.z!, z)).toBeLessThan(0.1);
   });
 
-  it("reports a time limit as a status, without an estimate", () => {
+  it("reports a time limit as a status, with the best estimate so far", () => {
     const net = load("mnist-vae-decoder");
     const y = forwardNetwork(net, new Array<number>(20).fill(0.2));
     const r = projectInvert(net, y, 0.01, { timeLimitMs: 1 });
-    expect(r.status).toBe("time limit");
-    expect(r.z).toBeNull();
+    expect(r.status).toBe("time-limit");
+    expect(r.z).toHaveLength(20);
   });
 });
