@@ -87,6 +87,17 @@ export function maxAbs(v: ArrayLike<number>): number {
  * Euclidean norm without overflow or underflow (scaled by the largest entry) and without spreading
  * the vector into arguments (`Math.hypot(...v)` overflows the stack at about 100,000 entries).
  */
+/** Relative error ‖a − b‖₂ / ‖b‖₂ of an estimate a of b (‖a − b‖₂ when b = 0). */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
+}
+
 export function norm2(v: ArrayLike<number>): number {
   const s = maxAbs(v);
   if (s === 0 || !Number.isFinite(s)) return s;

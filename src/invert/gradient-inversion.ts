@@ -14,6 +14,7 @@
  */
 
 import { Rng } from "../core/random.js";
+import { activate, derivative } from "./generator-ops.js";
 import { assertRange, assertType, validateVector } from "../core/validate.js";
 import {
   layerOutputDim,
@@ -60,38 +61,6 @@ export interface GradientInversionResult {
   timeMs: number;
 }
 
-/** The layer's activation at pre-activation s. */
-function activate(act: string, alpha: number | undefined, s: number): number {
-  switch (act) {
-    case "relu":
-      return s < 0 ? 0 : s;
-    case "leaky_relu":
-      return s < 0 ? (alpha ?? 0) * s : s;
-    case "tanh":
-      return Math.tanh(s);
-    case "sigmoid":
-      return 1 / (1 + Math.exp(-s));
-    default:
-      return s;
-  }
-}
-
-/** Its derivative, from the pre-activation s and the output o. */
-function derivative(act: string, alpha: number | undefined, s: number, o: number): number {
-  switch (act) {
-    case "relu":
-      return s <= 0 ? 0 : 1;
-    case "leaky_relu":
-      return s < 0 ? (alpha ?? 0) : 1;
-    case "tanh":
-      return 1 - o * o;
-    case "sigmoid":
-      return o * (1 - o);
-    default:
-      return 1;
-  }
-}
-
 /** Loss ‖A·G(z) − y‖² and its gradient in z, by one forward and one backward pass. */
 export function lossAndGradient(
   net: Network,
@@ -106,7 +75,7 @@ export function lossAndGradient(
     // W h + b without the explicit matrix of a convolution (a direct loop).
     const p = preActivation(layer, h);
     const o = new Array<number>(p.length);
-    for (let i = 0; i < p.length; i++) o[i] = activate(layer.activation, layer.alpha, p[i]);
+    for (let i = 0; i < p.length; i++) o[i] = activate(layer.activation, layer.alpha ?? 0, p[i]);
     pre.push(p);
     acts.push(o);
     h = o;
@@ -137,7 +106,9 @@ export function lossAndGradient(
   }
   for (let l = net.layers.length - 1; l >= 0; l--) {
     const layer = net.layers[l];
-    const gs = g.map((gi, i) => gi * derivative(layer.activation, layer.alpha, pre[l][i], acts[l + 1][i]));
+    const gs = g.map(
+      (gi, i) => gi * derivative(layer.activation, layer.alpha ?? 0, pre[l][i], acts[l + 1][i]),
+    );
     g = transposeApply(layer, gs);
   }
   return { loss, grad: g };

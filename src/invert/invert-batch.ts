@@ -15,6 +15,7 @@
 
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { relativeError } from "../core/linalg.js";
 import type { Network } from "../network/network.js";
 import { invertGenerator, type GeneratorInverse, type InvertGeneratorOptions } from "./invert-generator.js";
 import { loadLpSolver } from "./pattern-lp.js";
@@ -54,16 +55,8 @@ export function defaultBatchWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
-/** Relative error ‖a − b‖₂/‖b‖₂ (absolute when b = 0). */
-export function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
-}
+/** Relative error ‖a − b‖₂/‖b‖₂ (absolute when b = 0): src/core/linalg.ts `relativeError`. */
+export const relativeL2 = relativeError;
 
 /**
  * Inverts every output of `ys` (see the module comment).

@@ -44,7 +44,7 @@
  */
 
 import { Budget, isResourceLimitError, type BudgetOptions } from "../core/budget.js";
-import { maxAbs } from "../core/linalg.js";
+import { maxAbs, relativeError } from "../core/linalg.js";
 import { Rng } from "../core/random.js";
 import { assertRange, assertType, validateChoice, validatePositive } from "../core/validate.js";
 import {
@@ -190,16 +190,6 @@ export interface GeneratorInverse {
 }
 
 const FN = "invertGenerator()";
-
-function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-300));
-}
 
 function rms(r: ArrayLike<number>): number {
   let s = 0;
@@ -590,7 +580,7 @@ export function invertGenerator(
       const fitted = fit(sp.z);
       starts.push({ start: sp.name, f: fitted.best.f, jacobians: fitted.jacobians, stop: fitted.stop });
       const res = { ...fitted, best: polishWeighted(fitted.best) };
-      if (best && relativeL2(res.best.z, best.z) <= 1e-6) {
+      if (best && relativeError(res.best.z, best.z) <= 1e-6) {
         // With noise, the best point again: after four starts that agree, more are unlikely to help.
         if (noise > 0 && ++repeats >= 3) break;
       } else if (!best || res.best.f < best.f) {

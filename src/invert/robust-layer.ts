@@ -42,7 +42,7 @@
 import { Matrix, QrDecomposition, SingularValueDecomposition } from "ml-matrix";
 import { Budget, matrixBytes, type BudgetOptions } from "../core/budget.js";
 import type { Domain } from "../core/types.js";
-import { guardQr, guardSvd, maxAbs, numericalRank } from "../core/linalg.js";
+import { guardQr, guardSvd, maxAbs, numericalRank, relativeError } from "../core/linalg.js";
 import { solveDenseLp, type DenseLpResult } from "../core/lp/simplex.js";
 import { gradientInversion } from "./gradient-inversion.js";
 import {
@@ -131,16 +131,8 @@ export function fitResidualInf(W: number[][], b: number[], relu: boolean, x: num
   return err;
 }
 
-/** Relative error ‖a − b‖₂ / ‖b‖₂ (‖a − b‖₂ when b = 0). */
-export function relativeError(a: number[], b: number[]): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
-}
+/** Relative error ‖a − b‖₂ / ‖b‖₂ (src/core/linalg.ts; re-exported for the callers of this module). */
+export { relativeError };
 
 /**
  * Robust inversion of one dense layer from a noisy output (see the module comment).
