@@ -67,9 +67,11 @@ import { assertType, validatePositive } from "../core/validate.js";
 import { invertNetwork, layerDomain } from "../invert/invert-network.js";
 import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
 import { convGeometry, convRecordSpec } from "./conv-layer.js";
+import { findConvPairs, subRecord } from "./conv-pairs.js";
 import {
   applyLayer,
   batchNormScales,
+  convLayer,
   forwardUnchecked,
   layerInputDim,
   layerMatrix,
@@ -115,7 +117,9 @@ export interface NetworkLayerReport {
    * rank), `one-to-one-rank` (leaky ReLU/tanh/sigmoid: full column rank, Section 2),
    * `batchnorm-scale` (every gamma / sqrt(var + eps) ≠ 0, Appendix B), `identity` (reshape),
    * `conv-exact` (a convolution decided exactly on its explicit matrix), `conv-theorem4` (Theorem 4
-   * on a box, sufficient only), `conv-unknown` (a convolution no rule applies to).
+   * on a box, sufficient only), `conv-pairs` (output channels in exact pairs [C; −λC] whose
+   * biases keep one of each pair active, and the convolution of C has full column rank: Corollary 2,
+   * ./conv-pairs.ts), `conv-unknown` (a convolution no rule applies to).
    */
   rule:
     | "relu"
@@ -125,6 +129,7 @@ export interface NetworkLayerReport {
     | "identity"
     | "conv-exact"
     | "conv-theorem4"
+    | "conv-pairs"
     | "conv-unknown";
   /** The domain the layer was checked on. */
   domain: Domain;
@@ -466,6 +471,8 @@ async function convLayerReport(
     return unknown(
       `the rank rule is only run up to ${CONV_RANK_MAX_COLUMNS} columns (activation ${layer.activation})`,
     );
+  const paired = pairedConvReport(layer, index, domain, tol, budget, what);
+  if (paired) return paired;
   if (p.op !== "conv") return unknown("Theorem 4 does not apply to a transposed convolution");
   if (p.stride.some((s) => s !== 1))
     return unknown(`Theorem 4 needs stride 1 (this layer has stride ${p.stride.join("×")})`);
@@ -488,6 +495,62 @@ async function convLayerReport(
     reason: `${what}; Theorem 4 on the ConvSpec with flipped kernels and zero boundary (its box argument only uses the full kernel placements, which this layer's rows contain): ${r.reason}`,
     rank: -1, // not computed (only the box matrix is checked)
     exact: r.injective === true && r.layerCheck.exact,
+  };
+}
+
+/**
+ * The rule `conv-pairs` (./conv-pairs.ts): output channels in exact pairs [C; −λC] whose biases keep
+ * one channel of each pair active; then the layer is injective when the convolution of C (one
+ * filter per pair) has full column rank, decided exactly (rank mod a prime, then rationals), and
+ * not injective when every channel is paired and that rank is below n (a null vector of it is a
+ * null vector of the whole layer: the witness x, x + v). Null when no pair is found, or when the
+ * rank is below n but some channels are unpaired (the rule then decides nothing).
+ */
+function pairedConvReport(
+  layer: DenseLayerSpec,
+  index: number,
+  domain: Domain,
+  tol: number,
+  budget: Budget,
+  what: string,
+): Omit<NetworkLayerReport, "timeMs"> | null {
+  const p = layer.conv!;
+  budget.check(`the pair search of layer ${index}`);
+  const pairing = findConvPairs(p);
+  if (pairing.pairs.length === 0) return null;
+  const half = convLayer(subRecord(p, pairing.pairs.map(([a]) => a)), "linear");
+  const r = linearLayerReport(half, index, domain, tol, budget);
+  const m = layerOutputDim(layer);
+  const n = layerInputDim(layer);
+  const shown = pairing.pairs
+    .slice(0, 4)
+    .map(([a, b]) => `${a}/${b}`)
+    .join(", ");
+  const pairsText = `${pairing.pairs.length} exact pair(s) of output channels [C; −λC] with λ > 0 (${shown}${pairing.pairs.length > 4 ? ", …" : ""}) whose biases keep one channel of each pair active${pairing.unpaired.length ? ` (and ${pairing.unpaired.length} unpaired channel(s))` : ""}`;
+  const base = {
+    index,
+    m,
+    n,
+    activation: "relu" as const,
+    kind: p.op,
+    rule: "conv-pairs" as const,
+    domain,
+    method: "structure",
+    rank: r.rank,
+    exact: true,
+  };
+  if (r.injective === true)
+    return {
+      ...base,
+      injective: true,
+      reason: `${what}: ${pairsText}; the convolution of C alone has full column rank ${n} (exact), so at every input the active rows contain a multiple of every row of C's matrix and span R^${n}: injective (Theorem 1; Corollary 2's [B; −DB] with B the convolution of C, the paper's paired filters).`,
+    };
+  if (pairing.unpaired.length > 0) return null;
+  return {
+    ...base,
+    injective: false,
+    reason: `${what}: ${pairsText}, every channel paired, but the convolution of C alone has rank ${r.rank} < n = ${n} (exact): a null vector v of it is orthogonal to every row of the layer, so F(x) = F(x + v)${r.witness ? "" : " (no exact null vector within 10 s: no witness)"}.`,
+    ...(r.witness ? { witness: r.witness } : {}),
   };
 }
 

@@ -10,9 +10,9 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import type { ScaleParameterization } from "../io/tfjs-injective.js";
 
-/** How a layer turns its free vector ρ into the positive pair scales: softplus(ρ) or exp(ρ). */
-export type ScaleParameterization = "softplus" | "exp";
+export { pairScale, type ScaleParameterization } from "../io/tfjs-injective.js";
 
 /** The activation of an injective layer: the built-in ReLU, or none (apply ReLU yourself). */
 export type InjectiveActivation = "relu" | "linear";
@@ -36,23 +36,6 @@ export type InitializerName = (typeof INITIALIZER_NAMES)[number];
 
 /** The constructor arguments every tfjs layer takes (`name`, `inputShape`, `trainable`, …). */
 export type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-
-/**
- * The float32 value that tfjs's `cpu` backend computes for softplus(ρ) or exp(ρ) of a float32 ρ:
- * the same formula as tfjs-backend-cpu's Softplus kernel (ρ itself above −log(ε) − 2, exp(ρ) below
- * log(ε) + 2, log(1 + exp(ρ)) between, with ε = 2^-23), evaluated in double precision and rounded
- * to float32. The model reader uses it to rebuild the exact pair scales from the saved ρ.
- * @param rho the saved free parameter (a float32 value)
- * @param parameterization `softplus` or `exp`
- * @returns the scale as a float32 value (a double holding a float32), positive unless it underflows
- */
-export function pairScale(rho: number, parameterization: ScaleParameterization): number {
-  if (parameterization === "exp") return Math.fround(Math.exp(rho));
-  const threshold = Math.log(1.1920928955078125e-7) + 2;
-  const e = Math.exp(rho);
-  const v = rho < threshold ? e : rho > -threshold ? rho : Math.log(1 + e);
-  return Math.fround(v);
-}
 
 /** The free parameter ρ with pair scale 1: log(e − 1) for softplus, 0 for exp. */
 export function unitScaleParameter(parameterization: ScaleParameterization): number {

@@ -240,7 +240,7 @@ describe("gradients", () => {
       () => tf.losses.meanSquaredError(target, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
     );
     const after = model.getWeights().map((t) => t.arraySync());
-    const names = model.getWeights().map((w) => w.name.split("/").pop());
+    const names = model.weights.map((w) => w.name.split("/").pop());
     expect(names).toEqual([
       "basis",
       "scale_param",
