@@ -39,4 +39,8 @@ export function negScaled(d: number, v: number): number {
 }
 
 /** The layer classes of src/tfjs, as they appear in a model.json. */
-export const INJECTIVE_TFJS_LAYERS = ["InjectiveDense", "InjectiveConv2d", "InjectiveConv2dTranspose"] as const;
+export const INJECTIVE_TFJS_LAYERS = [
+  "InjectiveDense",
+  "InjectiveConv2d",
+  "InjectiveConv2dTranspose",
+] as const;

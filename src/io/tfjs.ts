@@ -257,7 +257,8 @@ function tfjsPadding(
   const out = padding === "same" ? Math.ceil(size / stride) : Math.ceil((size - kernel + 1) / stride);
   const total = padding === "same" ? Math.max((out - 1) * stride + kernel - size, 0) : 0;
   const pad = Math.floor(total / 2);
-  if (total - pad !== pad || out < 1 || Math.floor((size + 2 * pad - kernel) / stride) + 1 !== out) return null;
+  if (total - pad !== pad || out < 1 || Math.floor((size + 2 * pad - kernel) / stride) + 1 !== out)
+    return null;
   return { pad, out };
 }
 
@@ -488,7 +489,9 @@ export function parseTfjsLayersModel(
         fail(`${desc} has dilation_rate ${show(dil, 40)}; only 1 is supported`);
       if (padding !== "valid" && padding !== "same")
         fail(`${desc} has padding ${show(padding, 40)}; only "valid" and "same" are supported`);
-      const pads = [H, Wd].map((size, d) => tfjsPadding(size, kSize[d], stride[d], padding as string, transpose));
+      const pads = [H, Wd].map((size, d) =>
+        tfjsPadding(size, kSize[d], stride[d], padding as string, transpose),
+      );
       if (pads.some((p) => p === null))
         fail(
           `${desc}: TF.js's "${padding}" padding with kernel ${kSize.join("×")} and stride ${stride.join("×")} on a ${H}×${Wd} input is asymmetric or crops the output, which the toolkit's convolutions (symmetric padding) cannot express`,
@@ -523,7 +526,8 @@ export function parseTfjsLayersModel(
      */
     const recordKernels = (k: WeightEntry): number[][][][] => {
       const [kh, kw, a, b] = k.shape;
-      const at = (i: number, j: number, x: number, y: number): number => k.data[((i * kw + j) * a + x) * b + y];
+      const at = (i: number, j: number, x: number, y: number): number =>
+        k.data[((i * kw + j) * a + x) * b + y];
       return Array.from({ length: b }, (_, y) =>
         Array.from({ length: a }, (_, x) =>
           Array.from({ length: kh }, (_, i) => Array.from({ length: kw }, (_, j) => at(i, j, x, y))),
@@ -605,10 +609,15 @@ export function parseTfjsLayersModel(
       let b: number[] | undefined;
       if (useBias) {
         const beta = vector("bias", n);
-        b = [...beta, ...beta.map((v, k) => negScaled(d[k], v)), ...(extra > 0 ? vector("extra_bias", extra) : [])];
+        b = [
+          ...beta,
+          ...beta.map((v, k) => negScaled(d[k], v)),
+          ...(extra > 0 ? vector("extra_bias", extra) : []),
+        ];
       }
       const act = cfg(config, "activation") ?? "relu";
-      if (act !== "relu" && act !== "linear") fail(`${desc} has activation ${show(act, 40)}; expected relu or linear`);
+      if (act !== "relu" && act !== "linear")
+        fail(`${desc} has activation ${show(act, 40)}; expected relu or linear`);
       layers.push({ type: "dense", W, ...(b ? { b } : {}), activation: act as Activation });
       fusable = act === "linear";
       width = W.length;
@@ -646,7 +655,8 @@ export function parseTfjsLayersModel(
       const beta = useBias ? vector("bias", p) : undefined;
       const bias = beta ? [...beta, ...beta.map((v, f) => negScaled(s2[f], v))] : undefined;
       const act = cfg(config, "activation") ?? "relu";
-      if (act !== "relu" && act !== "linear") fail(`${desc} has activation ${show(act, 40)}; expected relu or linear`);
+      if (act !== "relu" && act !== "linear")
+        fail(`${desc} has activation ${show(act, 40)}; expected relu or linear`);
       pushConv(transpose, kernels, bias, act as Activation);
     } else if (cls === "Activation") {
       pushActivation(activationOf(config.activation), {});

@@ -471,31 +471,48 @@ async function convLayerReport(
     return unknown(
       `the rank rule is only run up to ${CONV_RANK_MAX_COLUMNS} columns (activation ${layer.activation})`,
     );
+  // Theorem 4 first where it applies (a stride-1 convolution without bias: its box is cheap), then
+  // the exact pairs [C; −λC] (any stride, transposed, with bias).
+  const spec =
+    p.op === "conv" && p.stride.every((s) => s === 1) && !p.bias?.some((v) => v !== 0)
+      ? convRecordSpec(p)
+      : null;
+  let t4: Omit<NetworkLayerReport, "timeMs"> | null = null;
+  if (spec) {
+    budget.check(`the Theorem 4 check of layer ${index}`);
+    const r = await checkConv(spec, { domain, tolerance: tol, seed, ...budget.options() });
+    t4 = {
+      index,
+      m,
+      n,
+      activation: "relu",
+      kind,
+      rule: "conv-theorem4",
+      domain,
+      injective: r.injective,
+      method: `theorem4 box ${r.box.join("×")}`,
+      reason: `${what}; Theorem 4 on the ConvSpec with flipped kernels and zero boundary (its box argument only uses the full kernel placements, which this layer's rows contain): ${r.reason}`,
+      rank: -1, // not computed (only the box matrix is checked)
+      exact: r.injective === true && r.layerCheck.exact,
+    };
+    if (r.injective === true) return t4;
+  }
   const paired = pairedConvReport(layer, index, domain, tol, budget, what);
   if (paired) return paired;
-  if (p.op !== "conv") return unknown("Theorem 4 does not apply to a transposed convolution");
+  if (t4) return t4;
+  if (p.op !== "conv")
+    return unknown(
+      "Theorem 4 does not apply to a transposed convolution, and its output channels are not in exact pairs [C; −λC] whose C has full column rank",
+    );
   if (p.stride.some((s) => s !== 1))
-    return unknown(`Theorem 4 needs stride 1 (this layer has stride ${p.stride.join("×")})`);
+    return unknown(
+      `Theorem 4 needs stride 1 (this layer has stride ${p.stride.join("×")}), and the output channels are not in exact pairs [C; −λC] whose C has full column rank`,
+    );
   if (p.bias?.some((v) => v !== 0))
-    return unknown("Theorem 4 (checkConv) is implemented for layers without bias, and this one has a bias");
-  const spec = convRecordSpec(p);
-  if (!spec) return unknown("the kernel is larger than the signal, so no ConvSpec matches it");
-  budget.check(`the Theorem 4 check of layer ${index}`);
-  const r = await checkConv(spec, { domain, tolerance: tol, seed, ...budget.options() });
-  return {
-    index,
-    m,
-    n,
-    activation: "relu",
-    kind,
-    rule: "conv-theorem4",
-    domain,
-    injective: r.injective,
-    method: `theorem4 box ${r.box.join("×")}`,
-    reason: `${what}; Theorem 4 on the ConvSpec with flipped kernels and zero boundary (its box argument only uses the full kernel placements, which this layer's rows contain): ${r.reason}`,
-    rank: -1, // not computed (only the box matrix is checked)
-    exact: r.injective === true && r.layerCheck.exact,
-  };
+    return unknown(
+      "Theorem 4 (checkConv) is implemented for layers without bias, and this one has a bias; its output channels are not in exact pairs [C; −λC] whose C has full column rank",
+    );
+  return unknown("the kernel is larger than the signal, so no ConvSpec matches it");
 }
 
 /**
@@ -518,10 +535,26 @@ function pairedConvReport(
   budget.check(`the pair search of layer ${index}`);
   const pairing = findConvPairs(p);
   if (pairing.pairs.length === 0) return null;
-  const half = convLayer(subRecord(p, pairing.pairs.map(([a]) => a)), "linear");
-  const r = linearLayerReport(half, index, domain, tol, budget);
+  const half = convLayer(
+    subRecord(
+      p,
+      pairing.pairs.map(([a]) => a),
+    ),
+    "linear",
+  );
   const m = layerOutputDim(layer);
   const n = layerInputDim(layer);
+  let r: Omit<NetworkLayerReport, "timeMs">;
+  try {
+    r = linearLayerReport(half, index, domain, tol, budget);
+  } catch (e) {
+    if (!isResourceLimitError(e)) throw e;
+    return {
+      ...limitReport(layer, index, domain, e),
+      rule: "conv-pairs",
+      reason: `${what}: unknown: its output channels come in ${pairing.pairs.length} exact pair(s) [C; −λC] whose biases keep one channel of each pair active, so it is injective iff the convolution of C has full column rank${pairing.unpaired.length ? " (sufficient only: some channels are unpaired)" : ""}, but the exact rank of that ${layerOutputDim(half)}×${n} matrix did not fit: ${e.message}.`,
+    };
+  }
   const shown = pairing.pairs
     .slice(0, 4)
     .map(([a, b]) => `${a}/${b}`)

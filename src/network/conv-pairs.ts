@@ -93,7 +93,8 @@ export function findConvPairs(p: ConvParams): ConvPairing {
     if (lead[b] !== t0 || Math.sign(filters[a][t0]) === Math.sign(filters[b][t0])) return false;
     const fa = dy[a];
     const fb = dy[b];
-    for (let t = 0; t < fa.length; t++) if (cmp(times(fb[t], fa[t0]), times(fa[t], fb[t0])) !== 0) return false;
+    for (let t = 0; t < fa.length; t++)
+      if (cmp(times(fb[t], fa[t0]), times(fa[t], fb[t0])) !== 0) return false;
     return true;
   };
   /** λ·β_a + β_b ≥ 0 with λ = −b[t0]/a[t0], i.e. β_a·(−b[t0]) + β_b·a[t0] ≥ 0 times sign(a[t0]). */

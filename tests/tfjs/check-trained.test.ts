@@ -113,8 +113,9 @@ describe("a trained dense model of InjectiveDense layers", () => {
     // And tfjs reads the folder back (the layers are registered).
     const again = await tf.loadLayersModel(fileLoadHandler(path));
     const x = tf.randomNormal([4, 3], 0, 1, "float32", 5);
-    const gap = tf.tidy(() =>
-      tf.max(tf.abs(tf.sub(model.predict(x) as tf.Tensor, again.predict(x) as tf.Tensor))).dataSync()[0],
+    const gap = tf.tidy(
+      () =>
+        tf.max(tf.abs(tf.sub(model.predict(x) as tf.Tensor, again.predict(x) as tf.Tensor))).dataSync()[0],
     );
     expect(gap).toBeLessThanOrEqual(1e-6);
   });
@@ -150,8 +151,22 @@ describe("a trained generator with InjectiveDense and InjectiveConv2dTranspose",
           : tf.layers.dense({ inputShape: [4], units: 8, activation: "relu", name: "fc" }),
         tf.layers.reshape({ targetShape: [2, 2, 2], name: "to_image" }),
         injective
-          ? new InjectiveConv2dTranspose({ filters: 4, kernelSize: 4, strides: 2, padding: "same", seed: 4, name: "up1" })
-          : tf.layers.conv2dTranspose({ filters: 4, kernelSize: 4, strides: 2, padding: "same", activation: "relu", name: "up1" }),
+          ? new InjectiveConv2dTranspose({
+              filters: 4,
+              kernelSize: 4,
+              strides: 2,
+              padding: "same",
+              seed: 4,
+              name: "up1",
+            })
+          : tf.layers.conv2dTranspose({
+              filters: 4,
+              kernelSize: 4,
+              strides: 2,
+              padding: "same",
+              activation: "relu",
+              name: "up1",
+            }),
         tf.layers.conv2dTranspose({ filters: 1, kernelSize: 2, strides: 2, activation: "tanh", name: "out" }),
       ],
     });
@@ -183,7 +198,9 @@ describe("a trained generator with InjectiveDense and InjectiveConv2dTranspose",
     const c = cli(["check", path]);
     expect(c.status).toBe(0);
     expect(c.json.injective).toBe(true);
-    console.log(`generator: ${r.conclusion}, ${ms.toFixed(0)} ms; layers ${r.layers.map((l) => `${l.rule}/${l.method}`).join(", ")}`);
+    console.log(
+      `generator: ${r.conclusion}, ${ms.toFixed(0)} ms; layers ${r.layers.map((l) => `${l.rule}/${l.method}`).join(", ")}`,
+    );
   });
 
   test("its regular twin is never called injective", async () => {
@@ -204,8 +221,22 @@ describe("a larger paired transposed convolution (the rule conv-pairs)", () => {
       layers: [
         new InjectiveDense({ inputShape: [8], extraUnits: 16, seed: 5, name: "fc" }),
         tf.layers.reshape({ targetShape: [4, 4, 2] }),
-        new InjectiveConv2dTranspose({ filters: 8, kernelSize: 4, strides: 2, padding: "same", seed: 6, name: "up1" }),
-        new InjectiveConv2dTranspose({ filters: 16, kernelSize: 4, strides: 2, padding: "same", seed: 7, name: "up2" }),
+        new InjectiveConv2dTranspose({
+          filters: 8,
+          kernelSize: 4,
+          strides: 2,
+          padding: "same",
+          seed: 6,
+          name: "up1",
+        }),
+        new InjectiveConv2dTranspose({
+          filters: 16,
+          kernelSize: 4,
+          strides: 2,
+          padding: "same",
+          seed: 7,
+          name: "up2",
+        }),
         tf.layers.conv2d({ filters: 1, kernelSize: 1, name: "down" }),
       ],
     });
@@ -217,7 +248,9 @@ describe("a larger paired transposed convolution (the rule conv-pairs)", () => {
     const t0 = performance.now();
     const r = await checkNetwork(prefix, { timeLimitMs: 60_000 });
     const ms = performance.now() - t0;
-    console.log(`larger prefix: ${r.conclusion}, ${ms.toFixed(0)} ms; layers ${r.layers.map((l) => `${l.rule}/${l.method}/${l.timeMs.toFixed(0)}ms`).join(", ")}`);
+    console.log(
+      `larger prefix: ${r.conclusion}, ${ms.toFixed(0)} ms; layers ${r.layers.map((l) => `${l.rule}/${l.method}/${l.timeMs.toFixed(0)}ms`).join(", ")}`,
+    );
     expect(r.layers[3]).toMatchObject({ rule: "conv-pairs", injective: true, exact: true, n: 512, m: 4096 });
     expect(r.injective).toBe(true);
   });
