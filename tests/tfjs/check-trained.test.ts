@@ -22,6 +22,7 @@ import { readTfjsLayersModel } from "../../src/io/tfjs.js";
 import { checkNetwork } from "../../src/network/check-network.js";
 import { forwardNetwork, type Network } from "../../src/network/network.js";
 import { checkLayer } from "../../src/core/check-layer.js";
+import { invertGenerator } from "../../src/invert/invert-generator.js";
 
 const dir = mkdtempSync(join(tmpdir(), "injective-tfjs-"));
 
@@ -198,6 +199,13 @@ describe("a trained generator with InjectiveDense and InjectiveConv2dTranspose",
     const c = cli(["check", path]);
     expect(c.status).toBe(0);
     expect(c.json.injective).toBe(true);
+    // invert recovers z from tfjs's own float32 output G(z).
+    const z = tf.randomNormal([1, 4], 0, 1, "float32", 8);
+    const y = Array.from((model.predict(z) as tf.Tensor).dataSync());
+    const inv = invertGenerator(net, y, { seed: 1 });
+    expect(["unique", "found"]).toContain(inv.status);
+    const zs = Array.from(z.dataSync());
+    inv.z.forEach((v, j) => expect(Math.abs(v - zs[j])).toBeLessThan(1e-3));
     console.log(
       `generator: ${r.conclusion}, ${ms.toFixed(0)} ms; layers ${r.layers.map((l) => `${l.rule}/${l.method}`).join(", ")}`,
     );
