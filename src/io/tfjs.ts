@@ -418,6 +418,7 @@ export function parseTfjsLayersModel(
 
     /** Puts the current vector in the channels-first order a convolution needs (see `perm`). */
     const convertToChw = (H: number, Wd: number, C: number): void => {
+      dense(desc, 1, H * Wd * C); // the index arrays of the reordering
       const target = chwToHwc(H, Wd, C);
       if (samePerm(perm, target)) return;
       // Reorder the outputs of the last layer with an explicit W (a Dense), through the
@@ -497,20 +498,29 @@ export function parseTfjsLayersModel(
           `${desc}: TF.js's "${padding}" padding with kernel ${kSize.join("×")} and stride ${stride.join("×")} on a ${H}×${Wd} input is asymmetric or crops the output, which the toolkit's convolutions (symmetric padding) cannot express`,
         );
       convertToChw(H, Wd, C);
-      const layer = convLayer(
-        {
-          op: transpose ? "conv_transpose" : "conv",
-          inputShape: [C, H, Wd],
-          kernels,
-          ...(bias ? { bias } : {}),
-          stride,
-          padding: pads.map((p) => p!.pad),
-        },
-        activation,
-        undefined,
-        "readTfjsLayersModel",
-        desc,
-      );
+      // The repeated bias (one number per output) is the only memory the record takes.
+      dense(desc, 1, pads.reduce((a, p) => a * p!.out, 1) * (transpose ? kernels[0].length : kernels.length));
+      let layer: DenseLayerSpec;
+      try {
+        layer = convLayer(
+          {
+            op: transpose ? "conv_transpose" : "conv",
+            inputShape: [C, H, Wd],
+            kernels,
+            ...(bias ? { bias } : {}),
+            stride,
+            padding: pads.map((p) => p!.pad),
+          },
+          activation,
+          undefined,
+          "readTfjsLayersModel",
+          desc,
+        );
+      } catch (e) {
+        if (e instanceof InputRangeError || e instanceof InputTypeError)
+          return fail(e.message.replace(/^readTfjsLayersModel:? ?/, ""));
+        throw e;
+      }
       layers.push(layer);
       const q = transpose ? kernels[0].length : kernels.length;
       const [oh, ow] = pads.map((p) => p!.out);

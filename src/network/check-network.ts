@@ -20,8 +20,11 @@
  *   explicit matrix (checkLayer for ReLU, the rank otherwise); rule `conv-exact`. Otherwise, for a
  *   stride-1 ReLU convolution without bias, Theorem 4 via `checkConv` on the equivalent ConvSpec
  *   (kernels flipped, zero boundary; sufficient only, so true or null); rule `conv-theorem4`.
- *   Otherwise (stride > 1, a transposed convolution, a bias, another activation on a large matrix)
- *   unknown with the reason; rule `conv-unknown`.
+ *   Then, for a ReLU convolution of any stride, transposed or not, with bias: output channels in
+ *   exact pairs [C; −λC] with covering biases (./conv-pairs.ts, the paper's injective-GAN filters)
+ *   are injective iff the convolution of C has full column rank (exact rank); rule `conv-pairs`.
+ *   Otherwise (stride > 1, a transposed convolution, a bias, another activation on a large matrix,
+ *   without such pairs) unknown with the reason; rule `conv-unknown`.
  * The domain of the next layer is the orthant after a ReLU or a sigmoid (its outputs are positive),
  * the input domain again after a flatten/reshape (it is the identity), and R^d otherwise.
  *

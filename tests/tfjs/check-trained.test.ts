@@ -263,3 +263,23 @@ describe("a larger paired transposed convolution (the rule conv-pairs)", () => {
     expect(r.injective).toBe(true);
   });
 });
+
+describe("the committed examples (docs/tfjs.md)", () => {
+  test("the trained injective generator is proved, its regular twin has a witness", async () => {
+    const inj = await checkNetwork(
+      await readTfjsLayersModel("examples/models/tfjs-injective-generator/model.json"),
+    );
+    expect(inj.injective).toBe(true);
+    expect(inj.layers.map((l) => [l.rule, l.method])).toEqual([
+      ["relu", "structure"],
+      ["identity", "identity"],
+      ["conv-pairs", "structure"],
+      ["conv-exact", "one-to-one-rank"],
+    ]);
+    const reg = await checkNetwork(
+      await readTfjsLayersModel("examples/models/tfjs-regular-generator/model.json"),
+    );
+    expect(reg.injective).toBe(false);
+    expect(reg.witness?.exact).toBe(true);
+  });
+});

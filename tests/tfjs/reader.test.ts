@@ -32,13 +32,11 @@ async function load(model: tf.LayersModel) {
 /** Randomizes every weight (biases and batch-norm statistics too), seeded. */
 function randomize(model: tf.LayersModel, seed: number): void {
   model.setWeights(
-    model
-      .getWeights()
-      .map((w, i) =>
-        w.name.includes("variance")
-          ? tf.randomUniform(w.shape, 0.5, 2, "float32", seed + i)
-          : tf.randomNormal(w.shape, 0, 0.5, "float32", seed + i),
-      ),
+    model.weights.map((w, i) =>
+      w.name.includes("variance")
+        ? tf.randomUniform(w.shape as number[], 0.5, 2, "float32", seed + i)
+        : tf.randomNormal(w.shape as number[], 0, 0.5, "float32", seed + i),
+    ),
   );
 }
 
