@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { Rng } from "../../src/core/random.js";
 import { checkNetwork } from "../../src/network/check-network.js";
 import { findConvPairs, subRecord } from "../../src/network/conv-pairs.js";
+import { snapNetwork } from "../../src/network/snap-network.js";
 import type { ConvParams } from "../../src/network/conv-layer.js";
 import { convLayer, forwardNetwork, NETWORK_FORMAT, type Network } from "../../src/network/network.js";
 
@@ -148,5 +149,43 @@ describe("check-network rule conv-pairs", () => {
     const y2 = forwardNetwork(net(108, layer), w.x2);
     y1.forEach((v, i) => expect(Math.abs(v - y2[i])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(v))));
     expect(r.injective).toBe(false);
+  });
+});
+
+describe("--snap on convolutions (snapNetwork)", () => {
+  it("pairs rounded to float32, as a framework exports them, are proved injective up to ε", async () => {
+    const c = 4;
+    const C = kernels(c, c, 4);
+    const s2 = [0.7, 1.3, Math.fround(0.9), 2.1].map(Math.fround);
+    // The second filter of each pair computed in float32 (fround(−s²·C)): not exactly antiparallel.
+    const K = C.map((perInput) => [
+      ...perInput,
+      ...perInput.map((f, k) => f.map((row) => row.map((v) => Math.fround(-s2[k] * v)))),
+    ]);
+    const beta = [0.25, -0.5, 0.125, 0];
+    const bias = [...beta, ...beta.map((b, k) => Math.fround(-s2[k] * b))];
+    const layer = convLayer(
+      { op: "conv_transpose", inputShape: [c, 5, 5], kernels: K, bias, stride: [2, 2], padding: [1, 1] },
+      "relu",
+    );
+    const N = net(100, layer);
+    expect(findConvPairs(layer.conv!).pairs.length).toBeLessThan(c);
+    const plain = await checkNetwork(N, { collisionSearch: false });
+    expect(plain.layers[0].rule).not.toBe("conv-pairs");
+    expect(plain.injective).not.toBe(true);
+    const snapped = snapNetwork(N, 1e-6);
+    expect(snapped.layers).toHaveLength(1);
+    expect(snapped.layers[0].kind).toBe("filters");
+    expect(snapped.maxAngle).toBeGreaterThan(0);
+    expect(snapped.maxAngle).toBeLessThan(1e-6);
+    const r = await checkNetwork(snapped.network, { collisionSearch: false });
+    expect(r.layers[0]).toMatchObject({ rule: "conv-pairs", injective: true, exact: true });
+    // Only the second filters of the pairs moved, each onto the line of its partner.
+    expect(snapped.layers[0].snapped.map((r) => [r.row, r.to, r.sign]).sort((a, b) => a[0] - b[0])).toEqual([
+      [4, 0, -1],
+      [5, 1, -1],
+      [6, 2, -1],
+      [7, 3, -1],
+    ]);
   });
 });

@@ -271,7 +271,7 @@ async function isNetworkFile(path: string): Promise<boolean> {
     (st) => st.isDirectory(),
     () => false,
   );
-  if (isDir) return (await tfjsModelJsonPath(path)) !== null;
+  if (isDir && (await tfjsModelJsonPath(path)) !== null) return true;
   const lower = path.toLowerCase();
   if (lower.endsWith(".onnx") || lower.endsWith(".safetensors")) return true;
   if (!lower.endsWith(".json")) return false;
