@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import {
+  InjectiveConv2d,
   InjectiveConv2dTranspose,
   InjectiveDense,
   fileLoadHandler,
@@ -260,6 +261,36 @@ describe("a larger paired transposed convolution (the rule conv-pairs)", () => {
       `larger prefix: ${r.conclusion}, ${ms.toFixed(0)} ms; layers ${r.layers.map((l) => `${l.rule}/${l.method}/${l.timeMs.toFixed(0)}ms`).join(", ")}`,
     );
     expect(r.layers[3]).toMatchObject({ rule: "conv-pairs", injective: true, exact: true, n: 512, m: 4096 });
+    expect(r.injective).toBe(true);
+  });
+});
+
+describe("a trained encoder with InjectiveConv2d, Flatten and InjectiveDense", () => {
+  test("image → paired convolution (conv-pairs) → Flatten (columns reordered) → InjectiveDense: proved", async () => {
+    const model = tf.sequential({
+      layers: [
+        new InjectiveConv2d({
+          inputShape: [9, 9, 1],
+          filters: 2,
+          kernelSize: 3,
+          padding: "same",
+          seed: 41,
+          name: "conv",
+        }),
+        tf.layers.flatten(),
+        new InjectiveDense({ seed: 42, name: "fc", scaleParameterization: "exp" }),
+      ],
+    });
+    await train(model, 4, 40);
+    const { net } = await saveAndRead(model, "encoder");
+    expect(forwardGap(model, net, 11)).toBeLessThan(1e-5);
+    const r = await checkNetwork(net, { timeLimitMs: 60_000 });
+    expect(r.layers.map((l) => [l.rule, l.injective, l.exact])).toEqual([
+      ["conv-pairs", true, true],
+      ["identity", true, false],
+      ["relu", true, true],
+    ]);
+    expect(r.layers[2].method).toBe("structure");
     expect(r.injective).toBe(true);
   });
 });
