@@ -9,7 +9,15 @@
  * `use_bias`; activation relu, linear, tanh or sigmoid), `Activation`, `ReLU` (no max_value or
  * threshold), `LeakyReLU` (alpha or negative_slope), `BatchNormalization` (inference mode, over the
  * last axis of a flat input; `center` / `scale` false honoured), `Flatten`, `Reshape`, `Dropout`
- * (the identity at inference) and `InputLayer`. Weights are float32, little-endian, stored in the
+ * (the identity at inference) and `InputLayer`; `Conv2D` and `Conv2DTranspose` (channels last, no
+ * dilation, `valid` or symmetric `same` padding) into convolution records; and the injective layers
+ * of src/tfjs (`InjectiveDense`, `InjectiveConv2d`, `InjectiveConv2dTranspose`), expanded exactly
+ * from their saved free parameters (./tfjs-injective.ts). TF.js images are channels last, the
+ * toolkit's convolutions channels first: the reader reorders the outputs of the Dense before a
+ * convolution and the inputs of the Dense after a Flatten, so the network computes what TF.js
+ * computes on its flat inputs and outputs; an image input or output with several channels is
+ * refused, or with `channelsFirstImages` taken in channels-first order. Weights are float32,
+ * little-endian, stored in the
  * manifest's order; each group's shards are concatenated. A Python-converted `model.json` (topology
  * wrapped in `model_config`, Keras 2 or 3 layer configs) is read too.
  *
@@ -270,7 +278,10 @@ function tfjsPadding(
  * @param weightData the weight bytes: one array per shard path in manifest order, or all shards
  *   concatenated in one array
  * @param source the file name, put at the start of error messages
- * @param options the memory limit for the matrices the layers imply (default 2 GiB)
+ * @param options the memory limit for the matrices the layers imply (default 2 GiB), and
+ *   `channelsFirstImages`: accept image inputs and outputs with several channels, taken in the
+ *   toolkit's channels-first order (only for questions that do not depend on the order, like
+ *   injectivity)
  * @returns the network, validated
  * @throws FileFormatError (one line, starting with `source`) for an unsupported layer class
  *   (`unsupported layer class Conv2D (layer "conv2d_1"); supported: Dense, ...`), a topology that is
@@ -430,12 +441,17 @@ export function parseTfjsLayersModel(
       const pick = <T>(v: T[]): T[] => from.map((k) => v[k]);
       let k = layers.length - 1;
       while (k >= 0 && !layers[k].W && (layers[k].identity || layers[k].reshape || layers[k].batchnorm)) k--;
-      if (k < 0 || !layers[k].W)
+      // An image input with several channels: with channelsFirstImages the network takes it in
+      // the order (c, h, w) (batch norms before the convolution are reordered below).
+      const inputOrder = k < 0 && options?.channelsFirstImages === true;
+      if (!inputOrder && (k < 0 || !layers[k].W))
         fail(
-          `${desc} gets an input of shape [${H}, ${Wd}, ${C}] in TF.js's channels-last order, which the toolkit (channels first) can only reorder through the outputs of a Dense layer before it${k < 0 ? " (the model input has several channels)" : ` (layer ${k} is a convolution)`}`,
+          `${desc} gets an input of shape [${H}, ${Wd}, ${C}] in TF.js's channels-last order, which the toolkit (channels first) can only reorder through the outputs of a Dense layer before it${k < 0 ? " (the model input has several channels; check accepts it in channels-first order)" : ` (layer ${k} is a convolution)`}`,
         );
-      const L = layers[k];
-      layers[k] = { ...L, W: pick(L.W!), ...(L.b ? { b: pick(L.b) } : {}) };
+      if (!inputOrder) {
+        const L = layers[k];
+        layers[k] = { ...L, W: pick(L.W!), ...(L.b ? { b: pick(L.b) } : {}) };
+      }
       for (let j = k + 1; j < layers.length; j++) {
         const bn = layers[j].batchnorm;
         if (!bn) continue;
@@ -758,9 +774,9 @@ export function parseTfjsLayersModel(
     }
   });
   if (layers.length === 0) fail("the model has no dense, convolution, normalization or reshape layers");
-  if (!samePerm(perm, null))
+  if (!samePerm(perm, null) && options?.channelsFirstImages !== true)
     fail(
-      `the model's output has shape [${shape!.join(", ")}], whose TF.js order (channels last) differs from the toolkit's (channels first) when there are several channels; end the model with a one-channel convolution, or a Flatten and a Dense`,
+      `the model's output has shape [${shape!.join(", ")}], whose TF.js order (channels last) differs from the toolkit's (channels first) when there are several channels; end the model with a one-channel convolution, or a Flatten and a Dense (check accepts it in channels-first order)`,
     );
   return importedNetwork("readTfjsLayersModel", inputDim!, layers, fail, "float32");
 }
@@ -844,5 +860,8 @@ export async function readTfjsLayersModel(modelJsonPath: string, options?: Reade
     if (have !== group.bytes)
       fail(`${named} hold ${have} bytes, but their float32 weights need ${group.bytes} (truncated)`);
   }
-  return parseTfjsLayersModel(json, shards, source, { memoryLimitBytes: limit });
+  return parseTfjsLayersModel(json, shards, source, {
+    memoryLimitBytes: limit,
+    ...(options?.channelsFirstImages ? { channelsFirstImages: true } : {}),
+  });
 }

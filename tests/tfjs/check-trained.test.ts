@@ -224,6 +224,39 @@ describe("a trained generator with InjectiveDense and InjectiveConv2dTranspose",
   });
 });
 
+describe("an image output with several channels", () => {
+  test("check reads it in channels-first order and proves it; the strict reader refuses it", async () => {
+    const model = tf.sequential({
+      layers: [
+        new InjectiveDense({ inputShape: [4], seed: 51, name: "fc" }),
+        tf.layers.reshape({ targetShape: [2, 2, 2] }),
+        new InjectiveConv2dTranspose({
+          filters: 4,
+          kernelSize: 4,
+          strides: 2,
+          padding: "same",
+          seed: 52,
+          name: "up",
+        }),
+      ],
+    });
+    await train(model, 3, 50);
+    const path = join(dir, "multi-channel");
+    await model.save(fileSaveHandler(path));
+    await expect(readTfjsLayersModel(join(path, "model.json"))).rejects.toThrow(
+      /output has shape \[4, 4, 4\]/,
+    );
+    const c = cli(["check", path]);
+    expect(c.status).toBe(0);
+    expect(c.json.injective).toBe(true);
+    expect((c.json.layers as { rule: string }[]).map((l) => l.rule)).toEqual([
+      "relu",
+      "identity",
+      "conv-exact",
+    ]);
+  });
+});
+
 describe("a larger paired transposed convolution (the rule conv-pairs)", () => {
   test("8×8×8 → 16×16×16 with 8 pairs: proved by the exact rank of C's convolution, no explicit check of the full matrix", async () => {
     const model = tf.sequential({

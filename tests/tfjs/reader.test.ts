@@ -127,3 +127,36 @@ describe("what the toolkit cannot express is a one-line error", () => {
     await expect(load(model)).rejects.toThrow(/dilation_rate/);
   });
 });
+
+describe("channelsFirstImages (what check uses)", () => {
+  /** x (batch, H, W, C) in TF.js order → each sample flat in the order (c, h, w). */
+  const chw = (t: tf.Tensor): number[][] =>
+    tf.transpose(t, [0, 3, 1, 2]).reshape([t.shape[0], -1]).arraySync() as number[][];
+
+  test("an image input and an image output with several channels are read in channels-first order", async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [4, 4, 2], filters: 3, kernelSize: 3, activation: "relu" }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 8 }),
+        tf.layers.reshape({ targetShape: [2, 2, 2] }),
+        tf.layers.conv2dTranspose({ filters: 2, kernelSize: 2, strides: 2 }),
+      ],
+    });
+    randomize(model, 5);
+    await expect(load(model)).rejects.toThrow(/model input has several channels/);
+    const path = join(dir, `m${count++}`);
+    await model.save(fileSaveHandler(path));
+    const net = await readTfjsLayersModel(join(path, "model.json"), { channelsFirstImages: true });
+    const x = tf.randomNormal([3, 4, 4, 2], 0, 1, "float32", 6);
+    const y = model.predict(x) as tf.Tensor;
+    const xs = chw(x);
+    const ys = chw(y);
+    xs.forEach((xi, r) => {
+      const out = forwardNetwork(net, xi);
+      const scale = Math.max(...ys[r].map(Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      out.forEach((v, j) => expect(Math.abs(v - ys[r][j])).toBeLessThan(1e-5 * Math.max(1, scale)));
+    });
+  });
+});

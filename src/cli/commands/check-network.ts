@@ -82,7 +82,9 @@ export function describeNetworkResult(path: string, r: NetworkCheckResult): stri
 export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions): Promise<number> {
   let net;
   try {
-    net = await readNetworkFile(path, readerOptions(opts));
+    // Injectivity does not depend on the order of the coordinates: a TF.js model's image input or
+    // output with several channels is read in channels-first order.
+    net = await readNetworkFile(path, { ...readerOptions(opts), channelsFirstImages: true });
   } catch (e) {
     // A valid file whose layers cannot even be held (an identity matrix above the memory limit).
     if (!isResourceLimitError(e)) throw e;
