@@ -7,9 +7,9 @@
  * `InjectiveConv2d(Transpose)` saves C (`kernel`), ρ and β. The reader rebuilds d in float32 exactly
  * as tfjs's `cpu` backend computes it ({@link pairScale}) and then the second row of every pair,
  * −d·B (Corollary 2) or −s²·C (the paper's DCGAN pairs), as the exact product in float64: a float32
- * times a float32 has at most 48 significant bits, so the product is exact unless it underflows
- * below 2^-1022. The imported layer is therefore exactly [B; −DB; M] (or [C; −s²C]) and the exact
- * checker proves it injective by its structure. tfjs itself evaluates the same layer in float32, so
+ * times a float32 has at most 48 significant bits and, when nonzero, a magnitude of at least 2^-298,
+ * so the product is always exact. The imported layer is therefore exactly [B; −DB; M] (or
+ * [C; −s²C]) and the exact checker proves it injective by its structure. tfjs itself evaluates the same layer in float32, so
  * its outputs differ from the imported network's by float32 rounding (about 1e-7 relative).
  */
 
