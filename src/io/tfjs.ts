@@ -8,8 +8,8 @@
  * layer consumes the previous one), of the layer classes `Dense` (kernel [in, out], so W = kernelᵀ;
  * `use_bias`; activation relu, linear, tanh or sigmoid), `Activation`, `ReLU` (no max_value or
  * threshold), `LeakyReLU` (alpha or negative_slope), `BatchNormalization` (inference mode, over the
- * last axis of a flat input; `center` / `scale` false honoured), `Flatten`, `Reshape`, `Dropout`
- * (the identity at inference) and `InputLayer`; `Conv2D` and `Conv2DTranspose` (channels last, no
+ * last axis of a flat input or of an image, per channel; `center` / `scale` false honoured),
+ * `Flatten`, `Reshape`, `Dropout` (the identity at inference) and `InputLayer`; `Conv2D` and `Conv2DTranspose` (channels last, no
  * dilation, `valid` or symmetric `same` padding) into convolution records; and the injective layers
  * of src/tfjs (`InjectiveDense`, `InjectiveConv2d`, `InjectiveConv2dTranspose`), expanded exactly
  * from their saved free parameters (./tfjs-injective.ts). TF.js images are channels last, the
@@ -709,14 +709,21 @@ export function parseTfjsLayersModel(
       const rank = (shape ?? [d]).length;
       if (axis.length !== 1 || !(axis[0] === -1 || axis[0] === rank))
         fail(`${desc} normalizes axis ${show(config.axis, 40)}; only the last axis is supported`);
-      if (rank !== 1)
-        fail(`${desc} gets an input of shape [${shape!.join(", ")}]; only a flat input is supported`);
+      if (rank !== 1 && rank !== 3)
+        fail(
+          `${desc} gets an input of shape [${shape!.join(", ")}]; only a flat input or an image [height, width, channels] is supported`,
+        );
       dense(desc, d, 1); // batch norm is lazy: only its parameter vectors are held
+      // One parameter per entry of a flat input, per channel of an image (the last axis), expanded
+      // over the positions; entries in the network's order (channels first after a convolution,
+      // see `perm`).
+      const channels = rank === 3 ? shape![2] : d;
       const vec = (suffix: string): number[] => {
         const w = weight(name, suffix, desc);
-        if (w.data.length !== d) fail(`${desc}: ${suffix} has ${w.data.length} values, expected ${d}`);
-        // After a Flatten of a convolution's output the entries are channels first (see `perm`).
-        return perm ? Array.from(perm, (t) => w.data[t]) : w.data;
+        if (w.data.length !== channels)
+          fail(`${desc}: ${suffix} has ${w.data.length} values, expected ${channels}`);
+        if (!perm && rank === 1) return w.data;
+        return Array.from({ length: d }, (_, i) => w.data[(perm ? perm[i] : i) % channels]);
       };
       const gamma = config.scale === false ? new Array<number>(d).fill(1) : vec("gamma");
       const beta = config.center === false ? new Array<number>(d).fill(0) : vec("beta");

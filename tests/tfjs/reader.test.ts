@@ -97,6 +97,52 @@ describe("Conv2D and Conv2DTranspose import", () => {
   });
 });
 
+describe("a DCGAN-style generator with batch norm after its transposed convolutions", () => {
+  test("Dense, BN, ReLU, Reshape, ConvT, BN (per channel), ReLU, ConvT tanh: the import matches tfjs", async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [4], units: 16, useBias: false }),
+        tf.layers.batchNormalization(),
+        tf.layers.reLU(),
+        tf.layers.reshape({ targetShape: [2, 2, 4] }),
+        tf.layers.conv2dTranspose({ filters: 3, kernelSize: 4, strides: 2, padding: "same", useBias: false }),
+        tf.layers.batchNormalization({ epsilon: 1e-5 }),
+        tf.layers.reLU(),
+        tf.layers.conv2dTranspose({
+          filters: 1,
+          kernelSize: 4,
+          strides: 2,
+          padding: "same",
+          activation: "tanh",
+        }),
+      ],
+    });
+    randomize(model, 7);
+    await expectSameOutputs(model, 8);
+    const net = await load(model);
+    const kind = (l: (typeof net.layers)[number]): string =>
+      l.conv
+        ? l.conv.op
+        : l.batchnorm
+          ? "batchnorm"
+          : l.reshape
+            ? "reshape"
+            : l.identity
+              ? l.activation
+              : "dense";
+    expect(net.layers.map(kind)).toEqual([
+      "dense",
+      "batchnorm",
+      "relu",
+      "reshape",
+      "conv_transpose",
+      "batchnorm",
+      "relu",
+      "conv_transpose",
+    ]);
+  });
+});
+
 describe("what the toolkit cannot express is a one-line error", () => {
   test("asymmetric 'same' padding", async () => {
     const model = tf.sequential({
