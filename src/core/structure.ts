@@ -4,7 +4,9 @@
  * Corollary 2: W = [B; −DB; M] with B a basis and D a positive diagonal is injective. The reason:
  * for every x one row of each antiparallel pair (b_k, −d_k b_k) is active, so the active rows always
  * contain a basis. With bias, a pair (w, −d w) with biases (β1, β2) always has an active row iff
- * β1 + β2/d >= 0 (on unit rows: b̂_i + b̂_j >= 0); this covers the Lemma 1 counterexample.
+ * β1 + β2/d >= 0 (on unit rows: b̂_i + b̂_j >= 0, tested up to the rounding of the normalized
+ * biases and then re-checked exactly); this covers the Lemma 1 counterexample and the paired biases
+ * β2 = −d·β1 (slack exactly 0) of src/tfjs's layers.
  * On the nonnegative orthant a single row with w >= 0 and b >= 0 is always active.
  * If the lines of such always-active groups span R^n, every active set spans R^n: injective.
  *
@@ -221,6 +223,9 @@ function findPartners(layer: NormalizedLayer, tolerance: number, budget: Budget)
     }
     return p;
   };
+  // Rounding allowance of the bias test, relative to |b̂_i| (two normalized biases, each within
+  // about (n + 4)·ε of its exact value, and b̂_k ≈ −b̂_i when the slack is near 0).
+  const BIAS_ULPS = (4 * n + 16) * Number.EPSILON;
   // |<u + v, r>| <= ‖u + v‖, plus rounding of the two projections.
   const delta = tolerance * (1 + 1e-9) + 4 * n * Number.EPSILON;
 
@@ -250,9 +255,14 @@ function findPartners(layer: NormalizedLayer, tolerance: number, budget: Budget)
       const pi = partnerIndex(d);
       for (let t = 0; t < mine.length; t++) {
         const i = mine[t];
-        const k = pi.firstAfter(i, -bias[i]);
-        // The same test as on the pair itself (b̂_i + b̂_k >= 0, rounding included).
-        if (k >= 0 && bias[i] + bias[k] >= 0 && (partner[i] < 0 || k < partner[i])) partner[i] = k;
+        // b̂_i + b̂_k >= 0 up to the rounding of the two normalized biases (each within about
+        // (n + 4) ulps of its exact value): a pair with exactly matching offsets (β2 = −d·β1, slack
+        // 0, as the paired layers of src/tfjs have) must not be lost to rounding. A pair accepted
+        // here with a slightly negative exact slack fails the exact re-check of its dual, and the
+        // caller falls back to the search, so this only widens the candidates.
+        const slack = BIAS_ULPS * Math.abs(bias[i]);
+        const k = pi.firstAfter(i, -bias[i] - slack);
+        if (k >= 0 && bias[i] + bias[k] >= -slack && (partner[i] < 0 || k < partner[i])) partner[i] = k;
       }
       work += mine.length;
     }

@@ -167,7 +167,11 @@ export async function readNetworkFile(path: string, options?: ReaderOptions): Pr
   const opts = { memoryLimitBytes: limit };
   if (/\.safetensors$/i.test(path)) return readSafetensorsModel(path, opts);
   const tfjsModelJson = await tfjsModelJsonPath(path);
-  if (tfjsModelJson !== null) return readTfjsLayersModel(tfjsModelJson, opts);
+  if (tfjsModelJson !== null)
+    return readTfjsLayersModel(tfjsModelJson, {
+      ...opts,
+      ...(options?.channelsFirstImages ? { channelsFirstImages: true } : {}),
+    });
   const expected = /\.onnx$/i.test(path) ? "an .onnx model file" : "a network .json file";
   const bytes = await readInputFile(path, { expected, limit });
   if (/\.onnx$/i.test(path) || looksLikeOnnx(bytes)) {

@@ -35,6 +35,14 @@ export interface ReaderOptions {
    * @default 2 GiB (DEFAULT_MEMORY_LIMIT_BYTES)
    */
   memoryLimitBytes?: number;
+  /**
+   * TF.js layers models only: accept an image input or output with several channels, whose
+   * coordinates the imported network then takes or gives in the toolkit's channels-first order
+   * (c, h, w) instead of TF.js's (h, w, c). Injectivity does not depend on the order of the
+   * coordinates, so `check` sets it; `invert`, whose y must be in the model's order, does not.
+   * @default false
+   */
+  channelsFirstImages?: boolean;
 }
 
 /**

@@ -8,8 +8,16 @@
  * layer consumes the previous one), of the layer classes `Dense` (kernel [in, out], so W = kernelᵀ;
  * `use_bias`; activation relu, linear, tanh or sigmoid), `Activation`, `ReLU` (no max_value or
  * threshold), `LeakyReLU` (alpha or negative_slope), `BatchNormalization` (inference mode, over the
- * last axis of a flat input; `center` / `scale` false honoured), `Flatten`, `Reshape`, `Dropout`
- * (the identity at inference) and `InputLayer`. Weights are float32, little-endian, stored in the
+ * last axis of a flat input or of an image, per channel; `center` / `scale` false honoured),
+ * `Flatten`, `Reshape`, `Dropout` (the identity at inference) and `InputLayer`; `Conv2D` and `Conv2DTranspose` (channels last, no
+ * dilation, `valid` or symmetric `same` padding) into convolution records; and the injective layers
+ * of src/tfjs (`InjectiveDense`, `InjectiveConv2d`, `InjectiveConv2dTranspose`), expanded exactly
+ * from their saved free parameters (./tfjs-injective.ts). TF.js images are channels last, the
+ * toolkit's convolutions channels first: the reader reorders the outputs of the Dense before a
+ * convolution and the inputs of the Dense after a Flatten, so the network computes what TF.js
+ * computes on its flat inputs and outputs; an image input or output with several channels is
+ * refused, or with `channelsFirstImages` taken in channels-first order. Weights are float32,
+ * little-endian, stored in the
  * manifest's order; each group's shards are concatenated. A Python-converted `model.json` (topology
  * wrapped in `model_config`, Keras 2 or 3 layer configs) is read too.
  *
@@ -24,6 +32,7 @@ import { dirname, join } from "node:path";
 import { formatBytes } from "../core/budget.js";
 import {
   batchNormLayer,
+  convLayer,
   NETWORK_FORMAT,
   activationLayer,
   reshapeLayer,
@@ -35,6 +44,7 @@ import {
 import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { clip, FileFormatError, show } from "./errors.js";
 import { importedNetwork } from "./imported-network.js";
+import { INJECTIVE_TFJS_LAYERS, negScaled, pairScale, type ScaleParameterization } from "./tfjs-injective.js";
 import { decodeUtf8 } from "./layer-file.js";
 import {
   checkDenseSize,
@@ -56,6 +66,9 @@ export const SUPPORTED_TFJS_LAYERS = [
   "Reshape",
   "Dropout",
   "InputLayer",
+  "Conv2D",
+  "Conv2DTranspose",
+  ...INJECTIVE_TFJS_LAYERS,
 ] as const;
 
 const TFJS_ACTIVATIONS: Record<string, Activation> = {
@@ -212,6 +225,51 @@ function validateManifest(
   return groups;
 }
 
+/** A config value under its Keras (snake_case) or TF.js (camelCase) key. */
+function cfg(config: Json, camel: string): unknown {
+  const snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return config[snake] !== undefined ? config[snake] : config[camel];
+}
+
+/**
+ * The position in TF.js's channels-last flat order (h, w, c) of each entry of the toolkit's
+ * channels-first order (c, h, w): `perm[i]` for the flat index i = (c·H + h)·W + w.
+ */
+function chwToHwc(H: number, W: number, C: number): Int32Array {
+  const perm = new Int32Array(H * W * C);
+  for (let c = 0; c < C; c++)
+    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) perm[(c * H + h) * W + w] = (h * W + w) * C + c;
+  return perm;
+}
+
+/**
+ * The symmetric padding of a TF.js 2-D (transposed) convolution along one dimension, or null when
+ * TF.js pads asymmetrically there (`same` with an odd total) or the output length differs from the
+ * toolkit's formula (a transposed `valid` convolution with kernel < stride).
+ */
+function tfjsPadding(
+  size: number,
+  kernel: number,
+  stride: number,
+  padding: string,
+  transpose: boolean,
+): { pad: number; out: number } | null {
+  if (transpose) {
+    const out = padding === "same" ? size * stride : size * stride + Math.max(kernel - stride, 0);
+    // TF.js computes the transposed convolution as the gradient of the convolution from `out`.
+    const total = padding === "same" ? Math.max((size - 1) * stride + kernel - out, 0) : 0;
+    const pad = Math.floor(total / 2);
+    if (total - pad !== pad || (size - 1) * stride - 2 * pad + kernel !== out) return null;
+    return { pad, out };
+  }
+  const out = padding === "same" ? Math.ceil(size / stride) : Math.ceil((size - kernel + 1) / stride);
+  const total = padding === "same" ? Math.max((out - 1) * stride + kernel - size, 0) : 0;
+  const pad = Math.floor(total / 2);
+  if (total - pad !== pad || out < 1 || Math.floor((size + 2 * pad - kernel) / stride) + 1 !== out)
+    return null;
+  return { pad, out };
+}
+
 /**
  * Turns the parsed `model.json` of a TF.js layers model and its weight bytes into a network (see
  * the module comment). Pure: no file access.
@@ -220,7 +278,10 @@ function validateManifest(
  * @param weightData the weight bytes: one array per shard path in manifest order, or all shards
  *   concatenated in one array
  * @param source the file name, put at the start of error messages
- * @param options the memory limit for the matrices the layers imply (default 2 GiB)
+ * @param options the memory limit for the matrices the layers imply (default 2 GiB), and
+ *   `channelsFirstImages`: accept image inputs and outputs with several channels, taken in the
+ *   toolkit's channels-first order (only for questions that do not depend on the order, like
+ *   injectivity)
  * @returns the network, validated
  * @throws FileFormatError (one line, starting with `source`) for an unsupported layer class
  *   (`unsupported layer class Conv2D (layer "conv2d_1"); supported: Dense, ...`), a topology that is
@@ -315,6 +376,14 @@ export function parseTfjsLayersModel(
   let inputDim: number | null = null;
   const layers: DenseLayerSpec[] = [];
   let fusable = false;
+  // The order of the current flat vector: entry i of the network's vector is entry perm[i] of
+  // TF.js's (channels-last) flat vector; null means the same order. Convolutions work channels
+  // first, so their inputs and outputs are in the order (c, h, w) (see convertToChw below).
+  let perm: Int32Array | null = null;
+  const samePerm = (a: Int32Array | null, b: Int32Array | null): boolean =>
+    a === null || b === null
+      ? (a ?? b ?? new Int32Array(0)).every((v, i) => v === i)
+      : a.length === b.length && a.every((v, i) => v === b[i]);
 
   const setInput = (desc: string, s: (number | null)[]): void => {
     if (s.length > 64 || !s.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d > 0))
@@ -358,34 +427,263 @@ export function parseTfjsLayersModel(
       fusable = false;
     };
 
-    if (cls === "InputLayer" || cls === "Dropout") {
-      return;
-    } else if (cls === "Dense") {
+    /** Puts the current vector in the channels-first order a convolution needs (see `perm`). */
+    const convertToChw = (H: number, Wd: number, C: number): void => {
+      dense(desc, 1, H * Wd * C); // the index arrays of the reordering
+      const target = chwToHwc(H, Wd, C);
+      if (samePerm(perm, target)) return;
+      // Reorder the outputs of the last layer with an explicit W (a Dense), through the
+      // elementwise layers after it (activations, reshapes; a batch norm's vectors are permuted).
+      const cur = perm ?? Int32Array.from({ length: target.length }, (_, i) => i);
+      const inv = new Int32Array(cur.length);
+      cur.forEach((t, i) => (inv[t] = i));
+      const from = Array.from(target, (t) => inv[t]); // new entry i = old entry from[i]
+      const pick = <T>(v: T[]): T[] => from.map((k) => v[k]);
+      let k = layers.length - 1;
+      while (k >= 0 && !layers[k].W && (layers[k].identity || layers[k].reshape || layers[k].batchnorm)) k--;
+      // An image input with several channels: with channelsFirstImages the network takes it in
+      // the order (c, h, w) (batch norms before the convolution are reordered below).
+      const inputOrder = k < 0 && options?.channelsFirstImages === true;
+      if (!inputOrder && (k < 0 || !layers[k].W))
+        fail(
+          `${desc} gets an input of shape [${H}, ${Wd}, ${C}] in TF.js's channels-last order, which the toolkit (channels first) can only reorder through the outputs of a Dense layer before it${k < 0 ? " (the model input has several channels; check accepts it in channels-first order)" : ` (layer ${k} is a convolution)`}`,
+        );
+      if (!inputOrder) {
+        const L = layers[k];
+        layers[k] = { ...L, W: pick(L.W!), ...(L.b ? { b: pick(L.b) } : {}) };
+      }
+      for (let j = k + 1; j < layers.length; j++) {
+        const bn = layers[j].batchnorm;
+        if (!bn) continue;
+        const { activation, alpha } = layers[j];
+        layers[j] = {
+          ...batchNormLayer({
+            gamma: pick(bn.gamma),
+            beta: pick(bn.beta),
+            mean: pick(bn.mean),
+            var: pick(bn.var),
+            epsilon: bn.epsilon,
+          }),
+          activation,
+          ...(alpha !== undefined ? { alpha } : {}),
+        };
+      }
+      perm = target;
+    };
+    /** The spatial input [H, W, C] of a 2-D convolution, from the current shape. */
+    const imageShape = (): [number, number, number] => {
+      needWidth(desc);
+      if (!shape || shape.length !== 3)
+        fail(
+          `${desc} gets an input of shape [${(shape ?? []).join(", ")}]; a 2-D convolution needs [height, width, channels] (add a Reshape before it)`,
+        );
+      return shape as [number, number, number];
+    };
+    /** Adds a convolution record from TF.js kernels, in the toolkit's layouts (see ConvParams). */
+    const pushConv = (
+      transpose: boolean,
+      kernels: number[][][][],
+      bias: number[] | undefined,
+      activation: Activation,
+    ): void => {
+      const [H, Wd, C] = imageShape();
+      const ks = cfg(config, "kernelSize");
+      const st = cfg(config, "strides") ?? [1, 1];
+      const padding = cfg(config, "padding") ?? "valid";
+      const dil = cfg(config, "dilationRate");
+      const fmt = cfg(config, "dataFormat");
+      const pair = (v: unknown): number[] | null => {
+        const a = typeof v === "number" ? [v, v] : v;
+        return Array.isArray(a) && a.length === 2 && a.every((x) => Number.isSafeInteger(x) && x > 0)
+          ? (a as number[])
+          : null;
+      };
+      const kSize = pair(ks) ?? fail(`${desc}: unsupported kernel_size ${show(ks, 40)}`);
+      const stride = pair(st) ?? fail(`${desc}: unsupported strides ${show(st, 40)}`);
+      if (fmt !== undefined && fmt !== null && fmt !== "channels_last" && fmt !== "channelsLast")
+        fail(`${desc} has data_format ${show(fmt, 40)}; only channels_last is supported`);
+      if (dil !== undefined && dil !== null && !(pair(dil) ?? [0]).every((v) => v === 1))
+        fail(`${desc} has dilation_rate ${show(dil, 40)}; only 1 is supported`);
+      if (padding !== "valid" && padding !== "same")
+        fail(`${desc} has padding ${show(padding, 40)}; only "valid" and "same" are supported`);
+      const pads = [H, Wd].map((size, d) =>
+        tfjsPadding(size, kSize[d], stride[d], padding as string, transpose),
+      );
+      if (pads.some((p) => p === null))
+        fail(
+          `${desc}: TF.js's "${padding}" padding with kernel ${kSize.join("×")} and stride ${stride.join("×")} on a ${H}×${Wd} input is asymmetric or crops the output, which the toolkit's convolutions (symmetric padding) cannot express`,
+        );
+      convertToChw(H, Wd, C);
+      // The repeated bias (one number per output) is the only memory the record takes.
+      dense(desc, 1, pads.reduce((a, p) => a * p!.out, 1) * (transpose ? kernels[0].length : kernels.length));
+      let layer: DenseLayerSpec;
+      try {
+        layer = convLayer(
+          {
+            op: transpose ? "conv_transpose" : "conv",
+            inputShape: [C, H, Wd],
+            kernels,
+            ...(bias ? { bias } : {}),
+            stride,
+            padding: pads.map((p) => p!.pad),
+          },
+          activation,
+          undefined,
+          "readTfjsLayersModel",
+          desc,
+        );
+      } catch (e) {
+        if (e instanceof InputRangeError || e instanceof InputTypeError)
+          return fail(e.message.replace(/^readTfjsLayersModel:? ?/, ""));
+        throw e;
+      }
+      layers.push(layer);
+      const q = transpose ? kernels[0].length : kernels.length;
+      const [oh, ow] = pads.map((p) => p!.out);
+      shape = [oh, ow, q];
+      width = oh * ow * q;
+      perm = chwToHwc(oh, ow, q);
+      fusable = activation === "linear";
+    };
+    /**
+     * TF.js kernel (kh, kw, a, b) → nested (b, a, kh, kw) for a convolution (a = input channels,
+     * b = filters) or (b, a, kh, kw) for a transposed one (a = filters, b = input channels): in both
+     * cases the record's layout, (q, c, kh, kw) and (c, q, kh, kw) respectively.
+     */
+    const recordKernels = (k: WeightEntry): number[][][][] => {
+      const [kh, kw, a, b] = k.shape;
+      const at = (i: number, j: number, x: number, y: number): number =>
+        k.data[((i * kw + j) * a + x) * b + y];
+      return Array.from({ length: b }, (_, y) =>
+        Array.from({ length: a }, (_, x) =>
+          Array.from({ length: kh }, (_, i) => Array.from({ length: kw }, (_, j) => at(i, j, x, y))),
+        ),
+      );
+    };
+    /** Reads a 4-D TF.js kernel and checks its shape against the input channels. */
+    const kernel4 = (transpose: boolean, channels: number): WeightEntry => {
+      const k = weight(name, "kernel", desc);
+      if (k.shape.length !== 4 || k.shape[transpose ? 3 : 2] !== channels || k.shape.some((v) => v === 0))
+        fail(
+          `${desc}: the kernel has shape [${k.shape.join(", ")}], expected [kh, kw, ${transpose ? `filters, ${channels}` : `${channels}, filters`}]`,
+        );
+      return k;
+    };
+    const scaleParameterization = (): ScaleParameterization => {
+      const v = cfg(config, "scaleParameterization") ?? "softplus";
+      if (v !== "softplus" && v !== "exp")
+        fail(`${desc} has scale_parameterization ${show(v, 40)}; expected "softplus" or "exp"`);
+      return v as ScaleParameterization;
+    };
+    const vector = (suffix: string, length: number): number[] => {
+      const w = weight(name, suffix, desc);
+      if (w.data.length !== length)
+        fail(`${desc}: ${suffix} has ${w.data.length} values, expected ${length}`);
+      return w.data;
+    };
+    /** A Dense kernel (W = kernelᵀ), its columns reordered to the current vector's order. */
+    const denseFromKernel = (kernel: WeightEntry, d: number): number[][] => {
+      if (kernel.shape.length !== 2 || kernel.shape[0] !== d || kernel.shape[1] === 0)
+        fail(`${desc}: the kernel has shape [${kernel.shape.join(", ")}], expected [${d}, units]`);
+      const [rows, cols] = kernel.shape;
+      const col = perm ? (j: number) => perm![j] : (j: number) => j;
+      return Array.from({ length: cols }, (_, i) =>
+        Array.from({ length: rows }, (_, j) => kernel.data[col(j) * cols + i]),
+      );
+    };
+    const flatInput = (): number => {
       const d = needWidth(desc);
       if (shape && shape.length !== 1)
         fail(
           `${desc} gets an input of shape [${shape.join(", ")}]; only a flat input is supported (add a Flatten before it)`,
         );
-      const kernel = weight(name, "kernel", desc);
-      if (kernel.shape.length !== 2 || kernel.shape[0] !== d || kernel.shape[1] === 0)
-        fail(`${desc}: the kernel has shape [${kernel.shape.join(", ")}], expected [${d}, units]`);
-      const [rows, cols] = kernel.shape;
+      return d;
+    };
+
+    if (cls === "InputLayer" || cls === "Dropout") {
+      return;
+    } else if (cls === "Dense") {
+      const d = flatInput();
+      const W = denseFromKernel(weight(name, "kernel", desc), d);
+      const cols = W.length;
       if (typeof config.units === "number" && config.units !== cols)
         fail(`${desc}: the kernel has ${cols} columns, but units = ${config.units}`);
-      const W = Array.from({ length: cols }, (_, i) =>
-        Array.from({ length: rows }, (_, j) => kernel.data[j * cols + i]),
-      );
       let b: number[] | undefined;
-      if (config.use_bias !== false) {
-        const bias = weight(name, "bias", desc);
-        if (bias.data.length !== cols)
-          fail(`${desc}: the bias has ${bias.data.length} values, expected ${cols}`);
-        b = bias.data;
-      }
+      if (config.use_bias !== false) b = vector("bias", cols);
       layers.push({ type: "dense", W, ...(b ? { b } : {}), activation: activationOf(config.activation) });
       fusable = layers[layers.length - 1].activation === "linear";
       width = cols;
       shape = [cols];
+      perm = null;
+    } else if (cls === "InjectiveDense") {
+      // W = [B; −DB; M] rebuilt exactly from the saved free parameters (./tfjs-injective.ts).
+      const n = flatInput();
+      const extraRaw = cfg(config, "extraUnits") ?? 0;
+      if (!(Number.isSafeInteger(extraRaw) && (extraRaw as number) >= 0))
+        fail(`${desc} has extra_units ${show(extraRaw, 40)}, expected an integer >= 0`);
+      const extra = extraRaw as number;
+      const B = denseFromKernel(weight(name, "basis", desc), n);
+      if (B.length !== n) fail(`${desc}: the basis has ${B.length} columns, expected ${n} (square)`);
+      const param = scaleParameterization();
+      const d = vector("scale_param", n).map((r) => pairScale(r, param));
+      if (!d.every((v) => v > 0))
+        fail(`${desc}: a pair scale d = ${param}(scale_param) underflows to 0 in float32`);
+      const M = extra > 0 ? denseFromKernel(weight(name, "extra_kernel", desc), n) : [];
+      if (M.length !== extra) fail(`${desc}: extra_kernel has ${M.length} columns, expected ${extra}`);
+      const W = [...B, ...B.map((row, k) => row.map((v) => negScaled(d[k], v))), ...M];
+      const useBias = cfg(config, "useBias") !== false;
+      let b: number[] | undefined;
+      if (useBias) {
+        const beta = vector("bias", n);
+        b = [
+          ...beta,
+          ...beta.map((v, k) => negScaled(d[k], v)),
+          ...(extra > 0 ? vector("extra_bias", extra) : []),
+        ];
+      }
+      const act = cfg(config, "activation") ?? "relu";
+      if (act !== "relu" && act !== "linear")
+        fail(`${desc} has activation ${show(act, 40)}; expected relu or linear`);
+      layers.push({ type: "dense", W, ...(b ? { b } : {}), activation: act as Activation });
+      fusable = act === "linear";
+      width = W.length;
+      shape = [W.length];
+      perm = null;
+    } else if (cls === "Conv2D" || cls === "Conv2DTranspose") {
+      const transpose = cls === "Conv2DTranspose";
+      const [, , C] = imageShape();
+      const k = kernel4(transpose, C);
+      const q = transpose ? k.shape[2] : k.shape[3];
+      if (typeof config.filters === "number" && config.filters !== q)
+        fail(`${desc}: the kernel has ${q} filters, but filters = ${config.filters}`);
+      const bias = cfg(config, "useBias") !== false ? vector("bias", q) : undefined;
+      pushConv(transpose, recordKernels(k), bias, activationOf(config.activation));
+    } else if (cls === "InjectiveConv2d" || cls === "InjectiveConv2dTranspose") {
+      // Filters [C; −s²C] rebuilt exactly from the saved free parameters (./tfjs-injective.ts).
+      const transpose = cls === "InjectiveConv2dTranspose";
+      const [, , C] = imageShape();
+      const k = kernel4(transpose, C);
+      const p = transpose ? k.shape[2] : k.shape[3];
+      if (typeof config.filters === "number" && config.filters !== 2 * p)
+        fail(`${desc}: the kernel has ${p} pairs of filters, but filters = ${config.filters}`);
+      const param = scaleParameterization();
+      const s2 = vector("scale_param", p).map((r) => pairScale(r, param));
+      if (!s2.every((v) => v > 0))
+        fail(`${desc}: a pair scale s² = ${param}(scale_param) underflows to 0 in float32`);
+      const half = recordKernels(k);
+      const neg = (x: number[][][], f: number): number[][][] =>
+        x.map((a) => a.map((row) => row.map((v) => negScaled(s2[f], v))));
+      // conv: (q, c, kh, kw), pairs along q; conv_transpose: (c, q, kh, kw), pairs along q.
+      const kernels = transpose
+        ? half.map((perInput) => [...perInput, ...perInput.map((kq, f) => neg([kq], f)[0])])
+        : [...half, ...half.map((kq, f) => neg(kq, f))];
+      const useBias = cfg(config, "useBias") !== false;
+      const beta = useBias ? vector("bias", p) : undefined;
+      const bias = beta ? [...beta, ...beta.map((v, f) => negScaled(s2[f], v))] : undefined;
+      const act = cfg(config, "activation") ?? "relu";
+      if (act !== "relu" && act !== "linear")
+        fail(`${desc} has activation ${show(act, 40)}; expected relu or linear`);
+      pushConv(transpose, kernels, bias, act as Activation);
     } else if (cls === "Activation") {
       pushActivation(activationOf(config.activation), {});
     } else if (cls === "ReLU") {
@@ -411,13 +709,21 @@ export function parseTfjsLayersModel(
       const rank = (shape ?? [d]).length;
       if (axis.length !== 1 || !(axis[0] === -1 || axis[0] === rank))
         fail(`${desc} normalizes axis ${show(config.axis, 40)}; only the last axis is supported`);
-      if (rank !== 1)
-        fail(`${desc} gets an input of shape [${shape!.join(", ")}]; only a flat input is supported`);
+      if (rank !== 1 && rank !== 3)
+        fail(
+          `${desc} gets an input of shape [${shape!.join(", ")}]; only a flat input or an image [height, width, channels] is supported`,
+        );
       dense(desc, d, 1); // batch norm is lazy: only its parameter vectors are held
+      // One parameter per entry of a flat input, per channel of an image (the last axis), expanded
+      // over the positions; entries in the network's order (channels first after a convolution,
+      // see `perm`).
+      const channels = rank === 3 ? shape![2] : d;
       const vec = (suffix: string): number[] => {
         const w = weight(name, suffix, desc);
-        if (w.data.length !== d) fail(`${desc}: ${suffix} has ${w.data.length} values, expected ${d}`);
-        return w.data;
+        if (w.data.length !== channels)
+          fail(`${desc}: ${suffix} has ${w.data.length} values, expected ${channels}`);
+        if (!perm && rank === 1) return w.data;
+        return Array.from({ length: d }, (_, i) => w.data[(perm ? perm[i] : i) % channels]);
       };
       const gamma = config.scale === false ? new Array<number>(d).fill(1) : vec("gamma");
       const beta = config.center === false ? new Array<number>(d).fill(0) : vec("beta");
@@ -474,7 +780,11 @@ export function parseTfjsLayersModel(
       fusable = false;
     }
   });
-  if (layers.length === 0) fail("the model has no dense, normalization or reshape layers");
+  if (layers.length === 0) fail("the model has no dense, convolution, normalization or reshape layers");
+  if (!samePerm(perm, null) && options?.channelsFirstImages !== true)
+    fail(
+      `the model's output has shape [${shape!.join(", ")}], whose TF.js order (channels last) differs from the toolkit's (channels first) when there are several channels; end the model with a one-channel convolution, or a Flatten and a Dense (check accepts it in channels-first order)`,
+    );
   return importedNetwork("readTfjsLayersModel", inputDim!, layers, fail, "float32");
 }
 
@@ -557,5 +867,8 @@ export async function readTfjsLayersModel(modelJsonPath: string, options?: Reade
     if (have !== group.bytes)
       fail(`${named} hold ${have} bytes, but their float32 weights need ${group.bytes} (truncated)`);
   }
-  return parseTfjsLayersModel(json, shards, source, { memoryLimitBytes: limit });
+  return parseTfjsLayersModel(json, shards, source, {
+    memoryLimitBytes: limit,
+    ...(options?.channelsFirstImages ? { channelsFirstImages: true } : {}),
+  });
 }

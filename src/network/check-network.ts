@@ -20,8 +20,11 @@
  *   explicit matrix (checkLayer for ReLU, the rank otherwise); rule `conv-exact`. Otherwise, for a
  *   stride-1 ReLU convolution without bias, Theorem 4 via `checkConv` on the equivalent ConvSpec
  *   (kernels flipped, zero boundary; sufficient only, so true or null); rule `conv-theorem4`.
- *   Otherwise (stride > 1, a transposed convolution, a bias, another activation on a large matrix)
- *   unknown with the reason; rule `conv-unknown`.
+ *   Then, for a ReLU convolution of any stride, transposed or not, with bias: output channels in
+ *   exact pairs [C; −λC] with covering biases (./conv-pairs.ts, the paper's injective-GAN filters)
+ *   are injective iff the convolution of C has full column rank (exact rank); rule `conv-pairs`.
+ *   Otherwise (stride > 1, a transposed convolution, a bias, another activation on a large matrix,
+ *   without such pairs) unknown with the reason; rule `conv-unknown`.
  * The domain of the next layer is the orthant after a ReLU or a sigmoid (its outputs are positive),
  * the input domain again after a flatten/reshape (it is the identity), and R^d otherwise.
  *
@@ -67,9 +70,11 @@ import { assertType, validatePositive } from "../core/validate.js";
 import { invertNetwork, layerDomain } from "../invert/invert-network.js";
 import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
 import { convGeometry, convRecordSpec } from "./conv-layer.js";
+import { findConvPairs, subRecord } from "./conv-pairs.js";
 import {
   applyLayer,
   batchNormScales,
+  convLayer,
   forwardUnchecked,
   layerInputDim,
   layerMatrix,
@@ -115,7 +120,9 @@ export interface NetworkLayerReport {
    * rank), `one-to-one-rank` (leaky ReLU/tanh/sigmoid: full column rank, Section 2),
    * `batchnorm-scale` (every gamma / sqrt(var + eps) ≠ 0, Appendix B), `identity` (reshape),
    * `conv-exact` (a convolution decided exactly on its explicit matrix), `conv-theorem4` (Theorem 4
-   * on a box, sufficient only), `conv-unknown` (a convolution no rule applies to).
+   * on a box, sufficient only), `conv-pairs` (output channels in exact pairs [C; −λC] whose
+   * biases keep one of each pair active, and the convolution of C has full column rank: Corollary 2,
+   * ./conv-pairs.ts), `conv-unknown` (a convolution no rule applies to).
    */
   rule:
     | "relu"
@@ -125,6 +132,7 @@ export interface NetworkLayerReport {
     | "identity"
     | "conv-exact"
     | "conv-theorem4"
+    | "conv-pairs"
     | "conv-unknown";
   /** The domain the layer was checked on. */
   domain: Domain;
@@ -466,28 +474,119 @@ async function convLayerReport(
     return unknown(
       `the rank rule is only run up to ${CONV_RANK_MAX_COLUMNS} columns (activation ${layer.activation})`,
     );
-  if (p.op !== "conv") return unknown("Theorem 4 does not apply to a transposed convolution");
+  // Theorem 4 first where it applies (a stride-1 convolution without bias: its box is cheap), then
+  // the exact pairs [C; −λC] (any stride, transposed, with bias).
+  const spec =
+    p.op === "conv" && p.stride.every((s) => s === 1) && !p.bias?.some((v) => v !== 0)
+      ? convRecordSpec(p)
+      : null;
+  let t4: Omit<NetworkLayerReport, "timeMs"> | null = null;
+  if (spec) {
+    budget.check(`the Theorem 4 check of layer ${index}`);
+    const r = await checkConv(spec, { domain, tolerance: tol, seed, ...budget.options() });
+    t4 = {
+      index,
+      m,
+      n,
+      activation: "relu",
+      kind,
+      rule: "conv-theorem4",
+      domain,
+      injective: r.injective,
+      method: `theorem4 box ${r.box.join("×")}`,
+      reason: `${what}; Theorem 4 on the ConvSpec with flipped kernels and zero boundary (its box argument only uses the full kernel placements, which this layer's rows contain): ${r.reason}`,
+      rank: -1, // not computed (only the box matrix is checked)
+      exact: r.injective === true && r.layerCheck.exact,
+    };
+    if (r.injective === true) return t4;
+  }
+  const paired = pairedConvReport(layer, index, domain, tol, budget, what);
+  if (paired) return paired;
+  if (t4) return t4;
+  if (p.op !== "conv")
+    return unknown(
+      "Theorem 4 does not apply to a transposed convolution, and its output channels are not in exact pairs [C; −λC] whose C has full column rank",
+    );
   if (p.stride.some((s) => s !== 1))
-    return unknown(`Theorem 4 needs stride 1 (this layer has stride ${p.stride.join("×")})`);
+    return unknown(
+      `Theorem 4 needs stride 1 (this layer has stride ${p.stride.join("×")}), and the output channels are not in exact pairs [C; −λC] whose C has full column rank`,
+    );
   if (p.bias?.some((v) => v !== 0))
-    return unknown("Theorem 4 (checkConv) is implemented for layers without bias, and this one has a bias");
-  const spec = convRecordSpec(p);
-  if (!spec) return unknown("the kernel is larger than the signal, so no ConvSpec matches it");
-  budget.check(`the Theorem 4 check of layer ${index}`);
-  const r = await checkConv(spec, { domain, tolerance: tol, seed, ...budget.options() });
-  return {
+    return unknown(
+      "Theorem 4 (checkConv) is implemented for layers without bias, and this one has a bias; its output channels are not in exact pairs [C; −λC] whose C has full column rank",
+    );
+  return unknown("the kernel is larger than the signal, so no ConvSpec matches it");
+}
+
+/**
+ * The rule `conv-pairs` (./conv-pairs.ts): output channels in exact pairs [C; −λC] whose biases keep
+ * one channel of each pair active; then the layer is injective when the convolution of C (one
+ * filter per pair) has full column rank, decided exactly (rank mod a prime, then rationals), and
+ * not injective when every channel is paired and that rank is below n (a null vector of it is a
+ * null vector of the whole layer: the witness x, x + v). Null when no pair is found, or when the
+ * rank is below n but some channels are unpaired (the rule then decides nothing).
+ */
+function pairedConvReport(
+  layer: DenseLayerSpec,
+  index: number,
+  domain: Domain,
+  tol: number,
+  budget: Budget,
+  what: string,
+): Omit<NetworkLayerReport, "timeMs"> | null {
+  const p = layer.conv!;
+  budget.check(`the pair search of layer ${index}`);
+  const pairing = findConvPairs(p);
+  if (pairing.pairs.length === 0) return null;
+  const half = convLayer(
+    subRecord(
+      p,
+      pairing.pairs.map(([a]) => a),
+    ),
+    "linear",
+  );
+  const m = layerOutputDim(layer);
+  const n = layerInputDim(layer);
+  let r: Omit<NetworkLayerReport, "timeMs">;
+  try {
+    r = linearLayerReport(half, index, domain, tol, budget);
+  } catch (e) {
+    if (!isResourceLimitError(e)) throw e;
+    return {
+      ...limitReport(layer, index, domain, e),
+      rule: "conv-pairs",
+      reason: `${what}: unknown: its output channels come in ${pairing.pairs.length} exact pair(s) [C; −λC] whose biases keep one channel of each pair active, so it is injective iff the convolution of C has full column rank${pairing.unpaired.length ? " (sufficient only: some channels are unpaired)" : ""}, but the exact rank of that ${layerOutputDim(half)}×${n} matrix did not fit: ${e.message}.`,
+    };
+  }
+  const shown = pairing.pairs
+    .slice(0, 4)
+    .map(([a, b]) => `${a}/${b}`)
+    .join(", ");
+  const pairsText = `${pairing.pairs.length} exact pair(s) of output channels [C; −λC] with λ > 0 (${shown}${pairing.pairs.length > 4 ? ", …" : ""}) whose biases keep one channel of each pair active${pairing.unpaired.length ? ` (and ${pairing.unpaired.length} unpaired channel(s))` : ""}`;
+  const base = {
     index,
     m,
     n,
-    activation: "relu",
-    kind,
-    rule: "conv-theorem4",
+    activation: "relu" as const,
+    kind: p.op,
+    rule: "conv-pairs" as const,
     domain,
-    injective: r.injective,
-    method: `theorem4 box ${r.box.join("×")}`,
-    reason: `${what}; Theorem 4 on the ConvSpec with flipped kernels and zero boundary (its box argument only uses the full kernel placements, which this layer's rows contain): ${r.reason}`,
-    rank: -1, // not computed (only the box matrix is checked)
-    exact: r.injective === true && r.layerCheck.exact,
+    method: "structure",
+    rank: r.rank,
+    exact: true,
+  };
+  if (r.injective === true)
+    return {
+      ...base,
+      injective: true,
+      reason: `${what}: ${pairsText}; the convolution of C alone has full column rank ${n} (exact), so at every input the active rows contain a multiple of every row of C's matrix and span R^${n}: injective (Theorem 1; Corollary 2's [B; −DB] with B the convolution of C, the paper's paired filters).`,
+    };
+  if (pairing.unpaired.length > 0) return null;
+  return {
+    ...base,
+    injective: false,
+    reason: `${what}: ${pairsText}, every channel paired, but the convolution of C alone has rank ${r.rank} < n = ${n} (exact): a null vector v of it is orthogonal to every row of the layer, so F(x) = F(x + v)${r.witness ? "" : " (no exact null vector within 10 s: no witness)"}.`,
+    ...(r.witness ? { witness: r.witness } : {}),
   };
 }
 

@@ -163,7 +163,9 @@ describe("resource limits in the CLI", () => {
     expect(r.code).toBe(2);
     const j = JSON.parse(r.out) as { injective: null; reason: string; layers: { rule: string }[] };
     expect(j.injective).toBeNull();
-    expect(j.layers[0].rule).toBe("conv-unknown");
+    // Its filters are exact pairs [C; −C], but the rank of C's convolution needs its 4,000,000 columns.
+    expect(j.layers[0].rule).toBe("conv-pairs");
+    expect(j.reason).toMatch(/exact pair\(s\) \[C; −λC\].* above the memory limit of 2G/);
     expect(j.reason).toMatch(/collision search stopped: .* would need .* above the memory limit of 2G/);
     expect(r.ms).toBeLessThan(45_000);
   });

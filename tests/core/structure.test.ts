@@ -41,7 +41,9 @@ function referenceCover(
         const d = rows[i * n + j] + rows[k * n + j];
         s += d * d;
       }
-      if (Math.sqrt(s) > tolerance || bias[i] + bias[k] < 0) continue;
+      // b̂_i + b̂_k >= 0 up to the rounding of the normalized biases (as in structure.ts).
+      if (Math.sqrt(s) > tolerance || bias[i] + bias[k] < -(4 * n + 16) * Number.EPSILON * Math.abs(bias[i]))
+        continue;
       const top = Math.max(logNorm[i], logNorm[k]);
       const ni = 2 ** (logNorm[i] - top);
       const nk = 2 ** (logNorm[k] - top);
@@ -96,6 +98,33 @@ describe("alwaysActiveCover", () => {
       }
     }
     expect(proved).toBeGreaterThan(50);
+  });
+
+  it("finds pairs whose biases match exactly (β2 = −d·β1, slack 0) despite the rounding of b̂", async () => {
+    // Float32 B, d and β as the injective TF.js layers train them: the products are exact, the
+    // slack β1 + β2/d is exactly 0, and the normalized biases b̂_i + b̂_k round to ±1e-17.
+    const rng = new Rng(99);
+    let roundedNegative = 0;
+    for (let t = 0; t < 40; t++) {
+      const n = 2 + (t % 5);
+      const f = (): number => Math.fround(rng.normal());
+      const B = Array.from({ length: n }, () => Array.from({ length: n }, f));
+      const d = Array.from({ length: n }, () => Math.fround(0.1 + rng.uniform() * 3));
+      const beta = Array.from({ length: n }, f);
+      const W = [...B, ...B.map((row, k) => row.map((v) => -d[k] * v))];
+      const b = [...beta, ...beta.map((v, k) => -d[k] * v)];
+      const layer = normalizeLayer(W, b);
+      for (let k = 0; k < n; k++) if (layer.bias[k] + layer.bias[n + k] < 0) roundedNegative++;
+      const r = await checkLayer(W, b, { method: "structure" });
+      expect(r.injective).toBe(true);
+      expect(verifyCertificate(W, b, r.certificate!).valid).toBe(true);
+      // A slack of −1e-12 relative is a real gap: the exact re-check refuses the pairs.
+      const gap = b.map((v, i) => (i >= n ? v - 1e-12 * Math.abs(v) - 1e-300 : v));
+      const g = await checkLayer(W, gap, { method: "structure" });
+      expect(g.injective).not.toBe(true);
+    }
+    // The case the tolerance is for occurred (else this test would not test it).
+    expect(roundedNegative).toBeGreaterThan(0);
   });
 
   it("proves a 10,000 × 1 layer and a 20,000 × 3 layer in seconds", async () => {

@@ -423,7 +423,13 @@ describe("reader fuzz harness (seeded, deterministic)", () => {
     "TF.js: model.json, shard and path mutations, with links out of the folder, FIFOs and /dev/zero",
     { timeout: TIMEOUT },
     async () => {
-      const models = ["tfjs-injective", "tfjs-injective-functional", "tfjs-noninjective"];
+      const models = [
+        "tfjs-injective",
+        "tfjs-injective-functional",
+        "tfjs-noninjective",
+        "tfjs-injective-generator",
+        "tfjs-regular-generator",
+      ];
       const bases = models.map((m) => ({
         json: JSON.parse(readFileSync(join("examples/models", m, "model.json"), "utf8")) as {
           weightsManifest: { paths: unknown[] }[];

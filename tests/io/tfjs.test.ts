@@ -76,11 +76,11 @@ describe("TF.js layers models", () => {
   it("an unsupported layer class is named with the layer", async () => {
     const dir = copyModel("tfjs-injective");
     const json = JSON.parse(readFileSync(join(dir, "model.json"), "utf8"));
-    json.modelTopology.config.layers[1].class_name = "Conv2D";
+    json.modelTopology.config.layers[1].class_name = "SeparableConv2D";
     writeFileSync(join(dir, "model.json"), JSON.stringify(json));
     const e = await errorOf(readNetworkFile(dir));
     expect(e.message).toMatch(
-      /model\.json: unsupported layer class Conv2D \(layer "mix"\); supported: Dense/,
+      /model\.json: unsupported layer class SeparableConv2D \(layer "mix"\); supported: Dense/,
     );
   });
 

@@ -347,45 +347,62 @@ describe("check-network on convolutional networks", () => {
     expect(r.layers[0]).toMatchObject({ rule: "conv-theorem4", injective: true, m: 8 * 121, n: 100 });
     expect(r.injective).toBe(true);
 
-    // Stride 2: no rule applies to the large matrix.
+    // Stride 2: Theorem 4 does not apply, but the filters are exact pairs [C; −C] and the stride-2
+    // convolution of C (4 filters, disjoint 2×2 blocks, kernels spanning R^4) has full column rank.
     const s2 = convLayer(
       { op: "conv", inputShape: [1, 10, 10], kernels: pm, stride: [2, 2], padding: [0, 0] },
       "relu",
     );
     const r2 = await checkNetwork(net(100, [s2]), { collisionSearch: false });
-    expect(r2.layers[0]).toMatchObject({ rule: "conv-unknown", injective: null });
-    expect(r2.layers[0].reason).toMatch(/stride 1/);
-    expect(r2.conclusion).toBe("unknown");
-
-    // A bias: Theorem 4 (bias-free) is not used.
-    const b = convLayer(
-      {
-        op: "conv",
-        inputShape: [1, 10, 10],
-        kernels: pm,
-        bias: new Array<number>(8).fill(0.5),
-        stride: [1, 1],
-        padding: [0, 0],
-      },
+    expect(r2.layers[0]).toMatchObject({ rule: "conv-pairs", injective: true, exact: true, rank: 100 });
+    expect(r2.injective).toBe(true);
+    // Without the negatives no rule applies to the large matrix.
+    const s2half = convLayer(
+      { op: "conv", inputShape: [1, 10, 10], kernels: k, stride: [2, 2], padding: [0, 0] },
       "relu",
     );
-    const r3 = await checkNetwork(net(100, [b]), { collisionSearch: false });
-    expect(r3.layers[0]).toMatchObject({ rule: "conv-unknown", injective: null });
-    expect(r3.layers[0].reason).toMatch(/bias/);
+    const r2half = await checkNetwork(net(100, [s2half]), { collisionSearch: false });
+    expect(r2half.layers[0]).toMatchObject({ rule: "conv-unknown", injective: null });
+    expect(r2half.layers[0].reason).toMatch(/stride 1/);
+    expect(r2half.conclusion).toBe("unknown");
 
-    // A large transposed convolution: unknown.
-    const t = convLayer(
-      {
-        op: "conv_transpose",
-        inputShape: [1, 9, 9],
-        kernels: [pm.map((f) => f[0])],
-        stride: [1, 1],
-        padding: [0, 0],
-      },
-      "relu",
-    );
-    const r4 = await checkNetwork(net(81, [t]), { collisionSearch: false });
-    expect(r4.layers[0]).toMatchObject({ kind: "conv_transpose", rule: "conv-unknown", injective: null });
+    // A bias: Theorem 4 (bias-free) is not used. Biases (0.5, 0.5) keep one channel of each pair
+    // active (λβ1 + β2 = 1 >= 0), so the pairs rule proves it; biases (−0.5, −0.5) open a dead zone
+    // between the channels of a pair (λβ1 + β2 = −1 < 0), and then no rule applies.
+    const withBias = (v: number): DenseLayerSpec =>
+      convLayer(
+        {
+          op: "conv",
+          inputShape: [1, 10, 10],
+          kernels: pm,
+          bias: new Array<number>(8).fill(v),
+          stride: [1, 1],
+          padding: [0, 0],
+        },
+        "relu",
+      );
+    const r3 = await checkNetwork(net(100, [withBias(0.5)]), { collisionSearch: false });
+    expect(r3.layers[0]).toMatchObject({ rule: "conv-pairs", injective: true });
+    const r3gap = await checkNetwork(net(100, [withBias(-0.5)]), { collisionSearch: false });
+    expect(r3gap.layers[0]).toMatchObject({ rule: "conv-unknown", injective: null });
+    expect(r3gap.layers[0].reason).toMatch(/bias/);
+
+    // A large transposed convolution: proved by its exact pairs, unknown without them.
+    const transposed = (kernels: number[][][][]): DenseLayerSpec =>
+      convLayer(
+        {
+          op: "conv_transpose",
+          inputShape: [1, 9, 9],
+          kernels: [kernels.map((f) => f[0])],
+          stride: [1, 1],
+          padding: [0, 0],
+        },
+        "relu",
+      );
+    const r4 = await checkNetwork(net(81, [transposed(pm)]), { collisionSearch: false });
+    expect(r4.layers[0]).toMatchObject({ kind: "conv_transpose", rule: "conv-pairs", injective: true });
+    const r4half = await checkNetwork(net(81, [transposed(k)]), { collisionSearch: false });
+    expect(r4half.layers[0]).toMatchObject({ kind: "conv_transpose", rule: "conv-unknown", injective: null });
   });
 });
 

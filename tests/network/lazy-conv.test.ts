@@ -167,11 +167,13 @@ describe("a convolution on a 2000 × 2000 image", () => {
     const r = await checkNetwork(N, { timeLimitMs: 20_000 });
     expect(r.layers[0]).toMatchObject({ rule: "conv-theorem4", injective: true });
     expect(r.injective).toBe(true);
-    // A stride-2 version: no rule without the matrix, and no end-to-end search fits.
+    // A stride-2 version: its filters are exact pairs, but the rank of C's convolution needs its
+    // 4,000,000-column matrix, and no end-to-end search fits.
     const s2 = net(4_000_000, [convLayer({ ...p, stride: [2, 2], padding: [0, 0] }, "relu")]);
     const r2 = await checkNetwork(s2, { timeLimitMs: 20_000 });
     expect(r2.injective).toBeNull();
-    expect(r2.layers[0].rule).toBe("conv-unknown");
+    expect(r2.layers[0].rule).toBe("conv-pairs");
+    expect(r2.layers[0].reason).toMatch(/exact pair\(s\) \[C; −λC\].*memory limit/);
     expect(r2.reason).toMatch(/collision search stopped: .*memory limit/);
     expect(performance.now() - t0).toBeLessThan(30_000);
   });

@@ -82,7 +82,9 @@ export function describeNetworkResult(path: string, r: NetworkCheckResult): stri
 export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions): Promise<number> {
   let net;
   try {
-    net = await readNetworkFile(path, readerOptions(opts));
+    // Injectivity does not depend on the order of the coordinates: a TF.js model's image input or
+    // output with several channels is read in channels-first order.
+    net = await readNetworkFile(path, { ...readerOptions(opts), channelsFirstImages: true });
   } catch (e) {
     // A valid file whose layers cannot even be held (an identity matrix above the memory limit).
     if (!isResourceLimitError(e)) throw e;
@@ -109,14 +111,19 @@ export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions
   const snapInfo = snap && {
     epsilon: snap.epsilon,
     maxAngle: snap.maxAngle,
-    layers: snap.layers.map((l) => ({ index: l.index, snapped: l.snapped.length, maxAngle: l.maxAngle })),
+    layers: snap.layers.map((l) => ({
+      index: l.index,
+      ...(l.kind === "filters" ? { kind: "filters" } : {}),
+      snapped: l.snapped.length,
+      maxAngle: l.maxAngle,
+    })),
   };
   if (opts.json)
     printJson({ file: path, ...r, ...(snapInfo ? { snap: { ...snapInfo, network: snap!.network } } : {}) });
   else {
     if (snapInfo)
       process.stdout.write(
-        `Snapped (--snap ${snapInfo.epsilon}): ${snapInfo.layers.reduce((a, l) => a + l.snapped, 0)} row(s) in ${snapInfo.layers.length} layer(s) made exactly (anti)parallel to another row's line, largest angle ${snapInfo.maxAngle.toExponential(2)} rad; the verdict below is for the snapped network${r.injective === true ? ' ("injective up to ε": a network whose layers are within relative ε of these, row by row, is injective)' : ""}. --json prints it.\n`,
+        `Snapped (--snap ${snapInfo.epsilon}): ${snapInfo.layers.reduce((a, l) => a + l.snapped, 0)} row(s) or convolution filter(s) in ${snapInfo.layers.length} layer(s) made exactly (anti)parallel to another row's (filter's) line, largest angle ${snapInfo.maxAngle.toExponential(2)} rad; the verdict below is for the snapped network${r.injective === true ? ' ("injective up to ε": a network whose layers are within relative ε of these, row by row and filter by filter, is injective)' : ""}. --json prints it.\n`,
       );
     process.stdout.write(describeNetworkResult(path, r) + "\n");
   }

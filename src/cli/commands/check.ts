@@ -14,6 +14,7 @@ import {
 import { checkLayerWithin, limitedLayerResult } from "../../core/check-layer.js";
 import { listLayerFiles, readLayerFile, type LayerFile } from "../../io/layer-file.js";
 import { FileFormatError } from "../../io/errors.js";
+import { tfjsModelJsonPath } from "../../io/tfjs.js";
 import { runNetworkCheck } from "./check-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
@@ -261,8 +262,16 @@ export function summaryTable(checked: CheckedFile[]): string {
   );
 }
 
-/** True for files that hold a whole network: `.onnx`, `.safetensors`, TF.js `model.json`, or JSON with `layers`. */
+/**
+ * True for files that hold a whole network: `.onnx`, `.safetensors`, TF.js `model.json` (or a folder
+ * holding one, as TF.js saves a model), or JSON with `layers`.
+ */
 async function isNetworkFile(path: string): Promise<boolean> {
+  const isDir = await stat(path).then(
+    (st) => st.isDirectory(),
+    () => false,
+  );
+  if (isDir && (await tfjsModelJsonPath(path)) !== null) return true;
   const lower = path.toLowerCase();
   if (lower.endsWith(".onnx") || lower.endsWith(".safetensors")) return true;
   if (!lower.endsWith(".json")) return false;
