@@ -48,6 +48,13 @@ export {
   listLayerFiles,
   type LayerFile,
 } from "./io/layer-file.js";
+export {
+  fitGaussian,
+  gaussianW2Squared,
+  symmetricSqrt,
+  w2ToStandardNormal,
+  type GaussianFit,
+} from "./experiments/gaussian-w2.js";
 export { readOnnxModel } from "./io/onnx.js";
 export { readNetworkFile, parseNetworkJson, writeNetworkFile, stringifyNetwork } from "./io/network-file.js";
 export { parseNpy, writeNpy } from "./io/npy.js";
