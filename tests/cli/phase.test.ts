@@ -171,6 +171,18 @@ describe("phase: runs and outputs", () => {
     expect(lines(join(dir, "ref", "instances.jsonl"))).toHaveLength(45);
   });
 
+  it("without --out: a folder named after the parameters under phase-runs/, never results/", () => {
+    const r = run("--n", "2..3", "--ratio", "2:3:1", "--trials", "2", "--workers", "1", "--seed", "5");
+    expect(r.code, r.err).toBe(0);
+    const out = join("phase-runs", "n2-3_ratio2-3-1_trials2_seed5");
+    expect(existsSync(join(dir, out, "phase.json"))).toBe(true);
+    expect(existsSync(join(dir, "results"))).toBe(false);
+    // The same command resumes from that folder.
+    const again = run("--n", "2..3", "--ratio", "2:3:1", "--trials", "2", "--workers", "1", "--seed", "5");
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toMatch(/resum|checkpoint/i);
+  });
+
   it("--bias changes the layers (and the run's parameters)", () => {
     const r = run("--n", "2", "--ratio", "3", "--trials", "4", "--bias", "--json", "--out", "bias");
     expect(r.code, r.err).toBe(0);

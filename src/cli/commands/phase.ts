@@ -58,8 +58,28 @@ import { interruptSignal, ProgressReporter } from "../progress.js";
 
 /** Default of --pointwise-n. */
 export const DEFAULT_POINTWISE_NS = "100,500,1000,2000,5000";
-/** Default of --out. */
-export const DEFAULT_PHASE_OUT = "results/phase";
+/**
+ * Default of --out: a folder named after the run's parameters under `phase-runs/` in the working
+ * directory (never the committed `results/phase`), so that re-running the same command resumes it.
+ */
+export function defaultPhaseOut(o: {
+  n: number[];
+  ratio: { spec: string };
+  trials: number;
+  seed: number;
+  bias?: boolean;
+  shard?: PhaseShard;
+}): string {
+  const ns =
+    o.n.length > 1 && o.n.every((v, i) => i === 0 || v === o.n[i - 1] + 1)
+      ? `${o.n[0]}-${o.n[o.n.length - 1]}`
+      : o.n.join(",");
+  const ratio = o.ratio.spec.replace(/[^0-9.,:-]/g, "").replace(/:/g, "-");
+  const parts = [`n${ns}`, `ratio${ratio}`, `trials${o.trials}`, `seed${o.seed}`];
+  if (o.bias) parts.push("bias");
+  if (o.shard) parts.push(`shard${o.shard.index}of${o.shard.count}`);
+  return join("phase-runs", parts.join("_"));
+}
 
 interface PhaseCliOptions {
   n: number[];
@@ -69,7 +89,7 @@ interface PhaseCliOptions {
   bias?: boolean;
   workers: number;
   shard?: PhaseShard;
-  out: string;
+  out?: string;
   timeLimit: number;
   pointwiseN: number[];
   batchSize?: number;
@@ -170,8 +190,7 @@ export function phaseCommand(): Command {
     )
     .option(
       "--out <dir>",
-      "directory of the checkpoint and the outputs (a re-run resumes)",
-      DEFAULT_PHASE_OUT,
+      "directory of the checkpoint and the outputs (a re-run resumes); default: phase-runs/<parameters>",
     )
     .option(
       "--time-limit <seconds>",
@@ -347,7 +366,7 @@ async function runPhaseCommand(opts: PhaseCliOptions): Promise<number> {
   const tasks = phaseTasks(params, shard);
   if (tasks.length === 0 && shard === null)
     throw new InvalidInput("the grid is empty (every m = round(α n) is < 1)");
-  const out = opts.out;
+  const out = opts.out ?? defaultPhaseOut(opts);
   ensureWritableDir(out);
   const runFile: PhaseRunFile = {
     format: "injective-relu/phase-run",
