@@ -14,6 +14,23 @@ export function parsePositive(value: string): number {
   return x;
 }
 
+/**
+ * Parses a box for a sampled search: `R` (the box [−R, R]ⁿ, R > 0) or `lo:hi` (lo < hi, finite).
+ */
+export function parseBox(value: string): { lo: number; hi: number } {
+  const parts = value.split(":");
+  if (parts.length === 1) {
+    const r = Number(parts[0]);
+    if (!Number.isFinite(r) || r <= 0)
+      throw new InvalidArgumentError(`expected R > 0 (the box [−R, R]^n) or lo:hi, got "${value}"`);
+    return { lo: -r, hi: r };
+  }
+  const [lo, hi] = parts.map((t) => (t.trim() === "" ? NaN : Number(t)));
+  if (parts.length !== 2 || !Number.isFinite(lo) || !Number.isFinite(hi) || lo >= hi)
+    throw new InvalidArgumentError(`expected R > 0 or lo:hi with finite lo < hi, got "${value}"`);
+  return { lo, hi };
+}
+
 /** Parses an integer. */
 export function parseInteger(value: string): number {
   const x = Number(value);

@@ -66,7 +66,7 @@ import {
 } from "./exact-forward.js";
 import { Rng } from "../core/random.js";
 import type { Domain, LayerCheckResult } from "../core/types.js";
-import { assertType, validatePositive } from "../core/validate.js";
+import { assertRange, assertType, validatePositive } from "../core/validate.js";
 import { invertNetwork, layerDomain } from "../invert/invert-network.js";
 import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
 import { convGeometry, convRecordSpec } from "./conv-layer.js";
@@ -95,6 +95,11 @@ export interface CheckNetworkOptions {
   seed?: number;
   /** Run the sampled collision search when a layer is not injective and no witness lifts. @default true */
   collisionSearch?: boolean;
+  /**
+   * The box [lo, hi]ⁿ of the sampled collision search (it finds collisions inside it only; a
+   * collision of the network elsewhere leaves the answer unknown). @default { lo: -1, hi: 1 }
+   */
+  box?: { lo: number; hi: number };
   /** Cancels the check (the layers not decided yet, and the searches, answer unknown). */
   signal?: AbortSignal;
   /**
@@ -643,6 +648,15 @@ export async function checkNetwork(
   const budget = Budget.from(FN, options);
   const seed = options.seed ?? 1;
   assertType(Number.isSafeInteger(seed), () => `${FN}: options.seed must be an integer, got ${seed}`);
+  const box = options.box ?? { lo: -1, hi: 1 };
+  assertRange(
+    typeof box === "object" &&
+      box !== null &&
+      Number.isFinite(box.lo) &&
+      Number.isFinite(box.hi) &&
+      box.lo < box.hi,
+    () => `${FN}: options.box needs finite lo < hi, got ${JSON.stringify(box)}`,
+  );
   const start = performance.now();
   const n = net.inputDim;
 
@@ -726,8 +740,8 @@ export async function checkNetwork(
     let found: CollisionSearchResult;
     try {
       found = searchCollisions(net, {
-        lo: -1,
-        hi: 1,
+        lo: box.lo,
+        hi: box.hi,
         seed,
         pairs: 1000,
         jacobianSamples: 200,

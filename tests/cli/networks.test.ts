@@ -180,3 +180,49 @@ describe("invert a real PyTorch export from torch's own float32 outputs", () => 
     expect(strict.out).toMatch(/not in the range at the tolerance 1\.00e-12/);
   });
 });
+
+describe("check-network --box: the box of the sampled collision search", () => {
+  // x ↦ (x⁺ − 2(x − 10)⁺, x⁻): injective on [−1, 1] and far beyond, but x and 20 − x collide for
+  // x in (10, 20). The layerwise witness of the linear layer 1 does not lift (exact inversion).
+  const fold = net(
+    [
+      { type: "dense", W: [[1], [-1], [1]], b: [0, 0, -10], activation: "relu" },
+      {
+        type: "dense",
+        W: [
+          [1, 0, -2],
+          [0, 1, 0],
+        ],
+        activation: "linear",
+      },
+    ],
+    1,
+  );
+
+  it("the default box [−1, 1] finds nothing (unknown, naming the box); --box 20 finds the collision, re-checked exactly", () => {
+    writeFileSync(join(dir, "fold.json"), fold);
+    const small = run("check-network", "fold.json");
+    expect(small.code).toBe(2);
+    expect(small.out).toMatch(/sampled collision search on \[-1, 1\]\^1 found none/);
+    const wide = run("check-network", "fold.json", "--box", "20", "--json");
+    expect(wide.code).toBe(1);
+    const j = JSON.parse(wide.out);
+    expect(j.injective).toBe(false);
+    const [x1, x2] = [j.witness.x1[0], j.witness.x2[0]];
+    // The two points fold onto each other: x1 + x2 = 20, one in (0, 10), the other in (10, 20).
+    expect(Math.abs(x1 + x2 - 20)).toBeLessThan(1e-9);
+    expect(Math.abs(x1 - x2)).toBeGreaterThan(1e-6);
+    // `check` takes the same option for a network, and lo:hi.
+    expect(run("check", "fold.json", "--box", "5:30").code).toBe(1);
+  });
+
+  it("a bad box is one line and exit 3", () => {
+    writeFileSync(join(dir, "fold.json"), fold);
+    for (const bad of ["0", "-2", "3:1", "a:b", "1:2:3"]) {
+      const r = run("check-network", "fold.json", "--box", bad);
+      expect(r.code).toBe(3);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+      expect(r.err).toMatch(/--box/);
+    }
+  });
+});

@@ -13,6 +13,7 @@ import { fmtMs, fmtVec, fmtVerdict, table } from "../format.js";
 import { interruptSignal } from "../progress.js";
 import {
   memoryLimitOption,
+  parseBox,
   parseInteger,
   parsePositive,
   parseTolerance,
@@ -28,6 +29,8 @@ interface CheckNetworkCliOptions {
   memoryLimit?: number;
   /** Check the network with nearly (anti)parallel rows snapped within this angle ("up to ε"). */
   snap?: number;
+  /** The box of the sampled collision search. */
+  box?: { lo: number; hi: number };
 }
 
 /** The human report: per-layer table, then the conclusion and its reasoning. */
@@ -102,6 +105,7 @@ export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions
       timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
       tolerance: opts.tolerance,
       seed: opts.seed,
+      ...(opts.box ? { box: opts.box } : {}),
       signal: interrupt.signal,
       ...(opts.memoryLimit !== undefined ? { memoryLimitBytes: opts.memoryLimit } : {}),
     });
@@ -157,6 +161,11 @@ export function checkNetworkCommand(): Command {
       1e-9,
     )
     .option("--seed <n>", "seed of the falsifiers and the collision search", parseInteger, 1)
+    .option(
+      "--box <R|lo:hi>",
+      "box of the sampled collision search: [−R, R]^n or [lo, hi]^n (default 1: [−1, 1]^n)",
+      parseBox,
+    )
     .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout");
   cmd.addHelpText(

@@ -22,6 +22,7 @@ import { interruptSignal, ProgressReporter } from "../progress.js";
 import {
   cliBudget,
   domainOption,
+  parseBox,
   memoryLimitOption,
   parseInteger,
   parsePositive,
@@ -60,6 +61,8 @@ export type CheckResult = LayerCheckResult & { snap?: SnapInfo };
 
 interface CheckCliOptions extends CheckRunOptions {
   domain: Domain;
+  /** Networks: the box of the sampled collision search. */
+  box?: { lo: number; hi: number };
 }
 
 /** A checked file: its layer and result. */
@@ -141,7 +144,12 @@ export function checkCommand(): Command {
       "<files...>",
       'layer files: JSON {"W": [[...]], "b"?: [...]} (rows of W are output units) or .npy holding W; or directories of them',
     )
-    .addOption(domainOption());
+    .addOption(domainOption())
+    .option(
+      "--box <R|lo:hi>",
+      "networks: box of the sampled collision search, [−R, R]^n or [lo, hi]^n (default 1)",
+      parseBox,
+    );
   addCheckOptions(cmd);
   cmd.addHelpText(
     "after",
