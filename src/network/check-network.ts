@@ -228,6 +228,17 @@ function limitReport(
   domain: Domain,
   e: ResourceLimitError,
 ): Omit<NetworkLayerReport, "timeMs"> {
+  return undecidedReport(layer, index, domain, "none", `Unknown: ${e.message}.`);
+}
+
+/** A layer report without a verdict (a limit, or a layer not checked). */
+function undecidedReport(
+  layer: DenseLayerSpec,
+  index: number,
+  domain: Domain,
+  method: string,
+  reason: string,
+): Omit<NetworkLayerReport, "timeMs"> {
   const kind: NetworkLayerReport["kind"] = layer.conv
     ? layer.conv.op
     : layer.batchnorm
@@ -244,11 +255,21 @@ function limitReport(
     rule: layer.conv ? "conv-unknown" : layer.activation === "relu" ? "relu" : "rank",
     domain,
     injective: null,
-    method: "none",
-    reason: `Unknown: ${e.message}.`,
+    method,
+    reason,
     rank: -1,
     exact: false,
   };
+}
+
+/** The report of a layer that was not checked because the network's verdict was already settled. */
+function skippedReport(
+  layer: DenseLayerSpec,
+  index: number,
+  domain: Domain,
+  why: string,
+): NetworkLayerReport {
+  return { ...undecidedReport(layer, index, domain, "skipped", `Not checked: ${why}.`), timeMs: 0 };
 }
 
 function linearLayerReport(
@@ -661,17 +682,29 @@ export async function checkNetwork(
   const n = net.inputDim;
 
   const layers: NetworkLayerReport[] = [];
+  // A collision of the first layer is a collision of the network: once it is confirmed, the later
+  // layers cannot change the verdict and are not checked (their reports say so).
+  let settled: NetworkWitness | null = null;
   for (let l = 0; l < net.layers.length; l++) {
     const layer = net.layers[l];
     const domain = layerDomain(net, l);
+    if (settled) {
+      layers.push(
+        skippedReport(layer, l, domain, "the network's verdict was settled by the collision of layer 0"),
+      );
+      continue;
+    }
     const t0 = performance.now();
     try {
       budget.check(`the check of layer ${l}`);
       const r = await layerReport(layer, l, domain, tol, seed, budget);
       layers.push({ ...r, timeMs: performance.now() - t0 });
+      if (l === 0 && r.injective === false && r.witness && net.layers.length > 1)
+        settled = liftWitness(net, layers[0], tol, seed, [], budget);
     } catch (e) {
       if (!isResourceLimitError(e)) throw e;
-      layers.push({ ...limitReport(layer, l, domain, e), timeMs: performance.now() - t0 });
+      if (layers.length === l)
+        layers.push({ ...limitReport(layer, l, domain, e), timeMs: performance.now() - t0 });
     }
   }
   const corollary3 = corollary3Pattern(net, layers);
@@ -692,6 +725,16 @@ export async function checkNetwork(
     seed,
     timeMs: performance.now() - start,
   });
+
+  if (settled) {
+    const skipped = layers.filter((r) => r.method === "skipped").map((r) => r.index);
+    return result(
+      false,
+      "not injective",
+      `Not injective: the first layer is not injective on R^${n}, and its collision x1 ≠ x2 gives N(x1) = N(x2) (re-checked by an exact forward pass). Layer(s) ${skipped.join(", ")} were not checked: they cannot change this verdict.`,
+      { witness: settled },
+    );
+  }
 
   if (layers.every((r) => r.injective === true)) {
     return result(
@@ -796,7 +839,7 @@ export async function checkNetwork(
       );
     }
     notes.push(
-      `the sampled collision search on [-1, 1]^${n} found none (smallest ratio ‖N(x1) − N(x2)‖/‖x1 − x2‖ = ${search.minRatio.toExponential(2)}, ${search.relativeMinRatio.toExponential(2)} of the Lipschitz estimate)`,
+      `the sampled collision search on [${box.lo}, ${box.hi}]^${n} found none (smallest ratio ‖N(x1) − N(x2)‖/‖x1 − x2‖ = ${search.minRatio.toExponential(2)}, ${search.relativeMinRatio.toExponential(2)} of the Lipschitz estimate)`,
     );
     return finishUnknown(result, layers, corollary3, notes, extra, n);
   }

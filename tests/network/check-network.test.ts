@@ -188,3 +188,38 @@ describe("checkNetwork", () => {
     expect([true, null]).toContain(r.injective);
   });
 });
+
+describe("checkNetwork stops once the verdict is settled", () => {
+  it("a collision of layer 0 ends the check: later layers are reported as skipped, the witness re-checks", async () => {
+    const rng = (k: number) => Math.sin(k * 12.9898) * 0.5;
+    // Layer 0: ReLU(I x) (not injective on R^2); layer 1: a 60 × 2 ReLU layer that the check would
+    // otherwise decide; layer 2: a linear projection.
+    const wide = Array.from({ length: 60 }, (_, i) => [rng(2 * i + 1), rng(2 * i + 2)]);
+    const net: Network = {
+      format: "injective-relu/network",
+      version: 1,
+      inputDim: 2,
+      layers: [
+        {
+          type: "dense",
+          W: [
+            [1, 0],
+            [0, 1],
+          ],
+          activation: "relu",
+        },
+        { type: "dense", W: wide, activation: "relu" },
+        { type: "dense", W: [Array.from({ length: 60 }, (_, j) => (j % 3) - 1)], activation: "linear" },
+      ],
+    };
+    const r = await checkNetwork(net);
+    expect(r.injective).toBe(false);
+    expect(r.reason).toMatch(/Layer\(s\) 1, 2 were not checked/);
+    expect(r.layers.map((l) => l.method)).toEqual([r.layers[0].method, "skipped", "skipped"]);
+    expect(r.layers[1].injective).toBeNull();
+    const y1 = forwardNetwork(net, r.witness!.x1);
+    const y2 = forwardNetwork(net, r.witness!.x2);
+    expect(y1).toEqual(y2);
+    expect(r.witness!.x1).not.toEqual(r.witness!.x2);
+  });
+});

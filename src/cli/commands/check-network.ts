@@ -47,7 +47,7 @@ export function describeNetworkResult(path: string, r: NetworkCheckResult): stri
     `${l.m}×${l.n}`,
     l.kind === "dense" ? l.activation : l.kind,
     l.domain,
-    fmtVerdict(l.injective),
+    l.method === "skipped" ? "skipped" : fmtVerdict(l.injective),
     rules[l.rule] ?? l.rule,
     l.method,
     fmtMs(l.timeMs),
