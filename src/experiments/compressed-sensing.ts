@@ -112,6 +112,11 @@ export function compressedSensingExperiment(
   const n = net.inputDim;
   const d = layerOutputDim(net.layers[net.layers.length - 1]);
   const kMax = ks.reduce((a, k) => Math.max(a, k), 0);
+  assertRange(
+    kMax < d,
+    () =>
+      `${FN}: every k must be below the output dimension d = ${d} (compressed sensing takes k < d measurements), got k = ${kMax}`,
+  );
   Budget.from(FN, { memoryLimitBytes: options.memoryLimitBytes }).reserve(
     `the measurement matrix A (${kMax} × ${d})`,
     matrixBytes(kMax, d),

@@ -128,14 +128,19 @@ describe("noisy inversion and compressed sensing", () => {
     expect(r.out).toMatch(/gradient \(Adam/);
   });
   it("compressed-sensing prints a table over k (--json)", () => {
-    const r = run("compressed-sensing", "eq4.json", "--k", "2,4", "--trials", "2", "--seed", "3", "--json");
+    const r = run("compressed-sensing", "eq4.json", "--k", "2,3", "--trials", "2", "--seed", "3", "--json");
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    expect(JSON.stringify(j)).toMatch(/"k":\s*4/);
+    expect(JSON.stringify(j)).toMatch(/"k":\s*3/);
   });
-  it("compressed-sensing rejects k = 0", () => {
-    const r = run("compressed-sensing", "eq4.json", "--k", "0");
-    expect(r.code).toBe(3);
+  it("compressed-sensing rejects k = 0 and k at or above the output dimension (d = 4)", () => {
+    expect(run("compressed-sensing", "eq4.json", "--k", "0").code).toBe(3);
+    for (const k of ["4", "2,5"]) {
+      const r = run("compressed-sensing", "eq4.json", "--k", k);
+      expect(r.code).toBe(3);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+      expect(r.err).toMatch(/below the output dimension d = 4/);
+    }
   });
 });
 

@@ -138,11 +138,11 @@ export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions
 export function checkNetworkCommand(): Command {
   const cmd = new Command("check-network")
     .description(
-      "decide whether a network of dense ReLU/linear layers is injective: per-layer verdicts on their domains and the end-to-end conclusion",
+      "decide whether a network is injective: per-layer verdicts on their domains and the end-to-end conclusion",
     )
     .argument(
       "<model>",
-      'network JSON {"format": "injective-relu/network", "version": 1, "inputDim", "layers"}',
+      'network file: the project\'s JSON {"format": "injective-relu/network", ...}, .onnx, a TF.js model.json or its folder, or X.safetensors with X.layers.json (dense, conv, conv_transpose, batch norm, flatten/reshape; ReLU, leaky ReLU, linear, tanh, sigmoid)',
     )
     .option(
       "--time-limit <seconds>",

@@ -58,7 +58,10 @@ function parseCount(value: string): number {
 export function compressedSensingCommand(): Command {
   const cmd = new Command("compressed-sensing")
     .description("recover z from k < d random Gaussian measurements y = A G(z) + e of a generator's output")
-    .argument("<network>", "the generator G: a network JSON file")
+    .argument(
+      "<network>",
+      "the generator G: a network file (JSON, .onnx, TF.js model.json or folder, .safetensors)",
+    )
     .requiredOption("--k <list>", "numbers of measurements, comma-separated (e.g. 2,4,8)", parseKList)
     .option("--noise <sigma>", "standard deviation of the measurement noise", parseNonnegative, 0)
     .option("--trials <n>", "trials per k (fresh z, A, e)", parseCount, 5)
