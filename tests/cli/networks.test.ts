@@ -145,6 +145,23 @@ describe("noisy inversion and compressed sensing", () => {
 });
 
 describe("check on a network file", () => {
+  it("refuses the layer options it would otherwise ignore (--domain, --method), and --box on a layer file", () => {
+    for (const args of [
+      ["--domain", "nonnegative"],
+      ["--domain", "all"],
+      ["--method", "falsify"],
+    ]) {
+      const r = run("check", "bad.json", ...args);
+      expect(r.code).toBe(3);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+      expect(r.err).toMatch(new RegExp(`${args[0]} applies to layer files`));
+    }
+    const layer = join(import.meta.dirname, "../../examples/layers/04-figure2-center.json");
+    const r = run("check", layer, "--box", "3");
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/--box applies to networks/);
+  });
+
   it("runs the whole-network check (same as check-network)", () => {
     const r = run("check", "bad.json", "--json");
     expect(r.code).toBe(1);

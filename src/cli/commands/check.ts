@@ -31,6 +31,7 @@ import {
   readerOptions,
 } from "../options.js";
 import { snapLayer, type SnappedRow } from "../../core/snap.js";
+import { InputRangeError } from "../../core/validate.js";
 
 /** Options of the commands that run `checkLayer` (see {@link addCheckOptions}). */
 export interface CheckRunOptions {
@@ -163,11 +164,25 @@ Examples:
   injective-relu check examples/layers --time-limit 10`,
   );
   cmd.action(async (inputs: string[], opts: CheckCliOptions) => {
+    const given = (name: string) => cmd.getOptionValueSource(name) === "cli";
     // A network file (ONNX, or the project's network JSON): the whole-network check.
     if (inputs.length === 1 && (await isNetworkFile(inputs[0]))) {
+      // Options of the single-layer check that a network check does not take: refused, not ignored.
+      for (const [name, flag] of [
+        ["domain", "--domain"],
+        ["method", "--method"],
+      ] as const)
+        if (given(name))
+          throw new InputRangeError(
+            `${flag} applies to layer files; a network's first layer is checked on R^n and each later layer on the domain the layers before it give it (use check-network's options)`,
+          );
       process.exitCode = await runNetworkCheck(inputs[0], opts);
       return;
     }
+    if (given("box"))
+      throw new InputRangeError(
+        "--box applies to networks (the box of the sampled collision search), not to layer files",
+      );
     const paths: string[] = [];
     for (const p of inputs) for (const f of await listLayerFiles(p)) paths.push(f);
     for (const p of paths) {
