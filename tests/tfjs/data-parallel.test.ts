@@ -1,0 +1,123 @@
+/**
+ * DataParallelTrainer (src/tfjs/data-parallel.ts): a step on two worker threads equals a
+ * single-thread step on the whole batch up to float32 rounding, batch norm included (the
+ * workers share batch statistics). Gradients are compared through one plain gradient-descent
+ * step with learning rate 1 (the update is the gradient), losses through Adam steps. The workers
+ * run the compiled dist/ modules (`npm test` builds first).
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setupTrainingBackend } from "../../src/tfjs/backend.js";
+import { DataParallelTrainer } from "../../src/tfjs/data-parallel.js";
+import { adamStep, dcganBatch, dcganTask, type DcganNet } from "../../src/tfjs/dcgan-steps.js";
+
+const workerUrl = new URL("../../dist/src/tfjs/data-parallel-worker.js", import.meta.url);
+const SIZES = { z: 8, width: 2, image: 16 as const, seed: 5 };
+
+beforeAll(async () => {
+  await setupTrainingBackend();
+});
+
+afterAll(async () => {
+  await setupTrainingBackend();
+});
+
+function single(net: DcganNet, batch: number) {
+  const task = dcganTask(net, SIZES);
+  const { input, target } = dcganBatch(task, batch, 21);
+  return {
+    task,
+    input,
+    target,
+    x: Float32Array.from(input.dataSync()),
+    y: Float32Array.from(target.dataSync()),
+  };
+}
+
+describe("DataParallelTrainer", () => {
+  it.each([
+    ["generator", 6],
+    ["discriminator", 7],
+    ["encoder", 6],
+  ] as [DcganNet, number][])(
+    "%s, batch %i: the gradient on 2 workers equals the whole-batch gradient",
+    async (net, batch) => {
+      const s = single(net, batch);
+      const w0 = s.task.model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+      const vars = s.task.model.trainableWeights.map((w) => w.read() as tf.Variable);
+      tf.train.sgd(1).minimize(() => s.task.loss(s.input, s.target), false, vars);
+      const w1 = s.task.model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+      const trainer = await DataParallelTrainer.create({
+        net,
+        sizes: SIZES,
+        workers: 2,
+        optimizer: "sgd",
+        learningRate: 1,
+        workerUrl,
+      });
+      try {
+        await trainer.step(s.x, s.y, batch);
+        const w2 = await trainer.getWeights();
+        expect(w2.length).toBe(w1.length);
+        let moved = 0;
+        w1.forEach((a, i) => {
+          let diff = 0;
+          let upd = 0;
+          for (let j = 0; j < a.length; j++) {
+            diff = Math.max(diff, Math.abs(a[j] - w2[i].values[j]));
+            upd = Math.max(upd, Math.abs(a[j] - w0[i][j]));
+          }
+          if (upd > 0) moved++;
+          // Relative to the largest entry of the update (the gradient, or the moving statistics' change).
+          expect(diff, `${s.task.model.weights[i].name}`).toBeLessThanOrEqual(1e-4 * Math.max(upd, 1e-12));
+        });
+        expect(moved).toBe(w1.length);
+      } finally {
+        await trainer.dispose();
+        s.task.model.dispose();
+      }
+    },
+  );
+
+  it("3 Adam steps of the generator: the losses equal the single-thread ones to 1e-4 relative", async () => {
+    const s = single("generator", 8);
+    const step = adamStep(s.task);
+    const expected = [0, 1, 2].map(() => step(s.input, s.target));
+    const trainer = await DataParallelTrainer.create({
+      net: "generator",
+      sizes: SIZES,
+      workers: 2,
+      workerUrl,
+    });
+    try {
+      const got: number[] = [];
+      for (let k = 0; k < 3; k++) got.push(await trainer.step(s.x, s.y, 8));
+      got.forEach((l, k) =>
+        expect(Math.abs(l - expected[k]) / Math.abs(expected[k]), `step ${k}`).toBeLessThanOrEqual(1e-4),
+      );
+      expect(got[2]).toBeLessThan(got[0]);
+    } finally {
+      await trainer.dispose();
+      s.task.model.dispose();
+    }
+  });
+
+  it("rejects bad arguments with one-line RangeErrors", async () => {
+    await expect(DataParallelTrainer.create({ workers: 0, workerUrl })).rejects.toThrow(RangeError);
+    const trainer = await DataParallelTrainer.create({
+      net: "discriminator",
+      sizes: SIZES,
+      workers: 2,
+      workerUrl,
+    });
+    try {
+      await expect(trainer.step(new Float32Array(3), new Float32Array(1), 1)).rejects.toThrow(RangeError);
+      await expect(trainer.step(new Float32Array(5), new Float32Array(2), 2)).rejects.toThrow(
+        /expected 512 inputs/,
+      );
+    } finally {
+      await trainer.dispose();
+    }
+  });
+});
