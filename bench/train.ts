@@ -94,7 +94,11 @@ function timeSteps(
     loss = step(input, target);
     times.push(performance.now() - t);
   }
-  const params = task.model.countParams();
+  // Trainable parameters (tfjs also counts batch norm's moving statistics, torch does not).
+  const params = task.model.trainableWeights.reduce(
+    (sum, w) => sum + w.shape.reduce((a: number, b) => a * (b ?? 1), 1),
+    0,
+  );
   task.model.dispose();
   tf.dispose([input, target]);
   return { ms: median(times), params, loss };

@@ -277,7 +277,8 @@ describe("Conv2D and FusedConv2D with 'same' padding", () => {
 describe("Conv2DBackpropInput (conv2dTranspose)", () => {
   it.each(SETTINGS.filter((s) => s.pad !== "explicit"))(
     "values and gradients match cpu (stride $stride, $pad padding)",
-    async ({ stride, pad }) => {
+    async ({ stride, pad: padKind }) => {
+      const pad = padKind as "same" | "valid";
       const rng = new Rng(4000 + stride * 10 + pad.length);
       for (let k = 0; k < CASES_PER_SETTING; k++) {
         // conv2dTranspose of x [n, h, w, cin] with a filter [kh, kw, cout, cin] to [n, H, W, cout].
