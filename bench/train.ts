@@ -186,6 +186,7 @@ async function main(): Promise<void> {
     console.error(`wasm ${net}: ${fmt(ours[net]?.ms)} ms/step`);
   }
   const parallel: Partial<Record<DcganNet, number>> = {};
+  const breakdown: Partial<Record<DcganNet, { inWorkers: number; blocked: number }>> = {};
   if (o.parallel && o.workers >= 2) {
     for (const net of DCGAN_NETS) {
       const trainer = await DataParallelTrainer.create({
@@ -201,12 +202,19 @@ async function main(): Promise<void> {
         tf.dispose([input, target]);
         for (let i = 0; i < o.warmup; i++) await trainer.step(x, y, o.batch);
         const times: number[] = [];
+        const inWorkers: number[] = [];
+        const blocked: number[] = [];
         for (let i = 0; i < o.repeats; i++) {
           const t = performance.now();
           await trainer.step(x, y, o.batch);
           times.push(performance.now() - t);
+          inWorkers.push(Math.max(...trainer.lastStep.ms));
+          blocked.push(
+            trainer.lastStep.waitedMs.reduce((a, b) => a + b, 0) / trainer.lastStep.waitedMs.length,
+          );
         }
         parallel[net] = median(times);
+        breakdown[net] = { inWorkers: median(inWorkers), blocked: median(blocked) };
       } finally {
         await trainer.dispose();
       }
@@ -247,6 +255,18 @@ async function main(): Promise<void> {
     console.log(
       `| ${net} | ${ours[net]?.params ?? "–"} / ${tr?.params ?? "–"} | ${fmt(ours[net]?.ms)} | ${fmt(parallel[net])} | ${fmt(cpu[net])} | ${fmt(tr?.ms)} | ${ratio(best(net), tr?.ms)} | ${ratio(cpu[net], best(net))} |`,
     );
+  }
+  if (Object.keys(breakdown).length > 0) {
+    console.log(`\nData-parallel steps (${o.workers} workers), medians per step:\n`);
+    console.log(
+      "| network | wall ms | slowest worker ms | of which blocked at barriers (mean over workers) ms |",
+    );
+    console.log("|:---|---:|---:|---:|");
+    for (const net of DCGAN_NETS) {
+      const b = breakdown[net];
+      if (b !== undefined)
+        console.log(`| ${net} | ${fmt(parallel[net])} | ${fmt(b.inWorkers)} | ${fmt(b.blocked)} |`);
+    }
   }
   if (o.profile) {
     console.log("\nWhere the time goes in one wasm step (tf.profile, kernel time in ms, top 6):\n");

@@ -38,6 +38,8 @@ export class AllReduce {
   private readonly control: Int32Array;
   private readonly slots: Float32Array[];
   readonly workers: number;
+  /** Milliseconds this worker has spent blocked at barriers (waiting for the others). */
+  waitedMs = 0;
 
   constructor(
     memory: AllReduceMemory,
@@ -63,7 +65,9 @@ export class AllReduce {
       Atomics.add(this.control, 1, 1);
       Atomics.notify(this.control, 1);
     } else {
+      const t = performance.now();
       while (Atomics.load(this.control, 1) === gen) Atomics.wait(this.control, 1, gen);
+      this.waitedMs += performance.now() - t;
     }
   }
 

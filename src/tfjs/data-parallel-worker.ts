@@ -79,7 +79,10 @@ port.on("message", (msg: WorkerInit | WorkerStep | { kind: "weights" }) => {
         await init(msg);
         reply = { kind: "ready" };
       } else if (msg.kind === "step") {
-        reply = { kind: "step", loss: step(msg) };
+        const t = performance.now();
+        const waited = group?.waitedMs ?? 0;
+        const loss = step(msg);
+        reply = { kind: "step", loss, ms: performance.now() - t, waitedMs: (group?.waitedMs ?? 0) - waited };
       } else {
         if (task === null) throw new Error("weights before init");
         reply = {

@@ -79,7 +79,7 @@ export interface WorkerStep {
 /** Replies of a worker. */
 export type WorkerReply =
   | { kind: "ready" }
-  | { kind: "step"; loss: number }
+  | { kind: "step"; loss: number; ms: number; waitedMs: number }
   | { kind: "weights"; weights: { shape: number[]; values: Float32Array }[] }
   | { kind: "error"; message: string };
 
@@ -96,6 +96,12 @@ async function loadTask(options: DataParallelOptions): Promise<TrainingTask> {
 /** Data-parallel training steps in worker threads (see the file header). */
 export class DataParallelTrainer {
   private pending: ((reply: WorkerReply) => void)[] = [];
+  private disposed = false;
+  /**
+   * Per worker, the last step's time in the worker and the part of it spent blocked at the
+   * all-reduce barriers (waiting for the other workers), in ms.
+   */
+  lastStep: { ms: number[]; waitedMs: number[] } = { ms: [], waitedMs: [] };
   private replies: WorkerReply[][] = [];
 
   private constructor(
@@ -108,6 +114,10 @@ export class DataParallelTrainer {
       this.replies[k] = [];
       w.on("message", (reply: WorkerReply) => this.deliver(k, reply));
       w.on("error", (e: Error) => this.deliver(k, { kind: "error", message: e.message }));
+      w.on("exit", (code: number) => {
+        if (!this.disposed)
+          this.deliver(k, { kind: "error", message: `worker ${k} exited with code ${code}` });
+      });
     });
   }
 
@@ -214,6 +224,10 @@ export class DataParallelTrainer {
       start += size;
     }
     const replies = await this.all(messages);
+    this.lastStep = {
+      ms: replies.map((r) => (r.kind === "step" ? r.ms : NaN)),
+      waitedMs: replies.map((r) => (r.kind === "step" ? r.waitedMs : NaN)),
+    };
     return replies.reduce((s, r) => s + (r.kind === "step" ? r.loss : 0), 0);
   }
 
@@ -227,6 +241,7 @@ export class DataParallelTrainer {
 
   /** Stops the workers. */
   async dispose(): Promise<void> {
+    this.disposed = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
