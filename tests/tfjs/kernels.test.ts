@@ -75,12 +75,15 @@ interface ConvCase {
   label: string;
 }
 
-/** A random NHWC convolution: batch 1–3, side 3–9, 1–4 channels in and out, kernel 1–4. */
+/**
+ * A random NHWC convolution: batch 1–3, side 3–9, 1–8 input channels (Conv2DBackpropFilter has
+ * one path up to 4 and another above), 1–4 output channels, kernel 1–4.
+ */
 function randomConv(rng: Rng, stride: number, padKind: "same" | "valid" | "explicit"): ConvCase {
   const n = int(rng, 1, 3);
   const h = int(rng, 3, 9);
   const w = int(rng, 3, 9);
-  const cin = int(rng, 1, 4);
+  const cin = int(rng, 1, 8);
   const cout = int(rng, 1, 4);
   const kh = int(rng, 1, Math.min(4, h));
   const kw = int(rng, 1, Math.min(4, w));
