@@ -9,6 +9,9 @@
  *     npm run bench:train
  *     npm run bench:train -- --repeats 10 --cpu-steps 1 --no-torch --profile
  *
+ * A last row times one iteration of GAN training (src/tfjs/dcgan-steps.ts, ganIteration; the
+ * same in the PyTorch script).
+ *
  * Every time is a median over the timed steps of this run, after warm-up steps (wasm and torch).
  * The cpu backend takes tens of seconds per step: it runs `--cpu-steps` steps (default 1, no
  * warm-up), so its column is a single measurement.
@@ -19,7 +22,14 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { setupTrainingBackend } from "../src/tfjs/backend.js";
-import { adamStep, DCGAN_NETS, dcganBatch, dcganTask, type DcganNet } from "../src/tfjs/dcgan-steps.js";
+import {
+  adamStep,
+  DCGAN_NETS,
+  dcganBatch,
+  dcganTask,
+  ganIteration,
+  type DcganNet,
+} from "../src/tfjs/dcgan-steps.js";
 import { DataParallelTrainer } from "../src/tfjs/data-parallel.js";
 import { median } from "./common.js";
 
@@ -104,6 +114,28 @@ function timeSteps(
   return { ms: median(times), params, loss };
 }
 
+/** Times iterations of GAN training (ganIteration: D, then G through D, then the encoder). */
+function timeGan(batch: number, warmup: number, steps: number): { ms: number; params: number } {
+  const gan = ganIteration({ ...SIZES, seed: 1 });
+  const real = tf.randomUniform([batch, SIZES.image, SIZES.image, 1], -1, 1, "float32", DATA_SEED);
+  const z = tf.randomNormal([batch, SIZES.z], 0, 1, "float32", DATA_SEED + 1);
+  for (let i = 0; i < warmup; i++) gan.step(real, z);
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    gan.step(real, z);
+    times.push(performance.now() - t);
+  }
+  const params = gan.models.reduce(
+    (sum, m) =>
+      sum + m.trainableWeights.reduce((s2, w) => s2 + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0),
+    0,
+  );
+  gan.models.forEach((m) => m.dispose());
+  tf.dispose([real, z]);
+  return { ms: median(times), params };
+}
+
 /** The kernels that take the most time in one wasm step of `net` (tf.profile). */
 async function profileStep(
   net: DcganNet,
@@ -132,7 +164,7 @@ async function profileStep(
 interface TorchResult {
   torch: string;
   threads: number;
-  results: Record<DcganNet, { ms: number; runs: number; params: number }>;
+  results: Record<DcganNet | "gan", { ms: number; runs: number; params: number }>;
 }
 
 function runTorch(o: Options): TorchResult | string {
@@ -185,6 +217,8 @@ async function main(): Promise<void> {
     ours[net] = timeSteps(net, o.batch, o.warmup, o.repeats);
     console.error(`wasm ${net}: ${fmt(ours[net]?.ms)} ms/step`);
   }
+  const gan = timeGan(o.batch, o.warmup, o.repeats);
+  console.error(`wasm GAN iteration: ${fmt(gan.ms)} ms`);
   const parallel: Partial<Record<DcganNet, number>> = {};
   const breakdown: Partial<Record<DcganNet, { inWorkers: number; blocked: number }>> = {};
   if (o.parallel && o.workers >= 2) {
@@ -244,7 +278,8 @@ async function main(): Promise<void> {
   };
   console.log(
     `\nBatch ${o.batch}; wasm and torch: median of ${o.repeats} steps after ${o.warmup} warm-up steps; ` +
-      `tfjs cpu: ${o.cpu ? `median of ${o.cpuSteps} step(s), no warm-up` : "skipped (--no-cpu)"}. "ours" is the faster of the wasm columns.\n`,
+      `tfjs cpu: ${o.cpu ? `median of ${o.cpuSteps} step(s), no warm-up` : "skipped (--no-cpu)"}. "ours" is the faster of the wasm columns. ` +
+      `The GAN iteration (ganIteration in src/tfjs/dcgan-steps.ts) runs single-threaded only and is not timed on tfjs cpu.\n`,
   );
   console.log(
     "| network | params (tfjs / torch) | wasm, 1 thread ms | wasm, data-parallel ms | tfjs cpu ms | torch ms | ours ÷ torch | cpu ÷ ours |",
@@ -256,6 +291,10 @@ async function main(): Promise<void> {
       `| ${net} | ${ours[net]?.params ?? "–"} / ${tr?.params ?? "–"} | ${fmt(ours[net]?.ms)} | ${fmt(parallel[net])} | ${fmt(cpu[net])} | ${fmt(tr?.ms)} | ${ratio(best(net), tr?.ms)} | ${ratio(cpu[net], best(net))} |`,
     );
   }
+  const tg = t?.results.gan;
+  console.log(
+    `| GAN iteration (D on real + fake, G through D, encoder) | ${gan.params} / ${tg?.params ?? "–"} | ${fmt(gan.ms)} | – | – | ${fmt(tg?.ms)} | ${ratio(gan.ms, tg?.ms)} | – |`,
+  );
   if (Object.keys(breakdown).length > 0) {
     console.log(`\nData-parallel steps (${o.workers} workers), medians per step:\n`);
     console.log(

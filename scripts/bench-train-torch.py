@@ -17,7 +17,10 @@ stride-2 convolution on an even side is padding 1 on each side):
 
 One step = forward in training mode, the loss, backward, Adam(lr 2e-4, betas (0.5, 0.999)):
 generator MSE(G(z), x); discriminator binary cross-entropy with logits against labels (half 1,
-half 0); encoder MSE(E(x), z). Inputs are fixed random tensors (seed 0). Each network: `--warmup`
+half 0); encoder MSE(E(x), z). "gan" is one iteration of GAN training as in
+src/tfjs/dcgan-steps.ts (ganIteration): a discriminator step on the real batch and G(z), a
+generator step through the (frozen) discriminator against label 1, an encoder step on the
+detached G(z) against z. Inputs are fixed random tensors (seed 0). Each network: `--warmup`
 untimed steps, then `--repeats` timed steps; the median is reported.
 
 Prints one JSON object: {"torch": version, "threads": n, "batch": b, "results": {net: {"ms":
@@ -85,6 +88,29 @@ def main():
         "encoder": (nn.Sequential(*body(w), nn.Linear(16 * 4 * w, z)), xs, zs, nn.MSELoss()),
     }
     results = {}
+    G, D, E = generator(z, w), nn.Sequential(*body(w), nn.Linear(16 * 4 * w, 1)), nn.Sequential(*body(w), nn.Linear(16 * 4 * w, z))
+    opts = [torch.optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999)) for m in (G, D, E)]
+    bce, mse = nn.BCEWithLogitsLoss(), nn.MSELoss()
+    ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
+
+    def gan_step():
+        fake = G(zs)
+        opts[1].zero_grad()
+        ld = bce(D(xs), ones) + bce(D(fake.detach()), zeros)
+        ld.backward()
+        opts[1].step()
+        opts[0].zero_grad()
+        D.requires_grad_(False)
+        lg = bce(D(G(zs)), ones)
+        lg.backward()
+        D.requires_grad_(True)
+        opts[0].step()
+        opts[2].zero_grad()
+        le = mse(E(fake.detach()), zs)
+        le.backward()
+        opts[2].step()
+        return ld.item() + lg.item() + le.item()
+
     for name, (net, inp, target, loss_fn) in nets.items():
         net.train()
         opt = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -108,6 +134,20 @@ def main():
             "runs": a.repeats,
             "params": sum(q.numel() for q in net.parameters()),
         }
+    for m in (G, D, E):
+        m.train()
+    for _ in range(a.warmup):
+        gan_step()
+    times = []
+    for _ in range(a.repeats):
+        t = time.perf_counter()
+        gan_step()
+        times.append((time.perf_counter() - t) * 1000)
+    results["gan"] = {
+        "ms": statistics.median(times),
+        "runs": a.repeats,
+        "params": sum(q.numel() for m in (G, D, E) for q in m.parameters()),
+    }
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": b, "results": results}))
 
 

@@ -119,3 +119,71 @@ export function adamStep(
     return value;
   };
 }
+
+/**
+ * One iteration of the experiment's GAN training (what a training run repeats): a discriminator
+ * step on `batch` real images and `batch` generated ones (sigmoid cross-entropy, labels 1 and 0),
+ * a generator step through the discriminator (sigmoid cross-entropy against label 1, the
+ * non-saturating loss), and an inference-network step (mean squared error of E(G(z)) against z,
+ * on the generated images of the discriminator step), each with its own Adam.
+ *
+ * @returns a function running one iteration on (real images, z) and returning the three losses.
+ */
+export function ganIteration(
+  sizes: DcganSizes = {},
+  options: { learningRate?: number; beta1?: number; beta2?: number } = {},
+): { models: tf.LayersModel[]; step(real: tf.Tensor, z: tf.Tensor): { d: number; g: number; e: number } } {
+  const G = buildGenerator(sizes);
+  const D = buildDiscriminator({ ...sizes, seed: sizes.seed === undefined ? undefined : sizes.seed + 1000 });
+  const E = buildEncoder({ ...sizes, seed: sizes.seed === undefined ? undefined : sizes.seed + 2000 });
+  const adam = (): tf.Optimizer =>
+    tf.train.adam(options.learningRate ?? 2e-4, options.beta1 ?? 0.5, options.beta2 ?? 0.999);
+  const [optD, optG, optE] = [adam(), adam(), adam()];
+  const vars = (m: tf.LayersModel): tf.Variable[] => m.trainableWeights.map((w) => w.read() as tf.Variable);
+  const value = (t: tf.Scalar | null): number => {
+    if (t === null) throw new TypeError("ganIteration: the optimizer returned no loss");
+    const v = t.dataSync()[0];
+    t.dispose();
+    return v;
+  };
+  return {
+    models: [G, D, E],
+    step(real, z) {
+      const n = real.shape[0];
+      const ones = tf.ones([n, 1]);
+      const zeros = tf.zeros([n, 1]);
+      const fake = tf.tidy(() => G.apply(z, { training: true }) as tf.Tensor);
+      const d = value(
+        optD.minimize(
+          () =>
+            tf.add(
+              tf.losses.sigmoidCrossEntropy(ones, D.apply(real, { training: true }) as tf.Tensor),
+              tf.losses.sigmoidCrossEntropy(zeros, D.apply(fake, { training: true }) as tf.Tensor),
+            ) as tf.Scalar,
+          true,
+          vars(D),
+        ),
+      );
+      const g = value(
+        optG.minimize(
+          () =>
+            tf.losses.sigmoidCrossEntropy(
+              ones,
+              D.apply(G.apply(z, { training: true }), { training: true }) as tf.Tensor,
+            ) as tf.Scalar,
+          true,
+          vars(G),
+        ),
+      );
+      const e = value(
+        optE.minimize(
+          () => tf.losses.meanSquaredError(z, E.apply(fake, { training: true }) as tf.Tensor) as tf.Scalar,
+          true,
+          vars(E),
+        ),
+      );
+      tf.dispose([ones, zeros, fake]);
+      return { d, g, e };
+    },
+  };
+}

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../src/core/random.js";
 import { setupTrainingBackend } from "../../src/tfjs/backend.js";
 import { buildDiscriminator, buildEncoder, buildGenerator } from "../../src/tfjs/dcgan.js";
+import { ganIteration } from "../../src/tfjs/dcgan-steps.js";
 import { MISSING_KERNELS, REPLACED_KERNELS } from "../../src/tfjs/kernels/index.js";
 
 type Backend = "wasm" | "cpu";
@@ -485,5 +486,26 @@ describe("a tiny DCGAN trains on wasm as on cpu", () => {
         ).toBeLessThanOrEqual(1e-3);
     });
     expect(moved).toBeGreaterThan(initFlat.length / 2);
+  });
+
+  it("ganIteration (the benchmark's GAN iteration) gives the same losses on wasm and cpu", async () => {
+    const sizes = { z: 8, width: 2, image: 16 as const, seed: 9 };
+    const rng = new Rng(8100);
+    const real = randomArray(rng, 6 * 16 * 16).map((v) => Math.tanh(v));
+    const z = randomArray(rng, 6 * 8);
+    const losses = {} as Record<Backend, number[]>;
+    for (const b of ["wasm", "cpu"] as const) {
+      await tf.setBackend(b);
+      const gan = ganIteration(sizes);
+      const [x, zt] = [tf.tensor4d(real, [6, 16, 16, 1]), tf.tensor2d(z, [6, 8])];
+      losses[b] = [0, 1].flatMap(() => Object.values(gan.step(x, zt)));
+      gan.models.forEach((m) => m.dispose());
+      tf.dispose([x, zt]);
+    }
+    await tf.setBackend("wasm");
+    expect(losses.cpu.length).toBe(6);
+    losses.cpu.forEach((l, i) =>
+      expect(Math.abs(losses.wasm[i] - l) / Math.abs(l), `loss ${i}`).toBeLessThanOrEqual(1e-3),
+    );
   });
 });
