@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setupTrainingBackend } from "../../src/tfjs/backend.js";
-import { DataParallelTrainer } from "../../src/tfjs/data-parallel.js";
+import { DataParallelTrainer, type TrainingTask } from "../../src/tfjs/data-parallel.js";
 import { adamStep, dcganBatch, dcganTask, type DcganNet } from "../../src/tfjs/dcgan-steps.js";
 
 const workerUrl = new URL("../../dist/src/tfjs/data-parallel-worker.js", import.meta.url);
@@ -100,6 +100,47 @@ describe("DataParallelTrainer", () => {
     } finally {
       await trainer.dispose();
       s.task.model.dispose();
+    }
+  });
+
+  it("trains a model from a task module (dense layers with batch norm) like a single thread", async () => {
+    const module = new URL("./fixtures/dense-task.mjs", import.meta.url).href;
+    const taskOptions = { inputs: 5, seed: 3 };
+    const { createTask } = (await import(module)) as { createTask: (o: unknown) => TrainingTask };
+    const task = createTask(taskOptions);
+    const batch = 9;
+    const x = tf.randomNormal([batch, 5], 0, 1, "float32", 1);
+    const y = tf.randomUniform([batch, 2], -1, 1, "float32", 2);
+    const w0 = task.model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+    const vars = task.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    tf.train.sgd(1).minimize(() => task.loss(x, y), false, vars);
+    const w1 = task.model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+    const trainer = await DataParallelTrainer.create({
+      module,
+      taskOptions,
+      workers: 2,
+      optimizer: "sgd",
+      learningRate: 1,
+      workerUrl,
+    });
+    try {
+      await trainer.step(Float32Array.from(x.dataSync()), Float32Array.from(y.dataSync()), batch);
+      const w2 = await trainer.getWeights();
+      w1.forEach((a, i) => {
+        let diff = 0;
+        let upd = 0;
+        for (let j = 0; j < a.length; j++) {
+          diff = Math.max(diff, Math.abs(a[j] - w2[i].values[j]));
+          upd = Math.max(upd, Math.abs(a[j] - w0[i][j]));
+        }
+        const name = task.model.weights[i].name;
+        expect(upd, name).toBeGreaterThan(0);
+        expect(diff, name).toBeLessThanOrEqual(1e-4 * upd);
+      });
+    } finally {
+      await trainer.dispose();
+      task.model.dispose();
+      tf.dispose([x, y]);
     }
   });
 
