@@ -14,6 +14,7 @@
  * the batch.
  */
 
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import { allReduceMemory } from "./all-reduce.js";
@@ -40,7 +41,7 @@ export interface DataParallelOptions {
   module?: string;
   /** Passed to the module's `createTask` (must be structured-cloneable). */
   taskOptions?: unknown;
-  /** Number of worker threads (default 2). */
+  /** Number of worker threads (default: `os.availableParallelism()`, the number of cores). */
   workers?: number;
   /**
    * The optimizer: "adam" (default) or "sgd" (plain gradient descent, w ← w − learningRate·g;
@@ -128,7 +129,7 @@ export class DataParallelTrainer {
    * @throws RangeError when `workers` is not a positive integer.
    */
   static async create(options: DataParallelOptions = {}): Promise<DataParallelTrainer> {
-    const n = options.workers ?? 2;
+    const n = options.workers ?? availableParallelism();
     if (!Number.isInteger(n) || n < 1)
       throw new RangeError(`DataParallelTrainer: workers must be a positive integer, got ${n}`);
     const task = await loadTask(options);
