@@ -2,7 +2,8 @@
  * Training speed on the CPU (issue 11, item 4): milliseconds per Adam step of the DCGAN
  * generator, discriminator and inference network (src/tfjs/dcgan.ts, z = 64, 4×4×128 → 32×32×1,
  * batch 64, Adam 2e-4, β1 = 0.5) on our wasm training backend (src/tfjs/backend.ts), against
- * tfjs's stock `cpu` backend in the same run and against PyTorch on the CPU
+ * tfjs's stock `cpu` backend in the same run, against the wasm backend with its stock kernels
+ * (only the missing Conv2DBackpropFilter added), and against PyTorch on the CPU
  * (scripts/bench-train-torch.py, the same architectures) when `/usr/bin/python3 -c "import torch"`
  * works. Prints a Markdown table.
  *
@@ -22,6 +23,7 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { setupTrainingBackend } from "../src/tfjs/backend.js";
+import { REPLACED_KERNELS, stockKernel } from "../src/tfjs/kernels/index.js";
 import {
   adamStep,
   DCGAN_NETS,
@@ -34,7 +36,7 @@ import { DataParallelTrainer } from "../src/tfjs/data-parallel.js";
 import { median } from "./common.js";
 
 const USAGE =
-  "usage: node dist/bench/train.js [--batch N] [--repeats N] [--warmup N] [--cpu-steps N] [--workers N] [--no-cpu] [--no-torch] [--no-parallel] [--profile]";
+  "usage: node dist/bench/train.js [--batch N] [--repeats N] [--warmup N] [--cpu-steps N] [--workers N] [--no-cpu] [--no-torch] [--no-parallel] [--no-stock] [--profile]";
 
 interface Options {
   batch: number;
@@ -45,6 +47,7 @@ interface Options {
   cpu: boolean;
   torch: boolean;
   parallel: boolean;
+  stock: boolean;
   profile: boolean;
 }
 
@@ -58,6 +61,7 @@ function parseArgs(argv: string[]): Options {
     cpu: true,
     torch: true,
     parallel: true,
+    stock: true,
     profile: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -75,6 +79,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--no-cpu") o.cpu = false;
     else if (a === "--no-torch") o.torch = false;
     else if (a === "--no-parallel") o.parallel = false;
+    else if (a === "--no-stock") o.stock = false;
     else if (a === "--profile") o.profile = true;
     else throw new RangeError(`unknown option ${a}\n${USAGE}`);
   }
@@ -112,6 +117,19 @@ function timeSteps(
   task.model.dispose();
   tf.dispose([input, target]);
   return { ms: median(times), params, loss };
+}
+
+/**
+ * Puts the wasm backend's stock kernels back in place of our replacements (`stock` true), or
+ * ours again (false). Conv2DBackpropFilter, which the stock backend lacks, stays registered.
+ */
+function useStockKernels(stock: boolean): void {
+  for (const config of REPLACED_KERNELS) {
+    const k = stock ? stockKernel(config.kernelName) : config;
+    if (k === undefined) continue;
+    tf.unregisterKernel(config.kernelName, "wasm");
+    tf.registerKernel(k);
+  }
 }
 
 /** Times iterations of GAN training (ganIteration: D, then G through D, then the encoder). */
@@ -217,6 +235,18 @@ async function main(): Promise<void> {
     ours[net] = timeSteps(net, o.batch, o.warmup, o.repeats);
     console.error(`wasm ${net}: ${fmt(ours[net]?.ms)} ms/step`);
   }
+  const stock: Partial<Record<DcganNet, number>> = {};
+  if (o.stock) {
+    useStockKernels(true);
+    try {
+      for (const net of DCGAN_NETS) {
+        stock[net] = timeSteps(net, o.batch, o.warmup, o.repeats).ms;
+        console.error(`wasm, stock kernels + Conv2DBackpropFilter, ${net}: ${fmt(stock[net])} ms/step`);
+      }
+    } finally {
+      useStockKernels(false);
+    }
+  }
   const gan = timeGan(o.batch, o.warmup, o.repeats);
   console.error(`wasm GAN iteration: ${fmt(gan.ms)} ms`);
   const parallel: Partial<Record<DcganNet, number>> = {};
@@ -282,18 +312,18 @@ async function main(): Promise<void> {
       `The GAN iteration (ganIteration in src/tfjs/dcgan-steps.ts) runs single-threaded only and is not timed on tfjs cpu.\n`,
   );
   console.log(
-    "| network | params (tfjs / torch) | wasm, 1 thread ms | wasm, data-parallel ms | tfjs cpu ms | torch ms | ours ÷ torch | cpu ÷ ours |",
+    "| network | params (tfjs / torch) | wasm stock + Conv2DBackpropFilter ms | wasm, 1 thread ms | wasm, data-parallel ms | tfjs cpu ms | torch ms | ours ÷ torch | cpu ÷ ours |",
   );
-  console.log("|:---|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("|:---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const net of DCGAN_NETS) {
     const tr = t?.results[net];
     console.log(
-      `| ${net} | ${ours[net]?.params ?? "–"} / ${tr?.params ?? "–"} | ${fmt(ours[net]?.ms)} | ${fmt(parallel[net])} | ${fmt(cpu[net])} | ${fmt(tr?.ms)} | ${ratio(best(net), tr?.ms)} | ${ratio(cpu[net], best(net))} |`,
+      `| ${net} | ${ours[net]?.params ?? "–"} / ${tr?.params ?? "–"} | ${fmt(stock[net])} | ${fmt(ours[net]?.ms)} | ${fmt(parallel[net])} | ${fmt(cpu[net])} | ${fmt(tr?.ms)} | ${ratio(best(net), tr?.ms)} | ${ratio(cpu[net], best(net))} |`,
     );
   }
   const tg = t?.results.gan;
   console.log(
-    `| GAN iteration (D on real + fake, G through D, encoder) | ${gan.params} / ${tg?.params ?? "–"} | ${fmt(gan.ms)} | – | – | ${fmt(tg?.ms)} | ${ratio(gan.ms, tg?.ms)} | – |`,
+    `| GAN iteration (D on real + fake, G through D, encoder) | ${gan.params} / ${tg?.params ?? "–"} | – | ${fmt(gan.ms)} | – | – | ${fmt(tg?.ms)} | ${ratio(gan.ms, tg?.ms)} | – |`,
   );
   if (Object.keys(breakdown).length > 0) {
     console.log(`\nData-parallel steps (${o.workers} workers), medians per step:\n`);
