@@ -9,8 +9,9 @@
  * rounding.
  *
  * The model and its loss come from a task module that the workers import: by default the DCGAN
- * networks of ./dcgan-steps.ts (`net`), or any ES module exporting
- * `createTask(options): { model, loss(input, target) }` (`module`). The loss must be a mean over
+ * networks of ./dcgan-steps.ts (`net`), or the GAN iteration there (`net: "gan"`, several models
+ * and optimizer steps), or any ES module exporting `createTask(options)` returning
+ * `{ model, loss(input, target) }` or a `MultiStepTask` (`module`). Every loss must be a mean over
  * the batch.
  */
 
@@ -19,24 +20,54 @@ import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import { allReduceMemory } from "./all-reduce.js";
 import type { DcganSizes } from "./dcgan.js";
-import { dcganTask, type DcganNet } from "./dcgan-steps.js";
+import {
+  dcganTask,
+  ganIterationTask,
+  type DcganNet,
+  type Minimizer,
+  type MultiStepTask,
+} from "./dcgan-steps.js";
 
-/** A model and its batch-mean loss, as a task module's `createTask` returns it. */
+/** A model and its batch-mean loss, as a task module's `createTask` may return it. */
 export interface TrainingTask {
   model: tf.LayersModel;
   loss(input: tf.Tensor, target: tf.Tensor): tf.Scalar;
 }
 
+/** A single-model task as a {@link MultiStepTask} with one optimizer step. */
+export function asMultiStep(task: TrainingTask | MultiStepTask): MultiStepTask {
+  if ("models" in task) return task;
+  const shape = (s: (number | null)[]): number[] => s.slice(1).map((d) => d ?? -1);
+  return {
+    models: [task.model],
+    optimizers: 1,
+    inputShape: shape(task.model.inputs[0].shape),
+    targetShape: shape(task.model.outputs[0].shape),
+    step: (m: Minimizer, input: tf.Tensor, target: tf.Tensor) => [
+      m.minimize(() => task.loss(input, target), task.model, 0),
+    ],
+  };
+}
+
+/** The task of a DCGAN network ("generator", "discriminator", "encoder") or of the GAN iteration ("gan"). */
+export function builtinTask(net: DcganNet | "gan", sizes: DcganSizes): MultiStepTask {
+  return net === "gan" ? ganIterationTask(sizes) : asMultiStep(dcganTask(net, sizes));
+}
+
 /** Options of {@link DataParallelTrainer.create}. */
 export interface DataParallelOptions {
-  /** A DCGAN network of ./dcgan-steps.ts (the default task: "generator"). */
-  net?: DcganNet;
+  /**
+   * A DCGAN network of ./dcgan-steps.ts (the default task: "generator"), or "gan": one iteration
+   * of GAN training (ganIterationTask: discriminator, generator and encoder steps; inputs are real
+   * images, targets latent codes).
+   */
+  net?: DcganNet | "gan";
   /** Sizes and weight seed of the DCGAN network. */
   sizes?: DcganSizes;
   /**
    * Instead of `net`: the URL (file: URL string) of an ES module exporting
-   * `createTask(options): TrainingTask`, called with `taskOptions` in every worker and once in
-   * the calling thread (for the initial weights).
+   * `createTask(options): TrainingTask | MultiStepTask`, called with `taskOptions` in every
+   * worker and once in the calling thread (for the initial weights).
    */
   module?: string;
   /** Passed to the module's `createTask` (must be structured-cloneable). */
@@ -61,8 +92,9 @@ export interface WorkerInit {
   kind: "init";
   rank: number;
   memory: ReturnType<typeof allReduceMemory>;
-  task: { net: DcganNet; sizes: DcganSizes } | { module: string; options: unknown };
-  weights: { shape: number[]; values: Float32Array }[];
+  task: { net: DcganNet | "gan"; sizes: DcganSizes } | { module: string; options: unknown };
+  /** Initial weights of each model of the task. */
+  weights: { shape: number[]; values: Float32Array }[][];
   adam: { optimizer: "adam" | "sgd"; learningRate: number; beta1: number; beta2: number };
 }
 
@@ -80,18 +112,21 @@ export interface WorkerStep {
 /** Replies of a worker. */
 export type WorkerReply =
   | { kind: "ready" }
-  | { kind: "step"; loss: number; ms: number; waitedMs: number }
-  | { kind: "weights"; weights: { shape: number[]; values: Float32Array }[] }
+  | { kind: "step"; losses: number[]; ms: number; waitedMs: number }
+  | { kind: "weights"; weights: { shape: number[]; values: Float32Array }[][] }
   | { kind: "error"; message: string };
 
-async function loadTask(options: DataParallelOptions): Promise<TrainingTask> {
-  if (options.module !== undefined) {
-    const mod = (await import(options.module)) as { createTask?: (o: unknown) => TrainingTask };
-    if (typeof mod.createTask !== "function")
-      throw new TypeError(`DataParallelTrainer: ${options.module} exports no createTask`);
-    return mod.createTask(options.taskOptions);
-  }
-  return dcganTask(options.net ?? "generator", options.sizes ?? {});
+/** Loads a task module's `createTask` and builds its task. */
+export async function moduleTask(module: string, options: unknown): Promise<MultiStepTask> {
+  const mod = (await import(module)) as { createTask?: (o: unknown) => TrainingTask | MultiStepTask };
+  if (typeof mod.createTask !== "function")
+    throw new TypeError(`DataParallelTrainer: ${module} exports no createTask`);
+  return asMultiStep(mod.createTask(options));
+}
+
+async function loadTask(options: DataParallelOptions): Promise<MultiStepTask> {
+  if (options.module !== undefined) return moduleTask(options.module, options.taskOptions);
+  return builtinTask(options.net ?? "generator", options.sizes ?? {});
 }
 
 /** Data-parallel training steps in worker threads (see the file header). */
@@ -133,13 +168,12 @@ export class DataParallelTrainer {
     if (!Number.isInteger(n) || n < 1)
       throw new RangeError(`DataParallelTrainer: workers must be a positive integer, got ${n}`);
     const task = await loadTask(options);
-    const inputShape = task.model.inputs[0].shape.slice(1).map((d) => d ?? -1);
-    const targetShape = task.model.outputs[0].shape.slice(1).map((d) => d ?? -1);
-    const weights = task.model
-      .getWeights()
-      .map((w) => ({ shape: w.shape, values: Float32Array.from(w.dataSync()) }));
-    const params = weights.reduce((s, w) => s + w.values.length, 0);
-    task.model.dispose();
+    const { inputShape, targetShape } = task;
+    const weights = task.models.map((m) =>
+      m.getWeights().map((w) => ({ shape: w.shape, values: Float32Array.from(w.dataSync()) })),
+    );
+    const params = Math.max(...weights.map((ws) => ws.reduce((s, w) => s + w.values.length, 0)));
+    task.models.forEach((m) => m.dispose());
     const memory = allReduceMemory(n, params + 16);
     const url = options.workerUrl ?? new URL("./data-parallel-worker.js", import.meta.url);
     const workers = Array.from({ length: n }, () => new Worker(url));
@@ -200,6 +234,14 @@ export class DataParallelTrainer {
    * the number of workers.
    */
   async step(input: Float32Array, target: Float32Array, batch: number): Promise<number> {
+    return (await this.stepLosses(input, target, batch))[0];
+  }
+
+  /**
+   * {@link step} for tasks with several optimizer steps: returns the loss of each (batch means,
+   * before their updates).
+   */
+  async stepLosses(input: Float32Array, target: Float32Array, batch: number): Promise<number[]> {
     const n = this.workers.length;
     const inSize = this.inputShape.reduce((a, b) => a * b, 1);
     const outSize = this.targetShape.reduce((a, b) => a * b, 1);
@@ -229,11 +271,22 @@ export class DataParallelTrainer {
       ms: replies.map((r) => (r.kind === "step" ? r.ms : NaN)),
       waitedMs: replies.map((r) => (r.kind === "step" ? r.waitedMs : NaN)),
     };
-    return replies.reduce((s, r) => s + (r.kind === "step" ? r.loss : 0), 0);
+    const losses: number[] = [];
+    for (const r of replies)
+      if (r.kind === "step") r.losses.forEach((l, i) => (losses[i] = (losses[i] ?? 0) + l));
+    return losses;
   }
 
-  /** The current weights (of worker 0; all copies are identical), in `model.getWeights()` order. */
+  /**
+   * The current weights of the first model (of worker 0; all copies are identical), in
+   * `model.getWeights()` order.
+   */
   async getWeights(): Promise<{ shape: number[]; values: Float32Array }[]> {
+    return (await this.getAllWeights())[0];
+  }
+
+  /** The current weights of every model of the task. */
+  async getAllWeights(): Promise<{ shape: number[]; values: Float32Array }[][]> {
     this.workers[0].postMessage({ kind: "weights" });
     const reply = await this.next(0);
     if (reply.kind !== "weights") throw new Error(`DataParallelTrainer: unexpected reply ${reply.kind}`);

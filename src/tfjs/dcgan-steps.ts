@@ -121,68 +121,115 @@ export function adamStep(
 }
 
 /**
- * One iteration of the experiment's GAN training (what a training run repeats): a discriminator
- * step on `batch` real images and `batch` generated ones (sigmoid cross-entropy, labels 1 and 0),
- * a generator step through the discriminator (sigmoid cross-entropy against label 1, the
- * non-saturating loss), and an inference-network step (mean squared error of E(G(z)) against z,
- * on the generated images of the discriminator step), each with its own Adam.
+ * Runs one optimizer step: minimizes `loss` over the trainable weights of `model` with the
+ * optimizer in slot `slot`, and returns the loss. The single-thread version is
+ * {@link localMinimizer}; the data-parallel workers (./data-parallel.ts) provide one that sums the
+ * gradients over the workers.
+ */
+export interface Minimizer {
+  minimize(loss: () => tf.Scalar, model: tf.LayersModel, slot: number): number;
+}
+
+/** A {@link Minimizer} on the current thread, with one optimizer per slot. */
+export function localMinimizer(optimizers: tf.Optimizer[]): Minimizer {
+  return {
+    minimize(loss, model, slot) {
+      const opt = optimizers[slot];
+      if (opt === undefined) throw new RangeError(`localMinimizer: no optimizer in slot ${slot}`);
+      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const value = opt.minimize(loss, true, vars);
+      if (value === null) throw new TypeError("localMinimizer: the optimizer returned no loss");
+      const v = value.dataSync()[0];
+      value.dispose();
+      return v;
+    },
+  };
+}
+
+/**
+ * A training task made of several models and optimizer steps, each loss a mean over the batch:
+ * `step(minimizer, input, target)` runs the steps through `minimizer` and returns their losses.
+ */
+export interface MultiStepTask {
+  models: tf.LayersModel[];
+  /** Number of optimizers (slots) the steps use. */
+  optimizers: number;
+  /** Shape of one input (without the batch axis) and of one target. */
+  inputShape: number[];
+  targetShape: number[];
+  step(minimizer: Minimizer, input: tf.Tensor, target: tf.Tensor): number[];
+}
+
+/**
+ * One iteration of the experiment's GAN training (what a training run repeats), on a batch of
+ * real images (input) and latent codes z (target): a discriminator step on the real images and
+ * G(z) (sigmoid cross-entropy, labels 1 and 0; slot 1), a generator step through the
+ * discriminator (sigmoid cross-entropy against label 1, the non-saturating loss; slot 0), and an
+ * inference-network step (mean squared error of E(G(z)) against z on the same generated images;
+ * slot 2). Models: [G, D, E]. Losses: [D, G, E].
+ */
+export function ganIterationTask(sizes: DcganSizes = {}): MultiStepTask {
+  const G = buildGenerator(sizes);
+  const D = buildDiscriminator({ ...sizes, seed: sizes.seed === undefined ? undefined : sizes.seed + 1000 });
+  const E = buildEncoder({ ...sizes, seed: sizes.seed === undefined ? undefined : sizes.seed + 2000 });
+  const side = sizes.image ?? 32;
+  return {
+    models: [G, D, E],
+    optimizers: 3,
+    inputShape: [side, side, 1],
+    targetShape: [sizes.z ?? 64],
+    step(m, real, z) {
+      const n = real.shape[0];
+      const ones = tf.ones([n, 1]);
+      const zeros = tf.zeros([n, 1]);
+      const fake = tf.tidy(() => G.apply(z, { training: true }) as tf.Tensor);
+      const d = m.minimize(
+        () =>
+          tf.add(
+            tf.losses.sigmoidCrossEntropy(ones, D.apply(real, { training: true }) as tf.Tensor),
+            tf.losses.sigmoidCrossEntropy(zeros, D.apply(fake, { training: true }) as tf.Tensor),
+          ) as tf.Scalar,
+        D,
+        1,
+      );
+      const g = m.minimize(
+        () =>
+          tf.losses.sigmoidCrossEntropy(
+            ones,
+            D.apply(G.apply(z, { training: true }), { training: true }) as tf.Tensor,
+          ) as tf.Scalar,
+        G,
+        0,
+      );
+      const e = m.minimize(
+        () => tf.losses.meanSquaredError(z, E.apply(fake, { training: true }) as tf.Tensor) as tf.Scalar,
+        E,
+        2,
+      );
+      tf.dispose([ones, zeros, fake]);
+      return [d, g, e];
+    },
+  };
+}
+
+/**
+ * {@link ganIterationTask} on the current thread, with Adam (DCGAN settings by default).
  *
- * @returns a function running one iteration on (real images, z) and returning the three losses.
+ * @returns the models [G, D, E] and a function running one iteration on (real images, z) that
+ * returns the three losses.
  */
 export function ganIteration(
   sizes: DcganSizes = {},
   options: { learningRate?: number; beta1?: number; beta2?: number } = {},
 ): { models: tf.LayersModel[]; step(real: tf.Tensor, z: tf.Tensor): { d: number; g: number; e: number } } {
-  const G = buildGenerator(sizes);
-  const D = buildDiscriminator({ ...sizes, seed: sizes.seed === undefined ? undefined : sizes.seed + 1000 });
-  const E = buildEncoder({ ...sizes, seed: sizes.seed === undefined ? undefined : sizes.seed + 2000 });
+  const task = ganIterationTask(sizes);
   const adam = (): tf.Optimizer =>
     tf.train.adam(options.learningRate ?? 2e-4, options.beta1 ?? 0.5, options.beta2 ?? 0.999);
-  const [optD, optG, optE] = [adam(), adam(), adam()];
-  const vars = (m: tf.LayersModel): tf.Variable[] => m.trainableWeights.map((w) => w.read() as tf.Variable);
-  const value = (t: tf.Scalar | null): number => {
-    if (t === null) throw new TypeError("ganIteration: the optimizer returned no loss");
-    const v = t.dataSync()[0];
-    t.dispose();
-    return v;
-  };
+  const minimizer = localMinimizer([adam(), adam(), adam()]);
   return {
-    models: [G, D, E],
+    models: task.models,
     step(real, z) {
-      const n = real.shape[0];
-      const ones = tf.ones([n, 1]);
-      const zeros = tf.zeros([n, 1]);
-      const fake = tf.tidy(() => G.apply(z, { training: true }) as tf.Tensor);
-      const d = value(
-        optD.minimize(
-          () =>
-            tf.add(
-              tf.losses.sigmoidCrossEntropy(ones, D.apply(real, { training: true }) as tf.Tensor),
-              tf.losses.sigmoidCrossEntropy(zeros, D.apply(fake, { training: true }) as tf.Tensor),
-            ) as tf.Scalar,
-          true,
-          vars(D),
-        ),
-      );
-      const g = value(
-        optG.minimize(
-          () =>
-            tf.losses.sigmoidCrossEntropy(
-              ones,
-              D.apply(G.apply(z, { training: true }), { training: true }) as tf.Tensor,
-            ) as tf.Scalar,
-          true,
-          vars(G),
-        ),
-      );
-      const e = value(
-        optE.minimize(
-          () => tf.losses.meanSquaredError(z, E.apply(fake, { training: true }) as tf.Tensor) as tf.Scalar,
-          true,
-          vars(E),
-        ),
-      );
-      tf.dispose([ones, zeros, fake]);
+      const [d, g, e] = task.step(minimizer, real, z);
       return { d, g, e };
     },
   };

@@ -10,7 +10,14 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setupTrainingBackend } from "../../src/tfjs/backend.js";
 import { DataParallelTrainer, type TrainingTask } from "../../src/tfjs/data-parallel.js";
-import { adamStep, dcganBatch, dcganTask, type DcganNet } from "../../src/tfjs/dcgan-steps.js";
+import {
+  adamStep,
+  dcganBatch,
+  dcganTask,
+  ganIterationTask,
+  localMinimizer,
+  type DcganNet,
+} from "../../src/tfjs/dcgan-steps.js";
 
 const workerUrl = new URL("../../dist/src/tfjs/data-parallel-worker.js", import.meta.url);
 const SIZES = { z: 8, width: 2, image: 16 as const, seed: 5 };
@@ -100,6 +107,53 @@ describe("DataParallelTrainer", () => {
     } finally {
       await trainer.dispose();
       s.task.model.dispose();
+    }
+  });
+
+  it("the GAN iteration (D, G through D, encoder) on 2 workers equals the single-thread one", async () => {
+    const batch = 6;
+    const real = tf.randomUniform([batch, 16, 16, 1], -1, 1, "float32", 31);
+    const z = tf.randomNormal([batch, SIZES.z], 0, 1, "float32", 32);
+    const task = ganIterationTask(SIZES);
+    const w0 = task.models.map((m) => m.getWeights().map((w) => Float32Array.from(w.dataSync())));
+    const lr = 0.05;
+    const expected = task.step(localMinimizer([0, 1, 2].map(() => tf.train.sgd(lr))), real, z);
+    const w1 = task.models.map((m) => m.getWeights().map((w) => Float32Array.from(w.dataSync())));
+    const trainer = await DataParallelTrainer.create({
+      net: "gan",
+      sizes: SIZES,
+      workers: 2,
+      optimizer: "sgd",
+      learningRate: lr,
+      workerUrl,
+    });
+    try {
+      const losses = await trainer.stepLosses(
+        Float32Array.from(real.dataSync()),
+        Float32Array.from(z.dataSync()),
+        batch,
+      );
+      expect(losses.length).toBe(3);
+      losses.forEach((l, i) =>
+        expect(Math.abs(l - expected[i]) / Math.abs(expected[i]), `loss ${i}`).toBeLessThanOrEqual(1e-4),
+      );
+      const w2 = await trainer.getAllWeights();
+      w1.forEach((ws, m) =>
+        ws.forEach((a, i) => {
+          let diff = 0;
+          let upd = 0;
+          for (let j = 0; j < a.length; j++) {
+            diff = Math.max(diff, Math.abs(a[j] - w2[m][i].values[j]));
+            upd = Math.max(upd, Math.abs(a[j] - w0[m][i][j]));
+          }
+          expect(upd, `model ${m} weight ${i}`).toBeGreaterThan(0);
+          expect(diff, `model ${m} weight ${i}`).toBeLessThanOrEqual(1e-3 * upd);
+        }),
+      );
+    } finally {
+      await trainer.dispose();
+      task.models.forEach((m) => m.dispose());
+      tf.dispose([real, z]);
     }
   });
 
