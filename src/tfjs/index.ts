@@ -1,10 +1,17 @@
 /**
- * Injective layers for TensorFlow.js (`injective-relu/tfjs`), after Puthawala et al., *Globally
- * Injective ReLU Networks*: {@link InjectiveDense} (Corollary 2, W = [B; −DB; M]),
- * {@link InjectiveConv2d} and {@link InjectiveConv2dTranspose} (filters in pairs [C; −s²C], the
- * paper's injective DCGAN), all registered for serialization, plus file IOHandlers for Node
- * ({@link fileSaveHandler}, {@link fileLoadHandler}). Importing this module registers the layers, so
- * `tf.loadLayersModel` can read models that use them. Needs the peer dependency `@tensorflow/tfjs`.
+ * TensorFlow.js for injective networks (`injective-relu/tfjs`), after Puthawala et al., *Globally
+ * Injective ReLU Networks*:
+ *
+ * - injective layers: {@link InjectiveDense} (Corollary 2, W = [B; −DB; M]),
+ *   {@link InjectiveConv2d} and {@link InjectiveConv2dTranspose} (filters in pairs [C; −s²C], the
+ *   paper's injective DCGAN), registered for serialization (importing this module registers them,
+ *   so `tf.loadLayersModel` reads models that use them), and file IOHandlers for Node
+ *   ({@link fileSaveHandler}, {@link fileLoadHandler});
+ * - training on the CPU under Node: the wasm training backend with the kernels it lacks
+ *   ({@link setupTrainingBackend}), the data-parallel trainer, and the DCGAN networks of the
+ *   injective-GAN experiment.
+ *
+ * Needs `@tensorflow/tfjs`. See docs/tfjs.md.
  */
 
 export {
@@ -22,3 +29,13 @@ export {
   type InjectiveConvArgs,
 } from "./injective-conv.js";
 export { fileLoadHandler, fileSaveHandler, WEIGHTS_FILE } from "./file-io.js";
+export {
+  defaultWasmDir,
+  setupTrainingBackend,
+  type TrainingBackendInfo,
+  type TrainingBackendOptions,
+} from "./backend.js";
+export { MISSING_KERNELS, REPLACED_KERNELS, registerTrainingKernels, stockKernel } from "./kernels/index.js";
+export { DataParallelTrainer, type DataParallelOptions, type TrainingTask } from "./data-parallel.js";
+export { buildDiscriminator, buildEncoder, buildGenerator, type DcganSizes } from "./dcgan.js";
+export { adamStep, DCGAN_NETS, dcganBatch, dcganTask, type DcganNet, type DcganTask } from "./dcgan-steps.js";

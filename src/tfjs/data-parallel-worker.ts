@@ -1,0 +1,126 @@
+/**
+ * Worker thread of {@link DataParallelTrainer} (./data-parallel.ts): sets up its own wasm
+ * backend, installs the all-worker batch statistics (./sync-moments.ts), builds the task with
+ * the weights it is given, then for each step runs the task's optimizer steps through a
+ * {@link Minimizer} that computes the gradient of this shard's weighted loss, sums the gradients
+ * over the workers (./all-reduce.ts) and applies the optimizer.
+ */
+
+import { parentPort } from "node:worker_threads";
+import * as tf from "@tensorflow/tfjs";
+import { AllReduce } from "./all-reduce.js";
+import { setupTrainingBackend } from "./backend.js";
+import {
+  builtinTask,
+  moduleTask,
+  type WorkerInit,
+  type WorkerReply,
+  type WorkerStep,
+} from "./data-parallel.js";
+import type { Minimizer, MultiStepTask } from "./dcgan-steps.js";
+import { installSyncMoments } from "./sync-moments.js";
+
+const port = parentPort;
+if (!port) throw new Error("data-parallel-worker.js must run as a worker thread");
+
+let task: MultiStepTask | null = null;
+let group: AllReduce | null = null;
+let optimizers: tf.Optimizer[] = [];
+/** This worker's shard size ÷ batch size, during a step. */
+let shardWeight = 1;
+
+async function init(msg: WorkerInit): Promise<void> {
+  await setupTrainingBackend();
+  group = new AllReduce(msg.memory, msg.rank);
+  installSyncMoments(group);
+  task =
+    "module" in msg.task
+      ? await moduleTask(msg.task.module, msg.task.options)
+      : builtinTask(msg.task.net, msg.task.sizes);
+  const t = task;
+  t.models.forEach((m, i) => m.setWeights(msg.weights[i].map((w) => tf.tensor(w.values, w.shape))));
+  const { optimizer, learningRate, beta1, beta2 } = msg.adam;
+  optimizers = Array.from({ length: t.optimizers }, () =>
+    optimizer === "sgd" ? tf.train.sgd(learningRate) : tf.train.adam(learningRate, beta1, beta2),
+  );
+}
+
+/**
+ * The workers' {@link Minimizer}: the gradient of this shard's weighted loss, summed over the
+ * workers in one all-reduce of the concatenated values, then the optimizer's update.
+ */
+const minimizer: Minimizer = {
+  minimize(loss, model, slot) {
+    if (group === null) throw new Error("step before init");
+    const g = group;
+    const opt = optimizers[slot];
+    if (opt === undefined) throw new RangeError(`no optimizer in slot ${slot}`);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => tf.mul(loss(), shardWeight) as tf.Scalar, vars);
+    const names = vars.map((v) => v.name);
+    const sizes = names.map((n) => grads[n].size);
+    const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+    let off = 0;
+    names.forEach((n, i) => {
+      flat.set(grads[n].dataSync() as Float32Array, off);
+      off += sizes[i];
+    });
+    const summed = g.sum(flat);
+    off = 0;
+    const total: { name: string; tensor: tf.Tensor }[] = names.map((name, i) => {
+      const tensor = tf.tensor(summed.subarray(off, off + sizes[i]), grads[name].shape);
+      off += sizes[i];
+      return { name, tensor };
+    });
+    opt.applyGradients(total);
+    const v = value.dataSync()[0];
+    tf.dispose([value, ...Object.values(grads), ...total.map((t) => t.tensor)]);
+    return v;
+  },
+};
+
+function step(msg: WorkerStep): number[] {
+  if (task === null) throw new Error("step before init");
+  const input = tf.tensor(msg.input, msg.inputShape);
+  const target = tf.tensor(msg.target, msg.targetShape);
+  shardWeight = msg.weight;
+  try {
+    return task.step(minimizer, input, target);
+  } finally {
+    tf.dispose([input, target]);
+  }
+}
+
+let queue: Promise<void> = Promise.resolve();
+port.on("message", (msg: WorkerInit | WorkerStep | { kind: "weights" }) => {
+  queue = queue.then(async () => {
+    let reply: WorkerReply;
+    try {
+      if (msg.kind === "init") {
+        await init(msg);
+        reply = { kind: "ready" };
+      } else if (msg.kind === "step") {
+        const t = performance.now();
+        const waited = group?.waitedMs ?? 0;
+        const losses = step(msg);
+        reply = {
+          kind: "step",
+          losses,
+          ms: performance.now() - t,
+          waitedMs: (group?.waitedMs ?? 0) - waited,
+        };
+      } else {
+        if (task === null) throw new Error("weights before init");
+        reply = {
+          kind: "weights",
+          weights: task.models.map((m) =>
+            m.getWeights().map((w) => ({ shape: w.shape, values: Float32Array.from(w.dataSync()) })),
+          ),
+        };
+      }
+    } catch (e) {
+      reply = { kind: "error", message: e instanceof Error ? e.message : String(e) };
+    }
+    port.postMessage(reply);
+  });
+});
