@@ -10,9 +10,9 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import type { ScaleParameterization } from "../io/tfjs-injective.js";
+import type { ScaleParameterization } from "./pair-scale.js";
 
-export { pairScale, type ScaleParameterization } from "../io/tfjs-injective.js";
+export { pairScale, type ScaleParameterization } from "./pair-scale.js";
 
 /** The activation of an injective layer: the built-in ReLU, or none (apply ReLU yourself). */
 export type InjectiveActivation = "relu" | "linear";
