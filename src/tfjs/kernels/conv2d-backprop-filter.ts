@@ -32,13 +32,18 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { conv2dInfo, disposeInfo, matMulInfo, reshapeInfo, sliceInfo, transposeInfo } from "./wasm-ops.js";
+import {
+  conv2dInfo,
+  convGradInfo,
+  disposeInfo,
+  type ConvGradAttrs,
+  matMulInfo,
+  reshapeInfo,
+  sliceInfo,
+  transposeInfo,
+} from "./wasm-ops.js";
 
-interface Conv2DBackpropFilterAttrs {
-  strides: [number, number] | number;
-  pad: "valid" | "same" | number | [[number, number], [number, number], [number, number], [number, number]];
-  dataFormat: "NHWC" | "NCHW";
-  dimRoundingMode?: "floor" | "round" | "ceil";
+interface Conv2DBackpropFilterAttrs extends ConvGradAttrs {
   filterShape: [number, number, number, number];
 }
 
@@ -51,22 +56,16 @@ export function conv2DBackpropFilter(args: {
   const backend = args.backend as unknown as BackendWasm;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
-  if (attrs.dataFormat !== undefined && attrs.dataFormat !== "NHWC") {
-    throw new TypeError(`Conv2DBackpropFilter on wasm supports NHWC only, got ${attrs.dataFormat}`);
-  }
-  if (x.shape.length !== 4 || dy.shape.length !== 4) {
-    throw new RangeError(`Conv2DBackpropFilter needs rank-4 x and dy, got [${x.shape}] and [${dy.shape}]`);
-  }
   const xShape = x.shape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(
+  const info = convGradInfo(
+    "Conv2DBackpropFilter",
+    attrs,
+    [
+      ["x", x],
+      ["dy", dy],
+    ],
     xShape,
     attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    "channelsLast",
   );
   const [n, h, w] = xShape;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;

@@ -22,13 +22,16 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { disposeInfo, matMulInfo, reshapeInfo, transposeInfo } from "./wasm-ops.js";
+import {
+  convGradInfo,
+  disposeInfo,
+  matMulInfo,
+  reshapeInfo,
+  transposeInfo,
+  type ConvGradAttrs,
+} from "./wasm-ops.js";
 
-interface Conv2DBackpropInputAttrs {
-  strides: [number, number] | number;
-  pad: "valid" | "same" | number | [[number, number], [number, number], [number, number], [number, number]];
-  dataFormat: "NHWC" | "NCHW";
-  dimRoundingMode?: "floor" | "round" | "ceil";
+interface Conv2DBackpropInputAttrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];
 }
 
@@ -41,23 +44,15 @@ export function conv2DBackpropInput(args: {
   const backend = args.backend as unknown as BackendWasm;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
-  if (attrs.dataFormat !== undefined && attrs.dataFormat !== "NHWC") {
-    throw new TypeError(`Conv2DBackpropInput on wasm supports NHWC only, got ${attrs.dataFormat}`);
-  }
-  if (dy.shape.length !== 4 || filter.shape.length !== 4) {
-    throw new RangeError(
-      `Conv2DBackpropInput needs rank-4 dy and filter, got [${dy.shape}] and [${filter.shape}]`,
-    );
-  }
-  const info = tf.backend_util.computeConv2DInfo(
+  const info = convGradInfo(
+    "Conv2DBackpropInput",
+    attrs,
+    [
+      ["dy", dy],
+      ["filter", filter],
+    ],
     attrs.inputShape,
     filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    "channelsLast",
   );
   const [n, h, w, cin] = attrs.inputShape;
   const {

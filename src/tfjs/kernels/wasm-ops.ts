@@ -92,3 +92,42 @@ export function matMulInfo(
 ): tf.TensorInfo {
   return wasmKernel("BatchMatMul")({ inputs: { a, b }, backend, attrs: { transposeA, transposeB } });
 }
+
+/** The attributes shared by the convolution gradient kernels (tfjs-core's conv2d gradients). */
+export interface ConvGradAttrs {
+  strides: [number, number] | number;
+  pad: "valid" | "same" | number | [[number, number], [number, number], [number, number], [number, number]];
+  dataFormat: "NHWC" | "NCHW";
+  dimRoundingMode?: "floor" | "round" | "ceil";
+}
+
+/**
+ * The checks and geometry of a convolution gradient kernel: NHWC only, two rank-4 inputs (named
+ * for the message), then tfjs's Conv2DInfo of the forward convolution (dilations 1, channels last).
+ */
+export function convGradInfo(
+  kernel: string,
+  attrs: ConvGradAttrs,
+  inputs: [string, tf.TensorInfo][],
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+): tf.backend_util.Conv2DInfo {
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== "NHWC") {
+    throw new TypeError(`${kernel} on wasm supports NHWC only, got ${attrs.dataFormat}`);
+  }
+  if (inputs.some(([, t]) => t.shape.length !== 4)) {
+    throw new RangeError(
+      `${kernel} needs rank-4 ${inputs.map(([name]) => name).join(" and ")}, got ${inputs.map(([, t]) => `[${t.shape}]`).join(" and ")}`,
+    );
+  }
+  return tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    "channelsLast",
+  );
+}
