@@ -19,6 +19,7 @@ import { invertCommand } from "./commands/invert.js";
 import { compressedSensingCommand } from "./commands/compressed-sensing.js";
 import { checkConvCommand } from "./commands/check-conv.js";
 import { phaseCommand } from "./commands/phase.js";
+import { ganCommand } from "./commands/gan.js";
 
 function version(): string {
   try {
@@ -48,8 +49,13 @@ export function buildProgram(): Command {
   program.addCommand(invertCommand());
   program.addCommand(compressedSensingCommand());
   program.addCommand(phaseCommand());
+  program.addCommand(ganCommand());
   program.exitOverride();
-  for (const c of program.commands) c.exitOverride();
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   return program;
 }
 

@@ -23,6 +23,8 @@
  *   Then, for a ReLU convolution of any stride, transposed or not, with bias: output channels in
  *   exact pairs [C; −λC] with covering biases (./conv-pairs.ts, the paper's injective-GAN filters)
  *   are injective iff the convolution of C has full column rank (exact rank); rule `conv-pairs`.
+ *   Dense ReLU layers whose rows hold such exact pairs (src/tfjs's InjectiveDense) are decided the
+ *   same way, by the exact rank of the first rows of the pairs; rule `dense-pairs`.
  *   Otherwise (stride > 1, a transposed convolution, a bias, another activation on a large matrix,
  *   without such pairs) unknown with the reason; rule `conv-unknown`.
  * The domain of the next layer is the orthant after a ReLU or a sigmoid (its outputs are positive),
@@ -70,7 +72,7 @@ import { assertRange, assertType, validatePositive } from "../core/validate.js";
 import { invertNetwork, layerDomain } from "../invert/invert-network.js";
 import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
 import { convGeometry, convRecordSpec } from "./conv-layer.js";
-import { findConvPairs, subRecord } from "./conv-pairs.js";
+import { findConvPairs, findRowPairs, subRecord } from "./conv-pairs.js";
 import {
   applyLayer,
   batchNormScales,
@@ -127,7 +129,8 @@ export interface NetworkLayerReport {
    * `conv-exact` (a convolution decided exactly on its explicit matrix), `conv-theorem4` (Theorem 4
    * on a box, sufficient only), `conv-pairs` (output channels in exact pairs [C; −λC] whose
    * biases keep one of each pair active, and the convolution of C has full column rank: Corollary 2,
-   * ./conv-pairs.ts), `conv-unknown` (a convolution no rule applies to).
+   * ./conv-pairs.ts), `dense-pairs` (the same for the rows of a dense ReLU layer: Corollary 2's
+   * [B; −DB; M] with B of full column rank), `conv-unknown` (a convolution no rule applies to).
    */
   rule:
     | "relu"
@@ -138,6 +141,7 @@ export interface NetworkLayerReport {
     | "conv-exact"
     | "conv-theorem4"
     | "conv-pairs"
+    | "dense-pairs"
     | "conv-unknown";
   /** The domain the layer was checked on. */
   domain: Domain;
@@ -215,7 +219,7 @@ const FN = "checkNetwork()";
 export const CONV_EXACT_MAX_COLUMNS = 64;
 
 /** Non-ReLU convolutions up to this many columns get the (polynomial) rank rule even when not small. */
-const CONV_RANK_MAX_COLUMNS = 256;
+const CONV_RANK_MAX_COLUMNS = 2048;
 
 function infNorm(v: number[]): number {
   return v.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
@@ -393,6 +397,8 @@ async function layerReport(
   if (layer.conv) return convLayerReport(layer, l, domain, tol, seed, budget);
   if (layer.activation !== "relu") return linearLayerReport(layer, l, domain, tol, budget);
   const W = layerMatrix(layer, budget, `layer ${l}`);
+  const paired = pairedDenseReport(layer, W, l, domain, tol, budget);
+  if (paired) return paired;
   const r: LayerCheckResult = await checkLayerWithin(
     W,
     layer.b ?? null,
@@ -414,6 +420,54 @@ async function layerReport(
     rank: r.rank,
     exact: r.exact,
     ...(r.witness ? { witness: layerWitness(r.witness) } : {}),
+  };
+}
+
+/**
+ * The rule `dense-pairs`: a dense ReLU layer whose rows hold exact pairs [b; −λb] (λ > 0) with
+ * biases that keep one row of each pair active (./conv-pairs.ts, `findRowPairs`; src/tfjs's
+ * InjectiveDense, Corollary 2's [B; −DB; M]). If the first rows of the pairs, B, have full column
+ * rank n (exact), at every input the active rows contain a multiple of every row of B: injective
+ * (Theorem 1). A cheaper route than the general check on wide layers, where the certificate of a
+ * general search would not fit. Null when it decides nothing (no pairs, or B rank-deficient while
+ * other rows exist; the general check then runs).
+ */
+function pairedDenseReport(
+  layer: DenseLayerSpec,
+  W: number[][],
+  index: number,
+  domain: Domain,
+  tol: number,
+  budget: Budget,
+): Omit<NetworkLayerReport, "timeMs"> | null {
+  const n = layerInputDim(layer);
+  const m = W.length;
+  if (m < 2 * n) return null; // fewer than n pairs cannot hold a basis
+  budget.check(`the pair search of layer ${index}`);
+  const pairing = findRowPairs(W, layer.b ?? null);
+  if (pairing.pairs.length < n) return null;
+  const B: DenseLayerSpec = { type: "dense", W: pairing.pairs.map(([a]) => W[a]), activation: "linear" };
+  let r: Omit<NetworkLayerReport, "timeMs">;
+  try {
+    r = linearLayerReport(B, index, domain, tol, budget);
+  } catch (e) {
+    if (!isResourceLimitError(e)) throw e;
+    return null;
+  }
+  if (r.injective !== true) return null;
+  return {
+    index,
+    m,
+    n,
+    activation: "relu",
+    kind: "dense",
+    rule: "dense-pairs",
+    domain,
+    injective: true,
+    method: "structure",
+    rank: n,
+    exact: true,
+    reason: `${pairing.pairs.length} exact pair(s) of rows [b; −λb] with λ > 0 whose biases keep one row of each pair active${pairing.unpaired.length ? ` (and ${pairing.unpaired.length} other row(s))` : ""}; the first rows of the pairs have full column rank ${n} (exact), so at every input the active rows span R^${n}: injective (Theorem 1; Corollary 2's [B; −DB; M]).`,
   };
 }
 

@@ -68,9 +68,17 @@ export function outputFilters(p: ConvParams): number[][] {
  * @returns the pairs (possibly none) and the unpaired channels
  */
 export function findConvPairs(p: ConvParams): ConvPairing {
-  const filters = outputFilters(p);
+  return findRowPairs(outputFilters(p), p.bias ?? null);
+}
+
+/**
+ * The exact pairs among the rows of a matrix (a dense layer's rows, or a convolution's filters):
+ * rows b = −λ·a, λ > 0, exactly, with biases that keep one row of each pair active
+ * (λ·β_a + β_b ≥ 0, exactly). Corollary 2's [B; −DB] with the biases of src/tfjs's InjectiveDense.
+ */
+export function findRowPairs(filters: number[][], biases: readonly number[] | null): ConvPairing {
   const q = filters.length;
-  const bias = (o: number): number => p.bias?.[o] ?? 0;
+  const bias = (o: number): number => biases?.[o] ?? 0;
   // Direction keys: the filter divided by its first nonzero entry's magnitude, rounded; and the sign.
   const groups = new Map<string, number[]>();
   const lead = new Array<number>(q).fill(-1);

@@ -13,6 +13,7 @@ import { setupTrainingBackend } from "./backend.js";
 import {
   builtinTask,
   moduleTask,
+  type TrainerState,
   type WorkerInit,
   type WorkerReply,
   type WorkerStep,
@@ -91,36 +92,94 @@ function step(msg: WorkerStep): number[] {
   }
 }
 
-let queue: Promise<void> = Promise.resolve();
-port.on("message", (msg: WorkerInit | WorkerStep | { kind: "weights" }) => {
-  queue = queue.then(async () => {
-    let reply: WorkerReply;
-    try {
-      if (msg.kind === "init") {
-        await init(msg);
-        reply = { kind: "ready" };
-      } else if (msg.kind === "step") {
-        const t = performance.now();
-        const waited = group?.waitedMs ?? 0;
-        const losses = step(msg);
-        reply = {
-          kind: "step",
-          losses,
-          ms: performance.now() - t,
-          waitedMs: (group?.waitedMs ?? 0) - waited,
-        };
-      } else {
-        if (task === null) throw new Error("weights before init");
-        reply = {
-          kind: "weights",
-          weights: task.models.map((m) =>
-            m.getWeights().map((w) => ({ shape: w.shape, values: Float32Array.from(w.dataSync()) })),
-          ),
-        };
-      }
-    } catch (e) {
-      reply = { kind: "error", message: e instanceof Error ? e.message : String(e) };
-    }
-    port.postMessage(reply);
+/** Adam's running products β1^t and β2^t (not in `getWeights`; restored exactly, see setState). */
+interface AdamPowers {
+  accBeta1?: tf.Variable;
+  accBeta2?: tf.Variable;
+}
+
+function modelWeights(t: MultiStepTask): { shape: number[]; values: Float32Array }[][] {
+  return t.models.map((m) =>
+    m.getWeights().map((w) => ({ shape: w.shape, values: Float32Array.from(w.dataSync()) })),
+  );
+}
+
+/** The models' weights and every optimizer's state (moments, iteration count, β powers). */
+async function getState(t: MultiStepTask): Promise<TrainerState> {
+  const opts: TrainerState["optimizers"] = [];
+  for (const opt of optimizers) {
+    const named = await opt.getWeights();
+    const p = opt as unknown as AdamPowers;
+    opts.push({
+      variables: named.map((v) => ({
+        name: v.name,
+        shape: v.tensor.shape,
+        values: Float32Array.from(v.tensor.dataSync()),
+      })),
+      powers: p.accBeta1 && p.accBeta2 ? [p.accBeta1.dataSync()[0], p.accBeta2.dataSync()[0]] : [],
+    });
+  }
+  return { weights: modelWeights(t), optimizers: opts };
+}
+
+/** Restores a {@link getState} snapshot bit for bit. */
+async function setState(t: MultiStepTask, state: TrainerState): Promise<void> {
+  if (state.weights.length !== t.models.length || state.optimizers.length !== optimizers.length)
+    throw new RangeError(
+      `the state has ${state.weights.length} models and ${state.optimizers.length} optimizers, the task ${t.models.length} and ${optimizers.length}`,
+    );
+  t.models.forEach((m, i) => {
+    const ws = state.weights[i].map((w) => tf.tensor(w.values, w.shape));
+    m.setWeights(ws);
+    tf.dispose(ws);
   });
-});
+  for (let i = 0; i < optimizers.length; i++) {
+    const o = state.optimizers[i];
+    const named = o.variables.map((v) => ({ name: v.name, tensor: tf.tensor(v.values, v.shape) }));
+    await optimizers[i].setWeights(named);
+    tf.dispose(named.map((v) => v.tensor));
+    const p = optimizers[i] as unknown as AdamPowers;
+    if (o.powers.length === 2 && p.accBeta1 && p.accBeta2) {
+      p.accBeta1.assign(tf.scalar(o.powers[0]));
+      p.accBeta2.assign(tf.scalar(o.powers[1]));
+    }
+  }
+}
+
+let queue: Promise<void> = Promise.resolve();
+port.on(
+  "message",
+  (
+    msg: WorkerInit | WorkerStep | { kind: "weights" | "state" } | { kind: "setState"; state: TrainerState },
+  ) => {
+    queue = queue.then(async () => {
+      let reply: WorkerReply;
+      try {
+        if (msg.kind === "init") {
+          await init(msg);
+          reply = { kind: "ready" };
+        } else if (msg.kind === "step") {
+          const t = performance.now();
+          const waited = group?.waitedMs ?? 0;
+          const losses = step(msg);
+          reply = {
+            kind: "step",
+            losses,
+            ms: performance.now() - t,
+            waitedMs: (group?.waitedMs ?? 0) - waited,
+          };
+        } else {
+          if (task === null) throw new Error(`${msg.kind} before init`);
+          if (msg.kind === "state") reply = { kind: "state", state: await getState(task) };
+          else if (msg.kind === "setState") {
+            await setState(task, msg.state);
+            reply = { kind: "ready" };
+          } else reply = { kind: "weights", weights: modelWeights(task) };
+        }
+      } catch (e) {
+        reply = { kind: "error", message: e instanceof Error ? e.message : String(e) };
+      }
+      port.postMessage(reply);
+    });
+  },
+);

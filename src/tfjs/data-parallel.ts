@@ -109,9 +109,24 @@ export interface WorkerStep {
   weight: number;
 }
 
+/**
+ * A snapshot of a trainer: every model's weights (`getWeights()` order, batch-norm statistics
+ * included) and every optimizer's state (its `getWeights()`: iteration count and moments; and
+ * Adam's running powers β1^t, β2^t, which `setWeights` would otherwise recompute with a rounding
+ * difference). Restoring it with {@link DataParallelTrainer.setState} continues the run bit for bit.
+ */
+export interface TrainerState {
+  weights: { shape: number[]; values: Float32Array }[][];
+  optimizers: {
+    variables: { name: string; shape: number[]; values: Float32Array }[];
+    powers: number[];
+  }[];
+}
+
 /** Replies of a worker. */
 export type WorkerReply =
   | { kind: "ready" }
+  | { kind: "state"; state: TrainerState }
   | { kind: "step"; losses: number[]; ms: number; waitedMs: number }
   | { kind: "weights"; weights: { shape: number[]; values: Float32Array }[][] }
   | { kind: "error"; message: string };
@@ -217,7 +232,9 @@ export class DataParallelTrainer {
     return this.replies[k].shift() as WorkerReply;
   }
 
-  private async all(messages: (WorkerInit | WorkerStep | { kind: "weights" })[]): Promise<WorkerReply[]> {
+  private async all(
+    messages: (WorkerInit | WorkerStep | { kind: "weights" } | { kind: "setState"; state: TrainerState })[],
+  ): Promise<WorkerReply[]> {
     messages.forEach((m, k) => this.workers[k].postMessage(m));
     const replies = await Promise.all(this.workers.map((_, k) => this.next(k)));
     const err = replies.find((r) => r.kind === "error");
@@ -291,6 +308,20 @@ export class DataParallelTrainer {
     const reply = await this.next(0);
     if (reply.kind !== "weights") throw new Error(`DataParallelTrainer: unexpected reply ${reply.kind}`);
     return reply.weights;
+  }
+
+  /** A snapshot of the models and optimizers (of worker 0; all copies are identical). */
+  async getState(): Promise<TrainerState> {
+    this.workers[0].postMessage({ kind: "state" });
+    const reply = await this.next(0);
+    if (reply.kind === "error") throw new Error(`DataParallelTrainer worker: ${reply.message}`);
+    if (reply.kind !== "state") throw new Error(`DataParallelTrainer: unexpected reply ${reply.kind}`);
+    return reply.state;
+  }
+
+  /** Restores a {@link getState} snapshot in every worker (for resuming a run). */
+  async setState(state: TrainerState): Promise<void> {
+    await this.all(this.workers.map(() => ({ kind: "setState" as const, state })));
   }
 
   /** Stops the workers. */

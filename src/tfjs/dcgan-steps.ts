@@ -178,38 +178,51 @@ export function ganIterationTask(sizes: DcganSizes = {}): MultiStepTask {
     optimizers: 3,
     inputShape: [side, side, 1],
     targetShape: [sizes.z ?? 64],
-    step(m, real, z) {
-      const n = real.shape[0];
-      const ones = tf.ones([n, 1]);
-      const zeros = tf.zeros([n, 1]);
-      const fake = tf.tidy(() => G.apply(z, { training: true }) as tf.Tensor);
-      const d = m.minimize(
-        () =>
-          tf.add(
-            tf.losses.sigmoidCrossEntropy(ones, D.apply(real, { training: true }) as tf.Tensor),
-            tf.losses.sigmoidCrossEntropy(zeros, D.apply(fake, { training: true }) as tf.Tensor),
-          ) as tf.Scalar,
-        D,
-        1,
-      );
-      const g = m.minimize(
-        () =>
-          tf.losses.sigmoidCrossEntropy(
-            ones,
-            D.apply(G.apply(z, { training: true }), { training: true }) as tf.Tensor,
-          ) as tf.Scalar,
-        G,
-        0,
-      );
-      const e = m.minimize(
-        () => tf.losses.meanSquaredError(z, E.apply(fake, { training: true }) as tf.Tensor) as tf.Scalar,
-        E,
-        2,
-      );
-      tf.dispose([ones, zeros, fake]);
-      return [d, g, e];
-    },
+    step: (m, real, z) => ganStep(G, D, E, m, real, z),
   };
+}
+
+/**
+ * The optimizer steps of one GAN iteration (see {@link ganIterationTask}) on models G, D, E
+ * through `m` (slots 0, 1, 2 for G, D, E): returns the losses [D, G, E].
+ */
+export function ganStep(
+  G: tf.LayersModel,
+  D: tf.LayersModel,
+  E: tf.LayersModel,
+  m: Minimizer,
+  real: tf.Tensor,
+  z: tf.Tensor,
+): number[] {
+  const n = real.shape[0];
+  const ones = tf.ones([n, 1]);
+  const zeros = tf.zeros([n, 1]);
+  const fake = tf.tidy(() => G.apply(z, { training: true }) as tf.Tensor);
+  const d = m.minimize(
+    () =>
+      tf.add(
+        tf.losses.sigmoidCrossEntropy(ones, D.apply(real, { training: true }) as tf.Tensor),
+        tf.losses.sigmoidCrossEntropy(zeros, D.apply(fake, { training: true }) as tf.Tensor),
+      ) as tf.Scalar,
+    D,
+    1,
+  );
+  const g = m.minimize(
+    () =>
+      tf.losses.sigmoidCrossEntropy(
+        ones,
+        D.apply(G.apply(z, { training: true }), { training: true }) as tf.Tensor,
+      ) as tf.Scalar,
+    G,
+    0,
+  );
+  const e = m.minimize(
+    () => tf.losses.meanSquaredError(z, E.apply(fake, { training: true }) as tf.Tensor) as tf.Scalar,
+    E,
+    2,
+  );
+  tf.dispose([ones, zeros, fake]);
+  return [d, g, e];
 }
 
 /**

@@ -17,14 +17,14 @@ export interface CliRun {
 }
 
 /**
- * Runs `injective-relu ...args` in `cwd` (60 s limit).
+ * Runs `injective-relu ...args` in `cwd` (60 s limit unless `timeoutMs` says otherwise).
  * @param nodeArgs options of node itself, before the script (`--max-old-space-size=1024`)
  */
-export function runCli(args: string[], cwd: string, nodeArgs: string[] = []): CliRun {
+export function runCli(args: string[], cwd: string, nodeArgs: string[] = [], timeoutMs = 60_000): CliRun {
   const r = spawnSync(process.execPath, [...nodeArgs, BIN, ...args], {
     encoding: "utf8",
     cwd,
-    timeout: 60_000,
+    timeout: timeoutMs,
     maxBuffer: 64 * 1024 * 1024,
   });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
