@@ -14,7 +14,7 @@ import {
 import { checkLayerWithin, limitedLayerResult } from "../../core/check-layer.js";
 import { listLayerFiles, readLayerFile, type LayerFile } from "../../io/layer-file.js";
 import { FileFormatError } from "../../io/errors.js";
-import { tfjsModelJsonPath } from "../../io/tfjs.js";
+import { tfjsModelJsonPath } from "../../io/tfjs-file.js";
 import { runNetworkCheck } from "./check-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
