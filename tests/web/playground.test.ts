@@ -342,6 +342,29 @@ describe.skipIf(!HAS_CHROMIUM)("the playground in Chromium", () => {
     }
   });
 
+  it("shows a generator's sample G(z) beside its inversion from a noisy copy", async () => {
+    await page.setInputFiles("#model-file", join(ROOT, "examples/models/mnist-dcgan32-generator.onnx"));
+    await page.locator("#model-sample:not([hidden])").waitFor();
+    // The whole-network check of this 32 → 1024 DCGAN takes minutes: the sample does not wait for it.
+    await page.click("#model-cancel");
+    await page.selectOption("#sample-noise", "0.05");
+    await page.click("#sample-run");
+    await page.locator("#sample-summary[data-status]").waitFor({ timeout: 40_000 });
+    const summary = page.locator("#sample-summary");
+    expect(await summary.getAttribute("data-status")).toMatch(/^(unique|found)$/);
+    // With 5% noise on the image, z comes back within 20% and G(ẑ) closer to G(z) than the noisy copy.
+    const [zErr, yErr, noise] = await Promise.all(
+      ["data-z-error", "data-y-error", "data-noise"].map(async (a) => Number(await summary.getAttribute(a))),
+    );
+    expect(noise).toBeGreaterThan(0.03);
+    expect(zErr).toBeLessThan(0.2);
+    expect(yErr).toBeLessThan(noise);
+    expect(
+      await page.locator("#sample-recovered").evaluate((c) => (c as unknown as { width: number }).width),
+    ).toBe(32);
+    await page.locator("#model-sample").screenshot({ path: join(ARTIFACTS, "generator-inversion.png") });
+  });
+
   it("draws the phase-transition chart", async () => {
     await page.click("#tab-phase");
     await page.locator('#phase-chart[data-ready="true"] svg').waitFor({ timeout: 30_000 });

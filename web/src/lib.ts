@@ -26,3 +26,6 @@ export { phasePlotSpec, type PhasePlotData } from "../../src/experiments/phase-p
 export { fmtMs, fmtNum, fmtVec, fmtVerdict, NETWORK_RULE_LABELS } from "../../src/cli/format.js";
 export { describeNetworkResult, describeResult } from "../../src/cli/report.js";
 export type { LayerFile } from "../../src/io/layer-parse.js";
+export { Rng } from "../../src/core/random.js";
+export { forwardNetwork, outputDim } from "../../src/network/network.js";
+export { invertGenerator, type GeneratorInverse } from "../../src/invert/invert-generator.js";

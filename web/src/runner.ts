@@ -3,15 +3,22 @@
  * messages and cancellation (the worker is terminated and a fresh one is started for the next run).
  */
 
-import type { WorkerRequest } from "./check-worker.js";
+import type { SampleReply, WorkerRequest } from "./check-worker.js";
 import type { LayerCheckResult, LayerFile, NetworkCheckResult } from "./lib.js";
 
 /** What a run ends with. */
 export type RunOutcome =
   | { type: "layer"; file: LayerFile; result: LayerCheckResult }
   | { type: "network"; result: NetworkCheckResult }
+  | SampleReply
   | { type: "error"; message: string; badInput: boolean }
   | { type: "cancelled" };
+
+/** A model's input and output sizes, sent once it has been read. */
+export interface ModelDims {
+  inputDim: number;
+  outputDim: number;
+}
 
 /** A worker that runs one request at a time. */
 export class CheckRunner {
@@ -20,19 +27,21 @@ export class CheckRunner {
 
   /**
    * Starts a run (cancelling any run in progress).
-   * @param request what to check; its byte arrays are transferred to the worker
-   * @param onProgress called with a short text as the run advances
+   * @param request what to check (copied to the worker)
+   * @param onProgress called with a short text as the run advances (and a model's sizes once read)
    * @returns the outcome: a result, an error (bad input or a failure) or "cancelled"
    */
-  run(request: WorkerRequest, onProgress: (text: string) => void): Promise<RunOutcome> {
+  run(request: WorkerRequest, onProgress: (text: string, dims?: ModelDims) => void): Promise<RunOutcome> {
     this.cancel();
     const worker = (this.worker ??= new Worker(new URL("./check-worker.ts", import.meta.url), {
       type: "module",
     }));
     return new Promise<RunOutcome>((resolve) => {
       this.finish = resolve;
-      worker.onmessage = (e: MessageEvent<{ type: "progress"; text: string } | RunOutcome>) => {
-        if (e.data.type === "progress") onProgress(e.data.text);
+      worker.onmessage = (
+        e: MessageEvent<{ type: "progress"; text: string; dims?: ModelDims } | RunOutcome>,
+      ) => {
+        if (e.data.type === "progress") onProgress(e.data.text, e.data.dims);
         else {
           this.finish = null;
           resolve(e.data);
@@ -43,9 +52,8 @@ export class CheckRunner {
         this.finish = null;
         resolve({ type: "error", message: e.message || "the worker failed", badInput: false });
       };
-      const buffers =
-        request.kind === "layer" ? [request.bytes.buffer] : request.files.map((f) => f.bytes.buffer);
-      worker.postMessage(request, buffers as ArrayBuffer[]);
+      // Copies: the caller keeps its bytes (the inspector sends a model again to sample it).
+      worker.postMessage(request);
     });
   }
 
