@@ -2,7 +2,8 @@
  * The web playground (web/): its production bundle holds no Node built-ins, and, end to end in
  * Debian's Chromium (driven by playwright-core), the explorer's presets and dragging, the layer
  * checker and the network inspector give the CLI's verdicts and messages, the phase chart draws,
- * and the page requests nothing outside its own origin. Screenshots go to test-artifacts/web/.
+ * and the page requests nothing outside its own origin. Screenshots go to test-artifacts/web/
+ * (gitignored; docs/playground.png is a copy of playground.png).
  *
  * The browser tests are skipped (with a message) only when /usr/bin/chromium is absent; `.ci/run`
  * installs it. The CLI they compare against is dist/ (`npm test` builds it first).
@@ -201,6 +202,8 @@ describe.skipIf(!HAS_CHROMIUM)("the playground in Chromium", () => {
       .evaluateAll((els) => els.map((e) => e.getAttribute("data-active")));
     expect(bad.sort()).toEqual(["0", "1"]);
     await page.locator("#explorer").screenshot({ path: join(ARTIFACTS, "explorer-figure2-left.png") });
+    // The whole page at 1280 × 800 (docs/playground.png, shown by the README, is a copy of it).
+    await page.screenshot({ path: join(ARTIFACTS, "playground.png") });
   });
 
   it("shows Figure 2 (center) as injective, with its inverse Lipschitz constant", async () => {
