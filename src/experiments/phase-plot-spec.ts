@@ -93,8 +93,8 @@ function haloText(
 /** Options of {@link phasePlotSpec}. */
 export interface PhasePlotOptions {
   /**
-   * For a web page: tooltips on the points and crossings, and clicking a legend entry (n) highlights
-   * that curve (Shift-click adds more). @default false
+   * For a web page: tooltips on the points and crossings, and a menu (a Vega binding) that
+   * highlights the curve of one n. @default false
    */
   interactive?: boolean;
   /** Plot width in pixels. @default 900 */
@@ -112,8 +112,10 @@ export function phasePlotSpec(data: PhasePlotData, options: PhasePlotOptions = {
   const WIDTH = options.width ?? DEFAULT_WIDTH;
   const HEIGHT = options.height ?? DEFAULT_HEIGHT;
   const interactive = options.interactive === true;
-  /** Highlights the picked curves (all when none is picked). */
-  const picked = interactive ? { opacity: { condition: { param: "pick", value: 1 }, value: 0.15 } } : {};
+  /** Highlights the curve of the n picked in the menu (all when none is). */
+  const picked = interactive
+    ? { opacity: { condition: { test: "pick === null || datum.n === pick", value: 1 }, value: 0.15 } }
+    : {};
   const tip = (...fields: [string, string, string?][]): Record<string, unknown> =>
     interactive
       ? {
@@ -253,9 +255,6 @@ export function phasePlotSpec(data: PhasePlotData, options: PhasePlotOptions = {
       {
         data: { values: global },
         mark: { type: "line", strokeWidth: 2, point: { filled: true, size: 30 }, clip: true },
-        ...(interactive
-          ? { params: [{ name: "pick", select: { type: "point", fields: ["series"] }, bind: "legend" }] }
-          : {}),
         encoding: {
           x: x("ratio"),
           y: y("p"),
@@ -277,6 +276,7 @@ export function phasePlotSpec(data: PhasePlotData, options: PhasePlotOptions = {
     .filter((c) => c.alpha !== null && ns.includes(c.n))
     .map((c) => ({
       series: seriesOf(c.n),
+      n: c.n,
       alpha: c.alpha,
       low: c.low ?? c.alpha,
       high: c.high ?? c.alpha,
@@ -385,6 +385,22 @@ export function phasePlotSpec(data: PhasePlotData, options: PhasePlotOptions = {
       },
       view: { stroke: "#999" },
     },
+    ...(interactive
+      ? {
+          params: [
+            {
+              name: "pick",
+              value: null,
+              bind: {
+                input: "select",
+                options: [null, ...ns],
+                labels: ["all", ...ns.map(seriesOf)],
+                name: "Highlight ",
+              },
+            },
+          ],
+        }
+      : {}),
     layer: layers,
     resolve: { scale: { color: "shared" } },
   };

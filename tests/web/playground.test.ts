@@ -206,6 +206,15 @@ describe.skipIf(!HAS_CHROMIUM)("the playground in Chromium", () => {
     await page.screenshot({ path: join(ARTIFACTS, "playground.png") });
   });
 
+  it("decides Figure 2 (left) on the positive quadrant too (injective there)", async () => {
+    await page.check('input[name="domain"][value="nonnegative"]');
+    await page.locator('#verdict[data-verdict="injective"]').waitFor();
+    await expect(page.locator("#verdict").textContent()).resolves.toMatch(/on the positive quadrant/);
+    expect(await page.locator(".region-bad").count()).toBe(0);
+    await page.check('input[name="domain"][value="all"]');
+    await page.locator('#verdict[data-verdict="not injective"]').waitFor();
+  });
+
   it("shows Figure 2 (center) as injective, with its inverse Lipschitz constant", async () => {
     await page.selectOption("#preset", "figure2-center");
     await page.locator('#verdict[data-verdict="injective"]').waitFor();
@@ -375,6 +384,11 @@ describe.skipIf(!HAS_CHROMIUM)("the playground in Chromium", () => {
     expect(text).toMatch(/n = 10/);
     expect(text).toMatch(/6\.698/);
     await page.locator("#phase").screenshot({ path: join(ARTIFACTS, "phase-chart.png") });
+    // The menu highlights one n: the other curves fade.
+    const faded = () => page.locator('#phase-chart svg [opacity="0.15"]').count();
+    expect(await faded()).toBe(0);
+    await page.locator("#phase-chart select").selectOption({ label: "n = 5" });
+    await expect.poll(faded).toBeGreaterThan(50);
   });
 
   it("fits a phone-sized viewport", async () => {

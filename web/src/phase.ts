@@ -42,7 +42,7 @@ export async function showPhaseChart(): Promise<void> {
       .querySelector("svg")
       ?.setAttribute("aria-label", "Phase transition chart: P(injective) against m/n");
     status.textContent =
-      "Click a legend entry to highlight one n (Shift-click for more, click the background to reset); hover a point for its values.";
+      "Pick an n in the menu below the chart to highlight its curve; hover a point for its values.";
     container.dataset.ready = "true";
   } catch (e) {
     status.textContent = `The chart could not be drawn: ${e instanceof Error ? e.message : String(e)}`;
