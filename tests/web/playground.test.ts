@@ -248,6 +248,23 @@ describe.skipIf(!HAS_CHROMIUM)("the playground in Chromium", () => {
     await expect.poll(() => handle.getAttribute("aria-valuetext")).toMatch(/^\([12](\.\d+)?, -0\.\d+\)$/);
   });
 
+  it("adds and removes rows, and edits a bias", async () => {
+    await page.selectOption("#preset", "figure2-center");
+    await page.locator('#verdict[data-verdict="injective"]').waitFor();
+    await page.click("#add-row");
+    expect(await page.locator("#rows-body tr").count()).toBe(5);
+    expect(await page.locator("circle.handle").count()).toBe(5);
+    await page.locator('#verdict[data-verdict="injective"]').waitFor(); // extra rows keep Corollary 2
+    // A bias of −1 on row 0 opens a region where neither row of the pair (0, 2) is active.
+    await page.locator('#rows-body input[aria-label="row 0, bias"]').fill("-1");
+    await page.locator('#verdict[data-verdict="not injective"]').waitFor();
+    await page.locator('#rows-body input[aria-label="row 0, bias"]').fill("0");
+    await page.locator('#verdict[data-verdict="injective"]').waitFor();
+    await page.click('button[aria-label="remove row 4"]');
+    expect(await page.locator("#rows-body tr").count()).toBe(4);
+    expect(await page.locator("circle.handle").count()).toBe(4);
+  });
+
   it("checks uploaded layer files (.json and .npy) with the CLI's verdicts and reports", async () => {
     await page.click("#tab-checker");
     const dir = mkdtempSync(join(tmpdir(), "playground-layers-"));
