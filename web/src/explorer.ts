@@ -86,7 +86,8 @@ interface State {
  * Sets up the explorer in the page's `#explorer` section.
  */
 export function initExplorer(): void {
-  const svg = byId<HTMLElement>("plane") as unknown as SVGSVGElement;
+  const svg = document.getElementById("plane") as SVGSVGElement | null;
+  if (!svg) throw new Error("missing #plane");
   const heat = byId<HTMLCanvasElement>("heat");
   const heatRange = byId<HTMLElement>("heat-range");
   const rowsBody = byId<HTMLTableSectionElement>("rows-body");
@@ -234,7 +235,8 @@ export function initExplorer(): void {
         stroke: color,
         "stroke-width": 2,
         tabindex: 0,
-        role: "slider",
+        role: "button",
+        "aria-roledescription": "draggable weight vector",
         class: "handle",
         "data-row": i,
       });
@@ -278,7 +280,7 @@ export function initExplorer(): void {
         "aria-label",
         `row ${i}: weight vector (${fmtNum(w[0], 3)}, ${fmtNum(w[1], 3)}); drag it, or move it with the arrow keys (Shift: larger steps, Alt: smaller)`,
       );
-      handle.setAttribute("aria-valuetext", `(${fmtNum(w[0], 3)}, ${fmtNum(w[1], 3)})`);
+      handle.dataset.value = `(${fmtNum(w[0], 3)}, ${fmtNum(w[1], 3)})`;
       label.setAttribute("x", String(hx + 10));
       label.setAttribute("y", String(hy - 10));
     });
