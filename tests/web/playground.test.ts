@@ -248,6 +248,28 @@ describe.skipIf(!HAS_CHROMIUM)("the playground in Chromium", () => {
     await expect.poll(() => handle.getAttribute("data-value")).toMatch(/^\([12](\.\d+)?, -0\.\d+\)$/);
   });
 
+  it("loads the other presets with their known verdicts", async () => {
+    // The verdict is cleared first, so that each wait is for the new layer's verdict.
+    const clear = () => page.locator("#verdict").evaluate((e) => e.removeAttribute("data-verdict"));
+    const expectVerdict = async (v: string) => page.locator(`#verdict[data-verdict="${v}"]`).waitFor();
+    await clear();
+    await page.selectOption("#preset", "corollary2");
+    await expectVerdict("injective");
+    expect(await page.locator("#rows-body tr").count()).toBe(5);
+    await clear();
+    await page.selectOption("#preset", "lemma1");
+    await expectVerdict("injective"); // although its rows with b ≥ 0 do not give an injective layer
+    expect(await page.locator('#rows-body input[aria-label="row 1, bias"]').inputValue()).toBe("-0.5");
+    await clear();
+    await page.selectOption("#preset", "gaussian");
+    await expectVerdict("not injective"); // the draw for m/n = 4, seed 1 is not injective
+    await clear();
+    await page.fill("#ratio", "1");
+    await page.locator("#ratio").dispatchEvent("change");
+    await expectVerdict("not injective"); // m = 2 < 2n rows are never injective
+    expect(await page.locator("#rows-body tr").count()).toBe(2);
+  });
+
   it("adds and removes rows, and edits a bias", async () => {
     await page.selectOption("#preset", "figure2-center");
     await page.locator('#verdict[data-verdict="injective"]').waitFor();
