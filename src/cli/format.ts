@@ -1,5 +1,6 @@
 /**
- * Human-readable formatting for the CLI: numbers, vectors, aligned tables.
+ * Human-readable formatting for the CLI (and the web playground, which shows the same words): numbers,
+ * vectors, aligned tables, verdicts. No I/O.
  */
 
 /** A number with up to `digits` significant digits, without trailing noise. */
@@ -42,3 +43,12 @@ export function table(header: string[], rows: string[][]): string {
 export function fmtVerdict(injective: boolean | null): string {
   return injective === true ? "injective" : injective === false ? "NOT injective" : "unknown";
 }
+
+/** Short names of the rules of a network check's per-layer table (`check` on a network). */
+export const NETWORK_RULE_LABELS: Readonly<Record<string, string>> = {
+  relu: "Thm 1",
+  rank: "rank",
+  "one-to-one-rank": "σ 1-1 + rank",
+  "batchnorm-scale": "scales ≠ 0",
+  identity: "identity",
+};

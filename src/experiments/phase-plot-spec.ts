@@ -41,8 +41,8 @@ export const PHASE_REFERENCE_LINES: readonly ReferenceLine[] = [
 /** At most this many pointwise curves are drawn (spread over the available n). */
 const MAX_POINTWISE_CURVES = 4;
 
-const WIDTH = 900;
-const HEIGHT = 500;
+const DEFAULT_WIDTH = 900;
+const DEFAULT_HEIGHT = 500;
 const SUBTITLE_FONT_SIZE = 11;
 
 function fmt(x: number, digits = 4): string {
@@ -90,11 +90,43 @@ function haloText(
   ];
 }
 
+/** Options of {@link phasePlotSpec}. */
+export interface PhasePlotOptions {
+  /**
+   * For a web page: tooltips on the points and crossings, and a menu (a Vega binding) that
+   * highlights the curve of one n. @default false
+   */
+  interactive?: boolean;
+  /** Plot width in pixels. @default 900 */
+  width?: number;
+  /** Plot height in pixels. @default 500 */
+  height?: number;
+}
+
 /**
  * The Vega-Lite spec of the phase plot (a plain JSON object, Vega-Lite v6).
  * @param data the aggregated points, crossings, extrapolation and pointwise curves of one run
+ * @param options interactivity and size (the defaults make the static plot of `phase`)
  */
-export function phasePlotSpec(data: PhasePlotData): Record<string, unknown> {
+export function phasePlotSpec(data: PhasePlotData, options: PhasePlotOptions = {}): Record<string, unknown> {
+  const WIDTH = options.width ?? DEFAULT_WIDTH;
+  const HEIGHT = options.height ?? DEFAULT_HEIGHT;
+  const interactive = options.interactive === true;
+  /** Highlights the curve of the n picked in the menu (all when none is). */
+  const picked = interactive
+    ? { opacity: { condition: { test: "pick === null || datum.n === pick", value: 1 }, value: 0.15 } }
+    : {};
+  const tip = (...fields: [string, string, string?][]): Record<string, unknown> =>
+    interactive
+      ? {
+          tooltip: fields.map(([field, title, format]) => ({
+            field,
+            title,
+            type: field === "series" ? "nominal" : "quantitative",
+            ...(format ? { format } : {}),
+          })),
+        }
+      : {};
   const decided = data.points.filter((p) => p.p !== null);
   const ns = [...new Set(decided.map((p) => p.n))].sort((a, b) => a - b);
   const seriesOf = (n: number): string => `n = ${n}`;
@@ -211,7 +243,14 @@ export function phasePlotSpec(data: PhasePlotData): Record<string, unknown> {
       {
         data: { values: global },
         mark: { type: "rule", strokeWidth: 1.2, clip: true },
-        encoding: { x: x("ratio"), y: y("low"), y2: { field: "high" }, color, detail: { field: "series" } },
+        encoding: {
+          x: x("ratio"),
+          y: y("low"),
+          y2: { field: "high" },
+          color,
+          detail: { field: "series" },
+          ...picked,
+        },
       },
       {
         data: { values: global },
@@ -221,6 +260,14 @@ export function phasePlotSpec(data: PhasePlotData): Record<string, unknown> {
           y: y("p"),
           color,
           order: { field: "ratio", type: "quantitative" },
+          ...picked,
+          ...tip(
+            ["series", "n"],
+            ["ratio", "m/n", ".3~f"],
+            ["p", "P(injective)", ".3f"],
+            ["low", "95% low", ".3f"],
+            ["high", "95% high", ".3f"],
+          ),
         },
       },
     );
@@ -229,6 +276,7 @@ export function phasePlotSpec(data: PhasePlotData): Record<string, unknown> {
     .filter((c) => c.alpha !== null && ns.includes(c.n))
     .map((c) => ({
       series: seriesOf(c.n),
+      n: c.n,
       alpha: c.alpha,
       low: c.low ?? c.alpha,
       high: c.high ?? c.alpha,
@@ -239,12 +287,23 @@ export function phasePlotSpec(data: PhasePlotData): Record<string, unknown> {
       {
         data: { values: crossings },
         mark: { type: "rule", strokeWidth: 3, opacity: 0.8, clip: true },
-        encoding: { x: x("low"), x2: { field: "high" }, y: y("half"), color },
+        encoding: { x: x("low"), x2: { field: "high" }, y: y("half"), color, ...picked },
       },
       {
         data: { values: crossings },
         mark: { type: "point", shape: "diamond", filled: true, size: 110, stroke: "black", strokeWidth: 0.8 },
-        encoding: { x: x("alpha"), y: y("half"), color },
+        encoding: {
+          x: x("alpha"),
+          y: y("half"),
+          color,
+          ...picked,
+          ...tip(
+            ["series", "n"],
+            ["alpha", "α½(n)", ".4~f"],
+            ["low", "95% low", ".4~f"],
+            ["high", "95% high", ".4~f"],
+          ),
+        },
       },
     );
   }
@@ -326,6 +385,22 @@ export function phasePlotSpec(data: PhasePlotData): Record<string, unknown> {
       },
       view: { stroke: "#999" },
     },
+    ...(interactive
+      ? {
+          params: [
+            {
+              name: "pick",
+              value: null,
+              bind: {
+                input: "select",
+                options: [null, ...ns],
+                labels: ["all", ...ns.map(seriesOf)],
+                name: "Highlight ",
+              },
+            },
+          ],
+        }
+      : {}),
     layer: layers,
     resolve: { scale: { color: "shared" } },
   };

@@ -39,7 +39,7 @@ import { stepLatents, trainGan, type GanRunConfig, type TrainGanResult } from ".
 import { FileFormatError } from "./errors.js";
 import { writeImageGrid } from "./image-grid.js";
 import { loadImageDataset, type ImageDataset } from "./image-datasets.js";
-import { readTfjsLayersModel } from "./tfjs.js";
+import { readTfjsLayersModel } from "./tfjs-file.js";
 import { InputRangeError } from "../core/validate.js";
 
 /** The seed of the fixed latent codes of `samples.png`. */

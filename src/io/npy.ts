@@ -12,7 +12,7 @@
 
 import { assertRange, assertType, validateChoice } from "../core/validate.js";
 import { FileFormatError } from "./errors.js";
-import { checkArraySize, memoryLimitOf, type ReaderOptions } from "./safe-file.js";
+import { checkArraySize, memoryLimitOf, type ReaderOptions } from "./limits.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 const ALIGN = 64;

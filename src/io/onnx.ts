@@ -47,7 +47,7 @@ import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { clip, FileFormatError, show } from "./errors.js";
 import { coarser, importedNetwork } from "./imported-network.js";
 import { checkOnnxWire } from "./onnx-wire.js";
-import { checkDenseSize, memoryLimitOf, tooLarge, type ReaderOptions } from "./safe-file.js";
+import { checkDenseSize, memoryLimitOf, tooLarge, type ReaderOptions } from "./limits.js";
 
 const { onnx } = onnxProto;
 

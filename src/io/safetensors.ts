@@ -42,7 +42,7 @@ import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { formatBytes } from "../core/budget.js";
 import { clip, FileFormatError, show } from "./errors.js";
 import { coarser, importedNetwork } from "./imported-network.js";
-import { decodeUtf8 } from "./layer-file.js";
+import { decodeUtf8 } from "./layer-parse.js";
 import {
   checkDenseSize,
   memoryLimitOf,

@@ -1,8 +1,9 @@
 /**
- * TF.js layers-model import: {@link readTfjsLayersModel} turns a TensorFlow.js *layers* model (a
+ * TF.js layers-model import: {@link loadTfjsLayersModel} turns a TensorFlow.js *layers* model (a
  * `model.json` with `modelTopology` and `weightsManifest`, plus its binary weight shards) into a
  * {@link Network} of dense layers. It does not use TensorFlow.js: the JSON and the shards are parsed
- * here.
+ * here, without file access (src/io/tfjs-file.ts reads them from disk, {@link parseTfjsModelFiles}
+ * takes them from memory, as in the web playground).
  *
  * Supported: a `Sequential` model, or a `Functional`/`Model` whose layers form a linear chain (each
  * layer consumes the previous one), of the layer classes `Dense` (kernel [in, out], so W = kernelᵀ;
@@ -27,8 +28,6 @@
  * missing or short shards) is a one-line {@link FileFormatError} starting with the source name.
  */
 
-import { stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
 import { formatBytes } from "../core/budget.js";
 import {
   batchNormLayer,
@@ -45,15 +44,8 @@ import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { clip, FileFormatError, show } from "./errors.js";
 import { importedNetwork } from "./imported-network.js";
 import { INJECTIVE_TFJS_LAYERS, negScaled, pairScale, type ScaleParameterization } from "./tfjs-injective.js";
-import { decodeUtf8 } from "./layer-file.js";
-import {
-  checkDenseSize,
-  memoryLimitOf,
-  readFileInFolder,
-  readInputFile,
-  tooLarge,
-  type ReaderOptions,
-} from "./safe-file.js";
+import { decodeUtf8 } from "./layer-parse.js";
+import { checkDenseSize, memoryLimitOf, tooLarge, type ReaderOptions } from "./limits.js";
 
 /** The layer classes {@link parseTfjsLayersModel} understands, as listed in its error messages. */
 export const SUPPORTED_TFJS_LAYERS = [
@@ -176,7 +168,7 @@ const MAX_SHARDS = 100_000;
  * (4 per value) are computed, and their sum must fit in the memory limit. Called before any shard
  * is read, so that the reads are bounded by what the manifest declares.
  */
-function validateManifest(
+export function validateManifest(
   modelJson: Json,
   fail: (problem: string) => never,
   limit: number,
@@ -788,48 +780,38 @@ export function parseTfjsLayersModel(
   return importedNetwork("readTfjsLayersModel", inputDim!, layers, fail, "float32");
 }
 
-/**
- * If `path` names a TF.js layers model, the path of its `model.json`: a directory holding a
- * `model.json`, or a `.json` file with a top-level `"modelTopology"` key (in its first megabyte).
- * Otherwise null (also for a path that cannot be read or is not a regular file; the caller reports
- * that). Only regular files are opened, non-blocking, and at most 1 MB is read.
- */
-export async function tfjsModelJsonPath(path: string): Promise<string | null> {
-  try {
-    const st = await stat(path);
-    if (st.isDirectory()) {
-      const inner = join(path, "model.json");
-      return (await stat(inner)).isFile() ? inner : null;
-    }
-    if (!/\.json$/i.test(path) || !st.isFile()) return null;
-    const head = await readInputFile(path, { expected: "a file", limit: Infinity, prefix: 1 << 20 });
-    const text = new TextDecoder().decode(head).replace(/^\uFEFF/, "");
-    return /^\s*\{[\s\S]*"modelTopology"\s*:/.test(text) ? path : null;
-  } catch {
-    return null;
-  }
+/** Options of the shard reader that {@link loadTfjsLayersModel} calls. */
+export interface ShardReadOptions {
+  /** The largest size allowed (what the manifest declares for the rest of the group). */
+  maxBytes: number;
+  /** Says why a larger shard is refused (`the manifest declares 208 bytes for it`). */
+  tooLarge: (size: number) => string;
 }
 
 /**
- * Reads a TF.js layers model: `model.json` and the shards its `weightsManifest` names.
- *
- * Shard paths are confined to the folder of `model.json` (src/io/safe-file.ts): relative paths
- * only, resolved after symbolic links, never leaving the folder; each shard must be a regular file.
- * The manifest is validated before any shard is opened, and the reads are bounded by the bytes it
- * declares: a group's shards may not hold more than its weights need (a larger shard is refused
- * before it is read) nor less. See {@link parseTfjsLayersModel} for the model itself.
- * @param modelJsonPath the `model.json` file; it is also the name error messages start with
- * @param options the memory limit (default 2 GiB)
- * @throws FileFormatError for an unreadable, special, too large or corrupt model.json, a shard path
- *   that leaves the folder, a missing, special, short or long shard, or an unsupported model
+ * Reads a TF.js layers model from the bytes of its `model.json`, fetching the shards its
+ * `weightsManifest` names through `readShard` (from disk confined to the model's folder in
+ * src/io/tfjs-file.ts, from dropped files in the browser). The manifest is validated before any
+ * shard is read, and each read is bounded by the bytes it declares: a group's shards may not hold
+ * more than its weights need nor less. See {@link parseTfjsLayersModel} for the model itself.
+ * @param raw the bytes of model.json
+ * @param source the name error messages start with
+ * @param readShard reads one shard path as written in the manifest (any JSON value); it throws a
+ *   FileFormatError naming `source` for a path it refuses, a missing shard or one above `maxBytes`
+ * @param options the memory limit (default 2 GiB) and `channelsFirstImages`
+ * @throws FileFormatError for corrupt JSON, a bad manifest, a short or long shard, or an
+ *   unsupported model
  */
-export async function readTfjsLayersModel(modelJsonPath: string, options?: ReaderOptions): Promise<Network> {
-  const limit = memoryLimitOf("readTfjsLayersModel", options);
-  const source = modelJsonPath;
+export async function loadTfjsLayersModel(
+  raw: Uint8Array,
+  source: string,
+  readShard: (path: unknown, options: ShardReadOptions) => Promise<Uint8Array> | Uint8Array,
+  options?: ReaderOptions,
+): Promise<Network> {
+  const limit = memoryLimitOf("loadTfjsLayersModel", options);
   const fail = (problem: string): never => {
     throw new FileFormatError(source, problem);
   };
-  const raw = await readInputFile(modelJsonPath, { expected: "a TF.js model.json file", limit });
   const text = decodeUtf8(raw, source);
   if (text === undefined) return fail("is not valid UTF-8 text");
   let json: unknown;
@@ -842,7 +824,6 @@ export async function readTfjsLayersModel(modelJsonPath: string, options?: Reade
   if (!isObject(json) || !isObject(json.modelTopology))
     return fail('not a TF.js layers model (no "modelTopology" object in model.json)');
   const groups = validateManifest(json, fail, limit, source);
-  const folder = dirname(modelJsonPath);
   const shards: Uint8Array[] = [];
   for (const group of groups) {
     let have = 0;
@@ -852,9 +833,7 @@ export async function readTfjsLayersModel(modelJsonPath: string, options?: Reade
       .join(", ");
     const named = `the weight shard(s) ${shown}${group.paths.length > 3 ? ", …" : ""}`;
     for (const p of group.paths) {
-      const part = await readFileInFolder(folder, p, {
-        source,
-        what: "the weight shard",
+      const part = await readShard(p, {
         maxBytes: group.bytes - have,
         tooLarge: () =>
           have === 0
@@ -871,4 +850,38 @@ export async function readTfjsLayersModel(modelJsonPath: string, options?: Reade
     memoryLimitBytes: limit,
     ...(options?.channelsFirstImages ? { channelsFirstImages: true } : {}),
   });
+}
+
+/**
+ * Reads a TF.js layers model from files in memory (dropped into a web page): `model.json`'s bytes and
+ * the weight shards by file name. A shard path of the manifest is looked up by its last component
+ * (the browser gives file names without folders).
+ * @param modelJson the bytes of model.json
+ * @param shards the other files, by name
+ * @param source the name error messages start with
+ * @param options the memory limit (default 2 GiB) and `channelsFirstImages`
+ * @throws FileFormatError as {@link loadTfjsLayersModel}, and for a shard that is not among `shards`
+ */
+export function parseTfjsModelFiles(
+  modelJson: Uint8Array,
+  shards: ReadonlyMap<string, Uint8Array>,
+  source: string,
+  options?: ReaderOptions,
+): Promise<Network> {
+  return loadTfjsLayersModel(
+    modelJson,
+    source,
+    (path, { maxBytes, tooLarge: why }) => {
+      const named = `the weight shard ${show(path)}`;
+      if (typeof path !== "string" || path === "")
+        throw new FileFormatError(source, `${named} is not a file name`);
+      const bytes = shards.get(path.split(/[\\/]/).pop()!);
+      if (bytes === undefined)
+        throw new FileFormatError(source, `cannot read ${named} (add it to the files given with model.json)`);
+      if (bytes.length > maxBytes)
+        throw new FileFormatError(source, `${named} holds ${bytes.length} bytes, but ${why(bytes.length)}`);
+      return bytes;
+    },
+    options,
+  );
 }

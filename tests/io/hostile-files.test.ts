@@ -32,7 +32,8 @@ import { parseNpy, writeNpy } from "../../src/io/npy.js";
 import { readOnnxModel } from "../../src/io/onnx.js";
 import { checkOnnxWire } from "../../src/io/onnx-wire.js";
 import { parseSafetensors, readSafetensorsModel } from "../../src/io/safetensors.js";
-import { parseTfjsLayersModel, readTfjsLayersModel } from "../../src/io/tfjs.js";
+import { parseTfjsLayersModel } from "../../src/io/tfjs.js";
+import { readTfjsLayersModel } from "../../src/io/tfjs-file.js";
 import { layerMatrix } from "../../src/network/network.js";
 import { deepOnnxGraph, nestedMessage, varint } from "../support/protobuf.js";
 

@@ -19,7 +19,7 @@ import {
   fileLoadHandler,
   fileSaveHandler,
 } from "../../src/tfjs/index.js";
-import { readTfjsLayersModel } from "../../src/io/tfjs.js";
+import { readTfjsLayersModel } from "../../src/io/tfjs-file.js";
 import { checkNetwork } from "../../src/network/check-network.js";
 import { forwardNetwork, type Network } from "../../src/network/network.js";
 import { checkLayer } from "../../src/core/check-layer.js";

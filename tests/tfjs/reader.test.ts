@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { fileSaveHandler } from "../../src/tfjs/index.js";
-import { readTfjsLayersModel } from "../../src/io/tfjs.js";
+import { readTfjsLayersModel } from "../../src/io/tfjs-file.js";
 import { forwardNetwork } from "../../src/network/network.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tfjs-reader-"));

@@ -9,7 +9,7 @@ import { readNetworkFile } from "../../io/network-file.js";
 import { checkNetwork, type NetworkCheckResult } from "../../network/check-network.js";
 import { snapNetwork } from "../../network/snap-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
-import { fmtMs, fmtVec, fmtVerdict, table } from "../format.js";
+import { describeNetworkResult } from "../report.js";
 import { interruptSignal } from "../progress.js";
 import {
   memoryLimitOption,
@@ -21,6 +21,8 @@ import {
   readerOptions,
 } from "../options.js";
 
+export { describeNetworkResult } from "../report.js";
+
 interface CheckNetworkCliOptions {
   timeLimit?: number;
   tolerance: number;
@@ -31,50 +33,6 @@ interface CheckNetworkCliOptions {
   snap?: number;
   /** The box of the sampled collision search. */
   box?: { lo: number; hi: number };
-}
-
-/** The human report: per-layer table, then the conclusion and its reasoning. */
-export function describeNetworkResult(path: string, r: NetworkCheckResult): string {
-  const rules: Record<string, string> = {
-    relu: "Thm 1",
-    rank: "rank",
-    "one-to-one-rank": "σ 1-1 + rank",
-    "batchnorm-scale": "scales ≠ 0",
-    identity: "identity",
-  };
-  const rows = r.layers.map((l) => [
-    String(l.index),
-    `${l.m}×${l.n}`,
-    l.kind === "dense" ? l.activation : l.kind,
-    l.domain,
-    l.method === "skipped" ? "skipped" : fmtVerdict(l.injective),
-    rules[l.rule] ?? l.rule,
-    l.method,
-    fmtMs(l.timeMs),
-  ]);
-  const lines = [
-    `${path}: ${r.layers.length} layer(s), input dimension n = ${r.inputDim}`,
-    table(["layer", "m×n", "activation", "domain", "verdict", "rule", "method", "time"], rows),
-    "",
-    `Network: ${r.conclusion === "injective almost surely" ? "injective almost surely (not a proof)" : fmtVerdict(r.injective)}`,
-    `  ${r.reason}`,
-  ];
-  if (r.corollary3.applies || r.conclusion === "unknown") {
-    lines.push(`  Corollary 3 assumptions: ${r.corollary3.applies ? "all hold" : "do not all hold"}`);
-    for (const c of r.corollary3.checks) lines.push(`    ok    ${c}`);
-    if (!r.corollary3.applies) for (const c of r.corollary3.failed) lines.push(`    fails ${c}`);
-  }
-  if (r.witness) {
-    const w = r.witness;
-    lines.push(
-      `  Witness (${w.source}${w.layer !== undefined ? `, layer ${w.layer}` : ""}): x1 = ${fmtVec(w.x1, 10)}`,
-      `           x2 = ${fmtVec(w.x2, 10)}`,
-      `           N(x1) = N(x2) exactly (rational forward pass; the states agree after layer ${w.equalAfterLayer})${w.exactX1 ? "; the exact inputs are fractions, printed by --json" : ""}`,
-    );
-  }
-  for (const l of r.layers) if (l.injective !== true) lines.push(`  layer ${l.index}: ${l.reason}`);
-  lines.push(`Time: ${fmtMs(r.timeMs)}; seed ${r.seed}, tolerance ${r.tolerance}`);
-  return lines.join("\n");
 }
 
 /** The `check-network` command (register it in src/cli/main.ts). */

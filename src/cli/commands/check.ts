@@ -4,20 +4,15 @@
 
 import { Command, Option } from "commander";
 import { readFile, stat } from "node:fs/promises";
-import {
-  forwardLayer,
-  isResourceLimitError,
-  type Domain,
-  type LayerCheckResult,
-  type Method,
-} from "../../core/index.js";
+import { isResourceLimitError, type Domain, type LayerCheckResult, type Method } from "../../core/index.js";
 import { checkLayerWithin, limitedLayerResult } from "../../core/check-layer.js";
 import { listLayerFiles, readLayerFile, type LayerFile } from "../../io/layer-file.js";
 import { FileFormatError } from "../../io/errors.js";
-import { tfjsModelJsonPath } from "../../io/tfjs.js";
+import { tfjsModelJsonPath } from "../../io/tfjs-file.js";
 import { runNetworkCheck } from "./check-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
-import { fmtMs, fmtNum, fmtVec, fmtVerdict, table } from "../format.js";
+import { fmtMs, fmtVerdict, table } from "../format.js";
+import { describeResult, type CheckResult } from "../report.js";
 import { interruptSignal, ProgressReporter } from "../progress.js";
 import {
   cliBudget,
@@ -30,8 +25,10 @@ import {
   printJson,
   readerOptions,
 } from "../options.js";
-import { snapLayer, type SnappedRow } from "../../core/snap.js";
+import { snapLayer } from "../../core/snap.js";
 import { InputRangeError } from "../../core/validate.js";
+
+export { describeResult, type CheckResult, type SnapInfo } from "../report.js";
 
 /** Options of the commands that run `checkLayer` (see {@link addCheckOptions}). */
 export interface CheckRunOptions {
@@ -46,19 +43,6 @@ export interface CheckRunOptions {
   /** Bytes (`--memory-limit`); absent: the default 2 GiB. */
   memoryLimit?: number;
 }
-
-/** What `--snap` did, attached to the result. */
-export interface SnapInfo {
-  epsilon: number;
-  maxAngle: number;
-  snapped: SnappedRow[];
-  /** The snapped layer that the verdict is about (re-check it with `verify`). */
-  W: number[][];
-  b: number[] | null;
-}
-
-/** A checkLayer result, with the snapping when `--snap` was given. */
-export type CheckResult = LayerCheckResult & { snap?: SnapInfo };
 
 interface CheckCliOptions extends CheckRunOptions {
   domain: Domain;
@@ -228,45 +212,6 @@ export function resultJson(file: LayerFile, r: LayerCheckResult): Record<string,
     ...(certificate ? { certificate } : {}),
     ...rest,
   };
-}
-
-/** The detailed human report of one check. */
-export function describeResult(file: LayerFile, r: CheckResult): string {
-  const region = r.domain === "all" ? `R^${r.n}` : "the nonnegative orthant";
-  const bias = file.b && file.b.some((v) => v !== 0) ? "with bias" : "no bias";
-  const lines = [
-    `${file.path}: W is ${r.m}×${r.n} (m = ${r.m} outputs, n = ${r.n} inputs), ${r.rank >= 0 ? `rank ${r.rank}` : "rank not computed"}, ${bias}; domain ${region}`,
-    `Verdict: ${fmtVerdict(r.injective)}  (method: ${r.method}${r.injective !== null ? (r.exact ? ", evidence checked in exact arithmetic" : ", evidence checked in floating point") : ""})`,
-    `  ${r.reason}`,
-  ];
-  if (r.snap) {
-    const s = r.snap;
-    lines.splice(
-      1,
-      0,
-      `Snapped (--snap ${s.epsilon}): ${s.snapped.length} row(s) made exactly (anti)parallel to another row's line, largest angle ${fmtNum(s.maxAngle, 3)} rad. The verdict is for the snapped layer${r.injective === true ? `: a layer within relative ${fmtNum(s.maxAngle, 3)} of W, row by row, is injective ("injective up to ε"); W as given is decided by \`check\` without --snap` : ""}. --json prints it.`,
-    );
-  }
-  if (r.witness) {
-    const w = r.witness;
-    const y = forwardLayer(r.snap?.W ?? file.W, r.snap ? r.snap.b : (file.b ?? null), w.x1);
-    lines.push(
-      `  Witness: x1 = ${fmtVec(w.x1, 10)}`,
-      `           x2 = ${fmtVec(w.x2, 10)}`,
-      `           F(x1) = F(x2) = ${fmtVec(y)}  (max difference ${fmtNum(w.maxOutputDifference, 3)}${w.exact ? ", exactly 0" : ""})`,
-      `           active rows ${w.activeRows.length ? w.activeRows.join(", ") : "none"} (rank ${w.activeRank} < ${r.n}); x2 − x1 is orthogonal to all of them`,
-    );
-  }
-  if (r.certificate) {
-    lines.push(
-      `  Certificate: ${r.certificate.duals.length} Motzkin dual(s), re-verified independently${r.exact ? " in exact arithmetic" : ""}; --json prints it, \`injective-relu verify\` re-checks it.`,
-    );
-  }
-  const s = r.stats;
-  lines.push(
-    `Stats: ${s.nodes !== undefined ? `${s.nodes} branch-and-bound nodes` : `${s.hyperplanesVisited} hyperplane candidates (${s.distinctHyperplanes} distinct, ${s.prunedByDuals} settled by earlier duals)`}, ${s.lpSolves} LPs, ${s.falsifierSamples} falsifier restarts, ${fmtMs(s.timeMs)}; seed ${r.seed}, tolerance ${r.tolerance}`,
-  );
-  return lines.join("\n");
 }
 
 /** One row per file. */
