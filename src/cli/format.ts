@@ -51,4 +51,5 @@ export const NETWORK_RULE_LABELS: Readonly<Record<string, string>> = {
   "one-to-one-rank": "σ 1-1 + rank",
   "batchnorm-scale": "scales ≠ 0",
   identity: "identity",
+  "dense-pairs": "Cor 2 pairs",
 };

@@ -77,9 +77,12 @@ export interface GanTrainRecord {
 }
 
 /** Loads a data set for a run (the first `limit` images when given). */
-export async function loadRunDataset(spec: string, limit?: number): Promise<ImageDataset> {
+export async function loadRunDataset(
+  spec: string,
+  limit?: number,
+): Promise<ImageDataset & { limited: boolean }> {
   const data = await loadImageDataset(spec);
-  if (limit === undefined || limit >= data.count) return data;
+  if (limit === undefined || limit >= data.count) return { ...data, limited: false };
   if (!Number.isInteger(limit) || limit < 2)
     throw new InputRangeError(`the image limit must be an integer ≥ 2, got ${limit}`);
   // An even spread over the (class-sorted) images, so a small subset still has every class.
@@ -91,7 +94,7 @@ export async function loadRunDataset(spec: string, limit?: number): Promise<Imag
     images.set(data.images.subarray(k * size, (k + 1) * size), i * size);
     if (labels && data.labels) labels[i] = data.labels[k];
   }
-  return { ...data, images, labels, count: limit };
+  return { ...data, images, labels, count: limit, limited: true };
 }
 
 /** The generator, discriminator and encoder of a run's final state, as TF.js models. */
@@ -121,7 +124,7 @@ export async function runGanTraining(o: GanTrainRunOptions): Promise<GanTrainRec
   const workers = o.workers ?? Math.min(2, availableParallelism());
   const result = await trainGan(data, {
     type: o.type,
-    dataset: o.dataset + (o.limit !== undefined && o.limit < 1e15 ? `[:${o.limit}]` : ""),
+    dataset: o.dataset + (data.limited ? `[:${data.count}]` : ""),
     seed: o.seed,
     steps: o.steps,
     checkpointDir: join(o.out, "checkpoint"),
