@@ -19,7 +19,7 @@ import { Rng } from "../core/random.js";
 import { assertRange, assertType } from "../core/validate.js";
 import { gradientInversion, type GradientInversionOptions } from "../invert/gradient-inversion.js";
 import { relativeError } from "../invert/robust-layer.js";
-import { forwardUnchecked, layerOutputDim, validateNetwork, type Network } from "../network/network.js";
+import { forwardUnchecked, layerOutputDim, validateNetwork, type Network } from "../model/network.js";
 
 /** Options of {@link compressedSensingExperiment}. */
 export interface CompressedSensingOptions {

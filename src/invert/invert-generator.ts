@@ -54,7 +54,7 @@ import {
   validateNetwork,
   type Network,
   type Precision,
-} from "../network/network.js";
+} from "../model/network.js";
 import {
   evaluate,
   refine,

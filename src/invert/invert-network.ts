@@ -27,13 +27,14 @@ import {
   batchNormScales,
   forwardUnchecked,
   inverseActivation,
+  layerDomain,
   layerInputDim,
   layerMatrix,
   layerOutputDim,
   validateNetwork,
   type DenseLayerSpec,
   type Network,
-} from "../network/network.js";
+} from "../model/network.js";
 import { invertUnchecked, type LayerInverse } from "./invert-layer.js";
 
 /**
@@ -83,19 +84,6 @@ export interface NetworkInverse {
 }
 
 const FN = "invertNetwork()";
-
-/**
- * The domain of layer l: after a ReLU or a sigmoid (positive outputs) the nonnegative orthant,
- * after a flatten/reshape (the identity) the domain of that layer, otherwise all of R^d.
- */
-export function layerDomain(net: Network, l: number): Domain {
-  // Skip back over flatten/reshape layers (a loop: their number is up to the input).
-  let k = l;
-  while (k > 0 && net.layers[k - 1].reshape) k--;
-  if (k === 0) return "all";
-  const prev = net.layers[k - 1];
-  return prev.activation === "relu" || prev.activation === "sigmoid" ? "nonnegative" : "all";
-}
 
 /**
  * Inverts a non-ReLU layer: a flatten/reshape (identity), a batch norm (elementwise when every

@@ -27,7 +27,7 @@
  * Pure TypeScript, no Node APIs.
  */
 
-import type { Activation, Precision } from "../network/network.js";
+import type { Activation, Precision } from "../model/network.js";
 import type { GeneratorOps, Trace } from "./generator-ops.js";
 
 /** Unit roundoff u = 2^-p of each format (p = significand bits). */

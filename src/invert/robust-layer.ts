@@ -55,13 +55,13 @@ import {
 } from "../core/validate.js";
 import {
   forwardUnchecked,
+  layerDomain,
   layerMatrix,
   layerOutputDim,
   validateNetwork,
   type Network,
-} from "../network/network.js";
+} from "../model/network.js";
 import type { InvertibleLayer } from "./invert-layer.js";
-import { layerDomain } from "./invert-network.js";
 
 /** Options of {@link invertLayerRobust}. */
 /**

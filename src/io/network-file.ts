@@ -1,5 +1,5 @@
 /**
- * Reading and writing networks (src/network/network.ts) as JSON:
+ * Reading and writing networks (src/model/network.ts) as JSON:
  *
  *     {"format": "injective-relu/network", "version": 1, "inputDim": n,
  *      "layers": [{"type": "dense", "W": [[...]], "b"?: [...], "activation": "relu" | "linear"}, ...]}
@@ -17,8 +17,8 @@
 
 import { writeFile } from "node:fs/promises";
 import { InputRangeError, InputTypeError, isInputError } from "../core/validate.js";
-import { layerFileForm, normalizeNetwork, validateNetwork, type Network } from "../network/network.js";
-import { convGeometry } from "../network/conv-layer.js";
+import { layerFileForm, normalizeNetwork, validateNetwork, type Network } from "../model/network.js";
+import { convGeometry } from "../model/conv-layer.js";
 import { describeFsError, FileFormatError } from "./errors.js";
 import { decodeUtf8 } from "./layer-file.js";
 import { looksLikeOnnx, readOnnxModel } from "./onnx.js";

@@ -67,15 +67,16 @@ import {
 import { Rng } from "../core/random.js";
 import type { Domain, LayerCheckResult } from "../core/types.js";
 import { assertRange, assertType, validatePositive } from "../core/validate.js";
-import { invertNetwork, layerDomain } from "../invert/invert-network.js";
+import { invertNetwork } from "../invert/invert-network.js";
 import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
-import { convGeometry, convRecordSpec } from "./conv-layer.js";
+import { convGeometry, convRecordSpec } from "../model/conv-layer.js";
 import { findConvPairs, subRecord } from "./conv-pairs.js";
 import {
   applyLayer,
   batchNormScales,
   convLayer,
   forwardUnchecked,
+  layerDomain,
   layerInputDim,
   layerMatrix,
   layerOutputDim,
@@ -83,7 +84,7 @@ import {
   type Activation,
   type DenseLayerSpec,
   type Network,
-} from "./network.js";
+} from "../model/network.js";
 
 /** Options of {@link checkNetwork}. */
 export interface CheckNetworkOptions {

@@ -19,7 +19,7 @@ import { Budget, matrixBytes, type BudgetOptions } from "../core/budget.js";
 import { guardSvd, norm2 } from "../core/linalg.js";
 import { Rng } from "../core/random.js";
 import { assertRange, assertType, validatePositive } from "../core/validate.js";
-import { layerMatrix, networkDims, validateNetwork, type Network } from "./network.js";
+import { layerMatrix, networkDims, validateNetwork, type Network } from "../model/network.js";
 
 const STAGE = "the sampled collision search";
 

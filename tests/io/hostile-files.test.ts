@@ -33,7 +33,7 @@ import { readOnnxModel } from "../../src/io/onnx.js";
 import { checkOnnxWire } from "../../src/io/onnx-wire.js";
 import { parseSafetensors, readSafetensorsModel } from "../../src/io/safetensors.js";
 import { parseTfjsLayersModel, readTfjsLayersModel } from "../../src/io/tfjs.js";
-import { layerMatrix } from "../../src/network/network.js";
+import { layerMatrix } from "../../src/model/network.js";
 import { deepOnnxGraph, nestedMessage, varint } from "../support/protobuf.js";
 
 const { onnx } = onnxProto;

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { readNetworkFile } from "../../src/io/network-file.js";
 import { parseTfjsLayersModel, readTfjsLayersModel } from "../../src/io/tfjs.js";
 import { FileFormatError } from "../../src/io/errors.js";
-import { forwardNetwork } from "../../src/network/network.js";
+import { forwardNetwork } from "../../src/model/network.js";
 import { checkNetwork } from "../../src/network/check-network.js";
 
 const DIR = "examples/models";

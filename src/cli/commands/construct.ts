@@ -20,7 +20,7 @@ import { formatJson, readNetworkFile } from "../../io/network-file.js";
 import { layerFromNpy } from "../../io/layer-file.js";
 import { writeNpy } from "../../io/npy.js";
 import { searchCollisions, type CollisionSearchResult } from "../../network/collision-search.js";
-import { networkDims, type Network } from "../../network/network.js";
+import { networkDims, type Network } from "../../model/network.js";
 import { EXIT } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict } from "../format.js";
 import { cliBudget, memoryLimitOption, parseInteger, parsePositive, readerOptions } from "../options.js";
