@@ -26,7 +26,16 @@ import type {
   Method,
   Witness,
 } from "./types.js";
-import { validateChoice, validateLayer, assertType, assertRange } from "./validate.js";
+import {
+  assertRange,
+  validateCallback,
+  validateChoice,
+  validateCount,
+  validateDomain,
+  validateLayer,
+  validateOptions,
+  validateSeed,
+} from "./validate.js";
 import { normalizeLayer, type NormalizedLayer } from "./layer.js";
 import { dyadicRows, exactNullVector, exactRankBudgeted, type IntegerLayer } from "./exact.js";
 import { independentModP } from "./modular.js";
@@ -39,7 +48,7 @@ import { rowsOffFlat, settleFlatExact } from "./exact-flat.js";
 import { FlatSearch } from "./flat-search.js";
 import { polishSeparation, separateRows } from "./separation-lp.js";
 import { Budget, ResourceLimitError } from "./budget.js";
-import { DEFAULT_TOLERANCE, validateTolerance } from "./tolerance.js";
+import { DEFAULT_TOLERANCE, validateTolerance } from "./numerics.js";
 
 const METHODS: readonly Method[] = [
   "auto",
@@ -49,7 +58,6 @@ const METHODS: readonly Method[] = [
   "structure",
   "lemma1",
 ];
-const DOMAINS: readonly Domain[] = ["all", "nonnegative"];
 
 /** Leaves per chunk of the exhaustive search between time checks. */
 const CHUNK = 512;
@@ -96,32 +104,20 @@ export async function checkLayer(
 ): Promise<LayerCheckResult> {
   const fn = "checkLayer()";
   const layer = validateLayer(fn, W, b);
-  assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
-  const domain = validateChoice(fn, "options.domain", options.domain ?? "all", DOMAINS);
+  validateOptions(fn, options);
+  const domain = validateDomain(fn, options.domain);
   const method = validateChoice(fn, "options.method", options.method ?? "auto", METHODS);
-  const tol = validateTolerance(fn, options.tolerance ?? DEFAULT_TOLERANCE);
+  const tol = validateTolerance(fn, options.tolerance);
   if (options.exact !== undefined)
     assertRange(
       options.exact === "auto",
       () =>
         `${fn}: options.exact must be "auto" (every verdict is re-checked exactly; the "never" mode was removed), got ${JSON.stringify(options.exact)}`,
     );
-  const seed = options.seed ?? 1;
-  assertType(
-    typeof seed === "number" && Number.isSafeInteger(seed),
-    () => `${fn}: options.seed must be an integer, got ${String(seed)}`,
-  );
-  const restarts = options.falsifierRestarts;
-  if (restarts !== undefined)
-    assertRange(
-      typeof restarts === "number" && Number.isSafeInteger(restarts) && restarts >= 0,
-      () => `${fn}: options.falsifierRestarts must be an integer >= 0, got ${String(restarts)}`,
-    );
-  if (options.onProgress !== undefined)
-    assertType(
-      typeof options.onProgress === "function",
-      () => `${fn}: options.onProgress must be a function`,
-    );
+  const seed = validateSeed(fn, options.seed);
+  if (options.falsifierRestarts !== undefined)
+    validateCount(fn, "options.falsifierRestarts", options.falsifierRestarts, 0);
+  validateCallback(fn, "options.onProgress", options.onProgress);
   const budget = Budget.from(fn, options);
   const start = performance.now();
   const m = layer.W.length;

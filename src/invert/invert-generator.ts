@@ -46,7 +46,7 @@
 import { Budget, isResourceLimitError, type BudgetOptions } from "../core/budget.js";
 import { maxAbs, relativeError } from "../core/linalg.js";
 import { Rng } from "../core/random.js";
-import { assertRange, assertType, validateChoice, validatePositive } from "../core/validate.js";
+import { assertRange, assertType, validateChoice, validatePositive, validateSeed } from "../core/validate.js";
 import {
   layerInputDim,
   layerOutputDim,
@@ -257,7 +257,7 @@ export function invertGenerator(
     PRECISIONS,
   );
   const yP = validateChoice(FN, "options.yPrecision", options.yPrecision ?? "float64", PRECISIONS);
-  const seed = options.seed ?? 1;
+  const seed = validateSeed(FN, options.seed);
   const norm = validateChoice(FN, "options.norm", options.norm ?? "l2", ["l2", "l1", "linf"] as const);
   assertType(
     norm === "l2" || (typeof options.lpSolver === "object" && options.lpSolver !== null),

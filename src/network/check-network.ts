@@ -66,7 +66,7 @@ import {
 } from "./exact-forward.js";
 import { Rng } from "../core/random.js";
 import type { Domain, LayerCheckResult } from "../core/types.js";
-import { assertRange, assertType, validatePositive } from "../core/validate.js";
+import { assertRange, validateOptions, validateSeed } from "../core/validate.js";
 import { invertNetwork } from "../invert/invert-network.js";
 import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
 import { convGeometry, convRecordSpec } from "../model/conv-layer.js";
@@ -85,6 +85,7 @@ import {
   type DenseLayerSpec,
   type Network,
 } from "../model/network.js";
+import { validateTolerance } from "../core/numerics.js";
 
 /** Options of {@link checkNetwork}. */
 export interface CheckNetworkOptions {
@@ -664,12 +665,10 @@ export async function checkNetwork(
   options: CheckNetworkOptions = {},
 ): Promise<NetworkCheckResult> {
   validateNetwork(FN, net);
-  assertType(typeof options === "object" && options !== null, () => `${FN}: options must be an object`);
-  const tol = validatePositive(FN, "options.tolerance", options.tolerance ?? 1e-9);
-  validatePositive(FN, "options.timeLimitMs", options.timeLimitMs ?? Infinity, true);
+  validateOptions(FN, options);
+  const tol = validateTolerance(FN, options.tolerance);
   const budget = Budget.from(FN, options);
-  const seed = options.seed ?? 1;
-  assertType(Number.isSafeInteger(seed), () => `${FN}: options.seed must be an integer, got ${seed}`);
+  const seed = validateSeed(FN, options.seed);
   const box = options.box ?? { lo: -1, hi: 1 };
   assertRange(
     typeof box === "object" &&

@@ -32,6 +32,7 @@ import {
 } from "../options.js";
 import { snapLayer, type SnappedRow } from "../../core/snap.js";
 import { InputRangeError } from "../../core/validate.js";
+import { DEFAULT_TOLERANCE } from "../../core/numerics.js";
 
 /** Options of the commands that run `checkLayer` (see {@link addCheckOptions}). */
 export interface CheckRunOptions {
@@ -89,7 +90,7 @@ export function addCheckOptions(cmd: Command): Command {
       "--tolerance <t>",
       "tolerance of the floating-point search on unit rows, in (0, 0.1]; verdicts are re-checked exactly, so it can only leave a verdict unknown",
       parseTolerance,
-      1e-9,
+      DEFAULT_TOLERANCE,
     )
     .option("--seed <n>", "seed of the randomized falsifier", parseInteger, 1)
     .option(

@@ -26,6 +26,7 @@ import { fmtMs, fmtNum, fmtVec, fmtVerdict } from "../format.js";
 import { cliBudget, memoryLimitOption, parseInteger, parsePositive, readerOptions } from "../options.js";
 import { formatCount, matrixBytes } from "../../core/budget.js";
 import { runCheck } from "./check.js";
+import { DEFAULT_TOLERANCE } from "../../core/numerics.js";
 
 const KINDS = ["dense", "gaussian", "cascade", "injectivize"] as const;
 type Kind = (typeof KINDS)[number];
@@ -231,7 +232,7 @@ async function checkLayerCli(
   return runCheck({ W, ...(b ? { b } : {}), path: label }, "all", {
     method: "auto",
     timeLimit: opts.timeLimit,
-    tolerance: 1e-9,
+    tolerance: DEFAULT_TOLERANCE,
     seed: opts.seed,
     exact: "auto",
     json: opts.json,

@@ -9,6 +9,7 @@ import { readLayerFile } from "../../io/layer-file.js";
 import { FileFormatError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
 import { parseTolerance, printJson, readerOptions, memoryLimitOption } from "../options.js";
+import { DEFAULT_TOLERANCE } from "../../core/numerics.js";
 
 /** The `verify` command. */
 export function verifyCommand(): Command {
@@ -31,7 +32,7 @@ export function verifyCommand(): Command {
       "--tolerance <t>",
       "tolerance for reading stated float weights and for reporting near-collisions, in (0, 0.1]; validity is decided exactly",
       parseTolerance,
-      1e-9,
+      DEFAULT_TOLERANCE,
     )
     .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout")
