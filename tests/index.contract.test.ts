@@ -87,6 +87,7 @@ const ENTRIES: Entry[] = [
       "signal",
       "method",
       "falsifierRestarts",
+      "exact",
     ],
   },
   {
@@ -234,6 +235,7 @@ const BAD_OPTIONS = {
   exact: [
     ["a bad enum value", "yes", InputTypeError],
     ["a boolean", true, InputTypeError],
+    ['"never" (removed: it could not keep exact: true honest)', "never", InputTypeError],
   ],
   seed: [
     ["not an integer", 1.5, InputTypeError],

@@ -27,7 +27,7 @@ import type {
   Witness,
 } from "./types.js";
 import {
-  assertRange,
+  assertType,
   validateCallback,
   validateChoice,
   validateCount,
@@ -109,7 +109,7 @@ export async function checkLayer(
   const method = validateChoice(fn, "options.method", options.method ?? "auto", METHODS);
   const tol = validateTolerance(fn, options.tolerance);
   if (options.exact !== undefined)
-    assertRange(
+    assertType(
       options.exact === "auto",
       () =>
         `${fn}: options.exact must be "auto" (every verdict is re-checked exactly; the "never" mode was removed), got ${JSON.stringify(options.exact)}`,

@@ -25,7 +25,7 @@
  */
 
 import { Matrix, SingularValueDecomposition } from "ml-matrix";
-import type { Domain, LayerCheckResult, Witness } from "./types.js";
+import type { Certificate, Domain, LayerCheckResult, Witness } from "./types.js";
 import { Budget, isResourceLimitError, type BudgetOptions, type ResourceLimitError } from "./budget.js";
 import { checkLayerWithin } from "./check-layer.js";
 import { CellEnumerator, type ArrangementCell, type ArrangementStop } from "./arrangement.js";
@@ -671,8 +671,13 @@ export interface InverseLipschitzResult {
   minCell: MinimizingCell | null;
   /** The automatic closed-form lower bound from always-active parallel groups (Corollary 2), or null. */
   structure: StructureBound | null;
-  /** A collision (x1 ≠ x2, F(x1) = F(x2)) when F is not injective. */
+  /** A collision (x1 ≠ x2, F(x1) = F(x2)) when F is not injective; `verifyWitness` re-checks it. */
   witness: Witness | null;
+  /**
+   * checkLayer's certificate when F is injective (`injective: true` always carries one, which
+   * `verifyCertificate` re-checks); null otherwise. Floating-point cells never make a verdict.
+   */
+  certificate: Certificate | null;
   empirical: Omit<EmpiricalRatioResult, "ratio">;
   method: {
     /** What decided injectivity: a checkLayer stage, or `cells` (rank of every cell's active rows). */
@@ -818,6 +823,11 @@ export async function inverseLipschitz(
 
   // 3. Injectivity: checkLayer's verdict, cross-checked with the cells.
   let injective = check.injective;
+  if (injective === true && !check.certificate) {
+    // The evidence contract: a true always carries a certificate; without one there is no verdict.
+    injective = null;
+    notes.push("checkLayer answered injective without a certificate, so the verdict is withheld (unknown).");
+  }
   let verdictMethod: InverseLipschitzResult["method"]["verdict"] = check.method;
   let witness: Witness | null = check.witness ?? null;
   if (injective === null && complete) {
@@ -971,6 +981,7 @@ export async function inverseLipschitz(
     minCell,
     structure,
     witness,
+    certificate: injective === true ? (check.certificate ?? null) : null,
     empirical,
     method: { verdict: verdictMethod, C: methodC, empirical: "sampling + local search" },
     stats: {
