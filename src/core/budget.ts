@@ -209,7 +209,8 @@ export class Budget {
   }
 }
 
-function formatMs(ms: number): string {
+/** A duration in words: "850 ms", "2.50 s", "3.20 min", "1.10 h" ("forever" for Infinity). */
+export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return "forever";
   if (ms >= 3_600_000) return `${(ms / 3_600_000).toPrecision(3)} h`;
   if (ms >= 60_000) return `${(ms / 60_000).toPrecision(3)} min`;
