@@ -326,6 +326,12 @@ describe("the public API's validation contract", () => {
     });
   }
 
+  it("a signal is anything with a boolean aborted (the worker pool passes its shared flag so)", async () => {
+    const flag = { aborted: false };
+    expect(await thrown(() => checkLayer(W, null, { signal: flag as AbortSignal }))).toBeNull();
+    expect(await thrown(() => invertGenerator(net(), Y, { signal: flag as AbortSignal }))).toBeNull();
+  });
+
   it("verifyWitness(): the domain argument is validated", () => {
     expect(() => verifyWitness(W, null, CERT_FREE, "positive" as never)).toThrow(InputTypeError);
     expect(() => verifyWitness(W, null, CERT_FREE, "positive" as never)).toThrow(

@@ -220,17 +220,14 @@ export function validateCallback<F extends (...args: never[]) => unknown>(
 }
 
 /**
- * Validates a cancel signal: absent or an `AbortSignal` (anything with a boolean `aborted` and
- * `addEventListener`, so that signals of other realms pass).
+ * Validates a cancel signal: absent or an `AbortSignal`. The library only reads `aborted`, so any
+ * object with a boolean `aborted` passes (signals of other realms, the worker pool's shared flag).
  */
 export function validateSignal(fn: string, x: unknown, name = "options.signal"): AbortSignal | undefined {
   if (x === undefined) return undefined;
-  const s = x as { aborted?: unknown; addEventListener?: unknown } | null;
+  const s = x as { aborted?: unknown } | null;
   assertType(
-    typeof s === "object" &&
-      s !== null &&
-      typeof s.aborted === "boolean" &&
-      typeof s.addEventListener === "function",
+    typeof s === "object" && s !== null && typeof s.aborted === "boolean",
     () => `${fn}: ${name} must be an AbortSignal, got ${describe(x)}`,
   );
   return x as AbortSignal;
