@@ -397,7 +397,11 @@ function linearLayerReport(
  * one-to-one, so σ(W x1 + b) = σ(W x2 + b) exactly then). Returns null when the pair collides, or
  * what failed.
  */
-export function linearCollision(W: readonly (readonly bigint[])[], pair: ExactPair, domain: Domain): string | null {
+export function linearCollision(
+  W: readonly (readonly bigint[])[],
+  pair: ExactPair,
+  domain: Domain,
+): string | null {
   const { x1, x2 } = pair;
   const d = x1.map((f, j) => f.sub(x2[j]));
   if (d.every((f) => f.isZero())) return "x1 = x2";
