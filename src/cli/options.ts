@@ -6,6 +6,7 @@ import { InvalidArgumentError, Option } from "commander";
 import { Budget, DEFAULT_MEMORY_LIMIT_BYTES, type ResourceLimitError } from "../core/budget.js";
 import { EXIT } from "./exit-codes.js";
 import { MAX_TOLERANCE } from "../core/numerics.js";
+import { DOMAINS } from "../core/validate.js";
 
 /** Parses a positive finite number. */
 export function parsePositive(value: string): number {
@@ -50,7 +51,7 @@ export function domainOption(): Option {
     "--domain <domain>",
     "input domain: all of R^n, or the nonnegative orthant (layers after a ReLU)",
   )
-    .choices(["all", "nonnegative"])
+    .choices(DOMAINS)
     .default("all");
 }
 

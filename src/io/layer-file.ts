@@ -13,6 +13,8 @@ import { InputRangeError, InputTypeError, validateLayer } from "../core/validate
 import { describeFsError, FileFormatError, show } from "./errors.js";
 import { formatShape, parseNpy } from "./npy.js";
 import { memoryLimitOf, readInputFile, type ReaderOptions } from "./safe-file.js";
+import { DOMAINS } from "../core/validate.js";
+import type { Domain } from "../core/types.js";
 
 /** A layer read from a file, with the metadata a JSON file may carry. */
 export interface LayerFile {
@@ -225,10 +227,10 @@ function parseExpected(v: unknown, source: string): LayerFile["expected"] {
   }
   const out: NonNullable<LayerFile["expected"]> = {};
   for (const [key, verdict] of Object.entries(v)) {
-    if (key !== "all" && key !== "nonnegative") {
+    if (!(DOMAINS as readonly string[]).includes(key)) {
       throw new FileFormatError(
         source,
-        `"expected" has an unknown key ${show(key, 40)} (allowed: "all", "nonnegative")`,
+        `"expected" has an unknown key ${show(key, 40)} (allowed: ${DOMAINS.map((d) => `"${d}"`).join(", ")})`,
       );
     }
     if (verdict !== null && typeof verdict !== "boolean") {
@@ -237,7 +239,7 @@ function parseExpected(v: unknown, source: string): LayerFile["expected"] {
         `"expected.${key}" must be true, false or null, got ${describeJson(verdict)}`,
       );
     }
-    out[key] = verdict;
+    out[key as Domain] = verdict;
   }
   return out;
 }

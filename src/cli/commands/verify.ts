@@ -10,6 +10,7 @@ import { FileFormatError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
 import { parseTolerance, printJson, readerOptions, memoryLimitOption } from "../options.js";
 import { DEFAULT_TOLERANCE } from "../../core/numerics.js";
+import { DOMAINS } from "../../core/validate.js";
 
 /** The `verify` command. */
 export function verifyCommand(): Command {
@@ -26,7 +27,7 @@ export function verifyCommand(): Command {
       new Option(
         "--domain <domain>",
         "the domain asked about (default: the one the evidence names); a certificate for the orthant does not prove all of R^n",
-      ).choices(["all", "nonnegative"]),
+      ).choices(DOMAINS),
     )
     .option(
       "--tolerance <t>",
