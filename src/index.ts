@@ -114,6 +114,7 @@ export {
 } from "./invert/synthetic-generators.js";
 export {
   compressedSensingExperiment,
+  stackedDenseGenerator,
   type CompressedSensingOptions,
   type CompressedSensingResult,
   type CompressedSensingRow,
