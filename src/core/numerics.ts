@@ -1,6 +1,8 @@
 /**
- * The numerics module: every tolerance of the library, each with the one-line reason for its
- * value, and the one validation of a user-given tolerance.
+ * The numerics module: the tolerances of the library (of the verdicts, the checks, the network
+ * model and the inversions), each with the one-line reason for its value, and the one validation
+ * of a user-given tolerance. Step controls of the local optimizers (the Lipschitz local searches,
+ * the active-set and gradient refinements, the phase statistics' fits) stay with their algorithm.
  *
  * Verdicts are about W and b exactly as given (finite doubles are exact rationals) and are
  * re-checked in exact arithmetic, so a tolerance never decides a verdict. It steers the
@@ -41,6 +43,27 @@ export const POINTWISE_RANK_TOLERANCE = DEFAULT_TOLERANCE;
 
 /** An inversion's LP point counts a constraint as tight within this relative slack before polishing. */
 export const TIGHT_CONSTRAINT = 1e-7;
+
+/** A network inversion's forward re-check allows this many times the layer tolerance: rounding accumulates over the layers. */
+export const NETWORK_RESIDUAL_FACTOR = 100;
+
+/** Two sampled inputs closer than this fraction of the box diameter are the same point, not a collision. */
+export const COLLISION_MIN_SEPARATION = 1e-7;
+
+/** A stored batch-norm bias may differ this much (relative) from the one its record gives: one rounding of beta − mean·scale. */
+export const BATCHNORM_BIAS_AGREEMENT = 1e-12;
+
+/** Generator inversion: relative step that ends a noise-free refinement (near float64 resolution of z). */
+export const REFINE_STEP_NOISE_FREE = 1e-10;
+
+/** Generator inversion: relative step that ends a refinement with noise (the noise, not rounding, limits z). */
+export const REFINE_STEP_NOISY = 1e-6;
+
+/** Generator inversion: two starts whose estimates agree to this relative distance found the same point. */
+export const SAME_ESTIMATE = 1e-6;
+
+/** Generator inversion: singular values of the Jacobian below this fraction of the largest count as zero (its rank). */
+export const JACOBIAN_RANK_TOLERANCE = 1e-10;
 
 /** A float64 model's inversion tolerance (the floor of the precision rule's default). */
 export const FLOAT64_TOLERANCE = DEFAULT_TOLERANCE;

@@ -36,7 +36,7 @@ import {
   type Network,
 } from "../model/network.js";
 import { invertUnchecked, type LayerInverse } from "./invert-layer.js";
-import { DEFAULT_TOLERANCE, validateTolerance } from "../core/numerics.js";
+import { DEFAULT_TOLERANCE, NETWORK_RESIDUAL_FACTOR, validateTolerance } from "../core/numerics.js";
 
 /**
  * Options of {@link invertNetwork}. `timeLimitMs`, `signal` and `memoryLimitBytes` (default 2 GiB:
@@ -298,7 +298,7 @@ function invertWithin(
   }
   const x = chain.h;
   const residual = relDiff(forwardUnchecked(net, x), y);
-  if (residual > Math.max(tol, DEFAULT_TOLERANCE) * 100) {
+  if (residual > Math.max(tol, DEFAULT_TOLERANCE) * NETWORK_RESIDUAL_FACTOR) {
     return {
       status: "inconclusive",
       residual,
@@ -313,7 +313,11 @@ function invertWithin(
     // A second preimage at layer l lifts to a second network input when it is in the range of layers < l.
     for (const alt of chain.alternatives) {
       const back = invertChain(net, alt.layer, alt.point, tol, options.injectiveLayers, false, budget);
-      if (back.ok && relDiff(forwardUnchecked(net, back.h), y) <= 100 * Math.max(tol, DEFAULT_TOLERANCE)) {
+      if (
+        back.ok &&
+        relDiff(forwardUnchecked(net, back.h), y) <=
+          NETWORK_RESIDUAL_FACTOR * Math.max(tol, DEFAULT_TOLERANCE)
+      ) {
         unique = false;
         x2 = back.h;
         break;

@@ -50,6 +50,7 @@ import {
   recordGeometry,
   type ConvParams,
 } from "./conv-layer.js";
+import { BATCHNORM_BIAS_AGREEMENT } from "../core/numerics.js";
 
 export type { ConvParams } from "./conv-layer.js";
 
@@ -609,7 +610,7 @@ function checkBatchNormRecord(
     L.activation === "linear" &&
       rows === scales.length &&
       (W === null || W.every((row, i) => row.every((v, j) => v === (i === j ? scales[i] : 0)))) &&
-      refB.every((v, i) => Math.abs(v - (b[i] ?? 0)) <= 1e-12 * Math.max(1, Math.abs(v))),
+      refB.every((v, i) => Math.abs(v - (b[i] ?? 0)) <= BATCHNORM_BIAS_AGREEMENT * Math.max(1, Math.abs(v))),
     () =>
       `${fn}: ${name} has a "batchnorm" record, but its W, b, activation are not diag(gamma / sqrt(var + epsilon)), beta − mean·scale, "linear"`,
   );

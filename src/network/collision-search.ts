@@ -20,7 +20,7 @@ import { guardSvd, norm2 } from "../core/linalg.js";
 import { Rng } from "../core/random.js";
 import { assertRange, assertType, validateSeed } from "../core/validate.js";
 import { layerMatrix, networkDims, validateNetwork, type Network } from "../model/network.js";
-import { COLLISION_SEARCH_TOLERANCE, validateTolerance } from "../core/numerics.js";
+import { COLLISION_MIN_SEPARATION, COLLISION_SEARCH_TOLERANCE, validateTolerance } from "../core/numerics.js";
 
 const STAGE = "the sampled collision search";
 
@@ -248,7 +248,7 @@ export function searchCollisions(net: Network, options: CollisionSearchOptions):
   const rng = new Rng(seed);
   const width = hi - lo;
   const diam = width * Math.sqrt(n);
-  const minSeparation = 1e-7 * diam;
+  const minSeparation = COLLISION_MIN_SEPARATION * diam;
   let evaluations = 0;
   const clamp = (v: number): number => (v < lo ? lo : v > hi ? hi : v);
   const randomPoint = (): number[] => Array.from({ length: n }, () => lo + width * rng.uniform());
