@@ -6,7 +6,7 @@
  */
 
 import { Rng } from "../src/core/random.js";
-import { forwardNetwork } from "../src/network/network.js";
+import { forwardNetwork } from "../src/model/network.js";
 import { invertNetwork } from "../src/invert/invert-network.js";
 import { invertNetworkRobust, relativeError } from "../src/invert/robust-layer.js";
 import { gradientInversion } from "../src/invert/gradient-inversion.js";

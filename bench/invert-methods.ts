@@ -17,16 +17,16 @@ import type { Highs } from "highs";
 import { isResourceLimitError } from "../src/core/budget.js";
 import { Rng } from "../src/core/random.js";
 import { invertGenerator } from "../src/invert/invert-generator.js";
-import { layerDomain } from "../src/invert/invert-network.js";
 import {
   inverseActivation,
+  layerDomain,
   layerInputDim,
   layerMatrix,
   layerOutputDim,
   type Activation,
   type DenseLayerSpec,
   type Network,
-} from "../src/network/network.js";
+} from "../src/model/network.js";
 
 /** What a method returns for one image. */
 export interface MethodResult {

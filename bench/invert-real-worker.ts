@@ -9,7 +9,7 @@ import { parentPort } from "node:worker_threads";
 import { readFileSync } from "node:fs";
 import type { Highs } from "highs";
 import { readOnnxModel } from "../src/io/onnx.js";
-import type { Network } from "../src/network/network.js";
+import type { Network } from "../src/model/network.js";
 import { highsLoader } from "./common.js";
 import {
   adamInvert,

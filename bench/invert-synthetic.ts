@@ -17,7 +17,7 @@ import { Rng } from "../src/core/random.js";
 import { gradientInversion } from "../src/invert/gradient-inversion.js";
 import { invertGenerator } from "../src/invert/invert-generator.js";
 import { convGenerator, denseGenerator, forwardFloat32 } from "../src/invert/synthetic-generators.js";
-import type { Network } from "../src/network/network.js";
+import type { Network } from "../src/model/network.js";
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(name);

@@ -6,7 +6,7 @@
  *     node scripts/lipschitz-table.mjs [--layers N] [--samples N] [--seed S]
  *
  * Families (all seeded with src/core/random.ts): iid Gaussian layers without bias, drawn until
- * injective (as in the notes' observation, criteria.md §5), Gaussian layers with a Gaussian bias,
+ * injective (as in docs/stability.md), Gaussian layers with a Gaussian bias,
  * and Corollary 2 layers [B; −DB; M] with B Gaussian and d uniform in [0.25, 4]. For each layer it
  * runs `inverseLipschitz` (exact C(W) by cell enumeration, empirical ratio with `--samples` pairs)
  * and reports ratios between the numbers. The ratios are reproducible; the times are not.
@@ -38,7 +38,7 @@ const gaussian = (rng, m, n) =>
 /** Families: each draws one candidate layer; non-injective candidates are skipped. */
 const FAMILIES = [
   {
-    name: "Gaussian, no bias, n ≤ 3, m ∈ [2n, 4n] (as in the notes)",
+    name: "Gaussian, no bias, n ≤ 3, m ∈ [2n, 4n] (as in docs/stability.md)",
     draw(rng) {
       const n = 2 + Math.floor(rng.uniform() * 2);
       const m = 2 * n + Math.floor(rng.uniform() * (2 * n + 1));

@@ -24,7 +24,7 @@ import { Buffer } from "node:buffer";
 import process from "node:process";
 import console from "node:console";
 import onnxProto from "onnx-proto";
-import { forwardNetwork } from "../dist/src/network/network.js";
+import { forwardNetwork } from "../dist/src/model/network.js";
 import { readNetworkFile, stringifyNetwork } from "../dist/src/io/network-file.js";
 
 const { onnx } = onnxProto;

@@ -5,8 +5,8 @@
  *     node scripts/make-examples.mjs [output directory, default examples/layers]
  *
  * Each file is `{ name, description, source, W, b, expected }` (the format read by
- * src/io/layer-file.ts). `expected[domain]` is the verdict known a priori from the paper, the notes
- * (shared/notes/criteria.md §1–§3) or the hand argument in the description, and null when there is
+ * src/io/layer-file.ts). `expected[domain]` is the verdict known a priori from the paper, the
+ * criterion in docs/verifier.md or the hand argument in the description, and null when there is
  * no such claim (iid Gaussian layers: Theorem 2 only speaks of probabilities as n → ∞).
  *
  * Gaussian entries come from a seeded mulberry32 generator with Box–Muller (the same stream as
@@ -203,7 +203,7 @@ const examples = [
     name: "Lemma 1 counterexample",
     description:
       "n = 1, W = [1; -1], b = [1; -0.5]: F(x) = (x+1, 0) for x >= -0.5, (0, -x-0.5) for x <= -1 and both entries positive in between, so F is injective; yet W|b>=0 = [1; 0] gives ReLU(x), which is not. Lemma 1 is only sufficient.",
-    source: "notes (criteria.md §2), against the paper's Lemma 1",
+    source: "docs/verifier.md (Lemma 1 is only sufficient), against the paper's Lemma 1",
     W: [[1], [-1]],
     b: [1, -0.5],
     expected: { all: true, nonnegative: true },
@@ -251,7 +251,7 @@ const examples = [
     name: "Bias opens a gap",
     description:
       "W = [1; -1] is injective without bias (example 09's shape), but b = [-1; -1] makes both rows negative on (-1, 1): F = 0 there, on R and on the orthant (any two points of [0, 1)).",
-    source: "hand construction (bias, notes §1)",
+    source: "hand construction (bias; docs/verifier.md, The criterion)",
     W: [[1], [-1]],
     b: [-1, -1],
     expected: { all: false, nonnegative: false },
@@ -261,7 +261,7 @@ const examples = [
     name: "Counting is not enough",
     description:
       "Every closed half-plane holds at least 2 = n rows, but rows 0 and 1 (numbered from 0) are parallel: at x = (1, 0) only they are active (rank 1), so F(1, 0) = F(1, 0.5). Degenerate rows need ranks, not counts; the collision also occurs in the orthant (x = (1, 0.1)).",
-    source: "notes (criteria.md §1, degenerate weights)",
+    source: "docs/verifier.md (The criterion; degenerate weights)",
     W: [
       [1, 0],
       [2, 0],

@@ -1,7 +1,8 @@
 /**
  * injective-relu: verify, construct and invert globally injective ReLU networks.
- * The library entry point re-exports the core (pure math), the constructions, the network model
- * and the file formats.
+ * The Node entry point: the core (pure math, also `injective-relu/core` for the browser), the
+ * network model, the constructions, the network check, the inversion, the experiments and the file
+ * formats (which use `node:fs`). TensorFlow.js layers are in `injective-relu/tfjs`.
  */
 
 export * from "./core/index.js";
@@ -27,20 +28,105 @@ export {
 } from "./construct/injectivize.js";
 export {
   validateNetwork,
+  normalizeNetwork,
   forwardNetwork,
+  applyLayer,
+  preActivation,
+  transposeApply,
   networkDims,
   outputDim,
   layerMatrix,
   layerInputDim,
   layerOutputDim,
+  layerDomain,
+  convLayer,
+  batchNormLayer,
+  reshapeLayer,
+  activationLayer,
+  ACTIVATIONS,
+  PRECISIONS,
+  NETWORK_FORMAT,
   type Network,
   type DenseLayerSpec,
-} from "./network/network.js";
+  type Activation,
+  type Precision,
+  type ConvParams,
+  type BatchNormParams,
+  type ReshapeInfo,
+} from "./model/network.js";
+export { convForward } from "./model/conv-layer.js";
+export {
+  checkNetwork,
+  corollary3Pattern,
+  type CheckNetworkOptions,
+  type NetworkCheckResult,
+  type NetworkLayerReport,
+  type NetworkWitness,
+  type Corollary3Check,
+} from "./network/check-network.js";
+export { snapNetwork, type SnapNetworkResult, type SnappedLayer } from "./network/snap-network.js";
 export {
   searchCollisions,
   type CollisionSearchOptions,
   type CollisionSearchResult,
 } from "./network/collision-search.js";
+export {
+  invertLayer,
+  type InvertibleLayer,
+  type InvertLayerOptions,
+  type LayerInverse,
+} from "./invert/invert-layer.js";
+export {
+  invertNetwork,
+  type InvertNetworkOptions,
+  type NetworkInverse,
+  type NetworkLayerInverse,
+} from "./invert/invert-network.js";
+export {
+  invertLayerRobust,
+  invertNetworkRobust,
+  relativeError,
+  type RobustLayerOptions,
+  type RobustLayerInverse,
+  type RobustNetworkOptions,
+  type RobustNetworkInverse,
+} from "./invert/robust-layer.js";
+export {
+  invertGenerator,
+  invertGeneratorAsync,
+  type InvertGeneratorOptions,
+  type GeneratorInverse,
+  type GeneratorStatus,
+  type PatternCertificate,
+} from "./invert/invert-generator.js";
+export { invertGeneratorBatch, type BatchOptions, type BatchItem } from "./invert/invert-batch.js";
+export {
+  gradientInversion,
+  type GradientInversionOptions,
+  type GradientInversionResult,
+} from "./invert/gradient-inversion.js";
+export { forwardErrorBound, type ForwardBound } from "./invert/precision.js";
+export {
+  denseGenerator,
+  convGenerator,
+  type DenseGeneratorOptions,
+  type ConvGeneratorOptions,
+} from "./invert/synthetic-generators.js";
+export {
+  compressedSensingExperiment,
+  stackedDenseGenerator,
+  type CompressedSensingOptions,
+  type CompressedSensingResult,
+  type CompressedSensingRow,
+  type CompressedSensingTrial,
+} from "./experiments/compressed-sensing.js";
+export {
+  pointwiseExact,
+  pointwiseMonteCarlo,
+  pointwiseCurve,
+  type PointwiseMonteCarlo,
+  type PointwiseCurveOptions,
+} from "./experiments/pointwise.js";
 export {
   readLayerFile,
   parseLayerJson,
@@ -55,7 +141,10 @@ export {
   w2ToStandardNormal,
   type GaussianFit,
 } from "./experiments/gaussian-w2.js";
-export { readOnnxModel } from "./io/onnx.js";
+export { readOnnxModel, looksLikeOnnx, SUPPORTED_ONNX_OPERATORS } from "./io/onnx.js";
+export { parseTfjsLayersModel, SUPPORTED_TFJS_LAYERS } from "./io/tfjs.js";
+export { readTfjsLayersModel } from "./io/tfjs-file.js";
+export { readSafetensorsModel, parseSafetensors, parseSafetensorsLayers } from "./io/safetensors.js";
 export { readNetworkFile, parseNetworkJson, writeNetworkFile, stringifyNetwork } from "./io/network-file.js";
 export { parseNpy, writeNpy } from "./io/npy.js";
 export { FileFormatError, FileTooLargeError } from "./io/errors.js";

@@ -50,13 +50,25 @@ export function buildProgram(): Command {
   program.addCommand(compressedSensingCommand());
   program.addCommand(phaseCommand());
   program.addCommand(ganCommand());
-  program.exitOverride();
-  const override = (c: Command): void => {
-    c.exitOverride();
-    c.commands.forEach(override);
-  };
-  program.commands.forEach(override);
+  // Every command's own errors (an unknown option, a bad option value) get the same prefix as the
+  // library's errors; commander does not pass these settings on to added subcommands.
+  const outputError = (str: string, write: (s: string) => void): void => write(cliErrorLine(str));
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) c.exitOverride().configureOutput({ outputError });
   return program;
+}
+
+/** The prefix of every error line the command writes on stderr. */
+export const ERROR_PREFIX = "injective-relu: ";
+
+/** One error line: the prefix, then the message without commander's own "error: ". */
+function cliErrorLine(message: string): string {
+  return `${ERROR_PREFIX}${message.replace(/^error: /, "").trimEnd()}\n`;
+}
+
+/** The JSON object of an error, on stdout, when --json was asked for. */
+function jsonError(message: string, exitCode: number): string {
+  return JSON.stringify({ error: { message, exitCode } }) + "\n";
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -76,6 +88,8 @@ async function main(argv: string[]): Promise<void> {
       // Commander already printed its one-line message (or the help).
       const ok = ["commander.helpDisplayed", "commander.version", "commander.help"].includes(e.code);
       process.exitCode = ok ? EXIT.injective : EXIT.badInput;
+      if (!ok && wantsJson)
+        process.stdout.write(jsonError(e.message.replace(/^error: /, "").split("\n")[0], EXIT.badInput));
       return;
     }
     const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
@@ -85,7 +99,7 @@ async function main(argv: string[]): Promise<void> {
     ) {
       // An allocation that no memory guard estimated failed: still a limit, not a crash.
       process.stderr.write(
-        `injective-relu: unknown: an allocation failed (${message}): the input needs more memory than is available; please report it, a guard is missing\n`,
+        `${ERROR_PREFIX}unknown: an allocation failed (${message}): the input needs more memory than is available; please report it, a guard is missing\n`,
       );
       process.exitCode = EXIT.unknown;
       return;
@@ -99,7 +113,7 @@ async function main(argv: string[]): Promise<void> {
         : null;
     if (limit) {
       const cancelled = limit.kind === "cancelled";
-      process.stderr.write(`injective-relu: ${cancelled ? "" : "unknown: "}${message}${limit.hint}\n`);
+      process.stderr.write(`${ERROR_PREFIX}${cancelled ? "" : "unknown: "}${message}${limit.hint}\n`);
       if (wantsJson)
         process.stdout.write(
           JSON.stringify({
@@ -113,15 +127,15 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     if (isInputError(e)) {
-      process.stderr.write(`injective-relu: ${message}\n`);
-      if (wantsJson)
-        process.stdout.write(JSON.stringify({ error: { message, exitCode: EXIT.badInput } }) + "\n");
+      process.stderr.write(cliErrorLine(message));
+      if (wantsJson) process.stdout.write(jsonError(message, EXIT.badInput));
       process.exitCode = EXIT.badInput;
     } else {
       process.stderr.write(
-        `injective-relu: internal error: ${message} (please report it; set DEBUG=1 for the stack)\n`,
+        `${ERROR_PREFIX}internal error: ${message} (please report it; set DEBUG=1 for the stack)\n`,
       );
       if (process.env.DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ""}\n`);
+      if (wantsJson) process.stdout.write(jsonError(`internal error: ${message}`, EXIT.internal));
       process.exitCode = EXIT.internal;
     }
   }

@@ -5,6 +5,8 @@
 import { InvalidArgumentError, Option } from "commander";
 import { Budget, DEFAULT_MEMORY_LIMIT_BYTES, type ResourceLimitError } from "../core/budget.js";
 import { EXIT } from "./exit-codes.js";
+import { MAX_TOLERANCE } from "../core/numerics.js";
+import { DOMAINS } from "../core/validate.js";
 
 /** Parses a positive finite number. */
 export function parsePositive(value: string): number {
@@ -49,7 +51,7 @@ export function domainOption(): Option {
     "--domain <domain>",
     "input domain: all of R^n, or the nonnegative orthant (layers after a ReLU)",
   )
-    .choices(["all", "nonnegative"])
+    .choices(DOMAINS)
     .default("all");
 }
 
@@ -108,11 +110,11 @@ export function reportLimit(path: string, e: ResourceLimitError, json: boolean |
   return e.kind === "cancelled" ? EXIT.cancelled : EXIT.unknown;
 }
 
-/** Parses a search tolerance: a number in (0, 0.1] (rows are unit vectors; larger values mean nothing). */
+/** Parses a search tolerance: a number in (0, MAX_TOLERANCE] (rows are unit vectors; larger values mean nothing). */
 export function parseTolerance(value: string): number {
   const x = Number(value);
-  if (!Number.isFinite(x) || x <= 0 || x > 0.1)
-    throw new InvalidArgumentError(`expected a tolerance in (0, 0.1], got "${value}"`);
+  if (!Number.isFinite(x) || x <= 0 || x > MAX_TOLERANCE)
+    throw new InvalidArgumentError(`expected a tolerance in (0, ${MAX_TOLERANCE}], got "${value}"`);
   return x;
 }
 

@@ -11,6 +11,8 @@ import type { Progress } from "../core/index.js";
  */
 export class ProgressReporter {
   private bar: cliProgress.SingleBar | null = null;
+  /** The stage the bar shows (a new stage restarts the bar). */
+  private stage: string | null = null;
   private readonly started = Date.now();
   /**
    * @param label printed before the bar
@@ -38,21 +40,42 @@ export class ProgressReporter {
         },
         cliProgress.Presets.shades_classic,
       );
-      this.bar.start(p.total, p.done, { stage: p.stage, work: this.work(p) });
+      this.bar.start(p.total, p.done, { stage: stageLabel(p.stage), work: this.work(p) });
+      this.stage = p.stage;
+    }
+    if (p.stage !== this.stage) {
+      // A new stage starts its own bar (and ETA): the re-check after a finished search is not "100%".
+      this.stage = p.stage;
+      this.bar.start(p.total, p.done, { stage: stageLabel(p.stage), work: this.work(p) });
     }
     this.bar.setTotal(p.total);
-    this.bar.update(p.done, { stage: p.stage, work: this.work(p) });
+    this.bar.update(p.done, { stage: stageLabel(p.stage), work: this.work(p) });
   };
 
-  /** The branch and bound reports an estimated share of its search tree, not countable units. */
+  /** The branch and bound and the re-check report an estimated share, not countable units. */
   private work(p: { stage: string; done: number; total?: number }): string {
     if (p.stage === "branch-and-bound") return "share of the search tree (estimated)";
+    if (p.stage === "certificate") return "share of the cover check (estimated)";
     return `${p.done}/${p.total} ${this.unit}`;
   }
 
   stop(): void {
     this.bar?.stop();
     this.bar = null;
+  }
+}
+
+/** The stage of checkLayer's progress in words: the search, then the exact re-check of its certificate. */
+export function stageLabel(stage: string): string {
+  switch (stage) {
+    case "exhaustive":
+      return "search (exhaustive)";
+    case "branch-and-bound":
+      return "search (branch and bound)";
+    case "certificate":
+      return "exact re-check of the certificate";
+    default:
+      return stage;
   }
 }
 

@@ -19,7 +19,7 @@
 
 import { Rng } from "../core/random.js";
 import { assertRange, assertType, validateChoice } from "../core/validate.js";
-import type { Network } from "../network/network.js";
+import type { Network } from "../model/network.js";
 import { gaussianMatrix, validateSeed, validateSize } from "./common.js";
 import { constructDense, type DenseMeta } from "./dense.js";
 

@@ -22,17 +22,7 @@ export function validateSize(fn: string, name: string, x: unknown): number {
   return x;
 }
 
-/**
- * Validates a seed: an integer (the {@link Rng} uses its low 32 bits).
- * @throws InputTypeError when `x` is not an integer
- */
-export function validateSeed(fn: string, x: unknown): number {
-  assertType(
-    typeof x === "number" && Number.isSafeInteger(x),
-    () => `${fn}: options.seed must be an integer, got ${typeof x === "number" ? x : typeof x}`,
-  );
-  return x;
-}
+export { validateSeed } from "../core/validate.js";
 
 /**
  * A matrix of iid N(0, scale²) entries.

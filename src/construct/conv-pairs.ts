@@ -35,6 +35,7 @@ import {
   validateConvSpec,
 } from "../core/convolution.js";
 import { assertRange, assertType } from "../core/validate.js";
+import { validateTolerance } from "../core/numerics.js";
 
 /**
  * The paired-filter layer [C; −s²C].
@@ -126,8 +127,7 @@ export function analyzePairedConv(
 ): PairedConvAnalysis {
   const fn = "analyzePairedConv()";
   const spec = withFn(fn, () => convSpec(kernels, options));
-  const tol = options.tolerance ?? 1e-9;
-  assertRange(tol > 0 && Number.isFinite(tol), () => `${fn}: options.tolerance must be positive, got ${tol}`);
+  const tol = validateTolerance(fn, options.tolerance);
   const { filters: p, channels: c, kernelSize: O, signal: N, boundary, kernels: K } = spec;
   const nOff = O.reduce((a, b) => a * b, 1);
   const base = { pairs: p, channels: c, boundary };

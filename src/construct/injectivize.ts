@@ -35,7 +35,7 @@ import {
   validateNetwork,
   type DenseLayerSpec,
   type Network,
-} from "../network/network.js";
+} from "../model/network.js";
 import { gaussianMatrix, spectralNorm, validateSeed } from "./common.js";
 
 /**

@@ -32,9 +32,17 @@ import type { Domain } from "./types.js";
 import { DEFAULT_MEMORY_LIMIT_BYTES } from "./budget.js";
 import { norm2 } from "./linalg.js";
 import { solveDenseLp } from "./lp/simplex.js";
-import { assertType, validateChoice, validateLayer, validatePositive } from "./validate.js";
+import {
+  validateChoice,
+  validateDomain,
+  validateLayer,
+  validateOptions,
+  validatePositive,
+  validateSignal,
+  validateTimeLimit,
+} from "./validate.js";
+import { validateTolerance } from "./numerics.js";
 
-const DOMAINS: readonly Domain[] = ["all", "nonnegative"];
 /** Re-solve a leaf's LP when its inherited margin is below this (in normalized units, max 1). */
 const RECENTER_BELOW = 1e-3;
 /** Check the clock and the abort signal every this many search nodes. */
@@ -279,17 +287,17 @@ export class CellEnumerator {
   constructor(W: number[][], b?: number[] | null, options: ArrangementOptions = {}) {
     const fn = "enumerateCells()";
     const layer = validateLayer(fn, W, b);
-    assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
-    this.domain = validateChoice(fn, "options.domain", options.domain ?? "all", DOMAINS);
+    validateOptions(fn, options);
+    this.domain = validateDomain(fn, options.domain);
     this.maxCells = validatePositive(fn, "options.maxCells", options.maxCells ?? Infinity, true);
-    const timeLimit = validatePositive(fn, "options.timeLimitMs", options.timeLimitMs ?? Infinity, true);
-    this.tol = validatePositive(fn, "options.tolerance", options.tolerance ?? 1e-9);
+    const timeLimit = validateTimeLimit(fn, options.timeLimitMs);
+    this.tol = validateTolerance(fn, options.tolerance);
     const onLimit = validateChoice(fn, "options.onLimit", options.onLimit ?? "truncate", [
       "truncate",
       "throw",
     ] as const);
     this.throwOnLimit = onLimit === "throw";
-    this.signal = options.signal;
+    this.signal = validateSignal(fn, options.signal);
     this.start = performance.now();
     this.deadline = this.start + timeLimit;
 

@@ -13,7 +13,7 @@
  * not a hard cap on the process: small bookkeeping is not counted.
  */
 
-import { assertRange, assertType } from "./validate.js";
+import { assertRange, assertType, validateSignal, validateTimeLimit } from "./validate.js";
 
 /** Default memory budget: 2 GiB. */
 export const DEFAULT_MEMORY_LIMIT_BYTES = 2 * 1024 ** 3;
@@ -124,9 +124,7 @@ export class Budget {
    * @param fn the calling function, for messages
    */
   static from(fn: string, options: BudgetOptions = {}): Budget {
-    const t = options.timeLimitMs ?? Infinity;
-    assertType(typeof t === "number", () => `${fn}: options.timeLimitMs must be a number, got ${typeof t}`);
-    assertRange(t > 0, () => `${fn}: options.timeLimitMs must be a positive number, got ${t}`);
+    const t = validateTimeLimit(fn, options.timeLimitMs);
     const mem = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
     assertType(
       typeof mem === "number",
@@ -136,11 +134,7 @@ export class Budget {
       mem > 0 && !Number.isNaN(mem),
       () => `${fn}: options.memoryLimitBytes must be a positive number, got ${mem}`,
     );
-    const signal = options.signal;
-    assertType(
-      signal === undefined || (typeof signal === "object" && signal !== null && "aborted" in signal),
-      () => `${fn}: options.signal must be an AbortSignal`,
-    );
+    const signal = validateSignal(fn, options.signal);
     return new Budget(performance.now() + t, signal, mem);
   }
 
@@ -215,7 +209,8 @@ export class Budget {
   }
 }
 
-function formatMs(ms: number): string {
+/** A duration in words: "850 ms", "2.50 s", "3.20 min", "1.10 h" ("forever" for Infinity). */
+export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return "forever";
   if (ms >= 3_600_000) return `${(ms / 3_600_000).toPrecision(3)} h`;
   if (ms >= 60_000) return `${(ms / 60_000).toPrecision(3)} min`;

@@ -21,7 +21,7 @@
  */
 
 import type { Certificate, Domain, Dual } from "./types.js";
-import { assertType, validateChoice, validateLayer } from "./validate.js";
+import { validateChoice, validateDomain, validateLayer, validateOptions } from "./validate.js";
 import {
   ExactSpan,
   Fraction,
@@ -32,7 +32,7 @@ import {
 } from "./exact.js";
 import { Budget, ResourceLimitError } from "./budget.js";
 import { PRIMES, invMod, reduceRows } from "./modular.js";
-import { DEFAULT_TOLERANCE, validateTolerance } from "./tolerance.js";
+import { DUAL_WEIGHT_AGREEMENT, DUAL_WEIGHT_SUPPORT, validateTolerance } from "./numerics.js";
 
 /** Result of {@link verifyCertificate}. */
 export interface CertificateCheck {
@@ -71,7 +71,7 @@ export interface VerifyCertificateOptions {
 }
 
 /** How far stated float weights may be from the exact weights they round (weights sum to 1). */
-const WEIGHT_AGREEMENT = 1e-6;
+const WEIGHT_AGREEMENT = DUAL_WEIGHT_AGREEMENT;
 
 interface SpanOps<S> {
   empty(): S;
@@ -134,13 +134,10 @@ export function verifyCertificate(
 ): CertificateCheck {
   const fn = "verifyCertificate()";
   const { W: Wv, b: bv } = validateLayer(fn, W, b);
-  assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
-  const tol = validateTolerance(fn, options.tolerance ?? DEFAULT_TOLERANCE);
+  validateOptions(fn, options);
+  const tol = validateTolerance(fn, options.tolerance);
   if (options.exact !== undefined) validateChoice(fn, "options.exact", options.exact, ["auto"] as const);
-  const asked =
-    options.domain === undefined
-      ? undefined
-      : validateChoice(fn, "options.domain", options.domain, ["all", "nonnegative"] as const);
+  const asked = options.domain === undefined ? undefined : validateDomain(fn, options.domain);
   const budget = Budget.from(fn, {
     ...(options.timeLimitMs !== undefined ? { timeLimitMs: options.timeLimitMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -221,7 +218,7 @@ export function exactDualProblem(ints: IntegerLayer, d: Dual, domain: Domain, to
   };
   const maxW = d.weights.reduce((a, v) => Math.max(a, v), 0);
   const supports: number[][] = [d.rows.map((_, t) => t)];
-  const big = supports[0].filter((t) => d.weights[t] > 1e-9 * maxW);
+  const big = supports[0].filter((t) => d.weights[t] > DUAL_WEIGHT_SUPPORT * maxW);
   if (big.length > 0 && big.length < d.rows.length) supports.push(big);
   // The original entries, as doubles (for reading which columns the stated weights cancel).
   const orig = (i: number, j: number): number => {

@@ -18,7 +18,7 @@ export { verifyCertificate, type CertificateCheck, type VerifyCertificateOptions
 export { verifyWitness, type WitnessCheck } from "./witness.js";
 export { forwardLayer } from "./layer.js";
 export { snapLayer, type SnapResult, type SnappedRow } from "./snap.js";
-export { DEFAULT_TOLERANCE, MAX_TOLERANCE, validateTolerance } from "./tolerance.js";
+export { DEFAULT_TOLERANCE, MAX_TOLERANCE, validateTolerance } from "./numerics.js";
 export { InputRangeError, InputTypeError, isInputError } from "./validate.js";
 export {
   Budget,

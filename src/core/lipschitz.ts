@@ -25,7 +25,7 @@
  */
 
 import { Matrix, SingularValueDecomposition } from "ml-matrix";
-import type { Domain, LayerCheckResult, Witness } from "./types.js";
+import type { Certificate, Domain, LayerCheckResult, Witness } from "./types.js";
 import { Budget, isResourceLimitError, type BudgetOptions, type ResourceLimitError } from "./budget.js";
 import { checkLayerWithin } from "./check-layer.js";
 import { CellEnumerator, type ArrangementCell, type ArrangementStop } from "./arrangement.js";
@@ -36,14 +36,17 @@ import { Rng } from "./random.js";
 import {
   assertRange,
   assertType,
-  validateChoice,
+  validateCount,
+  validateDomain,
   validateLayer,
   validateMatrix,
+  validateOptions,
   validatePositive,
+  validateSeed,
   validateVector,
 } from "./validate.js";
+import { DEFAULT_TOLERANCE, validateTolerance } from "./numerics.js";
 
-const DOMAINS: readonly Domain[] = ["all", "nonnegative"];
 const YIELD_MS = 50;
 /** Sampled pairs of the empirical ratio tried even when its time has run out. */
 const MIN_SAMPLES = 32;
@@ -174,13 +177,13 @@ export function structureLowerBound(
   W: number[][],
   b: number[] | null | undefined,
   domain: Domain = "all",
-  tolerance = 1e-9,
+  tolerance = DEFAULT_TOLERANCE,
   budget: Budget = Budget.unlimited(),
 ): StructureBound | null {
   const fn = "structureLowerBound()";
   const { W: Wv, b: bv } = validateLayer(fn, W, b);
-  validateChoice(fn, "domain", domain, DOMAINS);
-  validatePositive(fn, "tolerance", tolerance);
+  validateDomain(fn, domain, "domain");
+  validateTolerance(fn, tolerance, "tolerance");
   const m = Wv.length;
   const n = Wv[0].length;
   const norms = Wv.map((row) => norm2(row));
@@ -226,7 +229,7 @@ export function structureLowerBound(
     sigma = smallestSingularValue(G, n, budget, "the structure bound (SVD)");
     if (!(sigma > 0)) return null;
     const pairLines = out.flatMap((g, k) => (g.antiparallel ? [G[k]] : []));
-    corollary2 = pairLines.length >= n && numericalRank(pairLines, 1e-9, budget) === n;
+    corollary2 = pairLines.length >= n && numericalRank(pairLines, DEFAULT_TOLERANCE, budget) === n;
   } catch (e) {
     if (isResourceLimitError(e)) return null;
     throw e;
@@ -346,13 +349,12 @@ export function empiricalRatio(
 ): EmpiricalRatioResult {
   const fn = "empiricalRatio()";
   const { W: Wv, b: bv } = validateLayer(fn, W, b);
-  assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
-  const domain = validateChoice(fn, "options.domain", options.domain ?? "all", DOMAINS);
+  validateOptions(fn, options);
+  const domain = validateDomain(fn, options.domain);
   const samples = validateCount(fn, "options.samples", options.samples ?? 2000, 1);
   const localSearches = validateCount(fn, "options.localSearches", options.localSearches ?? 16, 0);
   const iterations = validateCount(fn, "options.iterations", options.iterations ?? 300, 0);
-  const seed = options.seed ?? 1;
-  assertType(Number.isInteger(seed), () => `${fn}: options.seed must be an integer, got ${String(seed)}`);
+  const seed = validateSeed(fn, options.seed);
   const m = Wv.length;
   const n = Wv[0].length;
   const pairs = (name: string, list: unknown) => {
@@ -579,15 +581,6 @@ export function empiricalRatio(
   };
 }
 
-function validateCount(fn: string, name: string, x: unknown, min: number): number {
-  assertType(
-    typeof x === "number" && Number.isInteger(x),
-    () => `${fn}: ${name} must be an integer, got ${String(x)}`,
-  );
-  assertRange(x >= min, () => `${fn}: ${name} must be >= ${min}, got ${x}`);
-  return x;
-}
-
 // ---------------------------------------------------------------------------------------------
 // inverseLipschitz
 // ---------------------------------------------------------------------------------------------
@@ -678,8 +671,13 @@ export interface InverseLipschitzResult {
   minCell: MinimizingCell | null;
   /** The automatic closed-form lower bound from always-active parallel groups (Corollary 2), or null. */
   structure: StructureBound | null;
-  /** A collision (x1 ≠ x2, F(x1) = F(x2)) when F is not injective. */
+  /** A collision (x1 ≠ x2, F(x1) = F(x2)) when F is not injective; `verifyWitness` re-checks it. */
   witness: Witness | null;
+  /**
+   * checkLayer's certificate when F is injective (`injective: true` always carries one, which
+   * `verifyCertificate` re-checks); null otherwise. Floating-point cells never make a verdict.
+   */
+  certificate: Certificate | null;
   empirical: Omit<EmpiricalRatioResult, "ratio">;
   method: {
     /** What decided injectivity: a checkLayer stage, or `cells` (rank of every cell's active rows). */
@@ -731,16 +729,15 @@ export async function inverseLipschitz(
 ): Promise<InverseLipschitzResult> {
   const fn = "inverseLipschitz()";
   const { W: Wv, b: bv } = validateLayer(fn, W, b);
-  assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
-  const domain = validateChoice(fn, "options.domain", options.domain ?? "all", DOMAINS);
+  validateOptions(fn, options);
+  const domain = validateDomain(fn, options.domain);
   const samples = validateCount(fn, "options.samples", options.samples ?? 2000, 1);
   const localSearches = validateCount(fn, "options.localSearches", options.localSearches ?? 16, 0);
   const cellStarts = validateCount(fn, "options.cellStarts", options.cellStarts ?? 4, 0);
-  const seed = options.seed ?? 1;
-  assertType(Number.isInteger(seed), () => `${fn}: options.seed must be an integer, got ${String(seed)}`);
+  const seed = validateSeed(fn, options.seed);
   const maxCells = validatePositive(fn, "options.maxCells", options.maxCells ?? 200_000, true);
   const timeLimitMs = validatePositive(fn, "options.timeLimitMs", options.timeLimitMs ?? Infinity, true);
-  const tol = validatePositive(fn, "options.tolerance", options.tolerance ?? 1e-9);
+  const tol = validateTolerance(fn, options.tolerance);
   const signal = options.signal;
   const m = Wv.length;
   const n = Wv[0].length;
@@ -826,6 +823,11 @@ export async function inverseLipschitz(
 
   // 3. Injectivity: checkLayer's verdict, cross-checked with the cells.
   let injective = check.injective;
+  if (injective === true && !check.certificate) {
+    // The evidence contract: a true always carries a certificate; without one there is no verdict.
+    injective = null;
+    notes.push("checkLayer answered injective without a certificate, so the verdict is withheld (unknown).");
+  }
   let verdictMethod: InverseLipschitzResult["method"]["verdict"] = check.method;
   let witness: Witness | null = check.witness ?? null;
   if (injective === null && complete) {
@@ -979,6 +981,7 @@ export async function inverseLipschitz(
     minCell,
     structure,
     witness,
+    certificate: injective === true ? (check.certificate ?? null) : null,
     empirical,
     method: { verdict: verdictMethod, C: methodC, empirical: "sampling + local search" },
     stats: {

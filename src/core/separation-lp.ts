@@ -22,6 +22,7 @@ import type { Domain } from "./types.js";
 import type { NormalizedLayer } from "./layer.js";
 import { solveDenseLp } from "./lp/simplex.js";
 import { norm2 } from "./linalg.js";
+import { LP_VIOLATION } from "./numerics.js";
 
 /** Outcome of {@link separateRows}. */
 export type SeparationResult =
@@ -97,7 +98,7 @@ function separateByGeneration(
       for (let j = 0; j < n; j++) a += layer.rows[i * n + j] * res.x[j];
       margin = Math.min(margin, -a);
       viol[t] = inS[t] ? -Infinity : a + res.margin;
-      if (viol[t] > 1e-12) {
+      if (viol[t] > LP_VIOLATION) {
         count++;
         if (viol[t] > worst) worst = viol[t];
       }
@@ -105,7 +106,7 @@ function separateByGeneration(
     if (count === 0) return { feasible: true, x: res.x, margin: Math.min(res.margin, margin) };
     // Add the most violated rows.
     const order = Array.from({ length: k }, (_, t) => t)
-      .filter((t) => viol[t] > 1e-12)
+      .filter((t) => viol[t] > LP_VIOLATION)
       .sort((a, b) => viol[b] - viol[a])
       .slice(0, GENERATION_BATCH);
     for (const t of order) {

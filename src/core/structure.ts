@@ -35,6 +35,7 @@ import type { Domain, Dual } from "./types.js";
 import type { NormalizedLayer } from "./layer.js";
 import { Budget } from "./budget.js";
 import { greedyIndependent } from "./dense.js";
+import { RANK_FLOOR } from "./numerics.js";
 
 /** An always-active group found by {@link alwaysActiveCover}. */
 export interface ActiveGroup {
@@ -157,7 +158,7 @@ export function alwaysActiveCover(
   // Pick lines greedily that are independent; each line's first group is used.
   const chosenLines = chooseIndependent
     ? chooseIndependent(Int32Array.from(lines))
-    : greedyIndependent(rows, n, Int32Array.from(lines), Math.max(tolerance, 1e-12));
+    : greedyIndependent(rows, n, Int32Array.from(lines), Math.max(tolerance, RANK_FLOOR));
   if (chosenLines.length < n) return null;
   const groups: ActiveGroup[] = [];
   const duals: Dual[] = [];

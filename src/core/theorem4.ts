@@ -26,7 +26,15 @@
 import type { CheckLayerOptions, Domain, LayerCheckResult, Method } from "./types.js";
 import { Budget, formatCount, isResourceLimitError, matrixBytes } from "./budget.js";
 import { checkLayerWithin, limitedLayerResult } from "./check-layer.js";
-import { assertRange, assertType, validateChoice, validatePositive } from "./validate.js";
+import {
+  assertRange,
+  validateCallback,
+  validateDomain,
+  validateOptions,
+  validatePositive,
+  validateSeed,
+  validateTimeLimit,
+} from "./validate.js";
 import {
   type Boundary,
   type ConvSpec,
@@ -35,8 +43,7 @@ import {
   validateConvSpec,
   validateSizes,
 } from "./convolution.js";
-
-const DOMAINS: readonly Domain[] = ["all", "nonnegative"];
+import { validateTolerance } from "./numerics.js";
 
 /**
  * Boundary conditions for which a box proof is trusted. Theorem 4 was compared with the exact
@@ -276,9 +283,13 @@ const fmtBox = (P: readonly number[]): string => P.join("×");
 export async function checkConv(spec: ConvSpec, options: CheckConvOptions = {}): Promise<ConvCheckResult> {
   const fn = "checkConv()";
   validateConvSpec(fn, spec);
-  assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
-  const domain = validateChoice(fn, "options.domain", options.domain ?? "all", DOMAINS);
-  const timeLimit = validatePositive(fn, "options.timeLimitMs", options.timeLimitMs ?? Infinity, true);
+  validateOptions(fn, options);
+  const domain = validateDomain(fn, options.domain);
+  const timeLimit = validateTimeLimit(fn, options.timeLimitMs);
+  // Passed on to checkLayer on each box: validated here, so that errors name checkConv().
+  validateTolerance(fn, options.tolerance);
+  validateSeed(fn, options.seed);
+  validateCallback(fn, "options.onProgress", options.onProgress);
   const maxColumns = validatePositive(fn, "options.maxBoxColumns", options.maxBoxColumns ?? 12);
   const boxTimeLimit =
     options.box !== undefined

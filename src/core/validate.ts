@@ -7,6 +7,8 @@
  * bad input from a bug.
  */
 
+import type { Domain } from "./types.js";
+
 /** A value of the wrong type (not an array, not a number). */
 export class InputTypeError extends TypeError {
   readonly isInputError = true;
@@ -140,4 +142,93 @@ export function validateChoice<T extends string>(
     () => `${fn}: ${name} must be one of ${choices.join(", ")}, got ${describe(x)}`,
   );
   return x as T;
+}
+
+/** The domains of a layer: all of R^n, or the nonnegative orthant (the input after a ReLU). */
+export const DOMAINS: readonly Domain[] = ["all", "nonnegative"];
+
+/**
+ * Validates an options argument: absent (then `{}`) or a non-null object.
+ * @param fn the calling function, for messages
+ */
+export function validateOptions<T extends object>(fn: string, options: T | undefined, name = "options"): T {
+  if (options === undefined) return {} as T;
+  assertType(
+    typeof options === "object" && options !== null && !Array.isArray(options),
+    () => `${fn}: ${name} must be an object, got ${describe(options)}`,
+  );
+  return options;
+}
+
+/**
+ * Validates a domain, one of {@link DOMAINS}; `undefined` is "all".
+ * @param fn the calling function, for messages
+ */
+export function validateDomain(fn: string, x: unknown, name = "options.domain"): Domain {
+  return validateChoice(fn, name, x ?? "all", DOMAINS);
+}
+
+/**
+ * Validates a seed: a safe integer (seeds are hashed as integers; 1.5 and "1" are refused).
+ * @param fallback the seed of an absent option
+ */
+export function validateSeed(fn: string, x: unknown, name = "options.seed", fallback = 1): number {
+  if (x === undefined) return fallback;
+  assertType(
+    typeof x === "number" && Number.isSafeInteger(x),
+    () => `${fn}: ${name} must be an integer, got ${describe(x)}`,
+  );
+  return x;
+}
+
+/**
+ * Validates a time limit in milliseconds: a positive number or Infinity (the default).
+ * @param fn the calling function, for messages
+ */
+export function validateTimeLimit(fn: string, x: unknown, name = "options.timeLimitMs"): number {
+  return validatePositive(fn, name, x ?? Infinity, true);
+}
+
+/**
+ * Validates an integer count with a lower bound (restarts, samples, workers).
+ * @param fallback the value of an absent option
+ */
+export function validateCount(fn: string, name: string, x: unknown, min: number, fallback?: number): number {
+  if (x === undefined && fallback !== undefined) return fallback;
+  assertType(
+    typeof x === "number" && Number.isSafeInteger(x),
+    () => `${fn}: ${name} must be an integer, got ${describe(x)}`,
+  );
+  assertRange(x >= min, () => `${fn}: ${name} must be an integer >= ${min}, got ${x}`);
+  return x;
+}
+
+/**
+ * Validates a callback option (`onProgress`): absent or a function.
+ * @param fn the calling function, for messages
+ */
+export function validateCallback<F extends (...args: never[]) => unknown>(
+  fn: string,
+  name: string,
+  x: F | undefined,
+): F | undefined {
+  assertType(
+    x === undefined || typeof x === "function",
+    () => `${fn}: ${name} must be a function, got ${describe(x)}`,
+  );
+  return x;
+}
+
+/**
+ * Validates a cancel signal: absent or an `AbortSignal`. The library only reads `aborted`, so any
+ * object with a boolean `aborted` passes (signals of other realms, the worker pool's shared flag).
+ */
+export function validateSignal(fn: string, x: unknown, name = "options.signal"): AbortSignal | undefined {
+  if (x === undefined) return undefined;
+  const s = x as { aborted?: unknown } | null;
+  assertType(
+    typeof s === "object" && s !== null && typeof s.aborted === "boolean",
+    () => `${fn}: ${name} must be an AbortSignal, got ${describe(x)}`,
+  );
+  return x as AbortSignal;
 }

@@ -12,7 +12,7 @@
  */
 
 import type { Domain, Witness } from "./types.js";
-import { assertRange, assertType, validateChoice, validateLayer } from "./validate.js";
+import { assertRange, assertType, validateDomain, validateLayer, validateOptions } from "./validate.js";
 import {
   ExactSpan,
   Fraction,
@@ -23,7 +23,7 @@ import {
   toFraction,
   type IntegerLayer,
 } from "./exact.js";
-import { DEFAULT_TOLERANCE, validateTolerance } from "./tolerance.js";
+import { validateTolerance } from "./numerics.js";
 import { norm2 } from "./linalg.js";
 
 /** Result of {@link verifyWitness}. */
@@ -111,9 +111,9 @@ export function verifyWitness(
 ): WitnessCheck {
   const fn = "verifyWitness()";
   const { W: Wv, b: bv } = validateLayer(fn, W, b);
-  validateChoice(fn, "domain", domain, ["all", "nonnegative"] as const);
-  assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
-  const tol = validateTolerance(fn, options.tolerance ?? DEFAULT_TOLERANCE);
+  validateDomain(fn, domain, "domain");
+  validateOptions(fn, options);
+  const tol = validateTolerance(fn, options.tolerance);
   assertType(typeof witness === "object" && witness !== null, () => `${fn}: witness must be an object`);
   const n = Wv[0].length;
   // A witness whose exact points are fractions carries them in exactX1/exactX2 (x1/x2 are roundings).

@@ -16,10 +16,10 @@
 import { constructDense } from "../construct/dense.js";
 import { Budget, matrixBytes } from "../core/budget.js";
 import { Rng } from "../core/random.js";
-import { assertRange, assertType } from "../core/validate.js";
+import { assertRange, assertType, validateSeed } from "../core/validate.js";
 import { gradientInversion, type GradientInversionOptions } from "../invert/gradient-inversion.js";
 import { relativeError } from "../invert/robust-layer.js";
-import { forwardUnchecked, layerOutputDim, validateNetwork, type Network } from "../network/network.js";
+import { forwardUnchecked, layerOutputDim, validateNetwork, type Network } from "../model/network.js";
 
 /** Options of {@link compressedSensingExperiment}. */
 export interface CompressedSensingOptions {
@@ -107,8 +107,7 @@ export function compressedSensingExperiment(
   assertRange(Number.isFinite(noise) && noise >= 0, () => `${FN}: options.noise must be >= 0`);
   const trials = options.trials ?? 5;
   assertRange(Number.isInteger(trials) && trials >= 1, () => `${FN}: options.trials must be an integer >= 1`);
-  const seed = options.seed ?? 1;
-  assertRange(Number.isInteger(seed), () => `${FN}: options.seed must be an integer`);
+  const seed = validateSeed(FN, options.seed);
   const n = net.inputDim;
   const d = layerOutputDim(net.layers[net.layers.length - 1]);
   const kMax = ks.reduce((a, k) => Math.max(a, k), 0);

@@ -31,9 +31,10 @@
 
 import { greedyIndependent } from "../core/dense.js";
 import { Rng } from "../core/random.js";
-import { assertRange, assertType } from "../core/validate.js";
+import { assertRange, assertType, validateSeed } from "../core/validate.js";
 import { wilsonInterval } from "./phase-stats.js";
 import type { PointwisePoint } from "./phase-types.js";
+import { POINTWISE_RANK_TOLERANCE } from "../core/numerics.js";
 
 /**
  * P(Binomial(m, 1/2) ≥ n): the exact probability that the rows of a Gaussian (m, n) ReLU layer
@@ -98,7 +99,7 @@ export interface PointwiseMonteCarlo {
 }
 
 /** Relative tolerance of the rank test (on unit-norm rows, a Gram–Schmidt residual below it is 0). */
-const RANK_TOLERANCE = 1e-9;
+const RANK_TOLERANCE = POINTWISE_RANK_TOLERANCE;
 
 /**
  * Monte Carlo estimate of pointwise invertibility by explicit simulation: per trial, draw
@@ -128,7 +129,7 @@ export function pointwiseMonteCarlo(
     Number.isInteger(trials) && trials >= 1,
     () => `${fn}: trials must be an integer >= 1, got ${trials}`,
   );
-  assertRange(Number.isFinite(seed), () => `${fn}: seed must be a finite number, got ${seed}`);
+  validateSeed(fn, seed, "seed");
   assertType(typeof bias === "boolean", () => `${fn}: bias must be a boolean, got ${typeof bias}`);
   const rng = new Rng(seed);
   const x0 = new Float64Array(n);

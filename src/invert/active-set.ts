@@ -33,7 +33,7 @@
  */
 
 import { Budget } from "../core/budget.js";
-import type { Activation } from "../network/network.js";
+import type { Activation } from "../model/network.js";
 import { activate, derivative, isKink, type GeneratorOps, type Trace } from "./generator-ops.js";
 import type { Saturation } from "./precision.js";
 

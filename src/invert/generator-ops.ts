@@ -14,7 +14,7 @@
  */
 
 import { Budget, formatCount } from "../core/budget.js";
-import { recordGeometry, type ConvGeometry } from "../network/conv-layer.js";
+import { recordGeometry, type ConvGeometry } from "../model/conv-layer.js";
 import {
   batchNormScales,
   layerInputDim,
@@ -23,7 +23,7 @@ import {
   type Activation,
   type DenseLayerSpec,
   type Network,
-} from "../network/network.js";
+} from "../model/network.js";
 
 /** One layer as an operator (see the module comment). */
 export interface GenOp {

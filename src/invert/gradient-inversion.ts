@@ -22,7 +22,7 @@ import {
   transposeApply,
   validateNetwork,
   type Network,
-} from "../network/network.js";
+} from "../model/network.js";
 
 /** Options of {@link gradientInversion}. */
 export interface GradientInversionOptions {

@@ -16,7 +16,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { relativeError } from "../core/linalg.js";
-import type { Network } from "../network/network.js";
+import type { Network } from "../model/network.js";
 import { invertGenerator, type GeneratorInverse, type InvertGeneratorOptions } from "./invert-generator.js";
 import { loadLpSolver } from "./pattern-lp.js";
 

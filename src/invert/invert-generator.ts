@@ -46,7 +46,7 @@
 import { Budget, isResourceLimitError, type BudgetOptions } from "../core/budget.js";
 import { maxAbs, relativeError } from "../core/linalg.js";
 import { Rng } from "../core/random.js";
-import { assertRange, assertType, validateChoice, validatePositive } from "../core/validate.js";
+import { assertRange, assertType, validateChoice, validatePositive, validateSeed } from "../core/validate.js";
 import {
   layerInputDim,
   layerOutputDim,
@@ -54,7 +54,7 @@ import {
   validateNetwork,
   type Network,
   type Precision,
-} from "../network/network.js";
+} from "../model/network.js";
 import {
   evaluate,
   refine,
@@ -76,6 +76,12 @@ import {
 } from "./precision.js";
 import { qrR, singularValues } from "./small-linalg.js";
 import { loadLpSolver, robustFit, type LpSolver } from "./pattern-lp.js";
+import {
+  JACOBIAN_RANK_TOLERANCE,
+  REFINE_STEP_NOISE_FREE,
+  REFINE_STEP_NOISY,
+  SAME_ESTIMATE,
+} from "../core/numerics.js";
 
 /** Options of {@link invertGenerator}. */
 export interface InvertGeneratorOptions extends BudgetOptions {
@@ -257,7 +263,7 @@ export function invertGenerator(
     PRECISIONS,
   );
   const yP = validateChoice(FN, "options.yPrecision", options.yPrecision ?? "float64", PRECISIONS);
-  const seed = options.seed ?? 1;
+  const seed = validateSeed(FN, options.seed);
   const norm = validateChoice(FN, "options.norm", options.norm ?? "l2", ["l2", "l1", "linf"] as const);
   assertType(
     norm === "l2" || (typeof options.lpSolver === "object" && options.lpSolver !== null),
@@ -549,7 +555,7 @@ export function invertGenerator(
     let repeats = 0;
     const successF = successLevel(noise, m, yScale, effP, explicitTol);
     const maxJ = options.maxJacobians ?? 60;
-    const relTol = noise > 0 ? 1e-6 : 1e-10;
+    const relTol = noise > 0 ? REFINE_STEP_NOISY : REFINE_STEP_NOISE_FREE;
     /**
      * One start: the output problem with a decaying pull to the prior (its bounded residuals make
      * far starts converge far more often than the inverted problem's linear ones: 55 of 64 starts
@@ -580,7 +586,7 @@ export function invertGenerator(
       const fitted = fit(sp.z);
       starts.push({ start: sp.name, f: fitted.best.f, jacobians: fitted.jacobians, stop: fitted.stop });
       const res = { ...fitted, best: polishWeighted(fitted.best) };
-      if (best && relativeError(res.best.z, best.z) <= 1e-6) {
+      if (best && relativeError(res.best.z, best.z) <= SAME_ESTIMATE) {
         // With noise, the best point again: after four starts that agree, more are unlikely to help.
         if (noise > 0 && ++repeats >= 3) break;
       } else if (!best || res.best.f < best.f) {
@@ -712,7 +718,7 @@ function certify(
   if (rows.length > 0) sv = singularValues(qrR(J, n, rows, budget), n);
   const sigmaMax = sv.length ? sv[0] : 0;
   const sigmaMin = rows.length >= n ? sv[n - 1] : 0;
-  const rank = sv.filter((s) => s > 1e-10 * sigmaMax).length;
+  const rank = sv.filter((s) => s > JACOBIAN_RANK_TOLERANCE * sigmaMax).length;
   const pattern = {
     ambiguous,
     nearKink,

@@ -30,9 +30,10 @@ import {
   assertType,
   validateChoice,
   validateLayer,
-  validatePositive,
+  validateOptions,
   validateVector,
 } from "../core/validate.js";
+import { TIGHT_CONSTRAINT, validateTolerance } from "../core/numerics.js";
 
 /** A dense layer as inverted here (the fields of `DenseLayerSpec` that matter). */
 export interface InvertibleLayer {
@@ -223,12 +224,12 @@ export function invertLayer(
     y.length === W.length,
     () => `${FN}: y has length ${y.length}, expected ${W.length} (one entry per row of W)`,
   );
-  assertType(typeof options === "object" && options !== null, () => `${FN}: options must be an object`);
+  validateOptions(FN, options);
   const domain = validateChoice(FN, "options.domain", options.domain ?? "all", [
     "all",
     "nonnegative",
   ] as const);
-  const tol = validatePositive(FN, "options.tolerance", options.tolerance ?? 1e-9);
+  const tol = validateTolerance(FN, options.tolerance);
   const budget = Budget.from(FN, options);
   return invertUnchecked(W, b, activation === "relu", y, domain, tol, { ...options, budget });
 }
@@ -346,14 +347,14 @@ export function invertUnchecked(
   for (const i of ineq) {
     if (norms[i] === 0) continue;
     const v = (dot(W[i], x) + b[i]) / norms[i];
-    if (Math.abs(v) <= 1e-7 * xScale) {
+    if (Math.abs(v) <= TIGHT_CONSTRAINT * xScale) {
       rowsA.push(W[i]);
       rhs.push(-b[i]);
     }
   }
   if (nonneg) {
     for (let j = 0; j < n; j++) {
-      if (Math.abs(x[j]) <= 1e-7 * xScale) {
+      if (Math.abs(x[j]) <= TIGHT_CONSTRAINT * xScale) {
         rowsA.push(Array.from({ length: n }, (_, k) => (k === j ? 1 : 0)));
         rhs.push(0);
       }
@@ -472,7 +473,7 @@ function secondPreimage(
     }
     r[i] = c.h;
   });
-  const threshold = Math.max(1e-7, 100 * tol) * R;
+  const threshold = Math.max(TIGHT_CONSTRAINT, 100 * tol) * R;
   let lpSolves = 0;
   for (let j = 0; j < n; j++) {
     for (const sign of [1, -1]) {

@@ -22,19 +22,21 @@
 import { Budget, isResourceLimitError, type BudgetOptions } from "../core/budget.js";
 import { maxAbs } from "../core/linalg.js";
 import type { Domain } from "../core/types.js";
-import { assertRange, assertType, validatePositive, validateVector } from "../core/validate.js";
+import { assertRange, validateOptions, validateVector } from "../core/validate.js";
 import {
   batchNormScales,
   forwardUnchecked,
   inverseActivation,
+  layerDomain,
   layerInputDim,
   layerMatrix,
   layerOutputDim,
   validateNetwork,
   type DenseLayerSpec,
   type Network,
-} from "../network/network.js";
+} from "../model/network.js";
 import { invertUnchecked, type LayerInverse } from "./invert-layer.js";
+import { DEFAULT_TOLERANCE, NETWORK_RESIDUAL_FACTOR, validateTolerance } from "../core/numerics.js";
 
 /**
  * Options of {@link invertNetwork}. `timeLimitMs`, `signal` and `memoryLimitBytes` (default 2 GiB:
@@ -83,19 +85,6 @@ export interface NetworkInverse {
 }
 
 const FN = "invertNetwork()";
-
-/**
- * The domain of layer l: after a ReLU or a sigmoid (positive outputs) the nonnegative orthant,
- * after a flatten/reshape (the identity) the domain of that layer, otherwise all of R^d.
- */
-export function layerDomain(net: Network, l: number): Domain {
-  // Skip back over flatten/reshape layers (a loop: their number is up to the input).
-  let k = l;
-  while (k > 0 && net.layers[k - 1].reshape) k--;
-  if (k === 0) return "all";
-  const prev = net.layers[k - 1];
-  return prev.activation === "relu" || prev.activation === "sigmoid" ? "nonnegative" : "all";
-}
 
 /**
  * Inverts a non-ReLU layer: a flatten/reshape (identity), a batch norm (elementwise when every
@@ -258,8 +247,8 @@ export function invertNetwork(net: Network, y: number[], options: InvertNetworkO
     y.length === out,
     () => `${FN}: y has length ${y.length}, expected ${out} (the network's output dimension)`,
   );
-  assertType(typeof options === "object" && options !== null, () => `${FN}: options must be an object`);
-  const tol = validatePositive(FN, "options.tolerance", options.tolerance ?? 1e-9);
+  validateOptions(FN, options);
+  const tol = validateTolerance(FN, options.tolerance);
   const budget = Budget.from(FN, options);
   try {
     return invertWithin(net, y, L, tol, options, budget);
@@ -309,7 +298,7 @@ function invertWithin(
   }
   const x = chain.h;
   const residual = relDiff(forwardUnchecked(net, x), y);
-  if (residual > Math.max(tol, 1e-9) * 100) {
+  if (residual > Math.max(tol, DEFAULT_TOLERANCE) * NETWORK_RESIDUAL_FACTOR) {
     return {
       status: "inconclusive",
       residual,
@@ -324,7 +313,11 @@ function invertWithin(
     // A second preimage at layer l lifts to a second network input when it is in the range of layers < l.
     for (const alt of chain.alternatives) {
       const back = invertChain(net, alt.layer, alt.point, tol, options.injectiveLayers, false, budget);
-      if (back.ok && relDiff(forwardUnchecked(net, back.h), y) <= 100 * Math.max(tol, 1e-9)) {
+      if (
+        back.ok &&
+        relDiff(forwardUnchecked(net, back.h), y) <=
+          NETWORK_RESIDUAL_FACTOR * Math.max(tol, DEFAULT_TOLERANCE)
+      ) {
         unique = false;
         x2 = back.h;
         break;

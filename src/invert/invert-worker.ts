@@ -5,7 +5,7 @@
  */
 
 import { parentPort } from "node:worker_threads";
-import type { Network } from "../network/network.js";
+import type { Network } from "../model/network.js";
 import type { WorkerReply, WorkerRequest } from "./invert-batch.js";
 import { invertGenerator, type InvertGeneratorOptions } from "./invert-generator.js";
 import { loadLpSolver } from "./pattern-lp.js";

@@ -27,8 +27,9 @@
  * Pure TypeScript, no Node APIs.
  */
 
-import type { Activation, Precision } from "../network/network.js";
+import type { Activation, Precision } from "../model/network.js";
 import type { GeneratorOps, Trace } from "./generator-ops.js";
+import { FLOAT64_TOLERANCE } from "../core/numerics.js";
 
 /** Unit roundoff u = 2^-p of each format (p = significand bits). */
 export const UNIT_ROUNDOFF: Readonly<Record<Precision, number>> = {
@@ -47,7 +48,7 @@ const MIN_NORMAL: Readonly<Record<Precision, number>> = {
 };
 
 /** The tolerance of a float64 model (and the floor of every default tolerance). */
-export const FLOAT64_TOLERANCE = 1e-9;
+export { FLOAT64_TOLERANCE };
 
 /** γ_k = k·u / (1 − k·u), the bound on the relative error of a sum of k products. */
 export function gammaK(k: number, u: number): number {

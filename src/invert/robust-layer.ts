@@ -50,18 +50,19 @@ import {
   assertType,
   validateChoice,
   validateLayer,
-  validatePositive,
+  validateOptions,
   validateVector,
 } from "../core/validate.js";
 import {
   forwardUnchecked,
+  layerDomain,
   layerMatrix,
   layerOutputDim,
   validateNetwork,
   type Network,
-} from "../network/network.js";
+} from "../model/network.js";
 import type { InvertibleLayer } from "./invert-layer.js";
-import { layerDomain } from "./invert-network.js";
+import { validateTolerance } from "../core/numerics.js";
 
 /** Options of {@link invertLayerRobust}. */
 /**
@@ -157,13 +158,13 @@ export function invertLayerRobust(
   const activation = validateChoice(FN, "layer.activation", layer.activation, ["relu", "linear"] as const);
   validateVector(FN, "y", y);
   assertRange(y.length === W.length, () => `${FN}: y has length ${y.length}, expected ${W.length}`);
-  assertType(typeof options === "object" && options !== null, () => `${FN}: options must be an object`);
+  validateOptions(FN, options);
   const domain = validateChoice(FN, "options.domain", options.domain ?? "all", [
     "all",
     "nonnegative",
   ] as const);
   const norm = validateChoice(FN, "options.norm", options.norm ?? "linf", ["linf", "l1"] as const);
-  const tol = validatePositive(FN, "options.tolerance", options.tolerance ?? 1e-9);
+  const tol = validateTolerance(FN, options.tolerance);
   const sigma = options.noiseLevel ?? 0;
   assertRange(
     Number.isFinite(sigma) && sigma >= 0,
@@ -394,8 +395,8 @@ export function invertNetworkRobust(
   const L = net.layers.length;
   const out = layerOutputDim(net.layers[L - 1]);
   assertRange(y.length === out, () => `${fn}: y has length ${y.length}, expected ${out}`);
-  assertType(typeof options === "object" && options !== null, () => `${fn}: options must be an object`);
-  const tol = validatePositive(fn, "options.tolerance", options.tolerance ?? 1e-9);
+  validateOptions(fn, options);
+  const tol = validateTolerance(fn, options.tolerance);
   const budget = Budget.from(fn, options);
   let sigma = options.noiseLevel ?? 0;
   assertRange(Number.isFinite(sigma) && sigma >= 0, () => `${fn}: options.noiseLevel must be >= 0`);

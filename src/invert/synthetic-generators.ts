@@ -18,7 +18,7 @@ import {
   type Activation,
   type Network,
   type Precision,
-} from "../network/network.js";
+} from "../model/network.js";
 
 /** Options of {@link denseGenerator}. */
 export interface DenseGeneratorOptions {

@@ -10,7 +10,7 @@ import {
   type DenseLayerSpec,
   type Network,
   type Precision,
-} from "../network/network.js";
+} from "../model/network.js";
 
 /**
  * Validates imported layers as a network.

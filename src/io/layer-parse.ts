@@ -6,7 +6,8 @@
  * the files from disk and re-exports all of this.
  */
 
-import { InputRangeError, InputTypeError, validateLayer } from "../core/validate.js";
+import { DOMAINS, InputRangeError, InputTypeError, validateLayer } from "../core/validate.js";
+import type { Domain } from "../core/types.js";
 import { FileFormatError, show } from "./errors.js";
 import { formatShape, parseNpy } from "./npy.js";
 import { memoryLimitOf, type ReaderOptions } from "./limits.js";
@@ -230,10 +231,10 @@ function parseExpected(v: unknown, source: string): LayerFile["expected"] {
   }
   const out: NonNullable<LayerFile["expected"]> = {};
   for (const [key, verdict] of Object.entries(v)) {
-    if (key !== "all" && key !== "nonnegative") {
+    if (!(DOMAINS as readonly string[]).includes(key)) {
       throw new FileFormatError(
         source,
-        `"expected" has an unknown key ${show(key, 40)} (allowed: "all", "nonnegative")`,
+        `"expected" has an unknown key ${show(key, 40)} (allowed: ${DOMAINS.map((d) => `"${d}"`).join(", ")})`,
       );
     }
     if (verdict !== null && typeof verdict !== "boolean") {
@@ -242,7 +243,7 @@ function parseExpected(v: unknown, source: string): LayerFile["expected"] {
         `"expected.${key}" must be true, false or null, got ${describeJson(verdict)}`,
       );
     }
-    out[key] = verdict;
+    out[key as Domain] = verdict;
   }
   return out;
 }

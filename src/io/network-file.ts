@@ -1,5 +1,5 @@
 /**
- * Reading and writing networks (src/network/network.ts) as JSON:
+ * Reading and writing networks (src/model/network.ts) as JSON:
  *
  *     {"format": "injective-relu/network", "version": 1, "inputDim": n,
  *      "layers": [{"type": "dense", "W": [[...]], "b"?: [...], "activation": "relu" | "linear"}, ...]}
@@ -15,7 +15,7 @@
  */
 
 import { writeFile } from "node:fs/promises";
-import type { Network } from "../network/network.js";
+import type { Network } from "../model/network.js";
 import { describeFsError, FileFormatError } from "./errors.js";
 import { decodeUtf8 } from "./layer-parse.js";
 import { parseNetworkJson, stringifyNetwork } from "./network-parse.js";

@@ -1,5 +1,5 @@
 /**
- * Parsing networks (src/network/network.ts) without file access, so that it runs in a browser too:
+ * Parsing networks (src/model/network.ts) without file access, so that it runs in a browser too:
  * the project's network JSON ({@link parseNetworkJson}; the format is described in
  * src/io/network-file.ts, which reads files from disk and re-exports this module), and
  * {@link parseNetworkBytes} for a model given as files in memory (ONNX, network JSON, or a TF.js
@@ -8,8 +8,8 @@
  */
 
 import { InputRangeError, InputTypeError, isInputError } from "../core/validate.js";
-import { layerFileForm, normalizeNetwork, validateNetwork, type Network } from "../network/network.js";
-import { convGeometry } from "../network/conv-layer.js";
+import { layerFileForm, normalizeNetwork, validateNetwork, type Network } from "../model/network.js";
+import { convGeometry } from "../model/conv-layer.js";
 import { FileFormatError } from "./errors.js";
 import { decodeUtf8, extensionOf } from "./layer-parse.js";
 import { formatBytes } from "../core/budget.js";

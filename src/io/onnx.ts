@@ -7,7 +7,7 @@
  * `Sigmoid`, `BatchNormalization` (inference mode), `Flatten` (axis 1), `Reshape` (keeping the
  * batch dimension), `Identity`, `Conv` and `ConvTranspose` (1-D or 2-D; strides, symmetric pads,
  * dilations 1, group 1, no auto_pad; ConvTranspose also output_padding 0 and no output_shape; they
- * become convolution layers, src/network/conv-layer.ts, and need the graph input's shape), plus
+ * become convolution layers, src/model/conv-layer.ts, and need the graph input's shape), plus
  * `Constant` nodes that only feed another node's parameters. A BatchNormalization after a
  * convolution (one scale per channel of a (c, H[, W]) shape) is expanded over the positions.
  * Every node must consume the previous node's output (the first one the graph input), and the last
@@ -40,8 +40,8 @@ import {
   type DenseLayerSpec,
   type Network,
   type Precision,
-} from "../network/network.js";
-import { convGeometry } from "../network/conv-layer.js";
+} from "../model/network.js";
+import { convGeometry } from "../model/conv-layer.js";
 import { formatBytes } from "../core/budget.js";
 import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { clip, FileFormatError, show } from "./errors.js";

@@ -37,7 +37,7 @@ import {
   type DenseLayerSpec,
   type Network,
   type Precision,
-} from "../network/network.js";
+} from "../model/network.js";
 import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { formatBytes } from "../core/budget.js";
 import { clip, FileFormatError, show } from "./errors.js";

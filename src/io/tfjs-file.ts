@@ -7,7 +7,7 @@
 
 import { stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { Network } from "../network/network.js";
+import type { Network } from "../model/network.js";
 import { loadTfjsLayersModel } from "./tfjs.js";
 import { memoryLimitOf, readFileInFolder, readInputFile, type ReaderOptions } from "./safe-file.js";
 

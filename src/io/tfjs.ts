@@ -39,7 +39,7 @@ import {
   type Activation,
   type DenseLayerSpec,
   type Network,
-} from "../network/network.js";
+} from "../model/network.js";
 import { InputRangeError, InputTypeError } from "../core/validate.js";
 import { clip, FileFormatError, show } from "./errors.js";
 import { importedNetwork } from "./imported-network.js";

@@ -56,7 +56,7 @@ import { Budget, isResourceLimitError, type ResourceLimitError } from "../core/b
 import { checkLayerWithin } from "../core/check-layer.js";
 import { checkConv } from "../core/theorem4.js";
 import { Fraction, dyadicRows, exactNullVector, exactRankBudgeted, toFraction } from "../core/exact.js";
-import { fractionString, pairAlong } from "../core/witness.js";
+import { fractionString, pairAlong, type ExactPair } from "../core/witness.js";
 import {
   describeState,
   exactCollision,
@@ -67,17 +67,18 @@ import {
   type ExactState,
 } from "./exact-forward.js";
 import { Rng } from "../core/random.js";
-import type { Domain, LayerCheckResult } from "../core/types.js";
-import { assertRange, assertType, validatePositive } from "../core/validate.js";
-import { invertNetwork, layerDomain } from "../invert/invert-network.js";
+import type { Certificate, Domain, LayerCheckResult } from "../core/types.js";
+import { assertRange, validateOptions, validateSeed } from "../core/validate.js";
+import { invertNetwork } from "../invert/invert-network.js";
 import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
-import { convGeometry, convRecordSpec } from "./conv-layer.js";
+import { convGeometry, convRecordSpec } from "../model/conv-layer.js";
 import { findConvPairs, findRowPairs, subRecord } from "./conv-pairs.js";
 import {
   applyLayer,
   batchNormScales,
   convLayer,
   forwardUnchecked,
+  layerDomain,
   layerInputDim,
   layerMatrix,
   layerOutputDim,
@@ -85,7 +86,8 @@ import {
   type Activation,
   type DenseLayerSpec,
   type Network,
-} from "./network.js";
+} from "../model/network.js";
+import { validateTolerance } from "../core/numerics.js";
 
 /** Options of {@link checkNetwork}. */
 export interface CheckNetworkOptions {
@@ -155,6 +157,11 @@ export interface NetworkLayerReport {
   exact: boolean;
   /** A collision of this layer on its domain, when not injective (exact; fractions in exactX1/exactX2 when needed). */
   witness?: { x1: number[]; x2: number[]; exactX1?: string[]; exactX2?: string[] };
+  /**
+   * The certificate of a ReLU layer proved injective (rule `relu`), which `verifyCertificate`
+   * re-checks on `domain` (the other rules' evidence is the exact rank or the layer's structure).
+   */
+  certificate?: Certificate;
   timeMs: number;
 }
 
@@ -365,7 +372,10 @@ function linearLayerReport(
     if (!isResourceLimitError(e) || budget.exhausted()) throw e;
   }
   const x = new Array<number>(n).fill(domain === "nonnegative" ? 1 : 0);
-  const pair = v && pairAlong(ints, domain, x, v);
+  const built = v && pairAlong(ints, domain, x, v);
+  // The witness rule: a pair is reported only after an exact forward pass confirms it.
+  const collision = built ? linearCollision(ints.W, built, domain) : null;
+  const pair = collision === null ? built : null;
   const representable =
     pair !== null && [...pair.x1, ...pair.x2].every((f) => Fraction.fromFloat(f.toNumber()).sub(f).isZero());
   const witness = pair
@@ -380,9 +390,33 @@ function linearLayerReport(
   return {
     ...base,
     injective: false,
-    reason: `${what} rank ${rank} < n = ${n} (exact): W x = W (x + v) for every v in the null space${oneToOne ? ", so σ(W x + b) = σ(W (x + v) + b)" : ""}${witness ? "" : " (no exact null vector within 10 s: the layer has no witness to lift)"}.`,
+    reason: `${what} rank ${rank} < n = ${n} (exact): W x = W (x + v) for every v in the null space${oneToOne ? ", so σ(W x + b) = σ(W (x + v) + b)" : ""}${witness ? "" : collision ? ` (the null-space pair failed the exact forward check: ${collision}; no witness to lift)` : " (no exact null vector within 10 s: the layer has no witness to lift)"}.`,
     ...(witness ? { witness } : {}),
   };
+}
+
+/**
+ * The exact forward check of a linear (or one-to-one activation) layer's pair: x1 ≠ x2, both in the
+ * domain, and W x1 = W x2 row by row in rational arithmetic (rows scaled to integers; σ is
+ * one-to-one, so σ(W x1 + b) = σ(W x2 + b) exactly then). Returns null when the pair collides, or
+ * what failed.
+ */
+export function linearCollision(
+  W: readonly (readonly bigint[])[],
+  pair: ExactPair,
+  domain: Domain,
+): string | null {
+  const { x1, x2 } = pair;
+  const d = x1.map((f, j) => f.sub(x2[j]));
+  if (d.every((f) => f.isZero())) return "x1 = x2";
+  if (domain === "nonnegative" && [...x1, ...x2].some((f) => f.num < 0n))
+    return "a point lies outside the nonnegative orthant";
+  for (let i = 0; i < W.length; i++) {
+    let s = new Fraction(0n);
+    for (let j = 0; j < d.length; j++) if (W[i][j] !== 0n) s = s.add(d[j].mul(new Fraction(W[i][j])));
+    if (!s.isZero()) return `row ${i} differs at the two points`;
+  }
+  return null;
 }
 
 /** The verdict of one layer on its domain, by the rule of its kind (see the module comment). */
@@ -420,6 +454,7 @@ async function layerReport(
     rank: r.rank,
     exact: r.exact,
     ...(r.witness ? { witness: layerWitness(r.witness) } : {}),
+    ...(r.injective === true && r.certificate ? { certificate: r.certificate } : {}),
   };
 }
 
@@ -717,12 +752,10 @@ export async function checkNetwork(
   options: CheckNetworkOptions = {},
 ): Promise<NetworkCheckResult> {
   validateNetwork(FN, net);
-  assertType(typeof options === "object" && options !== null, () => `${FN}: options must be an object`);
-  const tol = validatePositive(FN, "options.tolerance", options.tolerance ?? 1e-9);
-  validatePositive(FN, "options.timeLimitMs", options.timeLimitMs ?? Infinity, true);
+  validateOptions(FN, options);
+  const tol = validateTolerance(FN, options.tolerance);
   const budget = Budget.from(FN, options);
-  const seed = options.seed ?? 1;
-  assertType(Number.isSafeInteger(seed), () => `${FN}: options.seed must be an integer, got ${seed}`);
+  const seed = validateSeed(FN, options.seed);
   const box = options.box ?? { lo: -1, hi: 1 };
   assertRange(
     typeof box === "object" &&

@@ -18,8 +18,9 @@ import { Matrix, SingularValueDecomposition } from "ml-matrix";
 import { Budget, matrixBytes, type BudgetOptions } from "../core/budget.js";
 import { guardSvd, norm2 } from "../core/linalg.js";
 import { Rng } from "../core/random.js";
-import { assertRange, assertType, validatePositive } from "../core/validate.js";
-import { layerMatrix, networkDims, validateNetwork, type Network } from "./network.js";
+import { assertRange, assertType, validateSeed } from "../core/validate.js";
+import { layerMatrix, networkDims, validateNetwork, type Network } from "../model/network.js";
+import { COLLISION_MIN_SEPARATION, COLLISION_SEARCH_TOLERANCE, validateTolerance } from "../core/numerics.js";
 
 const STAGE = "the sampled collision search";
 
@@ -229,9 +230,8 @@ export function searchCollisions(net: Network, options: CollisionSearchOptions):
   const jacobianSamples = count("jacobianSamples", 500);
   const localSearches = count("localSearches", 20);
   const localIterations = count("localIterations", 60);
-  const tolerance = validatePositive(fn, "options.tolerance", options.tolerance ?? 1e-8);
-  const seed = options.seed ?? 1;
-  assertType(Number.isSafeInteger(seed), () => `${fn}: options.seed must be an integer, got ${seed}`);
+  const tolerance = validateTolerance(fn, options.tolerance, "options.tolerance", COLLISION_SEARCH_TOLERANCE);
+  const seed = validateSeed(fn, options.seed);
 
   const start = performance.now();
   const n = net.inputDim;
@@ -248,7 +248,7 @@ export function searchCollisions(net: Network, options: CollisionSearchOptions):
   const rng = new Rng(seed);
   const width = hi - lo;
   const diam = width * Math.sqrt(n);
-  const minSeparation = 1e-7 * diam;
+  const minSeparation = COLLISION_MIN_SEPARATION * diam;
   let evaluations = 0;
   const clamp = (v: number): number => (v < lo ? lo : v > hi ? hi : v);
   const randomPoint = (): number[] => Array.from({ length: n }, () => lo + width * rng.uniform());

@@ -20,7 +20,7 @@
  */
 
 import { dyadicOf, type Dyadic } from "../core/exact.js";
-import { convGeometry, type ConvParams } from "./conv-layer.js";
+import { convGeometry, type ConvParams } from "../model/conv-layer.js";
 
 /** The pairs found by {@link findConvPairs}. */
 export interface ConvPairing {

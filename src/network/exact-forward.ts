@@ -22,7 +22,7 @@ import {
   type IntegerLayer,
 } from "../core/exact.js";
 import { PRIMES, invMod, mulMod, reduceRows } from "../core/modular.js";
-import { layerMatrix, layerOutputDim, type DenseLayerSpec, type Network } from "./network.js";
+import { layerMatrix, layerOutputDim, type DenseLayerSpec, type Network } from "../model/network.js";
 
 /** An exact state: h = H / D with D > 0. */
 export interface ExactState {

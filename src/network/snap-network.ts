@@ -11,7 +11,7 @@
 
 import { snapLayer, type SnappedRow } from "../core/snap.js";
 import { outputFilters } from "./conv-pairs.js";
-import { convLayer, type DenseLayerSpec, type Network } from "./network.js";
+import { convLayer, type DenseLayerSpec, type Network } from "../model/network.js";
 
 /** What {@link snapNetwork} moved in one layer. */
 export interface SnappedLayer {

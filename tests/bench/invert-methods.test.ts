@@ -22,7 +22,7 @@ import { readOnnxModel } from "../../src/io/onnx.js";
 import { gradientInversion, lossAndGradient } from "../../src/invert/gradient-inversion.js";
 import { relativeError } from "../../src/invert/robust-layer.js";
 import { stackedDenseGenerator } from "../../src/experiments/compressed-sensing.js";
-import { forwardNetwork, type Network } from "../../src/network/network.js";
+import { forwardNetwork, type Network } from "../../src/model/network.js";
 
 const DIR = join(import.meta.dirname, "../../examples/models");
 const load = (name: string): Network =>

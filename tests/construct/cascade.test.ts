@@ -11,7 +11,7 @@ import { checkLayer } from "../../src/core/check-layer.js";
 import { InputRangeError } from "../../src/core/validate.js";
 import { constructCascade, type CascadeOptions } from "../../src/construct/cascade.js";
 import { searchCollisions } from "../../src/network/collision-search.js";
-import { forwardNetwork, layerMatrix, networkDims, type DenseLayerSpec } from "../../src/network/network.js";
+import { forwardNetwork, layerMatrix, networkDims, type DenseLayerSpec } from "../../src/model/network.js";
 import { exhaustiveInjectivity } from "../support/pl-exhaustive.js";
 
 describe("constructCascade: dimensions", () => {

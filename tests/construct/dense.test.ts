@@ -276,7 +276,7 @@ describe("bad input", () => {
     expect(msg).toMatch(
       /options\.bias breaks the pair of rows 0 \(B_0\) and 1 \(−d_0·B_0\): b\[0\] \+ b\[1\]\/d\[0\] = -0\.5 < 0/,
     );
-    // The notes' Lemma 1 counterexample W = [1; −1], b = [1; −0.5] is a valid pair (slack 0.5).
+    // The Lemma 1 counterexample (docs/verifier.md) W = [1; −1], b = [1; −0.5] is a valid pair (slack 0.5).
     const c = constructDense(1, 2, { basis: [[1]], bias: [1, -0.5] });
     expect(c.meta.pairSlack).toBe(0.5);
     expect((await checkLayer(c.W, c.b)).injective).toBe(true);

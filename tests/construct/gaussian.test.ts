@@ -1,6 +1,6 @@
 /**
  * Tests of iid Gaussian layers (src/construct/gaussian.ts): shape, seeding, the entry distribution,
- * the regimes of Theorem 2 and the notes, and that injectivity is only probable: the exact verdict
+ * the regimes of Theorem 2 (docs/constructions.md), and that injectivity is only probable: the exact verdict
  * varies with the seed at moderate ratios, is always "no" below m = 2n, and almost always "yes" at
  * large ratios (small n, fixed seeds, so the counts are deterministic).
  */

@@ -12,7 +12,7 @@ import { InputRangeError } from "../../src/core/validate.js";
 import { gaussianMatrix } from "../../src/construct/common.js";
 import { approximationError, injectivize } from "../../src/construct/injectivize.js";
 import { searchCollisions } from "../../src/network/collision-search.js";
-import { forwardNetwork, networkDims, type Network } from "../../src/network/network.js";
+import { forwardNetwork, networkDims, type Network } from "../../src/model/network.js";
 import { exhaustiveInjectivity } from "../support/pl-exhaustive.js";
 
 function network(inputDim: number, layers: Network["layers"]): Network {

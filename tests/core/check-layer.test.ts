@@ -1,5 +1,5 @@
 /**
- * checkLayer on hand cases with known answers (paper Figure 2, Corollary 2, the notes' Lemma 1
+ * checkLayer on hand cases with known answers (paper Figure 2, Corollary 2, the Lemma 1
  * counterexample, rank deficiency, n = 1), for every method, plus time limits, cancellation and
  * validation.
  */
@@ -180,7 +180,7 @@ describe("methods", () => {
     expect(good.reason).toMatch(/proves nothing/);
   });
 
-  it("lemma1 proves what its sufficient direction can and declines the notes' counterexample", async () => {
+  it("lemma1 proves what its sufficient direction can and declines the Lemma 1 counterexample (docs/verifier.md)", async () => {
     const ok = await checkLayer(cor2, [1, 0, 2, 0.5], { method: "lemma1" });
     expect(ok.injective).toBe(true);
     expect(ok.method).toBe("lemma1");

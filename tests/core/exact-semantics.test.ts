@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { checkLayer, verifyCertificate, verifyWitness, type Certificate } from "../../src/core/index.js";
 import { exactInjective, exactlyCollide, parseQ } from "../reference/exact-reference.js";
 import { checkNetwork } from "../../src/network/check-network.js";
-import type { Network } from "../../src/network/network.js";
+import type { Network } from "../../src/model/network.js";
 
 /** The witness collides exactly by the reference's own arithmetic (fractions when given). */
 function collidesExactly(

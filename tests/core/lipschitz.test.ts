@@ -571,7 +571,7 @@ describe("non-injective layers, truncation and the result object", () => {
       /inverseLipschitz\(\): W must be finite/,
     );
     await expect(inverseLipschitz([[1]], null, { samples: 0 })).rejects.toThrow(
-      /inverseLipschitz\(\): options.samples must be >= 1/,
+      /inverseLipschitz\(\): options.samples must be an integer >= 1/,
     );
     expect(() => corollary2LowerBound([[1, 0]], [1])).toThrow(/corollary2LowerBound\(\): B must be square/);
     expect(() => corollary2LowerBound([[1]], [0])).toThrow(/corollary2LowerBound\(\): d must be positive/);

@@ -35,7 +35,7 @@ import { validateLayer } from "../../src/core/validate.js";
 import { readLayerFile, type LayerFile } from "../../src/io/layer-file.js";
 import { readNetworkFile } from "../../src/io/network-file.js";
 import { writeNpy } from "../../src/io/npy.js";
-import { validateNetwork } from "../../src/network/network.js";
+import { validateNetwork } from "../../src/model/network.js";
 import {
   applyByteOps,
   applyJsonOps,

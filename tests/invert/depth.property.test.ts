@@ -7,7 +7,7 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { Rng } from "../../src/core/random.js";
-import { forwardNetwork } from "../../src/network/network.js";
+import { forwardNetwork } from "../../src/model/network.js";
 import { invertNetwork } from "../../src/invert/invert-network.js";
 import { invertNetworkRobust, relativeError } from "../../src/invert/robust-layer.js";
 import { stackedDenseGenerator } from "../../src/experiments/compressed-sensing.js";

@@ -8,7 +8,7 @@
 import { describe, it, expect } from "vitest";
 import { Rng } from "../../src/core/random.js";
 import { GeneratorOps } from "../../src/invert/generator-ops.js";
-import { forwardNetwork, normalizeNetwork, type Network } from "../../src/network/network.js";
+import { forwardNetwork, normalizeNetwork, type Network } from "../../src/model/network.js";
 import { convGenerator, denseGenerator } from "../../src/invert/synthetic-generators.js";
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -8,7 +8,7 @@ import { Rng } from "../../src/core/random.js";
 import { stackedDenseGenerator } from "../../src/experiments/compressed-sensing.js";
 import { gradientInversion, lossAndGradient } from "../../src/invert/gradient-inversion.js";
 import { relativeError } from "../../src/invert/robust-layer.js";
-import { forwardNetwork, layerOutputDim, type Network } from "../../src/network/network.js";
+import { forwardNetwork, layerOutputDim, type Network } from "../../src/model/network.js";
 
 function withLinearHead(net: Network, seed: number): Network {
   const rng = new Rng(seed);

@@ -14,7 +14,7 @@ import { invertGenerator } from "../../src/invert/invert-generator.js";
 import { invertGeneratorBatch, relativeL2 } from "../../src/invert/invert-batch.js";
 import { convGenerator, denseGenerator, forwardFloat32 } from "../../src/invert/synthetic-generators.js";
 import { readNetworkFile } from "../../src/io/network-file.js";
-import { forwardNetwork, layerMatrixBytes, type Network } from "../../src/network/network.js";
+import { forwardNetwork, layerMatrixBytes, type Network } from "../../src/model/network.js";
 
 const MODELS = join(import.meta.dirname, "../../examples/models");
 const gaussian = (rng: Rng, n: number) => Array.from({ length: n }, () => rng.normal());

@@ -8,7 +8,7 @@ import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { constructDense } from "../../src/construct/dense.js";
 import { invertLayer } from "../../src/invert/invert-layer.js";
-import { applyLayer } from "../../src/network/network.js";
+import { applyLayer } from "../../src/model/network.js";
 import { InputRangeError } from "../../src/core/validate.js";
 
 const relErr = (a: number[], b: number[]): number =>

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { constructDense } from "../../src/construct/dense.js";
 import { constructCascade } from "../../src/construct/cascade.js";
 import { invertNetwork } from "../../src/invert/invert-network.js";
-import { forwardNetwork, type Network } from "../../src/network/network.js";
+import { forwardNetwork, type Network } from "../../src/model/network.js";
 
 const relErr = (a: number[], b: number[]): number =>
   Math.max(...a.map((v, i) => Math.abs(v - b[i]))) / Math.max(1, ...b.map(Math.abs));

@@ -12,7 +12,7 @@ import { stackedDenseGenerator } from "../../src/experiments/compressed-sensing.
 import { invertLayer } from "../../src/invert/invert-layer.js";
 import { invertNetwork } from "../../src/invert/invert-network.js";
 import { invertLayerRobust, invertNetworkRobust, relativeError } from "../../src/invert/robust-layer.js";
-import { applyLayer, forwardNetwork } from "../../src/network/network.js";
+import { applyLayer, forwardNetwork } from "../../src/model/network.js";
 
 const SEEDS = { numRuns: 40, seed: 20240605 };
 

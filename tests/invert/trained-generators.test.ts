@@ -12,7 +12,7 @@ import { readOnnxModel } from "../../src/io/onnx.js";
 import { parseNpy } from "../../src/io/npy.js";
 import { invertGeneratorBatch } from "../../src/invert/invert-batch.js";
 import { invertGenerator } from "../../src/invert/invert-generator.js";
-import { layerMatrixBytes, type Network } from "../../src/network/network.js";
+import { layerMatrixBytes, type Network } from "../../src/model/network.js";
 
 const DIR = join(import.meta.dirname, "../../examples/models");
 

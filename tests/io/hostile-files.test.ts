@@ -34,7 +34,7 @@ import { checkOnnxWire } from "../../src/io/onnx-wire.js";
 import { parseSafetensors, readSafetensorsModel } from "../../src/io/safetensors.js";
 import { parseTfjsLayersModel } from "../../src/io/tfjs.js";
 import { readTfjsLayersModel } from "../../src/io/tfjs-file.js";
-import { layerMatrix } from "../../src/network/network.js";
+import { layerMatrix } from "../../src/model/network.js";
 import { deepOnnxGraph, nestedMessage, varint } from "../support/protobuf.js";
 
 const { onnx } = onnxProto;

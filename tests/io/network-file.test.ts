@@ -17,7 +17,7 @@ import {
   writeNetworkFile,
 } from "../../src/io/network-file.js";
 import { constructCascade } from "../../src/construct/cascade.js";
-import type { Network } from "../../src/network/network.js";
+import type { Network } from "../../src/model/network.js";
 
 let dir: string;
 

@@ -7,7 +7,7 @@ import { describe, it, expect } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readOnnxModel } from "../../src/io/onnx.js";
-import { forwardNetwork } from "../../src/network/network.js";
+import { forwardNetwork } from "../../src/model/network.js";
 import { checkNetwork } from "../../src/network/check-network.js";
 import { invertNetwork } from "../../src/invert/invert-network.js";
 

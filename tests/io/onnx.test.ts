@@ -11,7 +11,7 @@ import onnxProto from "onnx-proto";
 import { describe, expect, it } from "vitest";
 import { readNetworkFile } from "../../src/io/network-file.js";
 import { readOnnxModel } from "../../src/io/onnx.js";
-import { forwardNetwork } from "../../src/network/network.js";
+import { forwardNetwork } from "../../src/model/network.js";
 import { checkNetwork } from "../../src/network/check-network.js";
 import { invertNetwork } from "../../src/invert/invert-network.js";
 

@@ -16,7 +16,7 @@ import {
   SAFETENSORS_LAYERS_FORMAT,
 } from "../../src/io/safetensors.js";
 import { FileFormatError } from "../../src/io/errors.js";
-import { forwardNetwork } from "../../src/network/network.js";
+import { forwardNetwork } from "../../src/model/network.js";
 import { checkNetwork } from "../../src/network/check-network.js";
 
 const DIR = "examples/models";

@@ -12,7 +12,7 @@ import { readNetworkFile } from "../../src/io/network-file.js";
 import { parseTfjsLayersModel } from "../../src/io/tfjs.js";
 import { readTfjsLayersModel } from "../../src/io/tfjs-file.js";
 import { FileFormatError } from "../../src/io/errors.js";
-import { forwardNetwork } from "../../src/network/network.js";
+import { forwardNetwork } from "../../src/model/network.js";
 import { checkNetwork } from "../../src/network/check-network.js";
 
 const DIR = "examples/models";

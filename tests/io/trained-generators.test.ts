@@ -19,7 +19,7 @@ import {
   layerOutputDim,
   networkDims,
   type Network,
-} from "../../src/network/network.js";
+} from "../../src/model/network.js";
 
 const DIR = join(import.meta.dirname, "../../examples/models");
 

@@ -9,7 +9,7 @@ import { describe, it, expect } from "vitest";
 import { constructDense } from "../../src/construct/dense.js";
 import { constructCascade } from "../../src/construct/cascade.js";
 import { checkNetwork } from "../../src/network/check-network.js";
-import { forwardNetwork, type Network } from "../../src/network/network.js";
+import { forwardNetwork, type Network } from "../../src/model/network.js";
 
 function net(inputDim: number, layers: Network["layers"]): Network {
   return { format: "injective-relu/network", version: 1, inputDim, layers };

@@ -7,7 +7,7 @@
 import { describe, it, expect } from "vitest";
 import { InputRangeError } from "../../src/core/validate.js";
 import { forwardWithJacobian, searchCollisions } from "../../src/network/collision-search.js";
-import { forwardNetwork, type Network } from "../../src/network/network.js";
+import { forwardNetwork, type Network } from "../../src/model/network.js";
 
 /** f(x) = (0, 0, s(x)), s a zigzag with s(−2) = 0, s(−1) = −1, s(1) = 1, s(2) = 0: not injective. */
 const ZIGZAG: Network = {

@@ -1,5 +1,5 @@
 /**
- * Convolutional layers inside networks (src/network/conv-layer.ts): the explicit matrix against a
+ * Convolutional layers inside networks (src/model/conv-layer.ts): the explicit matrix against a
  * direct convolution loop, the file form, the per-layer rules of check-network, the ONNX import of
  * Conv / ConvTranspose (a model written here with onnx-proto, and a real PyTorch export,
  * scripts/export-torch-conv-models.py).
@@ -14,7 +14,7 @@ import { Rng } from "../../src/core/random.js";
 import { readOnnxModel } from "../../src/io/onnx.js";
 import { FileFormatError } from "../../src/io/errors.js";
 import { checkNetwork } from "../../src/network/check-network.js";
-import { convGeometry, convRecordSpec, type ConvParams } from "../../src/network/conv-layer.js";
+import { convGeometry, convRecordSpec, type ConvParams } from "../../src/model/conv-layer.js";
 import {
   applyLayer,
   convLayer,
@@ -27,7 +27,7 @@ import {
   validateNetwork,
   type DenseLayerSpec,
   type Network,
-} from "../../src/network/network.js";
+} from "../../src/model/network.js";
 
 const { onnx } = onnxProto;
 

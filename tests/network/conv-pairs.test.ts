@@ -10,8 +10,8 @@ import { Rng } from "../../src/core/random.js";
 import { checkNetwork } from "../../src/network/check-network.js";
 import { findConvPairs, subRecord } from "../../src/network/conv-pairs.js";
 import { snapNetwork } from "../../src/network/snap-network.js";
-import type { ConvParams } from "../../src/network/conv-layer.js";
-import { convLayer, forwardNetwork, NETWORK_FORMAT, type Network } from "../../src/network/network.js";
+import type { ConvParams } from "../../src/model/conv-layer.js";
+import { convLayer, forwardNetwork, NETWORK_FORMAT, type Network } from "../../src/model/network.js";
 
 const rng = new Rng(17);
 /** A float32 Gaussian kernel of shape (a, b, k, k). */

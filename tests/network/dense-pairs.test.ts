@@ -12,7 +12,7 @@ import { checkLayer } from "../../src/core/check-layer.js";
 import { Rng } from "../../src/core/random.js";
 import { checkNetwork } from "../../src/network/check-network.js";
 import { findRowPairs } from "../../src/network/conv-pairs.js";
-import { NETWORK_FORMAT, type Network } from "../../src/network/network.js";
+import { NETWORK_FORMAT, type Network } from "../../src/model/network.js";
 
 const rng = new Rng(23);
 const f32 = () => Math.fround(rng.normal());

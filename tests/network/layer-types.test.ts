@@ -16,7 +16,7 @@ import {
   validateNetwork,
   type DenseLayerSpec,
   type Network,
-} from "../../src/network/network.js";
+} from "../../src/model/network.js";
 
 function net(layers: DenseLayerSpec[], inputDim = layerInputDim(layers[0])): Network {
   return { format: "injective-relu/network", version: 1, inputDim, layers };

@@ -1,5 +1,5 @@
 /**
- * Convolution layers without an explicit matrix (src/network/conv-layer.ts, network.ts): the direct
+ * Convolution layers without an explicit matrix (src/model/conv-layer.ts, network.ts): the direct
  * forward pass and its transpose against the explicit matrix on random shapes, strides and
  * paddings; and a convolution on a 2000 × 2000 image (a 4,000,000 × 4,000,000 matrix, 128 TB),
  * which used to exhaust the heap at import: it is read, run forward and decided by Theorem 4 in
@@ -19,7 +19,7 @@ import {
   convForwardTranspose,
   recordGeometry,
   type ConvParams,
-} from "../../src/network/conv-layer.js";
+} from "../../src/model/conv-layer.js";
 import {
   applyLayer,
   convLayer,
@@ -32,7 +32,7 @@ import {
   transposeApply,
   type DenseLayerSpec,
   type Network,
-} from "../../src/network/network.js";
+} from "../../src/model/network.js";
 
 const { onnx } = onnxProto;
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { readOnnxModel } from "../../src/io/onnx.js";
 import { checkNetwork } from "../../src/network/check-network.js";
 import { snapNetwork } from "../../src/network/snap-network.js";
-import { forwardNetwork, layerMatrix, type Network } from "../../src/network/network.js";
+import { forwardNetwork, layerMatrix, type Network } from "../../src/model/network.js";
 import { Q, parseQ } from "../reference/exact-reference.js";
 
 const DIR = join(import.meta.dirname, "../../examples/models");

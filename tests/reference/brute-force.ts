@@ -4,7 +4,7 @@
  * It enumerates the open cells of the affine arrangement { x : <w_i, x> + b_i = 0 } (restricted to the
  * open orthant for domain "nonnegative") by a depth-first search over the rows: a prefix of signs is
  * extended only while the strict system s_i (<w_i, x> + b_i) > 0 stays feasible (checked with HiGHS).
- * F is injective on D iff in every such cell the rows with positive sign span R^n (criteria.md §1).
+ * F is injective on D iff in every such cell the rows with positive sign span R^n (Theorem 1 with bias; docs/verifier.md, The criterion).
  * It deliberately shares no code with src/: only the math is common.
  */
 import highsModule from "highs";

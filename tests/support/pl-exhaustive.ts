@@ -13,7 +13,7 @@
 import highsModule from "highs";
 import type { Highs } from "highs";
 import { Matrix, SingularValueDecomposition } from "ml-matrix";
-import { layerMatrix, type Network } from "../../src/network/network.js";
+import { layerMatrix, type Network } from "../../src/model/network.js";
 
 type HighsLoader = () => Promise<Highs>;
 const highsLoader: HighsLoader =

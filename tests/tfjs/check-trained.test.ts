@@ -21,7 +21,7 @@ import {
 } from "../../src/tfjs/index.js";
 import { readTfjsLayersModel } from "../../src/io/tfjs-file.js";
 import { checkNetwork } from "../../src/network/check-network.js";
-import { forwardNetwork, type Network } from "../../src/network/network.js";
+import { forwardNetwork, type Network } from "../../src/model/network.js";
 import { checkLayer } from "../../src/core/check-layer.js";
 import { invertGenerator } from "../../src/invert/invert-generator.js";
 

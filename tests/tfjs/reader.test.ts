@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { fileSaveHandler } from "../../src/tfjs/index.js";
 import { readTfjsLayersModel } from "../../src/io/tfjs-file.js";
-import { forwardNetwork } from "../../src/network/network.js";
+import { forwardNetwork } from "../../src/model/network.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tfjs-reader-"));
 let count = 0;

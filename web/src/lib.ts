@@ -27,5 +27,5 @@ export { fmtMs, fmtNum, fmtVec, fmtVerdict, NETWORK_RULE_LABELS } from "../../sr
 export { describeNetworkResult, describeResult } from "../../src/cli/report.js";
 export type { LayerFile } from "../../src/io/layer-parse.js";
 export { Rng } from "../../src/core/random.js";
-export { forwardNetwork, outputDim } from "../../src/network/network.js";
+export { forwardNetwork, outputDim } from "../../src/model/network.js";
 export { invertGenerator, type GeneratorInverse } from "../../src/invert/invert-generator.js";

@@ -20,6 +20,7 @@ import {
   printJson,
   readerOptions,
 } from "../options.js";
+import { DEFAULT_TOLERANCE } from "../../core/numerics.js";
 
 export { describeNetworkResult } from "../report.js";
 
@@ -116,7 +117,7 @@ export function checkNetworkCommand(): Command {
       "--tolerance <t>",
       "tolerance of the layer searches and inversions, in (0, 0.1]",
       parseTolerance,
-      1e-9,
+      DEFAULT_TOLERANCE,
     )
     .option("--seed <n>", "seed of the falsifiers and the collision search", parseInteger, 1)
     .option(

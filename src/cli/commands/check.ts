@@ -27,6 +27,7 @@ import {
 } from "../options.js";
 import { snapLayer } from "../../core/snap.js";
 import { InputRangeError } from "../../core/validate.js";
+import { DEFAULT_TOLERANCE } from "../../core/numerics.js";
 
 export { describeResult, type CheckResult, type SnapInfo } from "../report.js";
 
@@ -73,7 +74,7 @@ export function addCheckOptions(cmd: Command): Command {
       "--tolerance <t>",
       "tolerance of the floating-point search on unit rows, in (0, 0.1]; verdicts are re-checked exactly, so it can only leave a verdict unknown",
       parseTolerance,
-      1e-9,
+      DEFAULT_TOLERANCE,
     )
     .option("--seed <n>", "seed of the randomized falsifier", parseInteger, 1)
     .option(

@@ -20,12 +20,13 @@ import { formatJson, readNetworkFile } from "../../io/network-file.js";
 import { layerFromNpy } from "../../io/layer-file.js";
 import { writeNpy } from "../../io/npy.js";
 import { searchCollisions, type CollisionSearchResult } from "../../network/collision-search.js";
-import { networkDims, type Network } from "../../network/network.js";
+import { networkDims, type Network } from "../../model/network.js";
 import { EXIT } from "../exit-codes.js";
 import { fmtMs, fmtNum, fmtVec, fmtVerdict } from "../format.js";
 import { cliBudget, memoryLimitOption, parseInteger, parsePositive, readerOptions } from "../options.js";
 import { formatCount, matrixBytes } from "../../core/budget.js";
 import { runCheck } from "./check.js";
+import { DEFAULT_TOLERANCE } from "../../core/numerics.js";
 
 const KINDS = ["dense", "gaussian", "cascade", "injectivize"] as const;
 type Kind = (typeof KINDS)[number];
@@ -231,7 +232,7 @@ async function checkLayerCli(
   return runCheck({ W, ...(b ? { b } : {}), path: label }, "all", {
     method: "auto",
     timeLimit: opts.timeLimit,
-    tolerance: 1e-9,
+    tolerance: DEFAULT_TOLERANCE,
     seed: opts.seed,
     exact: "auto",
     json: opts.json,

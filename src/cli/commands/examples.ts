@@ -7,12 +7,12 @@
 import { Command } from "commander";
 import { fileURLToPath } from "node:url";
 import { relative } from "node:path";
-import type { Domain } from "../../core/index.js";
 import { listLayerFiles, readLayerFile } from "../../io/layer-file.js";
 import { EXIT } from "../exit-codes.js";
 import { fmtMs, fmtVerdict, table } from "../format.js";
 import { addCheckOptions, runCheck, type CheckRunOptions } from "./check.js";
 import { printJson } from "../options.js";
+import { DOMAINS } from "../../core/validate.js";
 
 /** The folder of bundled examples, found relative to this file (works from src/ and dist/src/). */
 export function bundledExamplesDir(): string {
@@ -39,7 +39,7 @@ export function examplesCommand(): Command {
     const started = performance.now();
     for (const path of await listLayerFiles(opts.dir)) {
       const file = await readLayerFile(path);
-      for (const domain of ["all", "nonnegative"] as Domain[]) {
+      for (const domain of DOMAINS) {
         const result = await runCheck(file, domain, opts);
         const expected = file.expected?.[domain] ?? null;
         const agrees = expected === null ? null : result.injective === expected;

@@ -17,8 +17,8 @@ import { FileFormatError } from "../../io/errors.js";
 import { parseNpy } from "../../io/npy.js";
 import { readUserFile } from "../../io/safe-file.js";
 import { DEFAULT_MEMORY_LIMIT_BYTES } from "../../core/budget.js";
-import { recordGeometry } from "../../network/conv-layer.js";
-import { layerOutputDim, type Network, type Precision } from "../../network/network.js";
+import { recordGeometry } from "../../model/conv-layer.js";
+import { layerOutputDim, type Network, type Precision } from "../../model/network.js";
 
 /** The images read. */
 export interface Outputs {

@@ -27,7 +27,7 @@ import {
 } from "../../invert/invert-batch.js";
 import { invertNetworkRobust } from "../../invert/robust-layer.js";
 import { gradientInversion } from "../../invert/gradient-inversion.js";
-import { forwardUnchecked, type Network } from "../../network/network.js";
+import { forwardUnchecked, type Network } from "../../model/network.js";
 import { InputRangeError } from "../../core/validate.js";
 import { fmtMs, fmtNum, fmtVec, table } from "../format.js";
 import { isResourceLimitError } from "../../core/budget.js";

@@ -9,6 +9,8 @@ import { readLayerFile } from "../../io/layer-file.js";
 import { FileFormatError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
 import { parseTolerance, printJson, readerOptions, memoryLimitOption } from "../options.js";
+import { DEFAULT_TOLERANCE } from "../../core/numerics.js";
+import { DOMAINS } from "../../core/validate.js";
 
 /** The `verify` command. */
 export function verifyCommand(): Command {
@@ -25,13 +27,13 @@ export function verifyCommand(): Command {
       new Option(
         "--domain <domain>",
         "the domain asked about (default: the one the evidence names); a certificate for the orthant does not prove all of R^n",
-      ).choices(["all", "nonnegative"]),
+      ).choices(DOMAINS),
     )
     .option(
       "--tolerance <t>",
       "tolerance for reading stated float weights and for reporting near-collisions, in (0, 0.1]; validity is decided exactly",
       parseTolerance,
-      1e-9,
+      DEFAULT_TOLERANCE,
     )
     .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout")

@@ -13,6 +13,7 @@
  */
 
 import type { Budget } from "../budget.js";
+import { PIVOT_TOLERANCE } from "../numerics.js";
 
 /** Result of {@link solveDenseLp}. */
 export interface DenseLpResult {
@@ -31,7 +32,7 @@ export interface DenseLpResult {
   pivots: number;
 }
 
-const PIVOT_EPS = 1e-11;
+const PIVOT_EPS = PIVOT_TOLERANCE;
 
 /** Pivots between two checks of the budget. */
 const PIVOTS_PER_CHECK = 32;

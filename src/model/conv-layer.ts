@@ -6,7 +6,7 @@
  A convolution is stored in a network as a dense layer with its parameters in the layer's `conv`
  * record ({@link ConvParams}) and no explicit W: the matrix of a convolution on an image of
  * H × W pixels has (H·W)² entries times the channels, so it is built only when a stage needs it,
- * by `layerMatrix` (src/network/network.ts) through {@link convLayerMatrix}, after the memory
+ * by `layerMatrix` (src/model/network.ts) through {@link convLayerMatrix}, after the memory
  * budget allowed it. Forward passes use {@link convForward} directly. b repeats the per-channel
  * bias over the output positions. The record lets the layer be written back in its short file
  * form and checked specially (src/network/check-network.ts: Theorem 4 needs no explicit matrix).

@@ -37,6 +37,7 @@
  */
 
 import { Budget, formatCount, matrixBytes } from "../core/budget.js";
+import type { Domain } from "../core/types.js";
 import { assertRange, assertType, validateChoice, validateMatrix, validateVector } from "../core/validate.js";
 import {
   convForward,
@@ -49,6 +50,7 @@ import {
   recordGeometry,
   type ConvParams,
 } from "./conv-layer.js";
+import { BATCHNORM_BIAS_AGREEMENT } from "../core/numerics.js";
 
 export type { ConvParams } from "./conv-layer.js";
 
@@ -608,7 +610,7 @@ function checkBatchNormRecord(
     L.activation === "linear" &&
       rows === scales.length &&
       (W === null || W.every((row, i) => row.every((v, j) => v === (i === j ? scales[i] : 0)))) &&
-      refB.every((v, i) => Math.abs(v - (b[i] ?? 0)) <= 1e-12 * Math.max(1, Math.abs(v))),
+      refB.every((v, i) => Math.abs(v - (b[i] ?? 0)) <= BATCHNORM_BIAS_AGREEMENT * Math.max(1, Math.abs(v))),
     () =>
       `${fn}: ${name} has a "batchnorm" record, but its W, b, activation are not diag(gamma / sqrt(var + epsilon)), beta − mean·scale, "linear"`,
   );
@@ -918,4 +920,17 @@ export function forwardUnchecked(net: Network, x: ArrayLike<number>): number[] {
   let h: ArrayLike<number> = x;
   for (const layer of net.layers) h = applyLayer(layer, h);
   return h as number[];
+}
+
+/**
+ * The domain of layer l: after a ReLU or a sigmoid (positive outputs) the nonnegative orthant,
+ * after a flatten/reshape (the identity) the domain of that layer, otherwise all of R^d.
+ */
+export function layerDomain(net: Network, l: number): Domain {
+  // Skip back over flatten/reshape layers (a loop: their number is up to the input).
+  let k = l;
+  while (k > 0 && net.layers[k - 1].reshape) k--;
+  if (k === 0) return "all";
+  const prev = net.layers[k - 1];
+  return prev.activation === "relu" || prev.activation === "sigmoid" ? "nonnegative" : "all";
 }

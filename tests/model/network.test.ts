@@ -1,5 +1,5 @@
 /**
- * Tests of the network model (src/network/network.ts): validation (shapes chain, finite numbers,
+ * Tests of the network model (src/model/network.ts): validation (shapes chain, finite numbers,
  * known layer types and activations; messages name the function and the layer) and the forward pass.
  */
 
@@ -11,7 +11,7 @@ import {
   outputDim,
   validateNetwork,
   type Network,
-} from "../../src/network/network.js";
+} from "../../src/model/network.js";
 
 const FN = "test()";
 
