@@ -27,6 +27,7 @@ const INTERNALS: Record<string, string> = {
   instanceSeed: "docs/phase.md: how the phase sweep seeds an instance",
   ganIterationTask: "docs/tfjs.md: the GAN step inside the data-parallel trainer",
   localMinimizer: "docs/tfjs.md: the one-thread minimizer inside the trainer",
+  createTask: "docs/tfjs.md: the name a task module of the data-parallel trainer exports",
 };
 
 /** Names that issue 12 found documented but not exported; kept explicit so a rename is noticed. */

@@ -459,12 +459,20 @@ async function layerReport(
 }
 
 /**
+ * Dense ReLU layers with more columns than this are tried by the rule `dense-pairs` first; at
+ * 256 columns the general check of a [B; −DB] layer takes seconds and at 512 its certificate's
+ * re-check needs more than 2 GB, while the pair rule needs the exact rank of B only.
+ */
+export const DENSE_PAIRS_MIN_COLUMNS = 64;
+
+/**
  * The rule `dense-pairs`: a dense ReLU layer whose rows hold exact pairs [b; −λb] (λ > 0) with
  * biases that keep one row of each pair active (./conv-pairs.ts, `findRowPairs`; src/tfjs's
  * InjectiveDense, Corollary 2's [B; −DB; M]). If the first rows of the pairs, B, have full column
  * rank n (exact), at every input the active rows contain a multiple of every row of B: injective
- * (Theorem 1). A cheaper route than the general check on wide layers, where the certificate of a
- * general search would not fit. Null when it decides nothing (no pairs, or B rank-deficient while
+ * (Theorem 1). The route for wide layers (more than {@link DENSE_PAIRS_MIN_COLUMNS} columns), where
+ * the general check's certificate would not fit; the verdict is exact but carries no certificate
+ * object. Null when it decides nothing (no pairs, or B rank-deficient while
  * other rows exist; the general check then runs).
  */
 function pairedDenseReport(
@@ -477,7 +485,9 @@ function pairedDenseReport(
 ): Omit<NetworkLayerReport, "timeMs"> | null {
   const n = layerInputDim(layer);
   const m = W.length;
-  if (m < 2 * n) return null; // fewer than n pairs cannot hold a basis
+  // Narrow layers go to the general check, which is fast there and returns a certificate that
+  // verifyCertificate re-checks; fewer than n pairs cannot hold a basis.
+  if (n <= DENSE_PAIRS_MIN_COLUMNS || m < 2 * n) return null;
   budget.check(`the pair search of layer ${index}`);
   const pairing = findRowPairs(W, layer.b ?? null);
   if (pairing.pairs.length < n) return null;

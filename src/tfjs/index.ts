@@ -39,3 +39,29 @@ export { MISSING_KERNELS, REPLACED_KERNELS, registerTrainingKernels, stockKernel
 export { DataParallelTrainer, type DataParallelOptions, type TrainingTask } from "./data-parallel.js";
 export { buildDiscriminator, buildEncoder, buildGenerator, type DcganSizes } from "./dcgan.js";
 export { adamStep, DCGAN_NETS, dcganBatch, dcganTask, type DcganNet, type DcganTask } from "./dcgan-steps.js";
+export {
+  buildGanDiscriminator,
+  buildGanEncoder,
+  buildGanGenerator,
+  GENERATOR_TYPES,
+  resolveGanSizes,
+  type GanSizes,
+  type GeneratorArch,
+  type GeneratorType,
+} from "./gan/models.js";
+export {
+  trainGan,
+  readGanCheckpoint,
+  CheckpointError,
+  type GanData,
+  type GanRunConfig,
+  type TrainGanOptions,
+  type TrainGanResult,
+} from "./gan/train.js";
+export {
+  buildClassifier,
+  classify,
+  frechetDistance,
+  inceptionScore,
+  trainClassifier,
+} from "./gan/metrics.js";
