@@ -352,7 +352,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `## injective-relu verification benchmark (${QUICK ? "--quick" : "default"}${Number.isFinite(MAX_N) ? `, --max-n ${MAX_N}` : ""}, --time-limit ${TIME_LIMIT_S}, --exhaustive-limit ${EXH_LIMIT_S})`,
+    `## injective-relu verification benchmark (${QUICK ? "--quick" : "default"}${Number.isFinite(MAX_N) ? `, --max-n ${MAX_N}` : ""}${SEEDS !== null ? `, --seeds ${SEEDS}` : ""}${NATIVE ? "" : ", --no-native"}, --time-limit ${TIME_LIMIT_S}, --exhaustive-limit ${EXH_LIMIT_S})`,
   );
   console.log("");
   console.log(
@@ -458,12 +458,12 @@ async function main(): Promise<void> {
         `MILP: the feasibility MILP "x ∈ [−1, 1]^n, s ∈ {0,1}^m, Σ s_i <= n − 1, w_i·x <= −δ + (‖w_i‖₁ + δ) s_i", δ = ${DELTA}, ` +
         `solved by the highs npm package (HiGHS compiled to WebAssembly, one instance loaded once before the run, single thread; building the LP text is included in its time), time_limit ${TIME_LIMIT_S} s; ` +
         (native
-          ? `native MILP: the same MILP, tolerances and time limit in native HiGHS through scipy.optimize.milp (scripts/milp-native.py, one Python process started once, threads = 1; its time is measured inside Python around building the model and solving); `
+          ? `native MILP: the same MILP, HiGHS options and time limit (δ: see the native-baseline line above) in native HiGHS through scipy.optimize.milp (scripts/milp-native.py, one Python process started once, threads = 1; its time is measured inside Python around building the model and solving); `
           : "") +
         `feasible ⇒ not injective, infeasible ⇒ injective. The MILP is exact only for rows in general position (true almost surely here); ` +
         `a feasible point is re-checked by counting the rows with w_i·x >= 0. A call that hits its limit prints "> limit". ` +
         `Ratios are baseline time / project time from this run; "> r×" is a lower bound (the baseline hit its limit). ` +
-        `Times are medians of ${REPEATS} run(s) after one warm-up run; a case whose warm-up run takes ${LONG_MS / 1000} s or more is measured once (column "runs": project / exhaustive / MILP). ` +
+        `Times are medians of ${REPEATS} run(s) after one warm-up run; a case whose warm-up run takes ${LONG_MS / 1000} s or more is measured once (column "runs": project / exhaustive / MILP${native ? " / native MILP" : ""}). ` +
         `"agree?": "yes" when every verdict reached is the same; "MILP differs" / "native MILP differs" / "both MILPs differ" when only the MILP(s) (not exact without general position) disagree with the exact verdict, "MILPs differ" when the two MILPs disagree and no exact verdict was reached.`,
       "",
       table(["n", "m (α)", "seed", ...resultHeader()], rows, ["verdict (project)", "MILP verdict", "agree?"]),
