@@ -321,7 +321,8 @@ describe("a trained encoder with InjectiveConv2d, Flatten and InjectiveDense", (
     expect(r.layers.map((l) => [l.rule, l.injective, l.exact])).toEqual([
       ["conv-pairs", true, true],
       ["identity", true, false],
-      ["relu", true, true],
+      // 162 columns: the exact pairs of InjectiveDense and the exact rank of B (rule dense-pairs).
+      ["dense-pairs", true, true],
     ]);
     expect(r.layers[2].method).toBe("structure");
     expect(r.injective).toBe(true);
