@@ -279,6 +279,22 @@ const pm = (v: { mean: number; std: number } | null, digits = 3): string =>
   v === null ? "—" : `${fmtNum(v.mean, digits)} ± ${fmtNum(v.std, digits)}`;
 const pmE = (v: { mean: number; std: number }): string => `${e3(v.mean)} ± ${e3(v.std)}`;
 
+/** The cells of a table row that the Markdown and the terminal table share. */
+function rowCells(r: GanTableRow): string[] {
+  return [
+    r.dataset,
+    r.type,
+    String(r.seeds.length),
+    pm(r.score),
+    pm(r.fid),
+    pm(r.w2),
+    pmE(r.inetClean),
+    pmE(r.invertClean),
+    pmE(r.inetNoisy),
+    pmE(r.invertNoisy),
+  ];
+}
+
 /** The table as Markdown (what `gan table` prints and writes to table.md). */
 export function tableMarkdown(rowsIn: GanTableRow[]): string {
   const header = [
@@ -296,16 +312,7 @@ export function tableMarkdown(rowsIn: GanTableRow[]): string {
     "train min",
   ];
   const body = rowsIn.map((r) => [
-    r.dataset,
-    r.type,
-    String(r.seeds.length),
-    pm(r.score),
-    pm(r.fid),
-    pm(r.w2),
-    pmE(r.inetClean),
-    pmE(r.invertClean),
-    pmE(r.inetNoisy),
-    pmE(r.invertNoisy),
+    ...rowCells(r),
     `${r.proved} proved, ${r.refuted} refuted, ${r.unknown} unknown`,
     pm(r.trainMinutes, 2),
   ]);
@@ -348,19 +355,7 @@ function tableCommand(): Command {
               "invert err σ",
               "check",
             ],
-            t.map((r) => [
-              r.dataset,
-              r.type,
-              String(r.seeds.length),
-              pm(r.score),
-              pm(r.fid),
-              pm(r.w2),
-              pmE(r.inetClean),
-              pmE(r.invertClean),
-              pmE(r.inetNoisy),
-              pmE(r.invertNoisy),
-              `${r.proved}/${r.refuted}/${r.unknown}`,
-            ]),
+            t.map((r) => [...rowCells(r), `${r.proved}/${r.refuted}/${r.unknown}`]),
           ) +
             `\n(check: proved/refuted/unknown; errors are medians of ‖ẑ − z‖/‖z‖ over fresh samples.) Wrote ${join(dir, "table.md")} and table.json.\n`,
         );
