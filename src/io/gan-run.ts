@@ -156,7 +156,7 @@ export async function runGanTraining(o: GanTrainRunOptions): Promise<GanTrainRec
       () => G.predict(tf.tensor2d(stepLatents(SAMPLE_SEED, 0, 64, s.z), [64, s.z])) as tf.Tensor,
     );
     await writeImageGrid(join(o.out, "samples.png"), x.dataSync() as Float32Array, 64, s.side, s.channels);
-    tf.dispose([x, G, D, E].filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+    x.dispose();
     G.dispose();
     D.dispose();
     E.dispose();
@@ -184,6 +184,16 @@ export async function readTrainRecord(run: string): Promise<GanTrainRecord> {
       `the run stopped at step ${rec.step} of ${rec.config.steps}; resume it with gan train first`,
     );
   return rec;
+}
+
+/** A run's saved TF.js model; an unreadable or corrupt one is a one-line FileFormatError. */
+async function loadRunModel(dir: string): Promise<tf.LayersModel> {
+  try {
+    return await tf.loadLayersModel(fileLoadHandler(dir));
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    throw new FileFormatError(join(dir, "model.json"), `cannot load the run's model (${why})`);
+  }
 }
 
 /** Options of {@link evaluateGanRun}. */
@@ -311,8 +321,8 @@ export async function evaluateGanRun(run: string, o: GanEvalOptions = {}): Promi
   const sigma = o.noise ?? 0.05;
   const seed = o.seed ?? 7;
   await setupTrainingBackend();
-  const G = await tf.loadLayersModel(fileLoadHandler(join(run, "generator")));
-  const E = await tf.loadLayersModel(fileLoadHandler(join(run, "encoder")));
+  const G = await loadRunModel(join(run, "generator"));
+  const E = await loadRunModel(join(run, "encoder"));
   const size = s.side * s.side * s.channels;
 
   // W2 of Inet(G(z)) against N(0, I).

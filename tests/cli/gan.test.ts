@@ -7,7 +7,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -161,7 +161,12 @@ describe("gan eval and gan table", () => {
       ],
       [["eval", "no-such-run"], /no-such-run.*train\.json: cannot read the run record/],
       [["table", "no-such-dir"], /no-such-dir: cannot read the results folder/],
+      [["eval", "broken"], /broken.generator.model\.json: cannot load the run's model/],
     ];
+    // A finished run whose generator file was damaged.
+    mkdirSync(join(dir, "broken/generator"), { recursive: true });
+    copyFileSync(join(dir, "run-injective/train.json"), join(dir, "broken/train.json"));
+    writeFileSync(join(dir, "broken/generator/model.json"), "{garbage");
     for (const [args, re] of cases) {
       const r = gan(...args);
       expect(r.code, args.join(" ")).toBe(3);

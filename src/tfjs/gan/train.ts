@@ -10,7 +10,7 @@
  * Checkpoints are written atomically (a temporary file renamed over the old one).
  */
 
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Rng } from "../../core/random.js";
 import { DataParallelTrainer, type TrainerState } from "../data-parallel.js";
@@ -262,8 +262,7 @@ export async function writeGanCheckpoint(dir: string, c: GanCheckpoint): Promise
   // The JSON names its binary, so a kill between the two renames leaves the old pair intact.
   const old = await readMeta(dir).catch(() => null);
   await rename(join(dir, CHECKPOINT_JSON + ".tmp"), join(dir, CHECKPOINT_JSON));
-  if (old && old.stateFile !== bin)
-    await import("node:fs/promises").then((fs) => fs.rm(join(dir, old.stateFile), { force: true }));
+  if (old && old.stateFile !== bin) await rm(join(dir, old.stateFile), { force: true });
 }
 
 async function readMeta(dir: string): Promise<{ stateFile: string } & Record<string, unknown>> {
