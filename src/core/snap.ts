@@ -29,6 +29,11 @@ export interface SnappedRow {
   power: number;
   /** Angle in radians between the original row and its snapped line (at most ε). */
   angle: number;
+  /**
+   * The positive factor c of the move: the snapped row is c times the original row turned by
+   * `angle` (c = 2^k‖w_to‖/‖w_row‖, within a factor √2 of 1), and its bias is c times the original.
+   */
+  factor: number;
 }
 
 /** Result of {@link snapLayer}. */
@@ -118,10 +123,14 @@ export function snapLayer(W: number[][], b: number[] | null | undefined, epsilon
     }
     const angle = 2 * Math.asin(Math.min(1, bestChord / 2));
     if (angle === 0 && row.every((v, t) => v === Wv[j][t])) continue; // already exact
+    const factor = 2 ** (k + logNorm[best] - logNorm[j]);
+    if (!Number.isFinite(factor) || factor <= 0 || (outB && !Number.isFinite(bv[j] * factor))) {
+      anchors.push(j); // the factor would overflow or underflow: keep the row as it is
+      continue;
+    }
     outW[j] = row;
-    if (outB) outB[j] = bv[j] * 2 ** (k + logNorm[best] - logNorm[j]);
-    if (outB && !Number.isFinite(outB[j])) outB[j] = bv[j];
-    snapped.push({ row: j, to: best, sign, power: k, angle });
+    if (outB) outB[j] = bv[j] * factor;
+    snapped.push({ row: j, to: best, sign, power: k, angle, factor });
     maxAngle = Math.max(maxAngle, angle);
   }
   return { W: outW, b: outB, snapped, maxAngle, epsilon };

@@ -24,7 +24,11 @@
  *   exact pairs [C; −λC] with covering biases (./conv-pairs.ts, the paper's injective-GAN filters)
  *   are injective iff the convolution of C has full column rank (exact rank); rule `conv-pairs`.
  *   Dense ReLU layers whose rows hold such exact pairs (src/tfjs's InjectiveDense) are decided the
- *   same way, by the exact rank of the first rows of the pairs; rule `dense-pairs`.
+ *   same way, by the exact rank of the first rows of the pairs; rule `dense-pairs`. A ReLU alone
+ *   right after a linear convolution and a batch norm (an ONNX/Keras DCGAN export) is decided with
+ *   them, on their composition, by the same pair rule on the batch-normed channels; rule
+ *   `conv-bn-pairs` (its report has `group`). Both rules name the pairs whose biases leave a dead
+ *   zone (both channels zero on a slab).
  *   Otherwise (stride > 1, a transposed convolution, a bias, another activation on a large matrix,
  *   without such pairs) unknown with the reason; rule `conv-unknown`.
  * The domain of the next layer is the orthant after a ReLU or a sigmoid (its outputs are positive),
@@ -72,7 +76,13 @@ import { assertRange, validateOptions, validateSeed } from "../core/validate.js"
 import { invertNetwork } from "../invert/invert-network.js";
 import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
 import { convGeometry, convRecordSpec } from "../model/conv-layer.js";
-import { findConvPairs, findRowPairs, subRecord } from "./conv-pairs.js";
+import {
+  findConvPairs,
+  findRowPairs,
+  subRecord,
+  type ChannelAffine,
+  type ConvPairing,
+} from "./conv-pairs.js";
 import {
   applyLayer,
   batchNormScales,
@@ -132,7 +142,10 @@ export interface NetworkLayerReport {
    * on a box, sufficient only), `conv-pairs` (output channels in exact pairs [C; −λC] whose
    * biases keep one of each pair active, and the convolution of C has full column rank: Corollary 2,
    * ./conv-pairs.ts), `dense-pairs` (the same for the rows of a dense ReLU layer: Corollary 2's
-   * [B; −DB; M] with B of full column rank), `conv-unknown` (a convolution no rule applies to).
+   * [B; −DB; M] with B of full column rank), `conv-bn-pairs` (a ReLU right after a convolution and
+   * a batch norm, decided on their composition: the batch-normed channels in exact pairs whose
+   * biases keep one of each pair active, and the convolution of C of full column rank; see
+   * `group`), `conv-unknown` (a convolution no rule applies to).
    */
   rule:
     | "relu"
@@ -144,9 +157,16 @@ export interface NetworkLayerReport {
     | "conv-theorem4"
     | "conv-pairs"
     | "dense-pairs"
+    | "conv-bn-pairs"
     | "conv-unknown";
-  /** The domain the layer was checked on. */
+  /** The domain the layer was checked on (for a `group`, the domain of its first layer). */
   domain: Domain;
+  /**
+   * Present when the verdict is about a composition of consecutive layers (rule `conv-bn-pairs`:
+   * convolution, batch norm, ReLU) on the domain of the first of them: this layer is then checked
+   * on the range of the others only, which is all that Corollary 1 needs.
+   */
+  group?: number[];
   injective: boolean | null;
   /** checkLayer's method for ReLU layers; `rank` for linear layers. */
   method: string;
@@ -662,7 +682,26 @@ function pairedConvReport(
   const p = layer.conv!;
   budget.check(`the pair search of layer ${index}`);
   const pairing = findConvPairs(p);
-  if (pairing.pairs.length === 0) return null;
+  if (pairing.pairs.length === 0) {
+    if (pairing.deadZones.length === 0) return null;
+    return {
+      ...undecidedReport(layer, index, domain, "structure", ""),
+      rule: "conv-pairs",
+      reason: `${what}: unknown: its output channels come in opposite pairs [C; −λC], but no pair keeps one channel active${pairingNotes(pairing, "the biases")}, so the pair rule (Corollary 2) does not apply.`,
+    };
+  }
+  const m = layerOutputDim(layer);
+  const n = layerInputDim(layer);
+  const halfRows = (pairing.pairs.length * m) / pairing.channels;
+  if (halfRows < n && pairing.unpaired.length > 0) {
+    // Too few rows for full rank, and unpaired channels: the rule cannot decide (no rank needed).
+    if (pairing.deadZones.length === 0) return null;
+    return {
+      ...undecidedReport(layer, index, domain, "structure", ""),
+      rule: "conv-pairs",
+      reason: `${what}: unknown: ${pairing.pairs.length} exact pair(s) of output channels [C; −λC] keep one channel active${pairingNotes(pairing, "the biases")}; the convolution of C over the covering pairs has ${halfRows} rows < n = ${n}, so the pair rule (Corollary 2) does not decide.`,
+    };
+  }
   const half = convLayer(
     subRecord(
       p,
@@ -670,8 +709,6 @@ function pairedConvReport(
     ),
     "linear",
   );
-  const m = layerOutputDim(layer);
-  const n = layerInputDim(layer);
   let r: Omit<NetworkLayerReport, "timeMs">;
   try {
     r = linearLayerReport(half, index, domain, tol, budget);
@@ -706,12 +743,159 @@ function pairedConvReport(
       injective: true,
       reason: `${what}: ${pairsText}; the convolution of C alone has full column rank ${n} (exact), so at every input the active rows contain a multiple of every row of C's matrix and span R^${n}: injective (Theorem 1; Corollary 2's [B; −DB] with B the convolution of C, the paper's paired filters).`,
     };
-  if (pairing.unpaired.length > 0) return null;
+  if (pairing.unpaired.length > 0) {
+    if (pairing.deadZones.length === 0) return null;
+    return {
+      ...base,
+      injective: null,
+      exact: false,
+      reason: `${what}: unknown: ${pairsText}${pairingNotes(pairing, "the biases")}; the convolution of C over the covering pairs has rank ${r.rank} < n = ${n} (exact), so the pair rule (Corollary 2) does not decide.`,
+    };
+  }
   return {
     ...base,
     injective: false,
     reason: `${what}: ${pairsText}, every channel paired, but the convolution of C alone has rank ${r.rank} < n = ${n} (exact): a null vector v of it is orthogonal to every row of the layer, so F(x) = F(x + v)${r.witness ? "" : " (no exact null vector within 10 s: no witness)"}.`,
     ...(r.witness ? { witness: r.witness } : {}),
+  };
+}
+
+/**
+ * The dead zones and parallel pairs of a pairing, as a clause starting with "; " (empty when none).
+ * @param who what opened them ("the batch norm", "the biases")
+ */
+function pairingNotes(pairing: ConvPairing, who: string): string {
+  const list = (items: string[]): string => `${items.slice(0, 4).join(", ")}${items.length > 4 ? ", …" : ""}`;
+  const dead = pairing.deadZones.length
+    ? `; ${who} open${who.endsWith("s") ? "" : "s"} a dead zone in ${pairing.deadZones.length} opposite pair(s) (${list(
+        pairing.deadZones.map(
+          (d) => `${d.pair[0]}/${d.pair[1]}: a slab of width ${d.width.toPrecision(3)} where both are zero`,
+        ),
+      )})`
+    : "";
+  const parallel = pairing.parallel.length
+    ? `; the batch norm's scales have opposite signs in ${pairing.parallel.length} pair(s) (${list(
+        pairing.parallel.map(([a, b]) => `${a}/${b}`),
+      )}), which makes them parallel, not a pair`
+    : "";
+  return dead + parallel;
+}
+
+/**
+ * The layers [convolution, batch norm] right before layer l when layer l is a ReLU alone and the
+ * three compute ReLU(s ⊙ (conv(x) + bias) + shift) with one scale and shift per output channel (an
+ * ONNX or Keras export of the paper's DCGAN: ConvTranspose, BatchNormalization, Relu); else null.
+ */
+function convBatchNormGroup(
+  net: Network,
+  l: number,
+): { conv: number; bn: number; after: ChannelAffine } | null {
+  const relu = net.layers[l];
+  if (l < 2 || !relu.identity || relu.activation !== "relu") return null;
+  const conv = net.layers[l - 2];
+  const bn = net.layers[l - 1];
+  if (!conv.conv || conv.activation !== "linear" || !bn.batchnorm) return null;
+  const m = layerOutputDim(conv);
+  const scales = batchNormScales(bn.batchnorm);
+  const shifts = bn.b ?? [];
+  if (scales.length !== m || shifts.length !== m) return null;
+  const q = convGeometry(FN, `layers[${l - 2}].conv`, conv.conv).q;
+  const per = m / q;
+  const scale: number[] = [];
+  const shift: number[] = [];
+  for (let o = 0; o < q; o++) {
+    for (let i = o * per; i < (o + 1) * per; i++)
+      if (!Object.is(scales[i], scales[o * per]) || !Object.is(shifts[i], shifts[o * per])) return null;
+    scale.push(scales[o * per]);
+    shift.push(shifts[o * per]);
+  }
+  return { conv: l - 2, bn: l - 1, after: { scale, shift } };
+}
+
+/**
+ * The rule `conv-bn-pairs`: layer l is a ReLU after a convolution and a batch norm
+ * ({@link convBatchNormGroup}), decided on their composition ReLU(s ⊙ (C * x + bias) + shift), whose
+ * rows are the convolution's rows scaled per channel. Channels a, b with filter_b = −μ·filter_a
+ * (μ > 0) and scales of the same sign stay opposite after the batch norm; they are a pair when the
+ * batch-normed biases keep one of them active (./conv-pairs.ts, exactly, the scales and biases as
+ * dyadic rationals), and a **dead zone** otherwise: a slab of inputs where both are zero. When the
+ * convolution of C over the pairs has full column rank, the composition is injective on the domain
+ * of the convolution (Theorem 1, as in `conv-pairs`), so layer l is injective on the range of the
+ * two layers before it. Otherwise the rule does not decide; the report then names the dead zones
+ * and the pairs that the batch norm made parallel. Null when no channels are paired or opposite.
+ */
+function pairedConvBnReport(
+  net: Network,
+  g: { conv: number; bn: number; after: ChannelAffine },
+  index: number,
+  tol: number,
+  budget: Budget,
+): Omit<NetworkLayerReport, "timeMs"> | null {
+  const convLayerSpec = net.layers[g.conv];
+  const p = convLayerSpec.conv!;
+  const n = layerInputDim(convLayerSpec);
+  const m = layerOutputDim(convLayerSpec);
+  const domain = layerDomain(net, g.conv);
+  budget.check(`the pair search of layers ${g.conv}–${index}`);
+  const pairing = findConvPairs(p, g.after);
+  if (pairing.pairs.length === 0 && pairing.deadZones.length === 0 && pairing.parallel.length === 0)
+    return null;
+  const geo = convGeometry(FN, `layers[${g.conv}].conv`, p);
+  const what = `ReLU (layer ${index}) after the ${p.op === "conv" ? "convolution" : "transposed convolution"} [${p.inputShape.join(", ")}] → [${geo.outputShape.join(", ")}] (layer ${g.conv}) and the batch norm (layer ${g.bn}), decided on their composition`;
+  const base = {
+    index,
+    m,
+    n,
+    activation: "relu" as const,
+    kind: p.op,
+    rule: "conv-bn-pairs" as const,
+    domain,
+    group: [g.conv, g.bn, index],
+    method: "structure",
+  };
+  const undecided = (why: string, rank = -1): Omit<NetworkLayerReport, "timeMs"> => ({
+    ...base,
+    injective: null,
+    rank,
+    exact: false,
+    reason: `${what}: unknown: ${pairing.pairs.length} of its ${pairing.channels / 2} channel pair(s) keep one channel active${pairingNotes(pairing, "the batch norm")}; ${why}.`,
+  });
+  if (pairing.pairs.length === 0)
+    return undecided("no pair keeps one channel active, so the pair rule (Corollary 2) does not apply");
+  const halfRows = (pairing.pairs.length * m) / pairing.channels;
+  if (halfRows < n)
+    return undecided(
+      `the convolution of C over those pairs has ${halfRows} rows < n = ${n}, so the pair rule does not decide${pairing.deadZones.length ? " (an input inside a dead zone loses both channels of that pair)" : ""}`,
+    );
+  const half = convLayer(
+    subRecord(
+      p,
+      pairing.pairs.map(([a]) => a),
+    ),
+    "linear",
+  );
+  let r: Omit<NetworkLayerReport, "timeMs">;
+  try {
+    r = linearLayerReport(half, index, domain, tol, budget);
+  } catch (e) {
+    if (!isResourceLimitError(e)) throw e;
+    return undecided(`the exact rank of the convolution of C over those pairs did not fit: ${e.message}`);
+  }
+  if (r.injective !== true)
+    return undecided(
+      `the convolution of C over those pairs has rank ${r.rank} < n = ${n} (exact), so the pair rule does not decide${pairing.deadZones.length ? " (an input inside a dead zone loses both channels of that pair)" : ""}`,
+      r.rank,
+    );
+  const shown = pairing.pairs
+    .slice(0, 4)
+    .map(([a, b]) => `${a}/${b}`)
+    .join(", ");
+  return {
+    ...base,
+    injective: true,
+    rank: n,
+    exact: true,
+    reason: `${what}: ${pairing.pairs.length} exact pair(s) of output channels [C; −μC] (${shown}${pairing.pairs.length > 4 ? ", …" : ""}) stay opposite after the batch norm, and its biases keep one channel of each pair active${pairing.unpaired.length ? ` (and ${pairing.unpaired.length} other channel(s)${pairingNotes(pairing, "the batch norm")})` : ""}; the convolution of C alone has full column rank ${n} (exact), so the composition is injective on ${domain === "all" ? `R^${n}` : "the nonnegative orthant"} (Theorem 1; Corollary 2), and this layer is injective on the range of layers ${g.conv}–${g.bn}.`,
   };
 }
 
@@ -794,7 +978,10 @@ export async function checkNetwork(
     const t0 = performance.now();
     try {
       budget.check(`the check of layer ${l}`);
-      const r = await layerReport(layer, l, domain, tol, seed, budget);
+      const fused = convBatchNormGroup(net, l);
+      const r =
+        (fused && pairedConvBnReport(net, fused, l, tol, budget)) ??
+        (await layerReport(layer, l, domain, tol, seed, budget));
       layers.push({ ...r, timeMs: performance.now() - t0 });
       if (l === 0 && r.injective === false && r.witness && net.layers.length > 1)
         settled = liftWitness(net, layers[0], tol, seed, [], budget);

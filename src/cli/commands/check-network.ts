@@ -80,13 +80,15 @@ export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions
       snapped: l.snapped.length,
       maxAngle: l.maxAngle,
     })),
+    notSnapped: snap.notSnapped,
+    outputScaled: snap.outputScale !== null,
   };
   if (opts.json)
     printJson({ file: path, ...r, ...(snapInfo ? { snap: { ...snapInfo, network: snap!.network } } : {}) });
   else {
     if (snapInfo)
       process.stdout.write(
-        `Snapped (--snap ${snapInfo.epsilon}): ${snapInfo.layers.reduce((a, l) => a + l.snapped, 0)} row(s) or convolution filter(s) in ${snapInfo.layers.length} layer(s) made exactly (anti)parallel to another row's (filter's) line, largest angle ${snapInfo.maxAngle.toExponential(2)} rad; the verdict below is for the snapped network${r.injective === true ? ' ("injective up to ε": a network whose layers are within relative ε of these, row by row and filter by filter, is injective)' : ""}. --json prints it.\n`,
+        `Snapped (--snap ${snapInfo.epsilon}): ${snapInfo.layers.reduce((a, l) => a + l.snapped, 0)} row(s) or convolution filter(s) in ${snapInfo.layers.length} layer(s) made exactly (anti)parallel to another row's (filter's) line, largest angle ${snapInfo.maxAngle.toExponential(2)} rad (each moved row's scale compensated in the layers after it); the verdict below is for the snapped network${r.injective === true ? ' ("injective up to ε": a network whose rows and filters are within angle ε of these, every other parameter the same, is injective)' : ""}${snapInfo.notSnapped.length ? `; not snapped: ${snapInfo.notSnapped.map((x) => `layer ${x.index} (${x.reason})`).join("; ")}` : ""}. --json prints it.\n`,
       );
     process.stdout.write(describeNetworkResult(path, r) + "\n");
   }
