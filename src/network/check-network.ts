@@ -75,7 +75,7 @@ import type { Certificate, Domain, LayerCheckResult } from "../core/types.js";
 import { assertRange, validateOptions, validateSeed } from "../core/validate.js";
 import { invertNetwork } from "../invert/invert-network.js";
 import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
-import { convGeometry, convRecordSpec } from "../model/conv-layer.js";
+import { convGeometry, convRecordSpec, type ConvParams } from "../model/conv-layer.js";
 import {
   findConvPairs,
   findRowPairs,
@@ -702,22 +702,15 @@ function pairedConvReport(
       reason: `${what}: unknown: ${pairing.pairs.length} exact pair(s) of output channels [C; −λC] keep one channel active${pairingNotes(pairing, "the biases")}; the convolution of C over the covering pairs has ${halfRows} rows < n = ${n}, so the pair rule (Corollary 2) does not decide.`,
     };
   }
-  const half = convLayer(
-    subRecord(
-      p,
-      pairing.pairs.map(([a]) => a),
-    ),
-    "linear",
-  );
   let r: Omit<NetworkLayerReport, "timeMs">;
   try {
-    r = linearLayerReport(half, index, domain, tol, budget);
+    r = pairsRank(p, pairing, index, domain, tol, budget);
   } catch (e) {
     if (!isResourceLimitError(e)) throw e;
     return {
       ...limitReport(layer, index, domain, e),
       rule: "conv-pairs",
-      reason: `${what}: unknown: its output channels come in ${pairing.pairs.length} exact pair(s) [C; −λC] whose biases keep one channel of each pair active, so it is injective iff the convolution of C has full column rank${pairing.unpaired.length ? " (sufficient only: some channels are unpaired)" : ""}, but the exact rank of that ${layerOutputDim(half)}×${n} matrix did not fit: ${e.message}.`,
+      reason: `${what}: unknown: its output channels come in ${pairing.pairs.length} exact pair(s) [C; −λC] whose biases keep one channel of each pair active, so it is injective iff the convolution of C has full column rank${pairing.unpaired.length ? " (sufficient only: some channels are unpaired)" : ""}, but the exact rank of that ${halfRows}×${n} matrix did not fit: ${e.message}.`,
     };
   }
   const shown = pairing.pairs
@@ -758,6 +751,25 @@ function pairedConvReport(
     reason: `${what}: ${pairsText}, every channel paired, but the convolution of C alone has rank ${r.rank} < n = ${n} (exact): a null vector v of it is orthogonal to every row of the layer, so F(x) = F(x + v)${r.witness ? "" : " (no exact null vector within 10 s: no witness)"}.`,
     ...(r.witness ? { witness: r.witness } : {}),
   };
+}
+
+/** The exact rank report of the convolution of C: one filter per pair (the first of each), linear. */
+function pairsRank(
+  p: ConvParams,
+  pairing: ConvPairing,
+  index: number,
+  domain: Domain,
+  tol: number,
+  budget: Budget,
+): Omit<NetworkLayerReport, "timeMs"> {
+  const half = convLayer(
+    subRecord(
+      p,
+      pairing.pairs.map(([a]) => a),
+    ),
+    "linear",
+  );
+  return linearLayerReport(half, index, domain, tol, budget);
 }
 
 /**
@@ -867,16 +879,9 @@ function pairedConvBnReport(
     return undecided(
       `the convolution of C over those pairs has ${halfRows} rows < n = ${n}, so the pair rule does not decide${pairing.deadZones.length ? " (an input inside a dead zone loses both channels of that pair)" : ""}`,
     );
-  const half = convLayer(
-    subRecord(
-      p,
-      pairing.pairs.map(([a]) => a),
-    ),
-    "linear",
-  );
   let r: Omit<NetworkLayerReport, "timeMs">;
   try {
-    r = linearLayerReport(half, index, domain, tol, budget);
+    r = pairsRank(p, pairing, index, domain, tol, budget);
   } catch (e) {
     if (!isResourceLimitError(e)) throw e;
     return undecided(`the exact rank of the convolution of C over those pairs did not fit: ${e.message}`);
