@@ -55,6 +55,8 @@ export interface GanTrainRunOptions {
   /** The run folder. */
   out: string;
   batch?: number;
+  /** Adam's learning rate of the inference network (default: the DCGAN rate 2e-4 of G and D). */
+  inetLearningRate?: number;
   sizes?: GanSizes;
   checkpointEvery?: number;
   workers?: number;
@@ -130,6 +132,7 @@ export async function runGanTraining(o: GanTrainRunOptions): Promise<GanTrainRec
     checkpointDir: join(o.out, "checkpoint"),
     workers,
     ...(o.batch !== undefined ? { batch: o.batch } : {}),
+    ...(o.inetLearningRate !== undefined ? { inetLearningRate: o.inetLearningRate } : {}),
     ...(o.sizes ? { sizes: o.sizes } : {}),
     ...(o.checkpointEvery !== undefined ? { checkpointEvery: o.checkpointEvery } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),

@@ -40,10 +40,11 @@ async function init(msg: WorkerInit): Promise<void> {
       : builtinTask(msg.task.net, msg.task.sizes);
   const t = task;
   t.models.forEach((m, i) => m.setWeights(msg.weights[i].map((w) => tf.tensor(w.values, w.shape))));
-  const { optimizer, learningRate, beta1, beta2 } = msg.adam;
-  optimizers = Array.from({ length: t.optimizers }, () =>
-    optimizer === "sgd" ? tf.train.sgd(learningRate) : tf.train.adam(learningRate, beta1, beta2),
-  );
+  const { optimizer, learningRate, learningRates, beta1, beta2 } = msg.adam;
+  optimizers = Array.from({ length: t.optimizers }, (_, slot) => {
+    const lr = learningRates?.[slot] ?? learningRate;
+    return optimizer === "sgd" ? tf.train.sgd(lr) : tf.train.adam(lr, beta1, beta2);
+  });
 }
 
 /**

@@ -81,6 +81,11 @@ export interface DataParallelOptions {
   optimizer?: "adam" | "sgd";
   /** Adam settings (default: learning rate 2e-4, β1 = 0.5, β2 = 0.999, the DCGAN settings). */
   learningRate?: number;
+  /**
+   * A learning rate per optimizer slot of the task (for example the injective-GAN experiment's
+   * generator, discriminator and inference network), overriding `learningRate` where given.
+   */
+  learningRates?: number[];
   beta1?: number;
   beta2?: number;
   /** The worker script (default: ./data-parallel-worker.js beside this module). */
@@ -95,7 +100,14 @@ export interface WorkerInit {
   task: { net: DcganNet | "gan"; sizes: DcganSizes } | { module: string; options: unknown };
   /** Initial weights of each model of the task. */
   weights: { shape: number[]; values: Float32Array }[][];
-  adam: { optimizer: "adam" | "sgd"; learningRate: number; beta1: number; beta2: number };
+  adam: {
+    optimizer: "adam" | "sgd";
+    learningRate: number;
+    /** Per optimizer slot, overriding learningRate. */
+    learningRates?: number[];
+    beta1: number;
+    beta2: number;
+  };
 }
 
 /** A step request for one worker: its shard and its share of the batch. */
@@ -199,6 +211,7 @@ export class DataParallelTrainer {
     const adam = {
       optimizer,
       learningRate: options.learningRate ?? 2e-4,
+      ...(options.learningRates ? { learningRates: options.learningRates.slice() } : {}),
       beta1: options.beta1 ?? 0.5,
       beta2: options.beta2 ?? 0.999,
     };

@@ -83,6 +83,7 @@ interface TrainCli {
   seed: number;
   steps?: number;
   batch?: number;
+  inetLr?: number;
   out?: string;
   checkpointEvery?: number;
   workers?: number;
@@ -126,6 +127,11 @@ function trainCommand(): Command {
     .option("--seed <n>", "seed of the weights, batches and latent codes", parseInteger, 1)
     .option("--steps <n>", "training iterations (each: one D, G and Inet step)", parseInteger)
     .option("--batch <n>", "batch size (DCGAN: 64)", parseInteger)
+    .option(
+      "--inet-lr <x>",
+      "Adam learning rate of the inference network (default: 2e-4, the DCGAN rate of G and D)",
+      parsePositive,
+    )
     .option("--out <dir>", "the run folder (default: gan-runs/<dataset>-<type>-seed<seed>)")
     .option("--checkpoint-every <n>", "steps between checkpoints (default 200)", parseInteger)
     .option("--workers <n>", "worker threads (data-parallel; default: 2)", parseInteger)
@@ -163,6 +169,7 @@ function trainCommand(): Command {
           steps,
           out,
           ...(o.batch !== undefined || o.quick ? { batch: o.batch ?? QUICK.batch } : {}),
+          ...(o.inetLr !== undefined ? { inetLearningRate: o.inetLr } : {}),
           ...(o.checkpointEvery !== undefined || o.quick
             ? { checkpointEvery: o.checkpointEvery ?? QUICK.checkpointEvery }
             : {}),

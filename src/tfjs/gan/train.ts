@@ -43,6 +43,8 @@ export interface GanRunConfig {
   steps: number;
   batch: number;
   learningRate: number;
+  /** Adam's learning rate of the inference network (the generator and discriminator use learningRate). */
+  inetLearningRate: number;
   beta1: number;
   beta2: number;
   /** Initial bias of the generator's output layer: atanh of the data's mean pixel. */
@@ -61,6 +63,8 @@ export interface TrainGanOptions {
   batch?: number;
   /** @default 2e-4 */
   learningRate?: number;
+  /** Learning rate of the inference network. @default learningRate */
+  inetLearningRate?: number;
   /** @default 0.5 */
   beta1?: number;
   /** @default 0.999 */
@@ -326,6 +330,12 @@ export function ganRunConfig(options: TrainGanOptions, data: GanData): GanRunCon
     throw new InputRangeError(`trainGan(): steps must be a positive integer, got ${steps}`);
   if (!Number.isInteger(batch) || batch < 2)
     throw new InputRangeError(`trainGan(): batch must be an integer ≥ 2, got ${batch}`);
+  for (const [name, v] of [
+    ["learningRate", options.learningRate],
+    ["inetLearningRate", options.inetLearningRate],
+  ] as const)
+    if (v !== undefined && !(Number.isFinite(v) && v > 0 && v <= 1))
+      throw new InputRangeError(`trainGan(): ${name} must be in (0, 1], got ${v}`);
   return {
     type: options.type,
     dataset: options.dataset,
@@ -334,6 +344,7 @@ export function ganRunConfig(options: TrainGanOptions, data: GanData): GanRunCon
     steps,
     batch,
     learningRate: options.learningRate ?? 2e-4,
+    inetLearningRate: options.inetLearningRate ?? options.learningRate ?? 2e-4,
     beta1: options.beta1 ?? 0.5,
     beta2: options.beta2 ?? 0.999,
     outputBias: dataOutputBias(data.images),
@@ -357,7 +368,12 @@ export async function trainGan(data: GanData, options: TrainGanOptions): Promise
     throw new InputRangeError(`trainGan(): checkpointEvery must be a positive integer, got ${every}`);
   const prior = options.checkpointDir ? await readGanCheckpoint(options.checkpointDir) : null;
   if (prior) {
-    const diff = configDifferences({ ...prior.config, steps: 0 }, { ...config, steps: 0 });
+    // Checkpoints written before inetLearningRate existed used learningRate for the Inet too.
+    const before = {
+      ...prior.config,
+      inetLearningRate: prior.config.inetLearningRate ?? prior.config.learningRate,
+    };
+    const diff = configDifferences({ ...before, steps: 0 }, { ...config, steps: 0 });
     if (diff.length > 0)
       throw new CheckpointError(
         `${options.checkpointDir}: the checkpoint belongs to a run with other settings (${diff.join("; ")}); use another folder`,
@@ -374,6 +390,8 @@ export async function trainGan(data: GanData, options: TrainGanOptions): Promise
     taskOptions,
     workers: Math.min(options.workers ?? 2, config.batch),
     learningRate: config.learningRate,
+    // Optimizer slots of the task: G 0, D 1, Inet 2.
+    learningRates: [config.learningRate, config.learningRate, config.inetLearningRate],
     beta1: config.beta1,
     beta2: config.beta2,
   });

@@ -98,6 +98,23 @@ describe("trainGan", () => {
     expect(Array.from(train.epochPermutation(50, 2, 1))).not.toEqual(Array.from(p));
   });
 
+  it("the inference network's learning rate moves the inference network only", async () => {
+    const d = data();
+    const base = await train.trainGan(d, { ...BASE, type: "injective", steps: 1 });
+    const fast = await train.trainGan(d, { ...BASE, type: "injective", steps: 1, inetLearningRate: 1e-3 });
+    expect(base.config.inetLearningRate).toBe(2e-4);
+    expect(fast.config.inetLearningRate).toBe(1e-3);
+    const w = (r: Train.TrainGanResult, model: number) =>
+      r.state.weights[model].map((t) => Array.from(t.values));
+    // Models [G, D, Inet]: G and D do not see the Inet in an iteration, so they are equal.
+    expect(w(fast, 0)).toEqual(w(base, 0));
+    expect(w(fast, 1)).toEqual(w(base, 1));
+    expect(w(fast, 2)).not.toEqual(w(base, 2));
+    await expect(
+      train.trainGan(d, { ...BASE, type: "injective", steps: 1, inetLearningRate: 0 }),
+    ).rejects.toThrow(/inetLearningRate must be in \(0, 1\], got 0/);
+  }, 300_000);
+
   it("refuses bad settings with one-line errors", async () => {
     const d = data();
     await expect(train.trainGan(d, { ...BASE, type: "injective", steps: 0 })).rejects.toThrow(
