@@ -13,7 +13,10 @@
  * 1. each dual's algebra: exact weights are recomputed on the dual's support from its equations,
  *    with the stated float weights only as a hint, and every sign is checked over the rationals;
  * 2. the cover: a depth-first search over flats ({@link findUncovered}) that tries to meet every
- *    dual's support while keeping the rank below n. Spans are kept modulo a prime, which proves
+ *    dual's support while keeping the rank below n. At rank n − 2 the hyperplanes left are decided
+ *    without branching, by 2 × 2 minors of the residuals modulo the span: a nonzero minor mod p
+ *    proves that two rows lie on no common hyperplane (half of the cover check's time on hard
+ *    Gaussian layers at n = 10 went to building those hyperplanes one by one). Spans are kept modulo a prime, which proves
  *    independence exactly; every "dependent" answer mod p is confirmed over the rationals (rows on
  *    one line are confirmed by their exact direction), and a prime that is unlucky for the input
  *    is replaced by the next one, finally by rational arithmetic throughout.
@@ -79,6 +82,13 @@ interface SpanOps<S> {
   /** A copy of s with row added. */
   extend(s: S, row: number): S;
   rank(s: S): number;
+  /**
+   * Optional, for a span of rank n − 2: a test whether rows a and b may lie on one hyperplane
+   * through it (their residuals modulo the span are parallel, tested modulo a prime). `false` is a
+   * proof that they do not (a nonzero 2 × 2 minor mod p is nonzero over the rationals); `true`
+   * proves nothing. Rows inside the span are never asked about.
+   */
+  hyperplaneTest?(s: S): (a: number, b: number) => boolean;
 }
 
 /** Why a certificate is malformed, or null when every field is well formed. */
@@ -338,6 +348,8 @@ function gcdBig(a: bigint, b: bigint): bigint {
 
 interface ModState {
   k: number;
+  /** The pivot column of each chosen row (every residual in R is zero there). */
+  pivots: number[];
   R: Float64Array;
   inside: Uint8Array;
   confirmed: Uint8Array;
@@ -368,6 +380,7 @@ function modularSpanOps(
   const invP = 1 / p;
   const levels: ModState[] = Array.from({ length: n + 1 }, (_, k) => ({
     k,
+    pivots: [],
     R: new Float64Array(m * n),
     inside: new Uint8Array(m),
     confirmed: new Uint8Array(m),
@@ -397,6 +410,7 @@ function modularSpanOps(
       const L = levels[0];
       L.R.set(base);
       L.chosen = [];
+      L.pivots = [];
       L.exact = null;
       L.confirmed.fill(0);
       for (let i = 0; i < m; i++) {
@@ -453,10 +467,32 @@ function modularSpanOps(
       L.confirmed.set(s.confirmed);
       L.confirmed[local[row]] = 1;
       L.chosen = [...s.chosen, row];
+      L.pivots = [...s.pivots, piv];
       L.exact = null;
       return L;
     },
     rank: (s) => s.k,
+    hyperplaneTest: (s) => {
+      // At rank n − 2 every residual is zero outside the two free columns: compare the 2-vectors.
+      let c0 = -1;
+      let c1 = -1;
+      for (let j = 0; j < n; j++)
+        if (!s.pivots.includes(j)) {
+          if (c0 < 0) c0 = j;
+          else c1 = j;
+        }
+      if (c1 < 0) return () => true;
+      const R = s.R;
+      return (a, b) => {
+        const oa = local[a] * n;
+        const ob = local[b] * n;
+        let x = R[oa + c0] * R[ob + c1];
+        x -= Math.floor(x * invP) * p;
+        let y = R[oa + c1] * R[ob + c0];
+        y -= Math.floor(y * invP) * p;
+        return (x - y) % p === 0;
+      };
+    },
   };
 }
 
@@ -484,7 +520,7 @@ export function exactCover(
   n: number,
   budget?: Budget,
   onProgress?: (share: number) => void,
-): { uncovered: number[] | null; nodes: number } {
+): { uncovered: number[] | null; nodes: number; hyperplaneCuts: number } {
   const lines = exactLines(ints.W);
   const subset = [...new Set(supports.flat())].sort((a, b) => a - b);
   for (const p of PRIMES) {
@@ -505,8 +541,10 @@ export function exactCover(
  * e_{j−1} have been forbidden. Every flat above S that meets the dual contains a first such row,
  * so the children partition the candidate flats, and a child whose span contains a forbidden row
  * was searched already. A branch ends when its rank reaches n − 1 with a dual unmet, or when an
- * unmet dual has only forbidden rows. No bound is used that assumes general position, so the check
- * is exact for every W when its span operations are.
+ * unmet dual has only forbidden rows. At rank n − 2, when the span operations offer
+ * `hyperplaneTest`, the hyperplanes S + e are decided in place: ruled out by a proof that some
+ * unmet dual has no allowed row on S + e, or else built and checked exactly. No bound is used that
+ * assumes general position, so the check is exact for every W when its span operations are.
  * @param budget checked every 256 nodes (throws a ResourceLimitError)
  * @returns the chosen rows of an uncovered flat, or null when every hyperplane is covered
  */
@@ -516,8 +554,9 @@ export function findUncovered<S>(
   ops: SpanOps<S>,
   budget?: Budget,
   onProgress?: (share: number) => void,
-): { uncovered: number[] | null; nodes: number } {
+): { uncovered: number[] | null; nodes: number; hyperplaneCuts: number } {
   let nodes = 0;
+  let hyperplaneCuts = 0;
   const rowSet = new Set<number>();
   for (const sup of supports) for (const r of sup) rowSet.add(r);
   const rows = [...rowSet].sort((a, b) => a - b);
@@ -596,14 +635,56 @@ export function findUncovered<S>(
     if (best < 0) return true;
     const rank = ops.rank(span);
     if (bestAllowed === 0 || rank >= n - 1) return false;
+    if (rank === n - 2 && ops.hyperplaneTest) return hyperplanes(span, best, still);
     stack.push({ span, inside, branch: sup[best], next: 0, still: Int32Array.from(still), added: [] });
     return false;
   };
+  /**
+   * At a flat S of rank n − 2 the flats left are the hyperplanes S + e, decided here without
+   * pushing children. One that avoids the forbidden rows and meets every unmet dual contains an
+   * allowed row e of the dual `best`, and meets each unmet dual through an allowed row. For each
+   * such e, a proof (a nonzero minor mod p) that some unmet dual has no allowed row on S + e rules
+   * it out; otherwise S + e is built and checked exactly (its "in span" answers are confirmed). An
+   * exactly uncovered hyperplane is returned through `hyperplaneRow` (true); false when none.
+   */
+  const hyperplanes = (span: S, best: number, still: number[]): boolean => {
+    const share = ops.hyperplaneTest!(span);
+    let proved = true;
+    for (const e of sup[best]) {
+      if (forbidden[e]) continue;
+      let maybe = true;
+      for (let u = 0; u < still.length && maybe; u++) {
+        const k = still[u];
+        if (k === best) continue;
+        let meets = false;
+        for (const t of sup[k])
+          if (!forbidden[t] && (t === e || share(rows[e], rows[t]))) {
+            meets = true;
+            break;
+          }
+        maybe = meets;
+      }
+      if (!maybe) continue;
+      proved = false;
+      nodes++;
+      const h = ops.extend(span, rows[e]);
+      if (ops.rank(h) !== n - 1) continue;
+      let all = true;
+      for (let u = 0; u < still.length && all; u++) all = sup[still[u]].some((t) => ops.contains(h, rows[t]));
+      if (all) {
+        hyperplaneRow = rows[e];
+        return true;
+      }
+    }
+    if (proved) hyperplaneCuts++;
+    return false;
+  };
+  let hyperplaneRow = -1;
   const empty = ops.empty();
   const rootInside = memberOf(empty);
   const rootMet = markMet(rootInside, new Uint8Array(rows.length));
   if (open(empty, rootInside, Int32Array.from(sup.map((_, k) => k)), rootMet))
-    return { uncovered: [], nodes };
+    return { uncovered: hyperplaneRow >= 0 ? [hyperplaneRow] : [], nodes, hyperplaneCuts };
   while (stack.length > 0) {
     const f = stack[stack.length - 1];
     if (f.next >= f.branch.length) {
@@ -634,13 +715,18 @@ export function findUncovered<S>(
       nodes++;
       let found = true;
       for (let u = 0; u < f.still.length && found; u++) found = metStamp[f.still[u]] === childMet;
-      if (found) return { uncovered: [...chosen, rows[t]], nodes };
+      if (found) return { uncovered: [...chosen, rows[t]], nodes, hyperplaneCuts };
       continue;
     }
     chosen.push(rows[t]);
     const depthBefore = stack.length;
-    if (open(next, childInside, f.still, childMet)) return { uncovered: chosen.slice(), nodes };
+    if (open(next, childInside, f.still, childMet))
+      return {
+        uncovered: hyperplaneRow >= 0 ? [...chosen, hyperplaneRow] : chosen.slice(),
+        nodes,
+        hyperplaneCuts,
+      };
     if (stack.length === depthBefore) chosen.pop();
   }
-  return { uncovered: null, nodes };
+  return { uncovered: null, nodes, hyperplaneCuts };
 }

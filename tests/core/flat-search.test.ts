@@ -8,7 +8,8 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { FlatSearch } from "../../src/core/flat-search.js";
-import { findUncovered } from "../../src/core/certificate.js";
+import { exactCover, findUncovered } from "../../src/core/certificate.js";
+import { dyadicRows, exactRankBudgeted } from "../../src/core/exact.js";
 import { normalizeLayer } from "../../src/core/layer.js";
 import { HyperplaneOracle, HyperplaneSearch } from "../../src/core/hyperplane-search.js";
 import { checkLayer } from "../../src/core/check-layer.js";
@@ -130,30 +131,34 @@ describe("FlatSearch agrees with the plain hyperplane enumeration", () => {
   });
 });
 
-describe("findUncovered (exact cover check) against enumeration of hyperplanes", () => {
-  /** Does some hyperplane spanned by n − 1 rows meet every support? (W of rank n.) */
-  function bruteUncovered(W: number[][], supports: number[][]): boolean {
-    const n = W[0].length;
-    const rows = W.map((_, i) => i).filter((i) => W[i].some((v) => v !== 0));
-    const k = n - 1;
-    const inSpan = (basisRows: number[], i: number) =>
-      checkRank([...basisRows.map((r) => W[r]), W[i]]) === checkRank(basisRows.map((r) => W[r]));
-    const meetsAll = (basisRows: number[]) =>
-      supports.every((s) => s.some((i) => W[i].every((v) => v === 0) || inSpan(basisRows, i)));
-    if (k === 0) return meetsAll([]);
-    const comb: number[] = [];
-    const rec = (start: number): boolean => {
-      if (comb.length === k) return meetsAll(comb);
-      for (let t = start; t < rows.length; t++) {
-        comb.push(rows[t]);
-        if (rec(t + 1)) return true;
-        comb.pop();
-      }
-      return false;
-    };
-    return rec(0);
-  }
+/** Does some hyperplane spanned by n − 1 rows meet every support? (W of rank n.) */
+function bruteUncovered(
+  W: number[][],
+  supports: number[][],
+  rank: (rows: number[][]) => number = checkRank,
+): boolean {
+  const n = W[0].length;
+  const rows = W.map((_, i) => i).filter((i) => W[i].some((v) => v !== 0));
+  const k = n - 1;
+  const inSpan = (basisRows: number[], i: number) =>
+    rank([...basisRows.map((r) => W[r]), W[i]]) === rank(basisRows.map((r) => W[r]));
+  const meetsAll = (basisRows: number[]) =>
+    supports.every((s) => s.some((i) => W[i].every((v) => v === 0) || inSpan(basisRows, i)));
+  if (k === 0) return meetsAll([]);
+  const comb: number[] = [];
+  const rec = (start: number): boolean => {
+    if (comb.length === k) return meetsAll(comb);
+    for (let t = start; t < rows.length; t++) {
+      comb.push(rows[t]);
+      if (rec(t + 1)) return true;
+      comb.pop();
+    }
+    return false;
+  };
+  return rec(0);
+}
 
+describe("findUncovered (exact cover check) against enumeration of hyperplanes", () => {
   it("random families of supports on degenerate layers", () => {
     fc.assert(
       fc.property(caseArb, fc.integer({ min: 1, max: 2 ** 30 }), (c, s) => {
@@ -178,6 +183,39 @@ describe("findUncovered (exact cover check) against enumeration of hyperplanes",
       }),
       { seed: SEED, numRuns: 800 },
     );
+  });
+});
+
+describe("exactCover (modular spans, with the hyperplane test at rank n − 2) against enumeration", () => {
+  it("random families of supports on degenerate integer layers", () => {
+    let cut = 0;
+    fc.assert(
+      fc.property(caseArb, fc.integer({ min: 1, max: 2 ** 30 }), (c, s) => {
+        const n = c.W[0].length;
+        if (rankOf(c.W) < n || n < 3) return;
+        const rng = new Rng(s);
+        const m = c.W.length;
+        const supports = Array.from({ length: 2 + Math.floor(rng.uniform() * 12) }, () => {
+          const size = 1 + Math.floor(rng.uniform() * Math.min(m, n + 1));
+          const set = new Set<number>();
+          while (set.size < size) set.add(Math.floor(rng.uniform() * m));
+          return [...set];
+        });
+        const ints = dyadicRows(c.W, new Array<number>(m).fill(0));
+        const found = exactCover(ints, supports, n);
+        // The reference in exact arithmetic too (the rows as given, not rounded to a tolerance).
+        const exactRank = (rows: number[][]) =>
+          rows.length === 0
+            ? 0
+            : exactRankBudgeted(dyadicRows(rows, new Array<number>(rows.length).fill(0)).W, n);
+        const brute = bruteUncovered(c.W, supports, exactRank);
+        expect(found.uncovered !== null, JSON.stringify({ W: c.W, supports })).toBe(brute);
+        cut += found.hyperplaneCuts;
+      }),
+      { seed: SEED, numRuns: 1500 },
+    );
+    // The rank n − 2 test did cut (not only the ordinary expansion ran).
+    expect(cut).toBeGreaterThan(100);
   });
 });
 
