@@ -9,6 +9,7 @@
  * b) Exhaustive search: checkLayer(method "exhaustive") against a baseline that solves one LP per
  *    distinct hyperplane without reusing Motzkin duals.
  * c) auto (falsifier first) against exhaustive on layers that are very likely not injective.
+ * d) The certificate's exact cover check with and without its hyperplane test (./cover.ts).
  *
  * Every time is a median over repeats measured in this run; ratios compare numbers of the same run.
  * All layers are iid Gaussian from seeded generators (src/core/random.ts), so runs are reproducible.
@@ -17,6 +18,7 @@
 import { benchTheorem4 } from "./theorem4.js";
 import { benchInversion } from "./inversion.js";
 import { benchExact } from "./exact.js";
+import { benchCover } from "./cover.js";
 import os from "node:os";
 import { Rng } from "../src/core/random.js";
 import { normalizeLayer, type NormalizedLayer } from "../src/core/layer.js";
@@ -350,6 +352,7 @@ async function main(): Promise<void> {
     perLpCost,
     exhaustiveSearch,
     autoVsExhaustive,
+    () => benchCover(QUICK),
     () => benchExact(QUICK),
     () => benchTheorem4(QUICK),
     () => benchInversion(QUICK),

@@ -512,7 +512,8 @@ function rationalSpanOps(W: readonly (readonly bigint[])[], n: number): SpanOps<
 
 /**
  * The exact cover check: a flat of rank < n meeting every support, or null. Tries the primes in
- * turn, then rational arithmetic.
+ * turn, then rational arithmetic. `minorTests: false` turns off the hyperplane test at rank n − 2
+ * (see {@link findUncovered}); the verdict is the same either way.
  */
 export function exactCover(
   ints: IntegerLayer,
@@ -520,12 +521,16 @@ export function exactCover(
   n: number,
   budget?: Budget,
   onProgress?: (share: number) => void,
+  options: { minorTests?: boolean } = {},
 ): { uncovered: number[] | null; nodes: number; hyperplaneCuts: number } {
   const lines = exactLines(ints.W);
   const subset = [...new Set(supports.flat())].sort((a, b) => a - b);
   for (const p of PRIMES) {
     try {
-      return findUncovered(supports, n, modularSpanOps(ints, n, p, lines, subset), budget, onProgress);
+      const ops = modularSpanOps(ints, n, p, lines, subset);
+      // Without the minor tests (a baseline for benchmarks and differential tests).
+      if (options.minorTests === false) delete ops.hyperplaneTest;
+      return findUncovered(supports, n, ops, budget, onProgress);
     } catch (e) {
       if (!(e instanceof UnluckyPrime)) throw e;
     }

@@ -210,6 +210,10 @@ describe("exactCover (modular spans, with the hyperplane test at rank n − 2) a
             : exactRankBudgeted(dyadicRows(rows, new Array<number>(rows.length).fill(0)).W, n);
         const brute = bruteUncovered(c.W, supports, exactRank);
         expect(found.uncovered !== null, JSON.stringify({ W: c.W, supports })).toBe(brute);
+        // The same verdict without the test.
+        expect(
+          exactCover(ints, supports, n, undefined, undefined, { minorTests: false }).uncovered !== null,
+        ).toBe(brute);
         cut += found.hyperplaneCuts;
       }),
       { seed: SEED, numRuns: 1500 },
