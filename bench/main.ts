@@ -9,6 +9,9 @@
  * b) Exhaustive search: checkLayer(method "exhaustive") against a baseline that solves one LP per
  *    distinct hyperplane without reusing Motzkin duals.
  * c) auto (falsifier first) against exhaustive on layers that are very likely not injective.
+ * Then the cost of exactness, the sparse rank mod p of convolution matrices against the dense one,
+ * Theorem 4 and inversion (bench/exact.ts, bench/sparse-rank.ts, bench/theorem4.ts,
+ * bench/inversion.ts).
  *
  * Every time is a median over repeats measured in this run; ratios compare numbers of the same run.
  * All layers are iid Gaussian from seeded generators (src/core/random.ts), so runs are reproducible.
@@ -17,6 +20,7 @@
 import { benchTheorem4 } from "./theorem4.js";
 import { benchInversion } from "./inversion.js";
 import { benchExact } from "./exact.js";
+import { benchSparseRank } from "./sparse-rank.js";
 import os from "node:os";
 import { Rng } from "../src/core/random.js";
 import { normalizeLayer, type NormalizedLayer } from "../src/core/layer.js";
@@ -351,6 +355,7 @@ async function main(): Promise<void> {
     exhaustiveSearch,
     autoVsExhaustive,
     () => benchExact(QUICK),
+    () => benchSparseRank(QUICK),
     () => benchTheorem4(QUICK),
     () => benchInversion(QUICK),
   ]) {
