@@ -1,8 +1,8 @@
 /**
  * Benchmarks of the single-layer verifier, printed as Markdown tables (see docs/benchmarks.md).
  *
- *     npm run bench              # default sizes, 5 repeats (under 3 minutes)
- *     npm run bench -- --quick   # small sizes, 1 repeat (under 20 seconds)
+ *     npm run bench              # default sizes, 5 repeats (about 6 minutes)
+ *     npm run bench -- --quick   # small sizes, 1 repeat (about 20 seconds)
  *
  * a) Per-LP cost: the separation LP of one hyperplane, our dense simplex (separateRows) against
  *    HiGHS-WASM called once per LP with a CPLEX LP text.

@@ -22,7 +22,7 @@
 import type { Budget } from "./budget.js";
 import { invMod } from "./modular.js";
 
-/** A matrix of residues mod p in compressed sparse rows (column indices sorted in each row). */
+/** A matrix of residues mod p in compressed sparse rows (distinct columns in each row, any order). */
 export interface SparseResidues {
   m: number;
   n: number;
@@ -172,7 +172,8 @@ export function columnOrder(A: SparseResidues): Int32Array {
 /**
  * Rank mod p of a sparse matrix of residues (a lower bound of the rational rank of the integer
  * rows it reduces, equal to it for all but finitely many p), by sparse elimination in a
- * fill-reducing order (see the module comment). Checks the budget before each row.
+ * fill-reducing order (see the module comment). Checks the budget before each row, and reserves
+ * the pivot rows' memory (12 bytes per stored entry) as they grow.
  * @param p a prime below 2^26 (products of two residues are exact in a double)
  * @param stage the stage name for a time-limit message
  */
@@ -204,6 +205,7 @@ export function sparseModRank(
   const pivotVals: (Float64Array | undefined)[] = new Array(n);
   const acc = new Float64Array(n);
   let rank = 0;
+  let stored = 0;
   for (const i of rowOrder) {
     budget?.check(stage);
     let hi = last[i];
@@ -231,6 +233,8 @@ export function sparseModRank(
     if (lead < 0) continue; // dependent mod p: the accumulator is all zero again
     let count = 0;
     for (let c = lead + 1; c <= hi; c++) if (acc[c] !== 0) count++;
+    stored += count;
+    budget?.reserve(`the pivot rows of ${stage}`, 12 * stored);
     const rc = new Int32Array(count);
     const rv = new Float64Array(count);
     const inv = invMod(acc[lead], p);

@@ -23,6 +23,8 @@
  *   Then, for a ReLU convolution of any stride, transposed or not, with bias: output channels in
  *   exact pairs [C; −λC] with covering biases (./conv-pairs.ts, the paper's injective-GAN filters)
  *   are injective iff the convolution of C has full column rank (exact rank); rule `conv-pairs`.
+ *   A convolution's rank is first taken mod p on its sparse rows, built from the record
+ *   (../model/conv-residues.ts, ../core/sparse-rank.ts): full rank there needs no dense matrix.
  *   Dense ReLU layers whose rows hold such exact pairs (src/tfjs's InjectiveDense) are decided the
  *   same way, by the exact rank of the first rows of the pairs; rule `dense-pairs`. A ReLU alone
  *   right after a linear convolution and a batch norm (an ONNX/Keras DCGAN export) is decided with

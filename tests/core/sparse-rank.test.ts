@@ -112,6 +112,17 @@ describe("sparseModRank", () => {
     );
   });
 
+  it("reserves the memory of its pivot rows", () => {
+    const rows = Array.from({ length: 40 }, (_, i) =>
+      Array.from({ length: 40 }, (_, j) => BigInt((i * j) % 7) + (i === j ? 1n : 0n)),
+    );
+    const A = sparseResidues(rows, 40, P);
+    expect(sparseModRank(A, P, new Budget(Infinity, undefined, 1e9))).toBe(modRank(rows, 40, P));
+    expect(() => sparseModRank(A, P, new Budget(Infinity, undefined, 1000), "the small test")).toThrow(
+      /pivot rows of the small test/,
+    );
+  });
+
   it("stops at the deadline, naming the stage", () => {
     const budget = new Budget(performance.now() - 1, undefined, 1e9);
     expect(() => sparseModRank(sparseResidues([[1n]], 1, P), P, budget, "the sparse test")).toThrow(
