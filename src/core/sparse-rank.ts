@@ -169,11 +169,31 @@ export function columnOrder(A: SparseResidues): Int32Array {
   return pos;
 }
 
+/** The rows with at least one entry (last position >= 0), in increasing order. */
+function nonEmptyRows(last: Int32Array): Int32Array {
+  let count = 0;
+  for (let i = 0; i < last.length; i++) if (last[i] >= 0) count++;
+  const out = new Int32Array(count);
+  let t = 0;
+  for (let i = 0; i < last.length; i++) if (last[i] >= 0) out[t++] = i;
+  return out;
+}
+
+/** `rows` stably sorted by key[row] in [0, n) (a counting sort: O(rows + n)). */
+function countingSort(rows: Int32Array, key: Int32Array, n: number): Int32Array {
+  const start = new Int32Array(n + 1);
+  for (const i of rows) start[key[i] + 1]++;
+  for (let c = 0; c < n; c++) start[c + 1] += start[c];
+  const out = new Int32Array(rows.length);
+  for (const i of rows) out[start[key[i]]++] = i;
+  return out;
+}
+
 /**
  * Rank mod p of a sparse matrix of residues (a lower bound of the rational rank of the integer
  * rows it reduces, equal to it for all but finitely many p), by sparse elimination in a
  * fill-reducing order (see the module comment). Checks the budget before each row, and reserves
- * the pivot rows' memory (12 bytes per stored entry) as they grow.
+ * the pivot rows' memory (12 bytes per stored entry) before it grows.
  * @param p a prime below 2^26 (products of two residues are exact in a double)
  * @param stage the stage name for a time-limit message
  */
@@ -196,16 +216,19 @@ export function sparseModRank(
       if (c < first[i]) first[i] = c;
       if (c > last[i]) last[i] = c;
     }
-  const rowOrder = Array.from({ length: m }, (_, i) => i)
-    .filter((i) => last[i] >= 0)
-    .sort((a, b) => first[a] - first[b] || last[a] - last[b]);
+  const rowOrder = countingSort(countingSort(nonEmptyRows(last), last, n), first, n);
 
-  // Pivot rows by their leading position: positions and residues after the leading 1.
-  const pivotCols: (Int32Array | undefined)[] = new Array(n);
-  const pivotVals: (Float64Array | undefined)[] = new Array(n);
+  // Pivot rows by their leading position: positions and residues after the leading 1, stored
+  // one after the other in a pool that doubles when full (pivotAt = −1: no pivot there).
+  const pivotAt = new Int32Array(n).fill(-1);
+  const pivotLen = new Int32Array(n);
+  const initial = Math.max(16, cols.length);
+  budget?.reserve(`the pivot rows of ${stage}`, 12 * initial);
+  let poolCols = new Int32Array(initial);
+  let poolVals = new Float64Array(poolCols.length);
+  let stored = 0;
   const acc = new Float64Array(n);
   let rank = 0;
-  let stored = 0;
   for (const i of rowOrder) {
     budget?.check(stage);
     let hi = last[i];
@@ -214,41 +237,45 @@ export function sparseModRank(
     for (let c = first[i]; c <= hi; c++) {
       const f = acc[c];
       if (f === 0) continue;
-      const pc = pivotCols[c];
-      if (pc === undefined) {
+      const at = pivotAt[c];
+      if (at < 0) {
         lead = c;
         break;
       }
       // acc −= f · pivot row (its leading entry is 1, so acc[c] becomes 0).
-      const pv = pivotVals[c]!;
       const g = p - f;
+      const end = at + pivotLen[c];
       acc[c] = 0;
-      for (let t = 0; t < pc.length; t++) {
-        const q = pc[t];
-        acc[q] = (acc[q] + g * pv[t]) % p;
+      for (let t = at; t < end; t++) {
+        const q = poolCols[t];
+        acc[q] = (acc[q] + g * poolVals[t]) % p;
       }
-      const end = pc.length > 0 ? pc[pc.length - 1] : c;
-      if (end > hi) hi = end;
+      if (end > at && poolCols[end - 1] > hi) hi = poolCols[end - 1];
     }
     if (lead < 0) continue; // dependent mod p: the accumulator is all zero again
     let count = 0;
     for (let c = lead + 1; c <= hi; c++) if (acc[c] !== 0) count++;
-    stored += count;
-    budget?.reserve(`the pivot rows of ${stage}`, 12 * stored);
-    const rc = new Int32Array(count);
-    const rv = new Float64Array(count);
+    if (stored + count > poolCols.length) {
+      const size = Math.max(2 * poolCols.length, stored + count);
+      budget?.reserve(`the pivot rows of ${stage}`, 12 * size);
+      const grownCols = new Int32Array(size);
+      const grownVals = new Float64Array(size);
+      grownCols.set(poolCols.subarray(0, stored));
+      grownVals.set(poolVals.subarray(0, stored));
+      poolCols = grownCols;
+      poolVals = grownVals;
+    }
     const inv = invMod(acc[lead], p);
     acc[lead] = 0;
-    let t = 0;
+    pivotAt[lead] = stored;
+    pivotLen[lead] = count;
     for (let c = lead + 1; c <= hi; c++) {
       const v = acc[c];
       if (v === 0) continue;
-      rc[t] = c;
-      rv[t++] = (v * inv) % p;
+      poolCols[stored] = c;
+      poolVals[stored++] = (v * inv) % p;
       acc[c] = 0;
     }
-    pivotCols[lead] = rc;
-    pivotVals[lead] = rv;
     if (++rank === full) break;
   }
   return rank;
