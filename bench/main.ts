@@ -1,8 +1,8 @@
 /**
  * Benchmarks of the single-layer verifier, printed as Markdown tables (see docs/benchmarks.md).
  *
- *     npm run bench              # default sizes, 5 repeats (under 3 minutes)
- *     npm run bench -- --quick   # small sizes, 1 repeat (under 20 seconds)
+ *     npm run bench              # default sizes, 5 repeats (about 6 minutes)
+ *     npm run bench -- --quick   # small sizes, 1 repeat (about 20 seconds)
  *
  * a) Per-LP cost: the separation LP of one hyperplane, our dense simplex (separateRows) against
  *    HiGHS-WASM called once per LP with a CPLEX LP text.
@@ -10,6 +10,9 @@
  *    distinct hyperplane without reusing Motzkin duals.
  * c) auto (falsifier first) against exhaustive on layers that are very likely not injective.
  * d) The certificate's exact cover check with and without its hyperplane test (./cover.ts).
+ * Then the cost of exactness, the sparse rank mod p of convolution matrices against the dense one,
+ * Theorem 4 and inversion (bench/exact.ts, bench/sparse-rank.ts, bench/theorem4.ts,
+ * bench/inversion.ts).
  *
  * Every time is a median over repeats measured in this run; ratios compare numbers of the same run.
  * All layers are iid Gaussian from seeded generators (src/core/random.ts), so runs are reproducible.
@@ -19,6 +22,7 @@ import { benchTheorem4 } from "./theorem4.js";
 import { benchInversion } from "./inversion.js";
 import { benchExact } from "./exact.js";
 import { benchCover } from "./cover.js";
+import { benchSparseRank } from "./sparse-rank.js";
 import os from "node:os";
 import { Rng } from "../src/core/random.js";
 import { normalizeLayer, type NormalizedLayer } from "../src/core/layer.js";
@@ -354,6 +358,7 @@ async function main(): Promise<void> {
     autoVsExhaustive,
     () => benchCover(QUICK),
     () => benchExact(QUICK),
+    () => benchSparseRank(QUICK),
     () => benchTheorem4(QUICK),
     () => benchInversion(QUICK),
   ]) {

@@ -28,6 +28,9 @@ const INTERNALS: Record<string, string> = {
   ganIterationTask: "docs/tfjs.md: the GAN step inside the data-parallel trainer",
   localMinimizer: "docs/tfjs.md: the one-thread minimizer inside the trainer",
   createTask: "docs/tfjs.md: the name a task module of the data-parallel trainer exports",
+  modRank: "docs/benchmarks.md: the dense rank mod p the sparse one is measured against",
+  sparseModRank: "docs/benchmarks.md: the sparse rank mod p behind the exact rank of convolutions",
+  exactRankBudgeted: "docs/benchmarks.md: the exact rank that every rank rule calls",
 };
 
 /** Names that issue 12 found documented but not exported; kept explicit so a rename is noticed. */

@@ -10,6 +10,7 @@
 
 import type { Budget } from "./budget.js";
 import { PRIMES, modRank } from "./modular.js";
+import { countNonzeros, sparseModRank, sparseResidues } from "./sparse-rank.js";
 
 /** A rational number num/den with den > 0 and gcd(num, den) = 1. */
 export class Fraction {
@@ -327,13 +328,27 @@ export function toIntegerVector(x: readonly Fraction[]): bigint[] {
 }
 
 /**
+ * Largest fraction of nonzero entries for which {@link exactRankBudgeted} eliminates mod p on sparse
+ * rows (./sparse-rank.ts) rather than densely (measured: docs/benchmarks.md, "Sparse rank").
+ */
+export const SPARSE_RANK_MAX_DENSITY = 0.5;
+
+/**
  * Exact rank of integer rows, fast when the rows have full rank: the rank mod a prime is a lower
- * bound, so a full rank mod p is the answer; otherwise rational elimination decides.
+ * bound, so a full rank mod p is the answer; otherwise rational elimination decides. The rank mod
+ * p is taken by sparse elimination when at most {@link SPARSE_RANK_MAX_DENSITY} of the entries are
+ * nonzero (convolutions), densely otherwise; both give the same number.
  * @param budget checked between pivots and rows (the stage is named "the exact rank")
  */
 export function exactRankBudgeted(rows: readonly (readonly bigint[])[], n: number, budget?: Budget): number {
   const full = Math.min(rows.length, n);
-  if (modRank(rows, n, PRIMES[0], budget) === full) return full;
+  const p = PRIMES[0];
+  const nnz = countNonzeros(rows, n);
+  const rankModP =
+    nnz <= SPARSE_RANK_MAX_DENSITY * rows.length * n
+      ? sparseModRank(sparseResidues(rows, n, p, nnz), p, budget)
+      : modRank(rows, n, p, budget);
+  if (rankModP === full) return full;
   const s = new ExactSpan(n);
   for (const r of rows) {
     budget?.check("the exact rank");

@@ -266,6 +266,28 @@ export function convLayerMatrix(
   const stage = `the explicit ${formatCount(rows)} × ${formatCount(cols)} matrix of ${what}`;
   budget.reserve(stage, matrixBytes(rows, cols));
   budget.check(stage);
+  const W: number[][] = new Array<number[]>(rows);
+  const rowsPerCheck = Math.max(1, Math.floor(BUILD_CHUNK / Math.max(1, cols)));
+  const entries = convRowEntries(g, op);
+  for (let r = 0; r < rows; r++) {
+    if (r % rowsPerCheck === 0 && r > 0) budget.check(stage);
+    const row = new Array<number>(cols).fill(0);
+    entries(r, (j, t) => (row[j] = g.flat[t])); // −0 stays +0 (only nonzero weights are visited)
+    W[r] = row;
+  }
+  return W;
+}
+
+/**
+ * The nonzero entries of the rows of a convolution's explicit matrix ({@link convLayerMatrix}),
+ * without building it: the returned function calls `visit(column, t)` for every nonzero kernel
+ * weight `g.flat[t]` of row r (distinct columns, each once; in no particular order).
+ * @param g a validated geometry ({@link convGeometry})
+ */
+export function convRowEntries(
+  g: ConvGeometry,
+  op: ConvParams["op"],
+): (r: number, visit: (column: number, t: number) => void) => void {
   // 1-D is 2-D with height 1.
   const [H, Wd] = g.dims === 1 ? [1, g.inSize[0]] : g.inSize;
   const [OH, OW] = g.dims === 1 ? [1, g.outSize[0]] : g.outSize;
@@ -273,11 +295,7 @@ export function convLayerMatrix(
   const [SH, SW] = g.dims === 1 ? [1, g.stride[0]] : g.stride;
   const [PH, PW] = g.dims === 1 ? [0, g.padding[0]] : g.padding;
   const { c, q, flat } = g;
-  const W: number[][] = new Array<number[]>(rows);
-  const rowsPerCheck = Math.max(1, Math.floor(BUILD_CHUNK / Math.max(1, cols)));
-  for (let r = 0; r < rows; r++) {
-    if (r % rowsPerCheck === 0 && r > 0) budget.check(stage);
-    const row = new Array<number>(cols).fill(0);
+  return (r, visit) => {
     const o = Math.floor(r / (OH * OW));
     const y = Math.floor(r / OW) % OH;
     const x = r % OW;
@@ -291,8 +309,8 @@ export function convLayerMatrix(
           for (let b = 0; b < KW; b++) {
             const ix = x * SW - PW + b;
             if (ix < 0 || ix >= Wd) continue;
-            const k = flat[base + a * KW + b];
-            if (k !== 0) row[(ch * H + iy) * Wd + ix] = k; // −0 stays +0
+            const t = base + a * KW + b;
+            if (flat[t] !== 0) visit((ch * H + iy) * Wd + ix, t);
           }
         }
       } else {
@@ -305,15 +323,13 @@ export function convLayerMatrix(
           for (let b = 0; b < KW; b++) {
             const tx = x + PW - b;
             if (tx < 0 || tx % SW !== 0 || tx / SW >= Wd) continue;
-            const k = flat[base + a * KW + b];
-            if (k !== 0) row[(ch * H + i) * Wd + tx / SW] = k;
+            const t = base + a * KW + b;
+            if (flat[t] !== 0) visit((ch * H + i) * Wd + tx / SW, t);
           }
         }
       }
     }
-    W[r] = row;
-  }
-  return W;
+  };
 }
 
 /**

@@ -23,6 +23,8 @@
  *   Then, for a ReLU convolution of any stride, transposed or not, with bias: output channels in
  *   exact pairs [C; −λC] with covering biases (./conv-pairs.ts, the paper's injective-GAN filters)
  *   are injective iff the convolution of C has full column rank (exact rank); rule `conv-pairs`.
+ *   A convolution's rank is first taken mod p on its sparse rows, built from the record
+ *   (../model/conv-residues.ts, ../core/sparse-rank.ts): full rank there needs no dense matrix.
  *   Dense ReLU layers whose rows hold such exact pairs (src/tfjs's InjectiveDense) are decided the
  *   same way, by the exact rank of the first rows of the pairs; rule `dense-pairs`. A ReLU alone
  *   right after a linear convolution and a batch norm (an ONNX/Keras DCGAN export) is decided with
@@ -59,7 +61,14 @@
 import { Budget, isResourceLimitError, type ResourceLimitError } from "../core/budget.js";
 import { checkLayerWithin } from "../core/check-layer.js";
 import { checkConv } from "../core/theorem4.js";
-import { Fraction, dyadicRows, exactNullVector, exactRankBudgeted, toFraction } from "../core/exact.js";
+import {
+  Fraction,
+  dyadicRows,
+  exactNullVector,
+  exactRankBudgeted,
+  toFraction,
+  type IntegerLayer,
+} from "../core/exact.js";
 import { fractionString, pairAlong, type ExactPair } from "../core/witness.js";
 import {
   describeState,
@@ -75,7 +84,10 @@ import type { Certificate, Domain, LayerCheckResult } from "../core/types.js";
 import { assertRange, validateOptions, validateSeed } from "../core/validate.js";
 import { invertNetwork } from "../invert/invert-network.js";
 import { searchCollisions, type CollisionSearchResult } from "./collision-search.js";
-import { convGeometry, convRecordSpec, type ConvParams } from "../model/conv-layer.js";
+import { convGeometry, convRecordSpec, recordGeometry, type ConvParams } from "../model/conv-layer.js";
+import { convResidues } from "../model/conv-residues.js";
+import { PRIMES } from "../core/modular.js";
+import { sparseModRank } from "../core/sparse-rank.js";
 import {
   findConvPairs,
   findRowPairs,
@@ -245,8 +257,12 @@ const FN = "checkNetwork()";
 /** Convolutions with at most this many columns (inputs) are decided exactly on their explicit matrix. */
 export const CONV_EXACT_MAX_COLUMNS = 64;
 
-/** Non-ReLU convolutions up to this many columns get the (polynomial) rank rule even when not small. */
-const CONV_RANK_MAX_COLUMNS = 2048;
+/**
+ * Non-ReLU convolutions up to this many columns get the (polynomial) rank rule even when not small
+ * (a 64×64 image of 4 channels; the sparse rank of the 12,288 columns of a 64×64 RGB generator's
+ * last layer takes seconds).
+ */
+const CONV_RANK_MAX_COLUMNS = 16384;
 
 function infNorm(v: number[]): number {
   return v.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
@@ -352,13 +368,19 @@ function linearLayerReport(
     };
   }
   // Exact rank: full rank mod a prime proves it; otherwise rational elimination (./core/exact.ts).
+  // A convolution's sparse rows mod p come first: full rank there needs no dense matrix.
   const name = `layer ${index}`;
-  const W = layerMatrix(layer, budget, name);
-  budget.reserve(`the exact integer form of ${name}`, 64 * m * (n + 1));
-  const ints = dyadicRows(W, layer.b ?? new Array<number>(m).fill(0), (i) => {
-    if ((i & 63) === 0) budget.check(`the exact integer form of ${name}`);
-  });
-  const rank = exactRankBudgeted(ints.W, n, budget);
+  const sparseFull =
+    layer.conv !== undefined &&
+    !layer.W &&
+    m >= n &&
+    sparseModRank(
+      convResidues(recordGeometry(layer.conv), layer.conv.op, PRIMES[0], budget, name),
+      PRIMES[0],
+      budget,
+    ) === n;
+  const dense = sparseFull ? null : denseIntegerRank(layer, budget, name);
+  const rank = dense ? dense.rank : n;
   const oneToOne = activation !== "linear";
   const what = oneToOne
     ? `Layer with the one-to-one activation ${activation}${activation === "leaky_relu" ? ` (alpha ${layer.alpha})` : ""}, whose linear part has`
@@ -375,13 +397,14 @@ function linearLayerReport(
     rank,
     exact: true,
   };
-  if (rank === n) {
+  if (!dense || dense.rank === n) {
     return {
       ...base,
       injective: true,
       reason: `${what} rank ${n} = n (full column rank, exact): injective${oneToOne ? " (σ is one-to-one, so σ(Wx + b) is injective iff W has full column rank; Section 2)" : ""}.`,
     };
   }
+  const ints = dense.ints;
   // An exact null vector v: W x = W (x + 2^−q v) exactly. The verdict does not need it (the rank is
   // exact), only the lifting does: its entries grow like the rank times the entries' bits, so it
   // gets at most 10 s and is left out when that is not enough.
@@ -413,6 +436,22 @@ function linearLayerReport(
     reason: `${what} rank ${rank} < n = ${n} (exact): W x = W (x + v) for every v in the null space${oneToOne ? ", so σ(W x + b) = σ(W (x + v) + b)" : ""}${witness ? "" : collision ? ` (the null-space pair failed the exact forward check: ${collision}; no witness to lift)` : " (no exact null vector within 10 s: the layer has no witness to lift)"}.`,
     ...(witness ? { witness } : {}),
   };
+}
+
+/** The exact integer form of a layer (rows scaled by powers of two) and its exact rank. */
+function denseIntegerRank(
+  layer: DenseLayerSpec,
+  budget: Budget,
+  name: string,
+): { ints: IntegerLayer; rank: number } {
+  const m = layerOutputDim(layer);
+  const n = layerInputDim(layer);
+  const W = layerMatrix(layer, budget, name);
+  budget.reserve(`the exact integer form of ${name}`, 64 * m * (n + 1));
+  const ints = dyadicRows(W, layer.b ?? new Array<number>(m).fill(0), (i) => {
+    if ((i & 63) === 0) budget.check(`the exact integer form of ${name}`);
+  });
+  return { ints, rank: exactRankBudgeted(ints.W, n, budget) };
 }
 
 /**
