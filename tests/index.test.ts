@@ -31,6 +31,7 @@ const INTERNALS: Record<string, string> = {
   modRank: "docs/benchmarks.md: the dense rank mod p the sparse one is measured against",
   sparseModRank: "docs/benchmarks.md: the sparse rank mod p behind the exact rank of convolutions",
   exactRankBudgeted: "docs/benchmarks.md: the exact rank that every rank rule calls",
+  exactCover: "docs/benchmarks.md: the cover check measured with and without its hyperplane test",
 };
 
 /** Names that issue 12 found documented but not exported; kept explicit so a rename is noticed. */
