@@ -18,7 +18,7 @@ import { timeSync } from "./common.js";
 const P = PRIMES[0];
 
 /** Kernels [C; −4C] of a 4×4, stride-2, padding-1 transposed convolution (the injective DCGAN's). */
-function pairedTransposed(cin: number, side: number, pairs: number, seed: number): ConvParams {
+export function pairedTransposed(cin: number, side: number, pairs: number, seed: number): ConvParams {
   const rng = new Rng(seed);
   const kernels = Array.from({ length: cin }, () => {
     const C = Array.from({ length: pairs }, () =>
@@ -35,8 +35,11 @@ function pairedTransposed(cin: number, side: number, pairs: number, seed: number
   };
 }
 
-/** The integer rows of the convolution of C (one filter of each pair), as `conv-pairs` builds them. */
-function halfRows(p: ConvParams): bigint[][] {
+/**
+ * The integer rows of the convolution of C (one filter of each pair), as `conv-pairs` builds them
+ * (also used by tests/core/sparse-rank.test.ts).
+ */
+export function halfRows(p: ConvParams): bigint[][] {
   const pairing = findConvPairs(p);
   const half = convLayer(
     subRecord(

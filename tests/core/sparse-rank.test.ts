@@ -13,7 +13,8 @@ import { dyadicRows, exactRank, exactRankBudgeted } from "../../src/core/exact.j
 import { Rng } from "../../src/core/random.js";
 import { convLayer, layerMatrix } from "../../src/model/network.js";
 import type { ConvParams } from "../../src/model/conv-layer.js";
-import { findConvPairs, subRecord } from "../../src/network/conv-pairs.js";
+import { findConvPairs } from "../../src/network/conv-pairs.js";
+import { halfRows, pairedTransposed } from "../../bench/sparse-rank.js";
 
 const P = PRIMES[0];
 
@@ -134,40 +135,10 @@ describe("sparseModRank", () => {
   });
 });
 
-/**
- * A stride-2 transposed convolution whose output channels come in pairs [C; −4C] (the paper's
- * injective DCGAN layer): `cin` input channels of `side`², `half` pairs, 4×4 kernels, padding 1.
- */
-function pairedTransposed(cin: number, side: number, half: number, seed: number): ConvParams {
-  const rng = new Rng(seed);
-  const kernels = Array.from({ length: cin }, () => {
-    const C = Array.from({ length: half }, () =>
-      Array.from({ length: 4 }, () => Array.from({ length: 4 }, () => Math.fround(rng.normal()))),
-    );
-    return [...C, ...C.map((k) => k.map((r) => r.map((v) => -4 * v)))];
-  });
-  return {
-    op: "conv_transpose",
-    inputShape: [cin, side, side],
-    kernels: kernels as unknown as ConvParams["kernels"],
-    stride: [2, 2],
-    padding: [1, 1],
-  };
-}
-
-/** The integer rows of the convolution of C (one filter per pair), as rule `conv-pairs` ranks them. */
-function halfRows(p: ConvParams): { rows: bigint[][]; n: number } {
-  const pairing = findConvPairs(p);
-  expect(pairing.unpaired).toEqual([]);
-  const half = convLayer(
-    subRecord(
-      p,
-      pairing.pairs.map(([a]) => a),
-    ),
-    "linear",
-  );
-  const W = layerMatrix(half);
-  return { rows: dyadicRows(W, new Array<number>(W.length).fill(0)).W, n: W[0].length };
+/** The rows of the convolution of C of a fully paired layer, and its column count. */
+function halfOf(p: ConvParams): { rows: bigint[][]; n: number } {
+  expect(findConvPairs(p).unpaired).toEqual([]);
+  return { rows: halfRows(p), n: p.inputShape.reduce((a, v) => a * v, 1) };
 }
 
 describe("sparseModRank on convolution matrices", () => {
@@ -178,7 +149,7 @@ describe("sparseModRank on convolution matrices", () => {
       [4, 8, 1, 3],
       [6, 6, 2, 4],
     ]) {
-      const { rows, n } = halfRows(pairedTransposed(cin, side, half, seed));
+      const { rows, n } = halfOf(pairedTransposed(cin, side, half, seed));
       expect(countNonzeros(rows, n)).toBeLessThan(0.5 * rows.length * n);
       const dense = modRank(rows, n, P);
       expect(sparseRank(rows, n)).toBe(dense);
