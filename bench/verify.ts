@@ -36,6 +36,7 @@ import {
   type Timed,
   timeAsync as timeAsyncN,
 } from "./common.js";
+import { benchWorkers, workersTable } from "./parallel.js";
 import { NativeMilp, probeNativeMilp, type NativeMilpAnswer, type NativeMilpProbe } from "./native-milp.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -497,11 +498,20 @@ async function main(): Promise<void> {
       disagreements.length > 0
         ? `**Verdict differences (${disagreements.length}):**\n\n${disagreements.map((d) => `- ${d}`).join("\n")}`
         : "Verdict differences: none (among the verdicts that were reached).",
+    ].join("\n"),
+  );
+  native?.close();
+  // Both cores on one layer (issue 14, item 2): the same layers with 1 and 2 worker threads.
+  console.log(
+    [
+      "",
+      `### Two threads on one layer (bench/parallel.ts: medians of ${REPEATS} alternating runs, 1 and 2 worker threads)`,
+      "",
+      workersTable(await benchWorkers({ quick: QUICK, workers: 2, repeats: REPEATS }), 2),
       "",
       `Total benchmark time: ${((performance.now() - started) / 1000).toFixed(1)} s.`,
     ].join("\n"),
   );
-  native?.close();
 }
 
 await main();

@@ -100,6 +100,7 @@ export {
   type PatternCertificate,
 } from "./invert/invert-generator.js";
 export { invertGeneratorBatch, type BatchOptions, type BatchItem } from "./invert/invert-batch.js";
+export { LayerWorkerPool, layerWorkerPool } from "./parallel/layer-pool.js";
 export {
   gradientInversion,
   type GradientInversionOptions,

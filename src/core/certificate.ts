@@ -369,131 +369,170 @@ function modularSpanOps(
   lines: Int32Array,
   subset: readonly number[],
 ): SpanOps<ModState> {
-  const m = subset.length;
-  const local = new Int32Array(ints.W.length).fill(-1);
-  subset.forEach((row, t) => (local[row] = t));
-  const base = reduceRows(
-    subset.map((row) => ints.W[row]),
-    n,
-    p,
-  );
-  const invP = 1 / p;
-  const levels: ModState[] = Array.from({ length: n + 1 }, (_, k) => ({
-    k,
-    pivots: [],
-    R: new Float64Array(m * n),
-    inside: new Uint8Array(m),
-    confirmed: new Uint8Array(m),
-    chosen: [],
-    exact: null,
-  }));
-  const nz = new Int32Array(n);
-  const confirm = (s: ModState, row: number): boolean => {
-    const t = local[row];
+  return new ModularSpans(ints, n, p, lines, subset);
+}
+
+/**
+ * The operations of {@link modularSpanOps} as a class: its methods stay fast when the cover check
+ * runs many times in one thread (closures lose V8's per-closure specialisation after the first
+ * run; measured 1.3–1.5× slower on the subtrees of a parallel check).
+ */
+class ModularSpans implements SpanOps<ModState> {
+  private readonly m: number;
+  private readonly local: Int32Array;
+  private readonly base: Float64Array;
+  private readonly invP: number;
+  private readonly levels: ModState[];
+  private readonly nz: Int32Array;
+
+  constructor(
+    private readonly ints: IntegerLayer,
+    private readonly n: number,
+    private readonly p: number,
+    private readonly lines: Int32Array,
+    subset: readonly number[],
+  ) {
+    const m = subset.length;
+    this.m = m;
+    this.local = new Int32Array(ints.W.length).fill(-1);
+    subset.forEach((row, t) => (this.local[row] = t));
+    this.base = reduceRows(
+      subset.map((row) => ints.W[row]),
+      n,
+      p,
+    );
+    this.invP = 1 / p;
+    this.levels = Array.from({ length: n + 1 }, (_, k) => ({
+      k,
+      pivots: [],
+      R: new Float64Array(m * n),
+      inside: new Uint8Array(m),
+      confirmed: new Uint8Array(m),
+      chosen: [],
+      exact: null,
+    }));
+    this.nz = new Int32Array(n);
+  }
+
+  private confirm(s: ModState, row: number): boolean {
+    const t = this.local[row];
     if (s.confirmed[t]) return true;
+    const lines = this.lines;
     const line = lines[row];
     let ok = line === -1;
     for (let u = 0; u < s.chosen.length && !ok; u++) ok = lines[s.chosen[u]] === line;
     if (!ok) {
       if (!s.exact) {
-        s.exact = new ExactSpan(n);
-        for (const c of s.chosen) s.exact.add(ints.W[c]);
+        s.exact = new ExactSpan(this.n);
+        for (const c of s.chosen) s.exact.add(this.ints.W[c]);
       }
-      ok = s.exact.contains(ints.W[row]);
+      ok = s.exact.contains(this.ints.W[row]);
     }
     if (!ok) throw new UnluckyPrime();
     s.confirmed[t] = 1;
     return true;
-  };
-  return {
-    empty: () => {
-      const L = levels[0];
-      L.R.set(base);
-      L.chosen = [];
-      L.pivots = [];
-      L.exact = null;
-      L.confirmed.fill(0);
-      for (let i = 0; i < m; i++) {
-        let zero = true;
-        for (let j = 0; j < n && zero; j++) zero = base[i * n + j] === 0;
-        L.inside[i] = zero ? 1 : 0;
+  }
+
+  empty(): ModState {
+    const { m, n, base } = this;
+    const L = this.levels[0];
+    L.R.set(base);
+    L.chosen = [];
+    L.pivots = [];
+    L.exact = null;
+    L.confirmed.fill(0);
+    for (let i = 0; i < m; i++) {
+      let zero = true;
+      for (let j = 0; j < n && zero; j++) zero = base[i * n + j] === 0;
+      L.inside[i] = zero ? 1 : 0;
+    }
+    return L;
+  }
+
+  contains(s: ModState, row: number): boolean {
+    return s.inside[this.local[row]] === 1 && this.confirm(s, row);
+  }
+
+  extend(s: ModState, row: number): ModState {
+    const { m, n, p, invP, nz } = this;
+    const o = this.local[row] * n;
+    const R = s.R;
+    let piv = -1;
+    let k = 0;
+    for (let j = 0; j < n; j++)
+      if (R[o + j] !== 0) {
+        if (piv < 0) piv = j;
+        nz[k++] = j;
       }
-      return L;
-    },
-    contains: (s, row) => s.inside[local[row]] === 1 && confirm(s, row),
-    extend: (s, row) => {
-      const o = local[row] * n;
-      const R = s.R;
-      let piv = -1;
-      let k = 0;
-      for (let j = 0; j < n; j++)
-        if (R[o + j] !== 0) {
-          if (piv < 0) piv = j;
-          nz[k++] = j;
-        }
-      if (piv < 0) {
-        confirm(s, row);
-        return s;
+    if (piv < 0) {
+      this.confirm(s, row);
+      return s;
+    }
+    const L = this.levels[Math.min(n, s.k + 1)];
+    const out = L.R;
+    out.set(R);
+    const inv = invMod(R[o + piv], p);
+    const inside = L.inside;
+    const before = s.inside;
+    for (let i = 0; i < m; i++) {
+      const oi = i * n;
+      const f = R[oi + piv];
+      if (f === 0) {
+        inside[i] = before[i];
+        continue;
       }
-      const L = levels[Math.min(n, s.k + 1)];
-      const out = L.R;
-      out.set(R);
-      const inv = invMod(R[o + piv], p);
-      for (let i = 0; i < m; i++) {
-        const oi = i * n;
-        const f = R[oi + piv];
-        if (f === 0) {
-          L.inside[i] = s.inside[i];
-          continue;
-        }
-        // g = f · inv mod p, then row_i −= g · row (Barrett reduction of products below 2^52).
-        let g = f * inv;
-        g -= Math.floor(g * invP) * p;
-        if (g < 0) g += p;
-        else if (g >= p) g -= p;
-        // One reduction per entry: |R_ij − g·R_j| < 2^52 is exact, and so is the quotient times p.
-        for (let u = 0; u < k; u++) {
-          const j = nz[u];
-          let v = R[oi + j] - g * R[o + j];
-          v -= Math.floor(v * invP) * p;
-          if (v < 0) v += p;
-          else if (v >= p) v -= p;
-          out[oi + j] = v;
-        }
-        let zero = true;
-        for (let j = 0; j < n && zero; j++) zero = out[oi + j] === 0;
-        L.inside[i] = zero ? 1 : 0;
+      // g = f · inv mod p, then row_i −= g · row (Barrett reduction of products below 2^52).
+      let g = f * inv;
+      g -= Math.floor(g * invP) * p;
+      if (g < 0) g += p;
+      else if (g >= p) g -= p;
+      // One reduction per entry: |R_ij − g·R_j| < 2^52 is exact, and so is the quotient times p.
+      for (let u = 0; u < k; u++) {
+        const j = nz[u];
+        let v = R[oi + j] - g * R[o + j];
+        v -= Math.floor(v * invP) * p;
+        if (v < 0) v += p;
+        else if (v >= p) v -= p;
+        out[oi + j] = v;
       }
-      L.confirmed.set(s.confirmed);
-      L.confirmed[local[row]] = 1;
-      L.chosen = [...s.chosen, row];
-      L.pivots = [...s.pivots, piv];
-      L.exact = null;
-      return L;
-    },
-    rank: (s) => s.k,
-    hyperplaneTest: (s) => {
-      // At rank n − 2 every residual is zero outside the two free columns: compare the 2-vectors.
-      let c0 = -1;
-      let c1 = -1;
-      for (let j = 0; j < n; j++)
-        if (!s.pivots.includes(j)) {
-          if (c0 < 0) c0 = j;
-          else c1 = j;
-        }
-      if (c1 < 0) return () => true;
-      const R = s.R;
-      return (a, b) => {
-        const oa = local[a] * n;
-        const ob = local[b] * n;
-        let x = R[oa + c0] * R[ob + c1];
-        x -= Math.floor(x * invP) * p;
-        let y = R[oa + c1] * R[ob + c0];
-        y -= Math.floor(y * invP) * p;
-        return (x - y) % p === 0;
-      };
-    },
-  };
+      let zero = true;
+      for (let j = 0; j < n && zero; j++) zero = out[oi + j] === 0;
+      inside[i] = zero ? 1 : 0;
+    }
+    L.confirmed.set(s.confirmed);
+    L.confirmed[this.local[row]] = 1;
+    L.chosen = [...s.chosen, row];
+    L.pivots = [...s.pivots, piv];
+    L.exact = null;
+    return L;
+  }
+
+  rank(s: ModState): number {
+    return s.k;
+  }
+
+  hyperplaneTest(s: ModState): (a: number, b: number) => boolean {
+    const { n, p, invP, local } = this;
+    // At rank n − 2 every residual is zero outside the two free columns: compare the 2-vectors.
+    let c0 = -1;
+    let c1 = -1;
+    for (let j = 0; j < n; j++)
+      if (!s.pivots.includes(j)) {
+        if (c0 < 0) c0 = j;
+        else c1 = j;
+      }
+    if (c1 < 0) return () => true;
+    const R = s.R;
+    return (a, b) => {
+      const oa = local[a] * n;
+      const ob = local[b] * n;
+      let x = R[oa + c0] * R[ob + c1];
+      x -= Math.floor(x * invP) * p;
+      let y = R[oa + c1] * R[ob + c0];
+      y -= Math.floor(y * invP) * p;
+      return (x - y) % p === 0;
+    };
+  }
 }
 
 /** Span operations in rational arithmetic throughout (the fallback when every prime is unlucky). */
@@ -522,21 +561,92 @@ export function exactCover(
   budget?: Budget,
   onProgress?: (share: number) => void,
   options: { minorTests?: boolean } = {},
-): { uncovered: number[] | null; nodes: number; hyperplaneCuts: number } {
-  const lines = exactLines(ints.W);
-  const subset = [...new Set(supports.flat())].sort((a, b) => a - b);
-  for (const p of PRIMES) {
-    try {
-      const ops = modularSpanOps(ints, n, p, lines, subset);
-      // Without the minor tests (a baseline for benchmarks and differential tests).
-      if (options.minorTests === false) delete ops.hyperplaneTest;
-      return findUncovered(supports, n, ops, budget, onProgress);
-    } catch (e) {
-      if (!(e instanceof UnluckyPrime)) throw e;
-    }
+): CoverResult {
+  for (let k = 0; k < PRIMES.length; k++) {
+    const out = coverModulo(ints, supports, n, k, budget, onProgress, options);
+    if (out) return out;
   }
   return findUncovered(supports, n, rationalSpanOps(ints.W, n), budget, onProgress);
 }
+
+/** What {@link findUncovered} found. */
+export interface CoverResult {
+  /** The chosen rows of an uncovered flat (original row indices), or null when every hyperplane is covered. */
+  uncovered: number[] | null;
+  /** Search nodes. */
+  nodes: number;
+  /** Flats of rank n − 2 whose hyperplanes were all ruled out by minors. */
+  hyperplaneCuts: number;
+  /** With `splitDepth`: the nodes left unsearched at that depth (their subtrees are the rest of the check). */
+  frontier?: CoverNode[];
+}
+
+/**
+ * A node of the cover check's search, as a task: the rows chosen on its path, in order, and the
+ * rows forbidden there (original row indices). Its subtree is the set of flats that contain the
+ * chosen rows' span and no forbidden row.
+ */
+export interface CoverNode {
+  chosen: number[];
+  forbidden: number[];
+}
+
+/** Where {@link findUncovered} starts and whether it splits (for a check spread over threads). */
+export interface CoverSearchScope {
+  /** Search only the subtree of this node. @default the root */
+  start?: CoverNode;
+  /** Leave the nodes of this many chosen rows unsearched and return them as `frontier`. */
+  splitDepth?: number;
+  /** Turns off the hyperplane test at rank n − 2 (a baseline; the verdict is the same). */
+  minorTests?: boolean;
+}
+
+/**
+ * The exact cover check modulo the `primeIndex`-th prime of {@link PRIMES}, or null when that prime
+ * is unlucky for the layer (then try the next prime; {@link exactCover} does).
+ */
+export function coverModulo(
+  ints: IntegerLayer,
+  supports: number[][],
+  n: number,
+  primeIndex: number,
+  budget?: Budget,
+  onProgress?: (share: number) => void,
+  scope: CoverSearchScope = {},
+  ops: CoverOps | null = coverOps(ints, supports, n, primeIndex),
+): CoverResult | null {
+  if (!ops) return null;
+  try {
+    return findUncovered(supports, n, ops, budget, onProgress, scope);
+  } catch (e) {
+    if (!(e instanceof UnluckyPrime)) throw e;
+    return null;
+  }
+}
+
+/**
+ * The span operations of the cover check for these supports modulo the `primeIndex`-th prime of
+ * {@link PRIMES} (or null when that prime is unlucky for the layer). They can be reused by later
+ * checks with the same supports, one at a time.
+ */
+export function coverOps(
+  ints: IntegerLayer,
+  supports: number[][],
+  n: number,
+  primeIndex: number,
+): CoverOps | null {
+  const lines = exactLines(ints.W);
+  const subset = [...new Set(supports.flat())].sort((a, b) => a - b);
+  try {
+    return modularSpanOps(ints, n, PRIMES[primeIndex], lines, subset) as CoverOps;
+  } catch (e) {
+    if (!(e instanceof UnluckyPrime)) throw e;
+    return null;
+  }
+}
+
+/** Span operations of the cover check modulo a prime (opaque; see {@link coverOps}). */
+export type CoverOps = SpanOps<unknown>;
 
 /**
  * Looks for a flat of rank < n that meets the support of every dual (an uncovered hyperplane).
@@ -559,76 +669,133 @@ export function findUncovered<S>(
   ops: SpanOps<S>,
   budget?: Budget,
   onProgress?: (share: number) => void,
-): { uncovered: number[] | null; nodes: number; hyperplaneCuts: number } {
-  let nodes = 0;
-  let hyperplaneCuts = 0;
-  const rowSet = new Set<number>();
-  for (const sup of supports) for (const r of sup) rowSet.add(r);
-  const rows = [...rowSet].sort((a, b) => a - b);
-  const slot = new Map(rows.map((r, t) => [r, t]));
-  const sup = supports.map((d) => d.map((r) => slot.get(r)!));
-  const forbidden = new Uint8Array(rows.length);
-  // Per dual: how many of its rows are forbidden; per row: the duals containing it.
-  const forbCount = new Int32Array(sup.length);
-  const incidence: number[][] = rows.map(() => []);
-  sup.forEach((d, k) => d.forEach((t) => incidence[t].push(k)));
-  const metStamp = new Int32Array(sup.length);
-  let stamp = 0;
-  const chosen: number[] = [];
-  const memberOf = (span: S): Uint8Array => {
+  scope: CoverSearchScope = {},
+): CoverResult {
+  return new CoverSearch(supports, n, ops, budget, onProgress, scope).run(scope);
+}
+
+/** A frame of {@link CoverSearch}: a flat, the duals its parent left unmet, and its branch position. */
+interface CoverFrame<S> {
+  span: S;
+  inside: Uint8Array;
+  branch: number[];
+  next: number;
+  still: Int32Array;
+  added: number[];
+}
+
+/**
+ * The search of {@link findUncovered}, as a class so that its methods stay fast when it runs many
+ * times in one thread (see {@link ModularSpans}).
+ */
+class CoverSearch<S> {
+  private nodes = 0;
+  private hyperplaneCuts = 0;
+  private readonly minorTests: boolean;
+  private readonly rows: number[];
+  private readonly slot: Map<number, number>;
+  private readonly sup: number[][];
+  private readonly forbidden: Uint8Array;
+  /** Per dual: how many of its rows are forbidden. */
+  private readonly forbCount: Int32Array;
+  /** Per row: the duals containing it. */
+  private readonly incidence: number[][];
+  private readonly metStamp: Int32Array;
+  private stamp = 0;
+  private readonly chosen: number[] = [];
+  // An explicit stack (the depth is at most n, which the input controls).
+  private readonly stack: CoverFrame<S>[] = [];
+  /** The row that completes an uncovered hyperplane found by {@link hyperplanes} (−1: none). */
+  private hyperplaneRow = -1;
+  private readonly frontier: CoverNode[] | undefined;
+  private readonly splitDepth: number;
+
+  constructor(
+    supports: number[][],
+    private readonly n: number,
+    private readonly ops: SpanOps<S>,
+    private readonly budget: Budget | undefined,
+    private readonly onProgress: ((share: number) => void) | undefined,
+    scope: CoverSearchScope,
+  ) {
+    // Without the minor tests: a baseline for benchmarks and differential tests.
+    this.minorTests = scope.minorTests !== false && ops.hyperplaneTest !== undefined;
+    const rowSet = new Set<number>();
+    for (const sup of supports) for (const r of sup) rowSet.add(r);
+    const rows = [...rowSet].sort((a, b) => a - b);
+    this.rows = rows;
+    const slot = new Map(rows.map((r, t) => [r, t]));
+    this.slot = slot;
+    this.sup = supports.map((d) => d.map((r) => slot.get(r)!));
+    this.forbidden = new Uint8Array(rows.length);
+    this.forbCount = new Int32Array(this.sup.length);
+    const incidence: number[][] = rows.map(() => []);
+    this.sup.forEach((d, k) => d.forEach((t) => incidence[t].push(k)));
+    this.incidence = incidence;
+    this.metStamp = new Int32Array(this.sup.length);
+    this.frontier = scope.splitDepth !== undefined ? [] : undefined;
+    this.splitDepth = scope.splitDepth ?? Infinity;
+  }
+
+  private result(uncovered: number[] | null): CoverResult {
+    const { nodes, hyperplaneCuts, frontier } = this;
+    return { uncovered, nodes, hyperplaneCuts, ...(frontier ? { frontier } : {}) };
+  }
+
+  private memberOf(span: S): Uint8Array {
+    const { rows, ops } = this;
     const inside = new Uint8Array(rows.length);
     for (let t = 0; t < rows.length; t++) inside[t] = ops.contains(span, rows[t]) ? 1 : 0;
     return inside;
-  };
-  const repeatsForbidden = (inside: Uint8Array): boolean => {
-    for (let u = 0; u < rows.length; u++) if (inside[u] === 1 && forbidden[u] === 1) return true;
+  }
+
+  private repeatsForbidden(inside: Uint8Array): boolean {
+    const forbidden = this.forbidden;
+    for (let u = 0; u < inside.length; u++) if (inside[u] === 1 && forbidden[u] === 1) return true;
     return false;
-  };
-  const setForbidden = (t: number, value: 0 | 1): void => {
-    forbidden[t] = value;
-    for (const k of incidence[t]) forbCount[k] += value ? 1 : -1;
-  };
+  }
+
+  private setForbidden(t: number, value: 0 | 1): void {
+    this.forbidden[t] = value;
+    const forbCount = this.forbCount;
+    for (const k of this.incidence[t]) forbCount[k] += value ? 1 : -1;
+  }
+
   /** Stamps the duals met by the rows in `inside` but not in `before`; returns the stamp. */
-  const markMet = (inside: Uint8Array, before: Uint8Array): number => {
-    const s = ++stamp;
-    for (let t = 0; t < rows.length; t++)
+  private markMet(inside: Uint8Array, before: Uint8Array): number {
+    const s = ++this.stamp;
+    const { metStamp, incidence } = this;
+    for (let t = 0; t < inside.length; t++)
       if (inside[t] === 1 && before[t] === 0) for (const k of incidence[t]) metStamp[k] = s;
     return s;
-  };
-  // An explicit stack (the depth is at most n, which the input controls). Each frame is a flat with
-  // the duals its parent left unmet, the stamp of those it meets, and the position in its branch.
-  interface Frame {
-    span: S;
-    inside: Uint8Array;
-    branch: number[];
-    next: number;
-    still: Int32Array;
-    added: number[];
   }
-  const stack: Frame[] = [];
+
   /** Share of the search tree settled, from the branch positions on the path (children split evenly). */
-  const treeShare = (): number => {
+  private treeShare(): number {
     let p = 0;
     let share = 1;
-    for (const f of stack) {
+    for (const f of this.stack) {
       const k = f.branch.length;
       if (k === 0) break;
       p += share * (Math.max(0, f.next - 1) / k);
       share /= k;
     }
     return Math.min(1, p);
-  };
+  }
+
   /** Opens a node: true when it meets every dual (uncovered), else pushes its frame or ends it. */
-  const open = (span: S, inside: Uint8Array, unmet: Int32Array, met: number): boolean => {
-    nodes++;
-    if ((nodes & 255) === 0) {
-      budget?.check("the certificate's cover check");
-      if (onProgress) onProgress(treeShare());
+  private open(span: S, inside: Uint8Array, unmet: Int32Array, met: number): boolean {
+    this.nodes++;
+    if ((this.nodes & 255) === 0) {
+      this.budget?.check("the certificate's cover check");
+      if (this.onProgress) this.onProgress(this.treeShare());
     }
+    const { metStamp, sup, forbCount, n } = this;
     const still: number[] = [];
     let best = -1;
     let bestAllowed = Infinity;
-    for (const k of unmet) {
+    for (let u = 0; u < unmet.length; u++) {
+      const k = unmet[u];
       if (metStamp[k] === met) continue;
       still.push(k);
       const allowed = sup[k].length - forbCount[k];
@@ -638,12 +805,13 @@ export function findUncovered<S>(
       }
     }
     if (best < 0) return true;
-    const rank = ops.rank(span);
+    const rank = this.ops.rank(span);
     if (bestAllowed === 0 || rank >= n - 1) return false;
-    if (rank === n - 2 && ops.hyperplaneTest) return hyperplanes(span, best, still);
-    stack.push({ span, inside, branch: sup[best], next: 0, still: Int32Array.from(still), added: [] });
+    if (rank === n - 2 && this.minorTests) return this.hyperplanes(span, best, still);
+    this.stack.push({ span, inside, branch: sup[best], next: 0, still: Int32Array.from(still), added: [] });
     return false;
-  };
+  }
+
   /**
    * At a flat S of rank n − 2 the flats left are the hyperplanes S + e, decided here without
    * pushing children. One that avoids the forbidden rows and meets every unmet dual contains an
@@ -652,7 +820,8 @@ export function findUncovered<S>(
    * it out; otherwise S + e is built and checked exactly (its "in span" answers are confirmed). An
    * exactly uncovered hyperplane is returned through `hyperplaneRow` (true); false when none.
    */
-  const hyperplanes = (span: S, best: number, still: number[]): boolean => {
+  private hyperplanes(span: S, best: number, still: number[]): boolean {
+    const { ops, sup, forbidden, rows, n } = this;
     const share = ops.hyperplaneTest!(span);
     let proved = true;
     for (const e of sup[best]) {
@@ -671,67 +840,92 @@ export function findUncovered<S>(
       }
       if (!maybe) continue;
       proved = false;
-      nodes++;
+      this.nodes++;
       const h = ops.extend(span, rows[e]);
       if (ops.rank(h) !== n - 1) continue;
       let all = true;
       for (let u = 0; u < still.length && all; u++) all = sup[still[u]].some((t) => ops.contains(h, rows[t]));
       if (all) {
-        hyperplaneRow = rows[e];
+        this.hyperplaneRow = rows[e];
         return true;
       }
     }
-    if (proved) hyperplaneCuts++;
+    if (proved) this.hyperplaneCuts++;
     return false;
-  };
-  let hyperplaneRow = -1;
-  const empty = ops.empty();
-  const rootInside = memberOf(empty);
-  const rootMet = markMet(rootInside, new Uint8Array(rows.length));
-  if (open(empty, rootInside, Int32Array.from(sup.map((_, k) => k)), rootMet))
-    return { uncovered: hyperplaneRow >= 0 ? [hyperplaneRow] : [], nodes, hyperplaneCuts };
-  while (stack.length > 0) {
-    const f = stack[stack.length - 1];
-    if (f.next >= f.branch.length) {
-      for (const t of f.added) setForbidden(t, 0);
-      stack.pop();
-      if (stack.length > 0) chosen.pop();
-      continue;
-    }
-    const t = f.branch[f.next++];
-    if (f.next > 1) {
-      const prev = f.branch[f.next - 2];
-      if (!forbidden[prev]) {
-        setForbidden(prev, 1);
-        f.added.push(prev);
+  }
+
+  /** The rows of the uncovered flat just found by `open`. */
+  private found(): number[] {
+    return this.hyperplaneRow >= 0 ? [...this.chosen, this.hyperplaneRow] : this.chosen.slice();
+  }
+
+  run(scope: CoverSearchScope): CoverResult {
+    const { ops, n, rows, slot, chosen, stack, forbidden, frontier, splitDepth } = this;
+    let span = ops.empty();
+    if (scope.start) {
+      for (const r of scope.start.chosen) {
+        const before = ops.rank(span);
+        span = ops.extend(span, r);
+        if (!slot.has(r) || ops.rank(span) !== before + 1)
+          throw new Error(`findUncovered(): the start node's row ${r} is not a new row of a support`);
+        chosen.push(r);
+      }
+      for (const r of scope.start.forbidden) {
+        const t = slot.get(r);
+        if (t !== undefined && !forbidden[t]) this.setForbidden(t, 1);
       }
     }
-    if (forbidden[t]) continue;
-    const rank = ops.rank(f.span);
-    const next = ops.extend(f.span, rows[t]);
-    const r = ops.rank(next);
-    // (A row already in the span would not raise the rank; it cannot be unmet, but guard anyway.)
-    if (!(r > rank && r < n)) continue;
-    const childInside = memberOf(next);
-    if (repeatsForbidden(childInside)) continue;
-    const childMet = markMet(childInside, f.inside);
-    if (r === n - 1) {
-      // A hyperplane: uncovered iff it meets every dual still unmet.
-      nodes++;
-      let found = true;
-      for (let u = 0; u < f.still.length && found; u++) found = metStamp[f.still[u]] === childMet;
-      if (found) return { uncovered: [...chosen, rows[t]], nodes, hyperplaneCuts };
-      continue;
+    if (splitDepth <= chosen.length)
+      throw new Error("findUncovered(): splitDepth must be below the start node");
+    const rootInside = this.memberOf(span);
+    // A start node whose span holds a forbidden row has an empty subtree (an earlier sibling's).
+    if (this.repeatsForbidden(rootInside)) return this.result(null);
+    const rootMet = this.markMet(rootInside, new Uint8Array(rows.length));
+    if (this.open(span, rootInside, Int32Array.from(this.sup.map((_, k) => k)), rootMet))
+      return this.result(this.found());
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1];
+      if (f.next >= f.branch.length) {
+        for (const t of f.added) this.setForbidden(t, 0);
+        stack.pop();
+        if (stack.length > 0) chosen.pop();
+        continue;
+      }
+      const t = f.branch[f.next++];
+      if (f.next > 1) {
+        const prev = f.branch[f.next - 2];
+        if (!forbidden[prev]) {
+          this.setForbidden(prev, 1);
+          f.added.push(prev);
+        }
+      }
+      if (forbidden[t]) continue;
+      const rank = ops.rank(f.span);
+      const next = ops.extend(f.span, rows[t]);
+      const r = ops.rank(next);
+      // (A row already in the span would not raise the rank; it cannot be unmet, but guard anyway.)
+      if (!(r > rank && r < n)) continue;
+      const childInside = this.memberOf(next);
+      if (this.repeatsForbidden(childInside)) continue;
+      const childMet = this.markMet(childInside, f.inside);
+      if (r === n - 1) {
+        // A hyperplane: uncovered iff it meets every dual still unmet.
+        this.nodes++;
+        let all = true;
+        for (let u = 0; u < f.still.length && all; u++) all = this.metStamp[f.still[u]] === childMet;
+        if (all) return this.result([...chosen, rows[t]]);
+        continue;
+      }
+      chosen.push(rows[t]);
+      if (frontier && chosen.length === splitDepth) {
+        frontier.push({ chosen: chosen.slice(), forbidden: rows.filter((_, u) => forbidden[u] === 1) });
+        chosen.pop();
+        continue;
+      }
+      const depthBefore = stack.length;
+      if (this.open(next, childInside, f.still, childMet)) return this.result(this.found());
+      if (stack.length === depthBefore) chosen.pop();
     }
-    chosen.push(rows[t]);
-    const depthBefore = stack.length;
-    if (open(next, childInside, f.still, childMet))
-      return {
-        uncovered: hyperplaneRow >= 0 ? [...chosen, hyperplaneRow] : chosen.slice(),
-        nodes,
-        hyperplaneCuts,
-      };
-    if (stack.length === depthBefore) chosen.pop();
+    return this.result(null);
   }
-  return { uncovered: null, nodes, hyperplaneCuts };
 }

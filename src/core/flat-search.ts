@@ -56,6 +56,26 @@ export interface FlatSearchOptions {
   packingBound?: boolean;
   /** Duals known in advance (for example from the falsifier). */
   duals?: readonly PoolDual[];
+  /**
+   * Search only the subtree of this node (a task of a parallel search; see {@link FlatNode}).
+   * @default the root
+   */
+  start?: FlatNode;
+  /**
+   * Do not expand the nodes at this depth (the number of rows on the path): collect them in
+   * {@link FlatSearch.frontier} instead, as tasks whose subtrees partition the rest of the search.
+   */
+  splitDepth?: number;
+}
+
+/**
+ * A node of the search tree, as a task for another search: the rows added on its path, in order
+ * (normalized indices; each child added one row and the rows its span brought in), and every row
+ * forbidden there. Its subtree is the set of flats that contain the path's span and no forbidden row.
+ */
+export interface FlatNode {
+  path: number[];
+  forbidden: number[];
 }
 
 interface Frame {
@@ -77,6 +97,8 @@ export class FlatSearch {
   };
   /** Duals found (the certificate), over normalized row indices. */
   readonly duals: PoolDual[] = [];
+  /** The duals this search's own LPs found (the others were given or imported). */
+  readonly found: PoolDual[] = [];
   private readonly hit: number[] = [];
   /** Unmet duals of the node at each depth on the current path (exactly the duals with hit 0 there). */
   private readonly unmet: number[][];
@@ -101,6 +123,11 @@ export class FlatSearch {
   private stampValue = 0;
   private readonly stack: Frame[] = [];
   private depth = 0;
+  /** Depth of the node the search started at (0: the root; see {@link FlatSearchOptions.start}). */
+  private base = 0;
+  private readonly splitDepth: number;
+  /** The nodes left unexpanded at `splitDepth`, in depth-first order. */
+  readonly frontier: FlatNode[] = [];
   /** The current node still has to be expanded (true) or has children being iterated (false). */
   private fresh = true;
   private finished = false;
@@ -133,6 +160,44 @@ export class FlatSearch {
     this.scratch = new Float64Array(n);
     this.joinBuf = new Int32Array(count);
     for (const d of options.duals ?? []) this.addDual(d.rows, d.weights);
+    this.splitDepth = options.splitDepth ?? Infinity;
+    this.moveTo(options.start ?? { path: [], forbidden: [] });
+  }
+
+  /** Goes to node `start` (from the root) and makes it the root of the search. */
+  private moveTo(start: FlatNode): void {
+    if (start.forbidden.length > 0 && start.path.length === 0)
+      throw new Error("FlatSearch: a start node with forbidden rows needs a path");
+    // Forbidden at level 0, which a subtree search (base >= 1) never lifts.
+    for (const r of start.forbidden) this.forbid(r, 0);
+    for (const e of start.path)
+      if (this.inLevel[e] >= 0 || this.forbLevel[e] >= 0 || !this.descend(e))
+        throw new Error(`FlatSearch: the start node's path is not a node of the search (row ${e})`);
+    this.base = this.depth;
+    if (this.splitDepth <= this.base) throw new Error("FlatSearch: splitDepth must be below the start node");
+  }
+
+  /**
+   * Searches the subtree of another node next, keeping every dual known (a thread of a parallel
+   * search takes its subtrees one after another). Valid once the current search is done.
+   */
+  restart(start: FlatNode): void {
+    if (!this.finished) throw new Error("FlatSearch.restart(): the current search is not done");
+    for (let level = this.depth; level >= 1; level--) this.leave(level);
+    this.depth = 0;
+    for (let i = 0; i < this.count; i++)
+      if (this.forbLevel[i] >= 0) {
+        this.forbLevel[i] = -1;
+        for (const k of this.incidence[i]) this.avail[k]++;
+      }
+    this.stack.length = 0;
+    this.fresh = true;
+    this.finished = false;
+    // At the root no dual is met.
+    const root = this.unmet[0];
+    root.length = 0;
+    for (let k = 0; k < this.duals.length; k++) root.push(k);
+    this.moveTo(start);
   }
 
   get done(): boolean {
@@ -166,6 +231,11 @@ export class FlatSearch {
     let budget = maxNodes;
     while (!this.finished && budget > 0) {
       if (this.fresh) {
+        if (this.depth === this.splitDepth) {
+          this.frontier.push(this.node());
+          this.backtrack();
+          continue;
+        }
         budget--;
         this.counters.nodes++;
         const out = this.expand();
@@ -204,9 +274,16 @@ export class FlatSearch {
     this.counters.skippedNodes++;
   }
 
+  /** The current node as a task. */
+  private node(): FlatNode {
+    const forbidden: number[] = [];
+    for (let i = 0; i < this.count; i++) if (this.forbLevel[i] >= 0) forbidden.push(i);
+    return { path: Array.from(this.basisRows.subarray(0, this.depth)), forbidden };
+  }
+
   /** Leaves the current child: undoes its additions to S and returns to its parent's frame. */
   private backtrack(): void {
-    if (this.depth === 0) {
+    if (this.depth === this.base) {
       // The root itself was a leaf.
       this.finished = true;
       return;
@@ -413,6 +490,7 @@ export class FlatSearch {
       return "stuck";
     }
     this.addDual(rows, w);
+    this.found.push(this.duals[this.duals.length - 1]);
     return "dual";
   }
 
@@ -429,6 +507,34 @@ export class FlatSearch {
     let bias = 0;
     for (let t = 0; t < rows.length; t++) bias += w[t] * this.layer.bias[rows[t]];
     return worst <= this.tol && bias >= -this.tol;
+  }
+
+  /**
+   * Adds a dual found elsewhere (another thread's search) in the middle of the search: unlike the
+   * duals of the LPs here, it may meet the current flat, so it is unmet at exactly the depths below
+   * the first level where one of its rows joined S. A valid dual prunes any node, so the search
+   * stays complete.
+   */
+  importDual(rows: ArrayLike<number>, weights: ArrayLike<number>): void {
+    const id = this.duals.length;
+    const r = Int32Array.from(rows);
+    this.duals.push({ rows: r, weights: Float64Array.from(weights) });
+    let hit = 0;
+    let avail = 0;
+    let first = this.depth + 1;
+    for (let t = 0; t < r.length; t++) {
+      const i = r[t];
+      this.incidence[i].push(id);
+      if (this.inLevel[i] >= 0) {
+        hit++;
+        first = Math.min(first, this.inLevel[i]);
+      }
+      // (avail counts the rows not forbidden, those in S too, as forbid and unforbid keep it.)
+      if (this.forbLevel[i] < 0) avail++;
+    }
+    this.hit.push(hit);
+    this.avail.push(avail);
+    for (let d = 0; d < first && d <= this.depth; d++) this.unmet[d].push(id);
   }
 
   private addDual(rows: ArrayLike<number>, weights: ArrayLike<number>): void {

@@ -16,6 +16,14 @@ export type {
 export { checkLayer, checkLayerWithin, limitedLayerResult } from "./check-layer.js";
 export { verifyCertificate, type CertificateCheck, type VerifyCertificateOptions } from "./certificate.js";
 export { verifyWitness, type WitnessCheck } from "./witness.js";
+export {
+  LayerTaskCache,
+  PARALLEL_MIN_N,
+  runLayerTask,
+  type LayerTask,
+  type LayerTaskPool,
+  type LayerTaskResult,
+} from "./parallel-search.js";
 export { forwardLayer } from "./layer.js";
 export { snapLayer, type SnapResult, type SnappedRow } from "./snap.js";
 export { DEFAULT_TOLERANCE, MAX_TOLERANCE, validateTolerance } from "./numerics.js";

@@ -7,6 +7,8 @@
  * the rows `{ w_i : <w_i, x> + b_i >= 0 }` span R^n.
  */
 
+import type { LayerTaskPool } from "./parallel-search.js";
+
 /** Where the inputs live: all of R^n, or the closed nonnegative orthant (inputs of a layer after a ReLU). */
 export type Domain = "all" | "nonnegative";
 
@@ -70,6 +72,12 @@ export interface CheckLayerOptions {
   memoryLimitBytes?: number;
   /** Called now and then during long searches. */
   onProgress?: (progress: Progress) => void;
+  /**
+   * Threads for the branch and bound and the exact cover check (for example
+   * `layerWorkerPool(2)` from `injective-relu/node`); the verdict is the same as without. Used for
+   * n >= 6 (smaller layers are decided faster in one thread). @default none: one thread
+   */
+  pool?: LayerTaskPool;
 }
 
 /** Two distinct inputs of the domain with the same output: a proof of non-injectivity. */

@@ -2,7 +2,8 @@
  * `injective-relu check FILE|DIR...`: the exact injectivity verdict for single layers.
  */
 
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { availableParallelism } from "node:os";
 import { readFile, stat } from "node:fs/promises";
 import { isResourceLimitError, type Domain, type LayerCheckResult, type Method } from "../../core/index.js";
 import { checkLayerWithin, limitedLayerResult } from "../../core/check-layer.js";
@@ -28,6 +29,8 @@ import {
 import { snapLayer } from "../../core/snap.js";
 import { InputRangeError } from "../../core/validate.js";
 import { DEFAULT_TOLERANCE } from "../../core/numerics.js";
+import { PARALLEL_MIN_N } from "../../core/parallel-search.js";
+import { LayerWorkerPool } from "../../parallel/layer-pool.js";
 
 export { describeResult, type CheckResult, type SnapInfo } from "../report.js";
 
@@ -43,6 +46,8 @@ export interface CheckRunOptions {
   json?: boolean;
   /** Bytes (`--memory-limit`); absent: the default 2 GiB. */
   memoryLimit?: number;
+  /** Threads for one layer's branch and bound and cover check (`--workers`). @default 1 */
+  workers?: number;
 }
 
 interface CheckCliOptions extends CheckRunOptions {
@@ -90,7 +95,19 @@ export function addCheckOptions(cmd: Command): Command {
         .hideHelp(),
     )
     .addOption(memoryLimitOption())
+    .option(
+      "--workers <k>",
+      `threads for one layer's branch and bound and certificate check (layers with n >= ${PARALLEL_MIN_N}; same verdicts; ${availableParallelism()} CPUs here)`,
+      parseWorkers,
+      1,
+    )
     .option("--json", "print machine-readable JSON on stdout");
+}
+
+function parseWorkers(value: string): number {
+  const x = parseInteger(value);
+  if (x < 1 || x > 64) throw new InvalidArgumentError(`expected an integer from 1 to 64, got "${value}"`);
+  return x;
 }
 
 /**
@@ -103,8 +120,17 @@ export async function runCheck(file: LayerFile, domain: Domain, opts: CheckRunOp
   const interrupt = interruptSignal();
   const budget = cliBudget("check", opts, interrupt.signal);
   const options = { domain, tolerance: opts.tolerance, seed: opts.seed };
+  const pool =
+    (opts.workers ?? 1) >= 2 && file.W[0].length >= PARALLEL_MIN_N
+      ? new LayerWorkerPool(opts.workers!)
+      : null;
   try {
-    const run = { ...options, method: opts.method, onProgress: progress.onProgress };
+    const run = {
+      ...options,
+      method: opts.method,
+      onProgress: progress.onProgress,
+      ...(pool ? { pool } : {}),
+    };
     if (opts.snap !== undefined) {
       const s = snapLayer(file.W, file.b ?? null, opts.snap);
       const r = await checkLayerWithin(s.W, s.b, run, budget, file.path);
@@ -117,6 +143,7 @@ export async function runCheck(file: LayerFile, domain: Domain, opts: CheckRunOp
   } finally {
     progress.stop();
     interrupt.dispose();
+    await pool?.close();
   }
 }
 
