@@ -21,6 +21,7 @@ const INTERNALS: Record<string, string> = {
   identity: "a layer record's field in the layer table",
   dyadicRows: "docs/verifier.md: how the exact re-check scales rows to integers",
   findUncovered: "docs/convolutions.md: the cover check inside verifyCertificate",
+  FlatSearch: "docs/benchmarks.md: the branch and bound's class, moved from subtree to subtree by a thread",
   solveDenseLp: "docs/networks.md, docs/resource-limits.md: the dense simplex behind the LPs",
   convRecordSpec: "docs/networks.md: how a conv record maps to the core's ConvSpec",
   gaussianLayer: "docs/phase.md: how the phase sweep draws an instance",

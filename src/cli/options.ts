@@ -2,6 +2,8 @@
  * Option parsers and output helpers shared by the CLI commands.
  */
 
+import { availableParallelism } from "node:os";
+import { PARALLEL_MIN_N } from "../core/parallel-search.js";
 import { InvalidArgumentError, Option } from "commander";
 import { Budget, DEFAULT_MEMORY_LIMIT_BYTES, type ResourceLimitError } from "../core/budget.js";
 import { EXIT } from "./exit-codes.js";
@@ -121,4 +123,21 @@ export function parseTolerance(value: string): number {
 /** The readers' options from a command's `--memory-limit` (files above it are refused before reading). */
 export function readerOptions(opts: { memoryLimit?: number }): { memoryLimitBytes?: number } {
   return opts.memoryLimit !== undefined ? { memoryLimitBytes: opts.memoryLimit } : {};
+}
+
+/** Parses `--workers`: an integer from 1 to 64. */
+export function parseWorkers(value: string): number {
+  const x = parseInteger(value);
+  if (x < 1 || x > 64) throw new InvalidArgumentError(`expected an integer from 1 to 64, got "${value}"`);
+  return x;
+}
+
+/** The `--workers <k>` option of the commands that check layers: threads for one layer's search. */
+export function layerWorkersOption(): Option {
+  return new Option(
+    "--workers <k>",
+    `threads for one layer's branch and bound and certificate re-check (layers with n >= ${PARALLEL_MIN_N}; same verdicts; ${availableParallelism()} CPUs here)`,
+  )
+    .argParser(parseWorkers)
+    .default(1);
 }

@@ -60,6 +60,7 @@
 
 import { Budget, isResourceLimitError, type ResourceLimitError } from "../core/budget.js";
 import { checkLayerWithin } from "../core/check-layer.js";
+import type { LayerTaskPool } from "../core/parallel-search.js";
 import { checkConv } from "../core/theorem4.js";
 import {
   Fraction,
@@ -135,6 +136,8 @@ export interface CheckNetworkOptions {
    * @default 2 GiB
    */
   memoryLimitBytes?: number;
+  /** Threads for the layer checks' branch and bound and re-check (see `CheckLayerOptions.pool`). @default none */
+  pool?: LayerTaskPool;
 }
 
 /** One layer's verdict inside {@link checkNetwork}. */
@@ -486,8 +489,9 @@ async function layerReport(
   tol: number,
   seed: number,
   budget: Budget,
+  pool?: LayerTaskPool,
 ): Promise<Omit<NetworkLayerReport, "timeMs">> {
-  if (layer.conv) return convLayerReport(layer, l, domain, tol, seed, budget);
+  if (layer.conv) return convLayerReport(layer, l, domain, tol, seed, budget, pool);
   if (layer.activation !== "relu") return linearLayerReport(layer, l, domain, tol, budget);
   const W = layerMatrix(layer, budget, `layer ${l}`);
   const paired = pairedDenseReport(layer, W, l, domain, tol, budget);
@@ -495,7 +499,7 @@ async function layerReport(
   const r: LayerCheckResult = await checkLayerWithin(
     W,
     layer.b ?? null,
-    { domain, tolerance: tol, seed },
+    { domain, tolerance: tol, seed, ...(pool ? { pool } : {}) },
     budget,
     `layer ${l}`,
   );
@@ -583,6 +587,7 @@ async function convLayerReport(
   tol: number,
   seed: number,
   budget: Budget,
+  pool?: LayerTaskPool,
 ): Promise<Omit<NetworkLayerReport, "timeMs">> {
   const p = layer.conv!;
   const m = layerOutputDim(layer);
@@ -612,7 +617,7 @@ async function convLayerReport(
       r = await checkLayerWithin(
         W,
         layer.b ?? null,
-        { domain, tolerance: tol, seed },
+        { domain, tolerance: tol, seed, ...(pool ? { pool } : {}) },
         budget,
         `layer ${index}`,
       );
@@ -1025,7 +1030,7 @@ export async function checkNetwork(
       const fused = convBatchNormGroup(net, l);
       const r =
         (fused && pairedConvBnReport(net, fused, l, tol, budget)) ??
-        (await layerReport(layer, l, domain, tol, seed, budget));
+        (await layerReport(layer, l, domain, tol, seed, budget, options.pool));
       layers.push({ ...r, timeMs: performance.now() - t0 });
       if (l === 0 && r.injective === false && r.witness && net.layers.length > 1)
         settled = liftWitness(net, layers[0], tol, seed, [], budget);

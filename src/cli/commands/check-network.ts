@@ -3,6 +3,7 @@
  * (Corollary 1 layerwise, equation (4)'s caveat, Corollary 3; see src/network/check-network.ts).
  */
 
+import { LayerWorkerPool } from "../../parallel/layer-pool.js";
 import { Command } from "commander";
 import { isResourceLimitError } from "../../core/budget.js";
 import { readNetworkFile } from "../../io/network-file.js";
@@ -13,6 +14,7 @@ import { describeNetworkResult } from "../report.js";
 import { interruptSignal } from "../progress.js";
 import {
   memoryLimitOption,
+  layerWorkersOption,
   parseBox,
   parseInteger,
   parsePositive,
@@ -34,6 +36,8 @@ interface CheckNetworkCliOptions {
   snap?: number;
   /** The box of the sampled collision search. */
   box?: { lo: number; hi: number };
+  /** Threads for each layer's branch and bound and re-check (`--workers`). */
+  workers?: number;
 }
 
 /** The `check-network` command (register it in src/cli/main.ts). */
@@ -58,9 +62,11 @@ export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions
   const snap = opts.snap !== undefined ? snapNetwork(net, opts.snap) : undefined;
   if (snap) net = snap.network;
   const interrupt = interruptSignal();
+  const pool = (opts.workers ?? 1) >= 2 ? new LayerWorkerPool(opts.workers!) : null;
   let r: NetworkCheckResult;
   try {
     r = await checkNetwork(net, {
+      ...(pool ? { pool } : {}),
       timeLimitMs: opts.timeLimit === undefined ? Infinity : opts.timeLimit * 1000,
       tolerance: opts.tolerance,
       seed: opts.seed,
@@ -70,6 +76,7 @@ export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions
     });
   } finally {
     interrupt.dispose();
+    await pool?.close();
   }
   const snapInfo = snap && {
     epsilon: snap.epsilon,
@@ -128,6 +135,7 @@ export function checkNetworkCommand(): Command {
       parseBox,
     )
     .addOption(memoryLimitOption())
+    .addOption(layerWorkersOption())
     .option("--json", "print machine-readable JSON on stdout");
   cmd.addHelpText(
     "after",

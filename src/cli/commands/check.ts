@@ -2,8 +2,7 @@
  * `injective-relu check FILE|DIR...`: the exact injectivity verdict for single layers.
  */
 
-import { Command, InvalidArgumentError, Option } from "commander";
-import { availableParallelism } from "node:os";
+import { Command, Option } from "commander";
 import { readFile, stat } from "node:fs/promises";
 import { isResourceLimitError, type Domain, type LayerCheckResult, type Method } from "../../core/index.js";
 import { checkLayerWithin, limitedLayerResult } from "../../core/check-layer.js";
@@ -21,6 +20,7 @@ import {
   parseBox,
   memoryLimitOption,
   parseInteger,
+  layerWorkersOption,
   parsePositive,
   parseTolerance,
   printJson,
@@ -95,19 +95,8 @@ export function addCheckOptions(cmd: Command): Command {
         .hideHelp(),
     )
     .addOption(memoryLimitOption())
-    .option(
-      "--workers <k>",
-      `threads for one layer's branch and bound and certificate check (layers with n >= ${PARALLEL_MIN_N}; same verdicts; ${availableParallelism()} CPUs here)`,
-      parseWorkers,
-      1,
-    )
+    .addOption(layerWorkersOption())
     .option("--json", "print machine-readable JSON on stdout");
-}
-
-function parseWorkers(value: string): number {
-  const x = parseInteger(value);
-  if (x < 1 || x > 64) throw new InvalidArgumentError(`expected an integer from 1 to 64, got "${value}"`);
-  return x;
 }
 
 /**
