@@ -37,6 +37,7 @@ import {
   timeAsync as timeAsyncN,
 } from "./common.js";
 import { benchWorkers, workersTable } from "./parallel.js";
+import { LayerWorkerPool } from "../src/parallel/layer-pool.js";
 import { NativeMilp, probeNativeMilp, type NativeMilpAnswer, type NativeMilpProbe } from "./native-milp.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -44,7 +45,7 @@ import { NativeMilp, probeNativeMilp, type NativeMilpAnswer, type NativeMilpProb
 // ---------------------------------------------------------------------------------------------
 
 const USAGE =
-  "usage: node dist/bench/verify.js [--quick] [--max-n N] [--seeds K] [--time-limit SECONDS] [--exhaustive-limit SECONDS] [--no-native] [--python PATH]";
+  "usage: node dist/bench/verify.js [--quick] [--max-n N] [--min-n N] [--seeds K] [--workers K] [--no-workers-table] [--time-limit SECONDS] [--exhaustive-limit SECONDS] [--no-native] [--python PATH]";
 
 function parseArgs(argv: string[]): {
   quick: boolean;
@@ -54,12 +55,18 @@ function parseArgs(argv: string[]): {
   seeds: number | null;
   native: boolean;
   python: string | null;
+  minN: number;
+  workers: number;
+  workersTable: boolean;
 } {
   let quick = false;
   let seeds: number | null = null;
   let native = true;
   let python: string | null = null;
   let maxN = Infinity;
+  let minN = 0;
+  let workers = 1;
+  let workersTable = true;
   let timeLimitS = 60;
   let exhaustiveLimitS = 20;
   for (let i = 0; i < argv.length; i++) {
@@ -74,10 +81,13 @@ function parseArgs(argv: string[]): {
     };
     if (a === "--quick") quick = true;
     else if (a === "--max-n") maxN = value();
+    else if (a === "--min-n") minN = value();
+    else if (a === "--workers") workers = Math.floor(value());
     else if (a === "--time-limit") timeLimitS = value();
     else if (a === "--exhaustive-limit") exhaustiveLimitS = value();
     else if (a === "--seeds") seeds = Math.min(9, Math.floor(value()));
     else if (a === "--no-native") native = false;
+    else if (a === "--no-workers-table") workersTable = false;
     else if (a === "--python") {
       python = argv[++i] ?? null;
       if (!python) {
@@ -92,7 +102,7 @@ function parseArgs(argv: string[]): {
       process.exit(2);
     }
   }
-  return { quick, maxN, timeLimitS, exhaustiveLimitS, seeds, native, python };
+  return { quick, maxN, timeLimitS, exhaustiveLimitS, seeds, native, python, minN, workers, workersTable };
 }
 
 const {
@@ -103,11 +113,16 @@ const {
   seeds: SEEDS,
   native: NATIVE,
   python: PYTHON,
+  minN: MIN_N,
+  workers: WORKERS,
+  workersTable: WORKERS_TABLE,
 } = parseArgs(process.argv.slice(2));
+/** The project's threads per layer (`--workers`; 1: no pool). */
+const pool = WORKERS >= 2 ? new LayerWorkerPool(WORKERS) : undefined;
 const TIME_LIMIT_MS = TIME_LIMIT_S * 1000;
 const EXH_LIMIT_MS = EXH_LIMIT_S * 1000;
 const REPEATS = QUICK ? 1 : 3;
-const NS = (QUICK ? [4, 6] : [4, 6, 8, 10, 12]).filter((n) => n <= MAX_N);
+const NS = (QUICK ? [4, 6] : [4, 6, 8, 10, 12]).filter((n) => n <= MAX_N && n >= MIN_N);
 const ALPHAS = [3, 5, 7, 9];
 const SEEDS_PER_POINT = SEEDS ?? (QUICK ? 1 : 3);
 
@@ -248,7 +263,9 @@ interface Measured {
 /** Times the project and both baselines on one layer; the row's leading cells are `label`. */
 async function measure(label: string[], W: number[][], disagreements: string[]): Promise<Measured> {
   const n = W[0].length;
-  const proj = await timeAsync(() => checkLayer(W, null, { timeLimitMs: TIME_LIMIT_MS, method: "auto" }));
+  const proj = await timeAsync(() =>
+    checkLayer(W, null, { timeLimitMs: TIME_LIMIT_MS, method: "auto", ...(pool ? { pool } : {}) }),
+  );
   const exh = await timeAsync(() => checkLayer(W, null, { timeLimitMs: EXH_LIMIT_MS, method: "exhaustive" }));
   const milp = await timeAsync(() => solveMilp(W, TIME_LIMIT_S));
   const nat = native ? await timeNative(W) : null;
@@ -353,7 +370,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `## injective-relu verification benchmark (${QUICK ? "--quick" : "default"}${Number.isFinite(MAX_N) ? `, --max-n ${MAX_N}` : ""}${SEEDS !== null ? `, --seeds ${SEEDS}` : ""}${NATIVE ? "" : ", --no-native"}, --time-limit ${TIME_LIMIT_S}, --exhaustive-limit ${EXH_LIMIT_S})`,
+    `## injective-relu verification benchmark (${QUICK ? "--quick" : "default"}${Number.isFinite(MAX_N) ? `, --max-n ${MAX_N}` : ""}${MIN_N > 0 ? `, --min-n ${MIN_N}` : ""}${SEEDS !== null ? `, --seeds ${SEEDS}` : ""}${WORKERS > 1 ? `, --workers ${WORKERS} (the project's column uses ${WORKERS} threads per layer)` : ""}${NATIVE ? "" : ", --no-native"}, --time-limit ${TIME_LIMIT_S}, --exhaustive-limit ${EXH_LIMIT_S})`,
   );
   console.log("");
   console.log(
@@ -501,6 +518,11 @@ async function main(): Promise<void> {
     ].join("\n"),
   );
   native?.close();
+  await pool?.close();
+  if (!WORKERS_TABLE) {
+    console.log(`\nTotal benchmark time: ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+    return;
+  }
   // Both cores on one layer (issue 14, item 2): the same layers with 1 and 2 worker threads.
   console.log(
     [
