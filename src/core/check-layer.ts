@@ -361,35 +361,18 @@ async function decide(ctx: Context, method: Method): Promise<LayerCheckResult> {
 
     const oracle = new HyperplaneOracle(layer, domain, tol);
     if (method === "falsify" || method === "auto") {
-      // In `auto` the falsifier only gets a short run: the branch and bound finds witnesses too.
-      const restarts = ctx.options.falsifierRestarts ?? (method === "auto" ? 16 : 64 + 8 * ctx.m);
-      const remaining = budget.remainingMs();
-      const time = method === "auto" ? Math.min(remaining * 0.05, 100) : remaining;
-      const out = falsify(oracle, {
-        restarts,
-        seed: ctx.seed,
-        deadline: performance.now() + time,
-        shouldStop: () => budget.signal?.aborted === true,
-      });
-      ctx.stats.falsifierSamples = out.samples;
-      copyCounters(ctx, oracle);
-      if (out.candidate) {
-        const res = finishWitness(ctx, base, layer, out.candidate, "falsify");
-        if (res) return res;
-      }
-      budget.check("the falsifier");
-      // Then the LP-guided descent (near the threshold the random starts miss; issue 14, item 3).
+      // First the LP-guided descent (issue 14, item 3): near the injectivity threshold it finds the
+      // collisions that random starts miss, and where those hit, its first round hits too.
       const descentRestarts = ctx.options.descentRestarts ?? (method === "auto" ? 8 : 32);
       let descent = { restarts: 0, lps: 0 };
       if (descentRestarts > 0) {
         const left = budget.remainingMs();
         const descentTime = method === "auto" ? Math.min(left * 0.05, 250) : left;
-        // On its own oracle (starting from the falsifier's duals): the duals of the hyperplanes it
-        // tries are not handed on, so that the branch and bound runs as it would without it (seeded
-        // with them it took 15 times more nodes on a 50 × 9 layer whose collision it missed).
+        // On its own oracle: the duals of the hyperplanes it tries are not handed on, so that on a
+        // miss the branch and bound runs exactly as it would without it (seeded with them it took
+        // 15 times more nodes on a 50 × 9 layer whose collision the descent missed).
         const descentStart = performance.now();
         const side = new HyperplaneOracle(layer, domain, tol);
-        side.duals.push(...oracle.duals);
         const found = falsifyByDescent(side, {
           restarts: descentRestarts,
           rounds: DESCENT_ROUNDS,
@@ -410,6 +393,24 @@ async function decide(ctx: Context, method: Method): Promise<LayerCheckResult> {
         }
         budget.check("the falsifier");
       }
+      // Then random starts. In `auto` the falsifier only gets a short run: the branch and bound
+      // finds witnesses too. Its duals seed the branch and bound.
+      const restarts = ctx.options.falsifierRestarts ?? (method === "auto" ? 16 : 64 + 8 * ctx.m);
+      const remaining = budget.remainingMs();
+      const time = method === "auto" ? Math.min(remaining * 0.05, 100) : remaining;
+      const out = falsify(oracle, {
+        restarts,
+        seed: ctx.seed,
+        deadline: performance.now() + time,
+        shouldStop: () => budget.signal?.aborted === true,
+      });
+      ctx.stats.falsifierSamples = out.samples;
+      copyCounters(ctx, oracle);
+      if (out.candidate) {
+        const res = finishWitness(ctx, base, layer, out.candidate, "falsify");
+        if (res) return res;
+      }
+      budget.check("the falsifier");
       if (method === "falsify") {
         return unknown(
           `The falsifier found no collision in ${out.samples} random restarts${descent.restarts ? ` and ${descent.restarts} restarts of the LP-guided descent (${descent.lps} LPs)` : ""} (seed ${ctx.seed}); this proves nothing: use the exhaustive method for a verdict.`,

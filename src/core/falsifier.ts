@@ -1,16 +1,17 @@
 /**
  * Falsifiers: searches for collision directions (points with few active rows). Neither ever proves
  * injectivity; every candidate they return goes through the exact witness construction of the
- * caller (checkLayer's finishWitness), and the duals they meet seed the exact search.
+ * caller (checkLayer's finishWitness). checkLayer runs the descent first, on an oracle of its own,
+ * then the random starts, whose duals seed the exact search.
  *
  * A collision exists iff some x in D has active rows of rank < n (Theorem 1). Both falsifiers end
  * the same way: the n − 1 most active independent rows at a point x span a hyperplane H, and the
  * separation LP (through {@link HyperplaneOracle.settle}) asks whether every row off H can be
  * strictly negative. They differ in how they pick x:
  *
- * - {@link falsify}: random starts and a few subgradient steps that push the active rows down.
- *   Cheap (microseconds per restart); it finds the collisions of layers far from the injectivity
- *   threshold, where most directions have few active rows.
+ * - {@link falsify}: random starts and a few subgradient steps that push the active rows down. It
+ *   finds the collisions of layers far from the injectivity threshold, where most directions have
+ *   few active rows; each restart costs one separation LP.
  * - {@link falsifyByDescent}: an LP-guided descent on the number of active rows (iteratively
  *   reweighted ℓ1, the usual heuristic for a sparsest violation set): each round solves
  *   `min Σ c_i s_i  s.t.  <ŵ_i, x> + b̂_i σ − s_i <= −1, s >= 0, σ >= 0` and sets c_i = 1 / (s_i + ε),
