@@ -10,6 +10,8 @@
  *    distinct hyperplane without reusing Motzkin duals.
  * c) auto (falsifier first) against exhaustive on layers that are very likely not injective.
  * d) The certificate's exact cover check with and without its hyperplane test (./cover.ts).
+ * e) The falsifier: auto without and with the LP-guided descent on near-threshold and injective
+ *    layers, against native HiGHS when Python has scipy (./falsifier.ts; alone: npm run bench:falsifier).
  * Then the cost of exactness, the sparse rank mod p of convolution matrices against the dense one,
  * Theorem 4 and inversion (bench/exact.ts, bench/sparse-rank.ts, bench/theorem4.ts,
  * bench/inversion.ts).
@@ -22,6 +24,7 @@ import { benchTheorem4 } from "./theorem4.js";
 import { benchInversion } from "./inversion.js";
 import { benchExact } from "./exact.js";
 import { benchCover } from "./cover.js";
+import { benchFalsifier } from "./falsifier.js";
 import { benchSparseRank } from "./sparse-rank.js";
 import os from "node:os";
 import { Rng } from "../src/core/random.js";
@@ -357,6 +360,7 @@ async function main(): Promise<void> {
     exhaustiveSearch,
     autoVsExhaustive,
     () => benchCover(QUICK),
+    () => benchFalsifier(QUICK),
     () => benchExact(QUICK),
     () => benchSparseRank(QUICK),
     () => benchTheorem4(QUICK),

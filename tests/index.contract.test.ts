@@ -87,6 +87,7 @@ const ENTRIES: Entry[] = [
       "signal",
       "method",
       "falsifierRestarts",
+      "descentRestarts",
       "exact",
     ],
   },
@@ -242,6 +243,10 @@ const BAD_OPTIONS = {
     ["a string", "1", InputTypeError],
   ],
   falsifierRestarts: [["negative", -5, InputRangeError]],
+  descentRestarts: [
+    ["negative", -5, InputRangeError],
+    ["not an integer", 1.5, InputTypeError],
+  ],
   timeLimitMs: [
     ["negative", -5, InputRangeError],
     ["NaN", NaN, InputRangeError],

@@ -33,6 +33,8 @@ const INTERNALS: Record<string, string> = {
   sparseModRank: "docs/benchmarks.md: the sparse rank mod p behind the exact rank of convolutions",
   exactRankBudgeted: "docs/benchmarks.md: the exact rank that every rank rule calls",
   exactCover: "docs/benchmarks.md: the cover check measured with and without its hyperplane test",
+  falsifyByDescent: "docs/verifier.md: the LP-guided descent inside checkLayer's falsifier stage",
+  integerOrthogonalVector: "docs/verifier.md: the fraction-free normal behind every exact witness",
 };
 
 /** Names that issue 12 found documented but not exported; kept explicit so a rename is noticed. */

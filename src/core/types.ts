@@ -61,8 +61,14 @@ export interface CheckLayerOptions {
   exact?: "auto";
   /** Seed of the falsifier's random directions. @default 1 */
   seed?: number;
-  /** Random restarts of the falsifier. @default 64 + 8 m */
+  /** Random restarts of the falsifier. @default 16 in `auto`, 64 + 8 m with method `falsify` */
   falsifierRestarts?: number;
+  /**
+   * Restarts of the LP-guided descent that runs after the random falsifier (at most 6 reweighting
+   * rounds each; layers with more than 256 nonzero rows skip it); 0 turns it off.
+   * @default 8 in `auto`, 32 with method `falsify`
+   */
+  descentRestarts?: number;
   /** Cancels the search; the result is then `null` (unknown) with the reason "cancelled". */
   signal?: AbortSignal;
   /**
@@ -144,6 +150,12 @@ export interface CheckStats {
   lpSolves: number;
   /** Random directions tried by the falsifier. */
   falsifierSamples: number;
+  /** Restarts of the LP-guided descent begun (absent when it did not run). */
+  descentRestarts?: number;
+  /** LPs the descent solved (its reweighting and separation LPs; not counted in `lpSolves`). */
+  descentLps?: number;
+  /** Milliseconds the descent took (included in `timeMs`). */
+  descentMs?: number;
   /** Search nodes expanded by the branch and bound. */
   nodes?: number;
   /** Flats settled in exact arithmetic after the search, when its certificate did not cover them. */

@@ -20,6 +20,7 @@ import {
   dyadicOf,
   dyadicRows,
   exactRankBudgeted,
+  integerOrthogonalVector,
   toFraction,
   type IntegerLayer,
 } from "./exact.js";
@@ -236,14 +237,44 @@ export function exactPairAt(
   let scale = 0;
   for (let j = 0; j < n; j++) scale = Math.max(scale, Math.abs(x[j]));
   const top = scale > 0 ? Math.floor(Math.log2(scale)) : 0;
+  // <w_i, v> does not depend on the point: computed once for the six tries (on a Gaussian layer v
+  // has entries of hundreds of bits, and these products were most of the cost of a witness).
+  const seen = seenBy(ints, v);
   for (const bits of [8, 16, 24, 32, 40]) {
     const grid = 2 ** (top - bits);
     if (grid === 0 || !Number.isFinite(1 / grid)) continue;
     const snapped = Array.from({ length: n }, (_, j) => Math.round(x[j] / grid) * grid);
-    const pair = pairAlong(ints, domain, snapped, v);
+    const pair = pairAlong(ints, domain, snapped, v, { seen, doublesOnly: true });
     if (pair && pair.x1.every(isDouble) && pair.x2.every(isDouble)) return pair;
   }
-  return pairAlong(ints, domain, x, v);
+  return pairAlong(ints, domain, x, v, { seen });
+}
+
+/**
+ * Bit lengths of the exact products <w_i, v> (0 where row i does not see v), for the step bound of
+ * {@link pairAtRational}.
+ */
+export function seenBy(ints: IntegerLayer, v: readonly bigint[]): Int32Array {
+  const out = new Int32Array(ints.W.length);
+  for (let i = 0; i < ints.W.length; i++) {
+    const row = ints.W[i];
+    let c = 0n;
+    for (let j = 0; j < v.length; j++) if (row[j] !== 0n && v[j] !== 0n) c += row[j] * v[j];
+    out[i] = bitLength(c);
+  }
+  return out;
+}
+
+/** Options of {@link pairAtRational} (and {@link pairAlong}) that only save time. */
+export interface PairOptions {
+  /** {@link seenBy}(ints, v), when the caller has it. */
+  seen?: Int32Array;
+  /**
+   * Return null, before any fraction is built, when some coordinate of the pair is certainly not a
+   * double (its odd part has more than 53 bits). Only for a denominator D that is a power of two,
+   * as {@link pairAlong} makes it; a pair returned may still fail the exact test of being doubles.
+   */
+  doublesOnly?: boolean;
 }
 
 /** An exact integer normal of the flat spanned by `flatRows` (null when they span R^n). */
@@ -253,10 +284,16 @@ export function flatNormal(
   flatRows: readonly number[],
   hint?: ArrayLike<number>,
 ): bigint[] | null {
-  const span = new ExactSpan(n);
-  for (const i of flatRows) span.add(ints.W[i]);
-  if (span.rank >= n) return null;
-  let v = span.orthogonalVector();
+  const rows = flatRows.map((i) => ints.W[i]);
+  let v = integerOrthogonalVector(rows, n);
+  if (!v) return null;
+  // It is the vector ExactSpan gives; a guard: orthogonal to every row exactly, else that way.
+  if (!v.some((e) => e !== 0n) || rows.some((row) => row.reduce((s, w, j) => s + w * v![j], 0n) !== 0n)) {
+    const span = new ExactSpan(n);
+    for (const row of rows) span.add(row);
+    if (span.rank >= n) return null;
+    v = span.orthogonalVector();
+  }
   if (hint) {
     let dot = 0;
     for (let j = 0; j < n; j++) dot += Math.sign(Number(v[j])) * hint[j];
@@ -281,6 +318,7 @@ export function pairAlong(
   domain: Domain,
   x: ArrayLike<number>,
   v: readonly bigint[],
+  options: PairOptions = {},
 ): ExactPair | null {
   const n = x.length;
   const xd = Array.from({ length: n }, (_, j) => dyadicOf(x[j]));
@@ -288,7 +326,7 @@ export function pairAlong(
   let E = 0;
   for (const d of xd) if (d.num !== 0n) E = Math.max(E, -d.exp);
   const X = xd.map((d) => (d.num === 0n ? 0n : d.num << BigInt(d.exp + E)));
-  return pairAtRational(ints, domain, X, 1n << BigInt(E), v);
+  return pairAtRational(ints, domain, X, 1n << BigInt(E), v, options);
 }
 
 /**
@@ -304,20 +342,27 @@ export function pairAtRational(
   X: readonly bigint[],
   D: bigint,
   v: readonly bigint[],
+  options: PairOptions = {},
 ): ExactPair | null {
   const n = X.length;
   const lenD = bitLength(D);
+  const seen = options.seen;
   let q = -Infinity;
   for (let i = 0; i < ints.W.length; i++) {
     const row = ints.W[i];
-    let c = 0n;
-    for (let j = 0; j < n; j++) if (row[j] !== 0n && v[j] !== 0n) c += row[j] * v[j];
-    if (c === 0n) continue;
+    let lenC: number;
+    if (seen) lenC = seen[i];
+    else {
+      let c = 0n;
+      for (let j = 0; j < n; j++) if (row[j] !== 0n && v[j] !== 0n) c += row[j] * v[j];
+      lenC = bitLength(c);
+    }
+    if (lenC === 0) continue;
     let A = ints.b[i] * D;
     for (let j = 0; j < n; j++) if (row[j] !== 0n && X[j] !== 0n) A += row[j] * X[j];
     if (A >= 0n) return null;
     // |c|·2^−q < |A| / D.
-    q = Math.max(q, bitLength(c) + lenD - (bitLength(A) - 1));
+    q = Math.max(q, lenC + lenD - (bitLength(A) - 1));
   }
   if (domain === "nonnegative") {
     for (let j = 0; j < n; j++) {
@@ -336,6 +381,14 @@ export function pairAtRational(
   for (const e of X) xScale = Math.max(xScale, bitLength(e) - lenD);
   q = Math.max(q, vMax - Math.max(0, xScale) + 1);
   // x ∓ 2^−q v = (X·2^q ∓ D·v) / (D·2^q) for q >= 0, (X ∓ D·v·2^−q) / D for q < 0.
+  if (options.doublesOnly) {
+    // With D a power of two each coordinate is (odd part)·2^e, and a double has at most 53 odd bits.
+    for (let j = 0; j < n; j++) {
+      const base = q >= 0 ? X[j] << BigInt(q) : X[j];
+      const step = q >= 0 ? D * v[j] : (D * v[j]) << BigInt(-q);
+      if (oddBits(base - step) > 53 || oddBits(base + step) > 53) return null;
+    }
+  }
   const x1: Fraction[] = [];
   const x2: Fraction[] = [];
   for (let j = 0; j < n; j++) {
@@ -352,6 +405,13 @@ export function pairAtRational(
     }
   }
   return { x1, x2 };
+}
+
+/** Bits from the lowest to the highest set bit of |N| (0 for N = 0). */
+function oddBits(N: bigint): number {
+  if (N === 0n) return 0;
+  const a = N < 0n ? -N : N;
+  return bitLength(a) - bitLength(a & -a) + 1;
 }
 
 /** A rational as the exact fraction string "p/q" (or "p"). */

@@ -9,9 +9,11 @@ import {
   Fraction,
   floatToDyadic,
   dyadicRows,
+  integerOrthogonalVector,
   solveExact,
   toIntegerVector,
 } from "../../src/core/exact.js";
+import { Rng } from "../../src/core/random.js";
 
 describe("floatToDyadic", () => {
   it("is exact for random doubles", () => {
@@ -72,6 +74,53 @@ describe("ExactSpan", () => {
   });
   it("toIntegerVector clears denominators", () => {
     expect(toIntegerVector([new Fraction(1n, 2n), new Fraction(-1n, 3n)])).toEqual([3n, -2n]);
+  });
+});
+
+describe("integerOrthogonalVector", () => {
+  // Rows with small entries (many dependent, zero and repeated rows, zero columns) and rows of
+  // 60-bit doubles' integer forms: the fraction-free elimination gives ExactSpan's vector.
+  const small = fc
+    .record({ n: fc.integer({ min: 1, max: 6 }), k: fc.integer({ min: 0, max: 7 }) })
+    .chain(({ n, k }) =>
+      fc.record({
+        n: fc.constant(n),
+        rows: fc.array(fc.array(fc.integer({ min: -2, max: 2 }), { minLength: n, maxLength: n }), {
+          minLength: k,
+          maxLength: k,
+        }),
+      }),
+    );
+  const check = (rows: bigint[][], n: number): void => {
+    const span = new ExactSpan(n);
+    for (const r of rows) span.add(r);
+    const v = integerOrthogonalVector(rows, n);
+    if (span.rank >= n) {
+      expect(v).toBeNull();
+      return;
+    }
+    expect(v).toEqual(span.orthogonalVector());
+  };
+  it("equals ExactSpan's orthogonal vector on small degenerate integer rows", () => {
+    fc.assert(
+      fc.property(small, ({ n, rows }) =>
+        check(
+          rows.map((r) => r.map(BigInt)),
+          n,
+        ),
+      ),
+      { numRuns: 3000, seed: 11 },
+    );
+  });
+  it("equals it on the integer rows of Gaussian doubles (n − 1 rows of about 60 bits)", () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const n = 2 + (seed % 10);
+      const rng = new Rng(seed);
+      const W = Array.from({ length: n - 1 }, () => Array.from({ length: n }, () => rng.normal()));
+      if (seed % 5 === 0) W.push(W[0].map((v, j) => v + W[1 % W.length][j])); // a dependent row
+      const { W: rows } = dyadicRows(W, new Array<number>(W.length).fill(0));
+      check(rows, n);
+    }
   });
 });
 
