@@ -50,12 +50,7 @@ export function falsify(
   const domain: Domain = oracle.domain;
   const { n, count, rows, bias } = layer;
   const rng = new Rng(options.seed);
-  const x = new Float64Array(n);
-  const g = new Float64Array(count);
-  const d = new Float64Array(count);
-  const Q = new Float64Array(n * n);
-  const tmp = new Float64Array(n);
-  const v = new Float64Array(n);
+  const { x, g, d, Q, tmp, v } = scratch(n, count);
   let biasScale = 0;
   for (let i = 0; i < count; i++) biasScale = Math.max(biasScale, Math.abs(bias[i]));
   let samples = 0;
@@ -92,13 +87,7 @@ export function falsify(
     const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => g[b] - g[a]);
     const chosen = greedyIndependent(rows, n, order, oracle.tolerance, n - 1);
     if (chosen.length < n - 1) continue;
-    Q.fill(0);
-    for (let t = 0; t < chosen.length; t++) {
-      const r = residualAgainst(Q, t, n, rows, chosen[t] * n, tmp);
-      for (let j = 0; j < n; j++) Q[t * n + j] = tmp[j] / r;
-    }
-    orthogonalComplementVector(Q, n - 1, n, v);
-    for (let i = 0; i < count; i++) d[i] = dotAt(rows, i * n, v, 0, n);
+    normalThrough(rows, n, count, chosen, Q, tmp, v, d);
     const candidate = oracle.settle(d, v, () => chosen.slice().sort((a, b) => a - b));
     if (candidate) return { candidate, samples };
   }
@@ -121,6 +110,41 @@ export interface DescentOptions {
 /** Layers with more rows skip the descent: its dense LP has about 2m² entries. */
 export const DESCENT_MAX_ROWS = 256;
 /** ε of the reweighting c_i = 1 / (s_i + ε). */
+/** Work arrays of both falsifiers: a point, row values, row products, a basis, a residual, a normal. */
+function scratch(n: number, count: number) {
+  return {
+    x: new Float64Array(n),
+    g: new Float64Array(count),
+    d: new Float64Array(count),
+    Q: new Float64Array(n * n),
+    tmp: new Float64Array(n),
+    v: new Float64Array(n),
+  };
+}
+
+/**
+ * The unit normal v of the hyperplane spanned by the n − 1 independent rows `chosen` (into v, with
+ * Q their orthonormal basis as scratch) and every row's product with it (into d).
+ */
+function normalThrough(
+  rows: Float64Array,
+  n: number,
+  count: number,
+  chosen: readonly number[],
+  Q: Float64Array,
+  tmp: Float64Array,
+  v: Float64Array,
+  d: Float64Array,
+): void {
+  Q.fill(0);
+  for (let t = 0; t < chosen.length; t++) {
+    const r = residualAgainst(Q, t, n, rows, chosen[t] * n, tmp);
+    for (let j = 0; j < n; j++) Q[t * n + j] = tmp[j] / r;
+  }
+  orthogonalComplementVector(Q, n - 1, n, v);
+  for (let i = 0; i < count; i++) d[i] = dotAt(rows, i * n, v, 0, n);
+}
+
 const DESCENT_EPS = 0.1;
 /** Rounds in a row that bring no new hyperplane before a restart ends. */
 const DESCENT_STALL = 2;
@@ -180,12 +204,7 @@ export function falsifyByDescent(oracle: HyperplaneOracle, options: DescentOptio
   }
   const r = new Float64Array(lpRows);
   const ones = new Float64Array(count).fill(1);
-  const x = new Float64Array(n);
-  const g = new Float64Array(count);
-  const d = new Float64Array(count);
-  const Q = new Float64Array(n * n);
-  const tmp = new Float64Array(n);
-  const v = new Float64Array(n);
+  const { x, g, d, Q, tmp, v } = scratch(n, count);
   const order = new Int32Array(count);
   const tried = new Set<string>();
   const out: DescentResult = { candidate: null, restarts: 0, lps: 0 };
@@ -237,13 +256,7 @@ export function falsifyByDescent(oracle: HyperplaneOracle, options: DescentOptio
         if (!tried.has(key)) {
           fresh = true;
           tried.add(key);
-          Q.fill(0);
-          for (let t = 0; t < chosen.length; t++) {
-            const norm = residualAgainst(Q, t, n, rows, chosen[t] * n, tmp);
-            for (let j = 0; j < n; j++) Q[t * n + j] = tmp[j] / norm;
-          }
-          orthogonalComplementVector(Q, n - 1, n, v);
-          for (let i = 0; i < count; i++) d[i] = dotAt(rows, i * n, v, 0, n);
+          normalThrough(rows, n, count, chosen, Q, tmp, v, d);
           const candidate = oracle.settle(d, v, () => sorted.slice());
           if (candidate) {
             out.candidate = candidate;

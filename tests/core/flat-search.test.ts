@@ -13,45 +13,16 @@ import { dyadicRows, exactRankBudgeted } from "../../src/core/exact.js";
 import { normalizeLayer } from "../../src/core/layer.js";
 import { HyperplaneOracle, HyperplaneSearch } from "../../src/core/hyperplane-search.js";
 import { checkLayer } from "../../src/core/check-layer.js";
-import type { Domain } from "../../src/core/types.js";
 import { Rng } from "../../src/core/random.js";
+import { degenerateCaseArb, randomSupports, type DegenerateCase } from "../support/degenerate-layers.js";
 
 const SEED = Number(process.env.CHECK_LAYER_SEED ?? 42);
 const TOL = 1e-9;
 
-interface Case {
-  W: number[][];
-  b: number[];
-  domain: Domain;
-}
+type Case = DegenerateCase;
 
 /** Small layers with many dependencies: integer rows, then copies (scaled, negated) and zero rows. */
-const caseArb: fc.Arbitrary<Case> = fc
-  .record({
-    n: fc.integer({ min: 1, max: 4 }),
-    extra: fc.integer({ min: 0, max: 8 }),
-    seed: fc.integer({ min: 1, max: 2 ** 30 }),
-    bias: fc.boolean(),
-    orthant: fc.boolean(),
-    float: fc.boolean(),
-  })
-  .map(({ n, extra, seed, bias, orthant, float }) => {
-    const rng = new Rng(seed);
-    const m = n + extra;
-    const W: number[][] = [];
-    for (let i = 0; i < m; i++) {
-      const u = rng.uniform();
-      if (i > 0 && u < 0.25) {
-        const src = W[Math.floor(rng.uniform() * i)];
-        const s = [-1, -2, 0.5, 3][Math.floor(rng.uniform() * 4)];
-        W.push(src.map((v) => v * s));
-      } else if (u < 0.3) W.push(new Array<number>(n).fill(0));
-      else
-        W.push(Array.from({ length: n }, () => (float ? rng.normal() : Math.floor(rng.uniform() * 5) - 2)));
-    }
-    const b = W.map(() => (bias ? Math.floor(rng.uniform() * 5) - 2 : 0));
-    return { W, b, domain: orthant ? ("nonnegative" as const) : ("all" as const) };
-  });
+const caseArb = degenerateCaseArb({ minN: 1, maxN: 4, maxExtra: 8, copy: 0.25, zero: 0.3 });
 
 /** Runs a search to the end: true when it finds a strictly feasible flat (a collision). */
 function flatSearchFindsCollision(
@@ -166,12 +137,7 @@ describe("findUncovered (exact cover check) against enumeration of hyperplanes",
         if (rankOf(c.W) < n || n < 2) return;
         const rng = new Rng(s);
         const m = c.W.length;
-        const supports = Array.from({ length: 1 + Math.floor(rng.uniform() * 6) }, () => {
-          const size = 1 + Math.floor(rng.uniform() * Math.min(m, n + 1));
-          const set = new Set<number>();
-          while (set.size < size) set.add(Math.floor(rng.uniform() * m));
-          return [...set];
-        });
+        const supports = randomSupports(rng, m, n, 1, 6);
         const unit = c.W.map((r) => {
           const t = Math.hypot(...r);
           return t > 0 ? r.map((v) => v / t) : r;
@@ -195,12 +161,7 @@ describe("exactCover (modular spans, with the hyperplane test at rank n − 2) a
         if (rankOf(c.W) < n || n < 3) return;
         const rng = new Rng(s);
         const m = c.W.length;
-        const supports = Array.from({ length: 2 + Math.floor(rng.uniform() * 12) }, () => {
-          const size = 1 + Math.floor(rng.uniform() * Math.min(m, n + 1));
-          const set = new Set<number>();
-          while (set.size < size) set.add(Math.floor(rng.uniform() * m));
-          return [...set];
-        });
+        const supports = randomSupports(rng, m, n, 2, 12);
         const ints = dyadicRows(c.W, new Array<number>(m).fill(0));
         const found = exactCover(ints, supports, n);
         // The reference in exact arithmetic too (the rows as given, not rounded to a tolerance).

@@ -29,43 +29,15 @@ import {
 } from "../../src/core/parallel-search.js";
 import type { Domain } from "../../src/core/types.js";
 import { Rng } from "../../src/core/random.js";
+import { degenerateCaseArb, randomSupports, type DegenerateCase } from "../support/degenerate-layers.js";
 
 const SEED = Number(process.env.CHECK_LAYER_SEED ?? 42);
 const TOL = 1e-9;
 
-interface Case {
-  W: number[][];
-  b: number[];
-  domain: Domain;
-}
+type Case = DegenerateCase;
 
 /** Small degenerate layers (integer rows, scaled and negated copies, zero rows), n = 3…6. */
-const caseArb: fc.Arbitrary<Case> = fc
-  .record({
-    n: fc.integer({ min: 3, max: 6 }),
-    extra: fc.integer({ min: 0, max: 12 }),
-    seed: fc.integer({ min: 1, max: 2 ** 30 }),
-    bias: fc.boolean(),
-    orthant: fc.boolean(),
-    float: fc.boolean(),
-  })
-  .map(({ n, extra, seed, bias, orthant, float }) => {
-    const rng = new Rng(seed);
-    const m = n + extra;
-    const W: number[][] = [];
-    for (let i = 0; i < m; i++) {
-      const u = rng.uniform();
-      if (i > 0 && u < 0.2) {
-        const src = W[Math.floor(rng.uniform() * i)];
-        const s = [-1, -2, 0.5, 3][Math.floor(rng.uniform() * 4)];
-        W.push(src.map((v) => v * s));
-      } else if (u < 0.25) W.push(new Array<number>(n).fill(0));
-      else
-        W.push(Array.from({ length: n }, () => (float ? rng.normal() : Math.floor(rng.uniform() * 5) - 2)));
-    }
-    const b = W.map(() => (bias ? Math.floor(rng.uniform() * 5) - 2 : 0));
-    return { W, b, domain: orthant ? ("nonnegative" as const) : ("all" as const) };
-  });
+const caseArb = degenerateCaseArb({ minN: 3, maxN: 6, maxExtra: 12, copy: 0.2, zero: 0.25 });
 
 function exactRank(W: number[][]): number {
   const rows = W.filter((r) => r.some((v) => v !== 0));
@@ -145,12 +117,7 @@ describe("the subtrees of a split partition the exact cover check", () => {
           if (exactRank(c.W) < n) return;
           const rng = new Rng(s);
           const m = c.W.length;
-          const supports = Array.from({ length: 2 + Math.floor(rng.uniform() * 14) }, () => {
-            const size = 1 + Math.floor(rng.uniform() * Math.min(m, n + 1));
-            const set = new Set<number>();
-            while (set.size < size) set.add(Math.floor(rng.uniform() * m));
-            return [...set];
-          });
+          const supports = randomSupports(rng, m, n, 2, 14);
           const ints = dyadicRows(c.W, new Array<number>(m).fill(0));
           const ref = exactCover(ints, supports, n).uncovered !== null;
           const top = coverModulo(ints, supports, n, 0, undefined, undefined, { splitDepth: depth });
@@ -283,12 +250,7 @@ describe("the pool's cover check and dual algebra", () => {
       const n = c.W[0].length;
       if (exactRank(c.W) < n) continue;
       const m = c.W.length;
-      const supports = Array.from({ length: 2 + Math.floor(rng.uniform() * 14) }, () => {
-        const size = 1 + Math.floor(rng.uniform() * Math.min(m, n + 1));
-        const set = new Set<number>();
-        while (set.size < size) set.add(Math.floor(rng.uniform() * m));
-        return [...set];
-      });
+      const supports = randomSupports(rng, m, n, 2, 14);
       const ints = dyadicRows(c.W, new Array<number>(m).fill(0));
       const ref = exactCover(ints, supports, n).uncovered !== null;
       const ctx = ctxOf(c.W, new Array<number>(m).fill(0), 2 + (t % 2));
