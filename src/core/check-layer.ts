@@ -99,6 +99,8 @@ interface Context {
   recheck?: RecheckState;
   /** The layer's name in the pool threads' caches (see {@link parallelOf}). */
   poolKey?: string;
+  /** Why the pool failed; the check then runs in this thread. */
+  poolFailure?: string;
 }
 
 /** The exact re-check after the search: what was finished before it, and how far it got. */
@@ -181,6 +183,8 @@ export async function checkLayer(
       start,
     };
     result = await decide(ctx, method);
+    if (ctx.poolFailure !== undefined)
+      result.reason += ` (The thread pool failed (${ctx.poolFailure}); the check went on in one thread.)`;
   } catch (e) {
     if (!(e instanceof ResourceLimitError)) throw e;
     result = limitResult(e, { m, n, domain, tol, seed, stats });
@@ -504,8 +508,9 @@ async function branchAndBound(
   // flat it cut, once more without it, reusing the duals (exact for every W); then exact repairs.
   for (const packingBound of [true, false]) {
     const par = parallelOf(ctx, "branch-and-bound");
-    if (par) {
-      const out = await parallelFlatSearch(par, layer, ctx.ints, packingBound, duals);
+    const out =
+      par && (await onPool(ctx, () => parallelFlatSearch(par, layer, ctx.ints, packingBound, duals)));
+    if (par && out) {
       lpSolves += out.lpSolves;
       nodes += out.nodes;
       ctx.stats.lpSolves = lpSolves;
@@ -571,7 +576,7 @@ async function branchAndBound(
 /** The parallel context of a check, or null to run in this thread. */
 function parallelOf(ctx: Context, stage: "branch-and-bound" | "certificate"): ParallelContext | null {
   const pool = ctx.options.pool;
-  if (!pool || pool.size < 2 || ctx.n < PARALLEL_MIN_N) return null;
+  if (!pool || pool.size < 2 || ctx.n < PARALLEL_MIN_N || ctx.poolFailure !== undefined) return null;
   ctx.poolKey ??= `layer-${++poolKeys}-${Math.random().toString(36).slice(2)}`;
   const onProgress = ctx.options.onProgress;
   return {
@@ -584,6 +589,20 @@ function parallelOf(ctx: Context, stage: "branch-and-bound" | "certificate"): Pa
   };
 }
 let poolKeys = 0;
+
+/**
+ * Runs a stage on the pool; when the pool itself fails (a thread crashed or the pool was closed),
+ * records why and returns null, and the check goes on in this thread. Limits and cancels pass.
+ */
+async function onPool<T>(ctx: Context, run: () => Promise<T>): Promise<T | null> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof ResourceLimitError) throw e;
+    ctx.poolFailure = e instanceof Error ? e.message : String(e);
+    return null;
+  }
+}
 
 function borderline(res: LayerCheckResult, rejected: number, what: string): LayerCheckResult {
   if (res.injective === null && rejected > 0)
@@ -632,7 +651,7 @@ async function certify(
   let dropped = 0;
   // A short certificate is re-checked faster in one thread than split (measured: 350 duals at n = 8).
   const parDuals = duals.length >= PARALLEL_MIN_DUALS ? parallelOf(ctx, "certificate") : null;
-  const holds = parDuals ? await parallelDualChecks(parDuals, duals) : null;
+  const holds = parDuals ? await onPool(ctx, () => parallelDualChecks(parDuals, duals)) : null;
   for (let k = 0; k < duals.length; k++) {
     if (!holds && (k & 15) === 0) await pause(ctx, stage);
     if (holds ? holds[k] : exactDualProblem(ctx.ints, duals[k], ctx.domain, ctx.tol) === null)
@@ -648,9 +667,9 @@ async function certify(
       : undefined;
     const supports = kept.map((d) => d.rows);
     const par = supports.length >= PARALLEL_MIN_DUALS ? parallelOf(ctx, "certificate") : null;
-    const cover = par
-      ? await parallelCover(par, ctx.ints, supports, ctx.n)
-      : exactCover(ctx.ints, supports, ctx.n, budget, onShare);
+    const cover =
+      (par && (await onPool(ctx, () => parallelCover(par, ctx.ints, supports, ctx.n)))) ||
+      exactCover(ctx.ints, supports, ctx.n, budget, onShare);
     if (!cover.uncovered) {
       const certificate: Certificate = {
         kind: "dual-cover",

@@ -289,3 +289,21 @@ describe("the pool's cover check and dual algebra", () => {
     expect([...tampered].filter((k) => !ok[k]).length).toBeGreaterThan(0);
   });
 });
+
+describe("a pool that fails", () => {
+  it("the check goes on in one thread, with the serial verdict, and says so", async () => {
+    const rng = new Rng(SEED + 9);
+    const n = 7;
+    const W = Array.from({ length: 45 }, () => Array.from({ length: n }, () => rng.normal()));
+    const serial = await checkLayer(W, null, { method: "branch-and-bound" });
+    const broken: LayerTaskPool = {
+      size: 2,
+      run: () => Promise.reject(new Error("a layer worker thread exited (code 1)")),
+    };
+    const r = await checkLayer(W, null, { method: "branch-and-bound", pool: broken });
+    expect(r.injective).toBe(serial.injective);
+    expect(r.reason).toMatch(
+      /thread pool failed \(a layer worker thread exited \(code 1\)\); the check went on in one thread/,
+    );
+  });
+});
