@@ -52,6 +52,7 @@ import {
   parallelCover,
   parallelDualChecks,
   parallelFlatSearch,
+  exactWitness,
   type ParallelContext,
 } from "./parallel-search.js";
 import { polishSeparation, separateRows } from "./separation-lp.js";
@@ -516,15 +517,7 @@ async function branchAndBound(
       ctx.stats.lpSolves = lpSolves;
       ctx.stats.nodes = nodes;
       rejected += out.rejected;
-      if (out.witness)
-        return {
-          ...base,
-          injective: false,
-          method: "branch-and-bound",
-          reason: witnessReason(ctx, out.witness),
-          witness: out.witness,
-          exact: true,
-        };
+      if (out.witness) return witnessResult(ctx, base, out.witness, "branch-and-bound");
       const found = out.duals.map((d) => toOriginalDual(layer, d.rows, d.weights));
       const res = await certify(ctx, base, layer, found, "branch-and-bound", !packingBound || rejected > 0);
       if ("injective" in res) {
@@ -789,11 +782,18 @@ function finishWitness(
   cand: SeparationCandidate,
   method: "falsify" | "exhaustive" | "branch-and-bound" | "lemma1",
 ): LayerCheckResult | null {
-  const flat = cand.hyperplaneRows.map((i) => layer.index[i]);
-  const pair = exactPairAt(ctx.ints, ctx.domain, cand.x, flat, cand.v);
-  if (!pair) return null;
-  const witness = describeExactWitness(ctx.ints, ctx.W, ctx.b, pair, ctx.domain, ctx.tol);
-  if (!witness) return null;
+  const setup = { W: ctx.W, b: ctx.b, domain: ctx.domain, tolerance: ctx.tol };
+  const witness = exactWitness(setup, layer, ctx.ints, cand);
+  return witness ? witnessResult(ctx, base, witness, method) : null;
+}
+
+/** The verdict "not injective" with an exactly re-checked witness. */
+function witnessResult(
+  ctx: Context,
+  base: Base,
+  witness: Witness,
+  method: "falsify" | "exhaustive" | "branch-and-bound" | "lemma1",
+): LayerCheckResult {
   return { ...base, injective: false, method, reason: witnessReason(ctx, witness), witness, exact: true };
 }
 
