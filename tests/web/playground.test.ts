@@ -347,10 +347,11 @@ describe.skipIf(!HAS_CHROMIUM)("the playground in Chromium", () => {
   });
 
   it("cancels a long check", async () => {
-    // A 60×12 Gaussian layer near the threshold: its exact check takes far longer than the click.
+    // A 100×12 layer well above the threshold (α ≈ 8.3): no collision for a falsifier to find
+    // before the click, and its exact proof takes minutes (the CLI is still unknown after 20 s).
     let s = 1;
     const rnd = () => ((s = (s * 48271) % 2147483647) / 2147483647) * 2 - 1;
-    const W = Array.from({ length: 60 }, () => Array.from({ length: 12 }, rnd));
+    const W = Array.from({ length: 100 }, () => Array.from({ length: 12 }, rnd));
     await page.setInputFiles("#layer-file", {
       name: "big.json",
       mimeType: "application/json",
