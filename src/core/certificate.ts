@@ -249,16 +249,20 @@ export function exactDualProblem(ints: IntegerLayer, d: Dual, domain: Domain, to
       return total.isZero() ? Fraction.ZERO : exactHint(S[c]).div(total);
     };
     const all = [...Array(n).keys()];
-    const cancels = all.filter((j) => {
-      let comb = 0;
-      let mass = 0;
-      rows.forEach((i, t) => {
-        const v = d.weights[S[t]] * orig(i, j);
-        comb += v;
-        mass += Math.abs(v);
-      });
-      return !(Math.abs(comb) > 1e3 * tol * mass);
-    });
+    // (Read only on the orthant, where some columns need not cancel.)
+    const cancels =
+      domain === "all"
+        ? all
+        : all.filter((j) => {
+            let comb = 0;
+            let mass = 0;
+            rows.forEach((i, t) => {
+              const v = d.weights[S[t]] * orig(i, j);
+              comb += v;
+              mass += Math.abs(v);
+            });
+            return !(Math.abs(comb) > 1e3 * tol * mass);
+          });
     const candidates: number[][] = domain === "all" ? [all] : [cancels, all, []];
     for (const J of candidates) {
       const M: bigint[][] = J.map((j) => rows.map((i) => ints.W[i][j]));

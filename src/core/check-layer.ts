@@ -46,6 +46,7 @@ import { describeExactWitness, exactPairAt, pairAlong } from "./witness.js";
 import { exactCover, exactDualProblem } from "./certificate.js";
 import { rowsOffFlat, settleFlatExact } from "./exact-flat.js";
 import { FlatSearch } from "./flat-search.js";
+import { replayFlatProof, type FlatProof } from "./flat-proof.js";
 import {
   PARALLEL_MIN_DUALS,
   PARALLEL_MIN_N,
@@ -519,16 +520,24 @@ async function branchAndBound(
       rejected += out.rejected;
       if (out.witness) return witnessResult(ctx, base, out.witness, "branch-and-bound");
       const found = out.duals.map((d) => toOriginalDual(layer, d.rows, d.weights));
-      const res = await certify(ctx, base, layer, found, "branch-and-bound", !packingBound || rejected > 0);
+      const res = await certify(
+        ctx,
+        base,
+        layer,
+        found,
+        "branch-and-bound",
+        !packingBound || rejected > 0,
+        out.proof,
+      );
       if ("injective" in res) {
         if (res.injective === true)
-          res.reason = `Injective on ${regionOf(ctx)}: a branch and bound over the flats of the rows, split over ${par.pool.size} threads (${nodes} nodes, ${lpSolves} LPs), found no flat of rank < ${ctx.n} that meets all of ${res.certificate!.duals.length} Motzkin duals, so the rows active at any input span R^${ctx.n} (Theorem 1; the duals are the certificate, re-checked in exact arithmetic${res.stats.repairs ? `, after ${res.stats.repairs} flat(s) were settled exactly` : ""}).`;
+          res.reason = `Injective on ${regionOf(ctx)}: a branch and bound over the flats of the rows, split over ${par.pool.size} threads (${nodes} nodes, ${lpSolves} LPs), found no flat of rank < ${ctx.n} that meets all of ${res.certificate!.duals.length} Motzkin duals, so the rows active at any input span R^${ctx.n} (Theorem 1; the duals are the certificate, re-checked in exact arithmetic${recheckHow(res.stats)}${res.stats.repairs ? `, after ${res.stats.repairs} flat(s) were settled exactly` : ""}).`;
         return borderline(res, rejected, "flat(s)");
       }
       duals = out.duals;
       continue;
     }
-    const search = new FlatSearch(layer, ctx.domain, ctx.tol, { packingBound, duals });
+    const search = new FlatSearch(layer, ctx.domain, ctx.tol, { packingBound, duals, record: true });
     const sync = () => {
       ctx.stats.lpSolves = lpSolves + search.counters.lpSolves;
       ctx.stats.nodes = nodes + search.counters.nodes;
@@ -551,11 +560,11 @@ async function branchAndBound(
     }
     const found = search.duals.map((d) => toOriginalDual(layer, d.rows, d.weights));
     const repairs = !packingBound || rejected > 0;
-    const res = await certify(ctx, base, layer, found, "branch-and-bound", repairs);
+    const res = await certify(ctx, base, layer, found, "branch-and-bound", repairs, search.proof());
     if ("injective" in res) {
       if (res.injective === true) {
         const c = search.counters;
-        res.reason = `Injective on ${regionOf(ctx)}: a branch and bound over the flats of the rows (${nodes + c.nodes} nodes, ${ctx.stats.lpSolves} LPs) found no flat of rank < ${ctx.n} that meets all of ${res.certificate!.duals.length} Motzkin duals, so the rows active at any input span R^${ctx.n} (Theorem 1; the duals are the certificate, re-checked in exact arithmetic${res.stats.repairs ? `, after ${res.stats.repairs} flat(s) were settled exactly` : ""}).`;
+        res.reason = `Injective on ${regionOf(ctx)}: a branch and bound over the flats of the rows (${nodes + c.nodes} nodes, ${ctx.stats.lpSolves} LPs) found no flat of rank < ${ctx.n} that meets all of ${res.certificate!.duals.length} Motzkin duals, so the rows active at any input span R^${ctx.n} (Theorem 1; the duals are the certificate, re-checked in exact arithmetic${recheckHow(res.stats)}${res.stats.repairs ? `, after ${res.stats.repairs} flat(s) were settled exactly` : ""}).`;
       }
       return borderline(res, rejected, "flat(s)");
     }
@@ -564,6 +573,15 @@ async function branchAndBound(
     nodes += search.counters.nodes;
   }
   throw new Error("unreachable");
+}
+
+/** How the cover of a branch and bound's certificate was re-checked, for its reason. */
+function recheckHow(stats: CheckStats): string {
+  return stats.recheckBy === "proof replay"
+    ? ": their algebra, and their cover by replaying the search's tree"
+    : stats.recheckBy === "cover check"
+      ? `: their algebra, and their cover by an independent search${stats.replayFailure ? ` (the replay of the search's tree did not hold: ${stats.replayFailure})` : ""}`
+      : "";
 }
 
 /** The parallel context of a check, or null to run in this thread. */
@@ -633,6 +651,7 @@ async function certify(
   duals: Dual[],
   method: "structure" | "exhaustive" | "branch-and-bound" | "lemma1",
   repairs: boolean,
+  proof: FlatProof | null = null,
 ): Promise<LayerCheckResult | { uncovered: number[] }> {
   const { budget } = ctx;
   const stage = "the exact re-check of the certificate";
@@ -644,13 +663,50 @@ async function certify(
   let dropped = 0;
   // A short certificate is re-checked faster in one thread than split (measured: 350 duals at n = 8).
   const parDuals = duals.length >= PARALLEL_MIN_DUALS ? parallelOf(ctx, "certificate") : null;
-  const holds = parDuals ? await onPool(ctx, () => parallelDualChecks(parDuals, duals)) : null;
+  const pending = parDuals ? onPool(ctx, () => parallelDualChecks(parDuals, duals)) : null;
+  // While the pool checks the duals' algebra, this thread replays the proof (it counts only if no
+  // dual is dropped). A limit hit here must not leave the pool's answer unhandled.
+  pending?.catch(() => undefined);
+  const replayProof = () =>
+    replayFlatProof(
+      ctx.ints,
+      duals.map((d) => d.rows),
+      ctx.n,
+      proof!,
+      budget,
+    );
+  let replay = proof && pending ? replayProof() : null;
+  const holds = pending ? await pending : null;
   for (let k = 0; k < duals.length; k++) {
     if (!holds && (k & 15) === 0) await pause(ctx, stage);
     if (holds ? holds[k] : exactDualProblem(ctx.ints, duals[k], ctx.domain, ctx.tol) === null)
       kept.push(duals[k]);
     else dropped++;
   }
+  // The search's own proof tree, replayed (a fraction of the cover check's time); when it does not
+  // hold (a dual was dropped, a node unsettled, rows not in general position), the cover check decides.
+  if (proof && dropped === 0) {
+    if (!replay) {
+      await pause(ctx, stage);
+      replay = replayProof();
+    }
+    ctx.stats.proofNodes = replay.nodes;
+    if (replay.valid) {
+      ctx.stats.recheckMs = performance.now() - now;
+      ctx.stats.repairs = 0;
+      ctx.stats.recheckBy = "proof replay";
+      const certificate: Certificate = {
+        kind: "dual-cover",
+        domain: ctx.domain,
+        m: ctx.m,
+        n: ctx.n,
+        duals: kept,
+      };
+      return { ...base, injective: true, method, reason: "", certificate, exact: true };
+    }
+    ctx.stats.replayFailure = replay.reason;
+  }
+  ctx.stats.recheckBy = "cover check";
   let repaired = 0;
   for (;;) {
     ctx.options.onProgress?.({ stage: "certificate", done: 0, total: 1e6 });
@@ -672,6 +728,7 @@ async function certify(
         duals: kept,
       };
       ctx.stats.repairs = repaired;
+      ctx.stats.recheckMs = performance.now() - now;
       return { ...base, injective: true, method, reason: "", certificate, exact: true };
     }
     if (!repairs) return { uncovered: cover.uncovered };

@@ -33,6 +33,7 @@ import type { NormalizedLayer } from "./layer.js";
 import type { PoolDual, SeparationCandidate } from "./hyperplane-search.js";
 import { orthogonalComplementVector } from "./dense.js";
 import { polishSeparation, separateRows } from "./separation-lp.js";
+import { PROOF_TOKEN, type FlatProof } from "./flat-proof.js";
 
 /** Counters of the branch and bound. */
 export interface FlatSearchCounters {
@@ -66,6 +67,28 @@ export interface FlatSearchOptions {
    * {@link FlatSearch.frontier} instead, as tasks whose subtrees partition the rest of the search.
    */
   splitDepth?: number;
+  /**
+   * Record the search tree as a proof ({@link FlatSearch.proof}) that ./flat-proof.ts replays in
+   * place of the exact cover check. @default false
+   */
+  record?: boolean;
+}
+
+/** A growable list of proof entries. */
+class ProofBuffer {
+  private buf = new Int32Array(4096);
+  length = 0;
+  push(x: number): void {
+    if (this.length === this.buf.length) {
+      const next = new Int32Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.length++] = x;
+  }
+  take(): Int32Array {
+    return this.buf.slice(0, this.length);
+  }
 }
 
 /**
@@ -134,6 +157,12 @@ export class FlatSearch {
   private readonly R: Int32Array;
   private readonly scratch: Float64Array;
   private readonly joinBuf: Int32Array;
+  /** The proof being recorded (null: not recording). */
+  private readonly rec: ProofBuffer | null;
+  /** The duals of the last packing cut. */
+  private readonly packed: number[] = [];
+  /** The forbidden row that made the last {@link descend} fail. */
+  private blocked = -1;
 
   constructor(
     readonly layer: NormalizedLayer,
@@ -159,6 +188,7 @@ export class FlatSearch {
     this.R = new Int32Array(count);
     this.scratch = new Float64Array(n);
     this.joinBuf = new Int32Array(count);
+    this.rec = options.record ? new ProofBuffer() : null;
     for (const d of options.duals ?? []) this.addDual(d.rows, d.weights);
     this.splitDepth = options.splitDepth ?? Infinity;
     this.moveTo(options.start ?? { path: [], forbidden: [] });
@@ -193,11 +223,21 @@ export class FlatSearch {
     this.stack.length = 0;
     this.fresh = true;
     this.finished = false;
+    if (this.rec) this.rec.length = 0;
     // At the root no dual is met.
     const root = this.unmet[0];
     root.length = 0;
     for (let k = 0; k < this.duals.length; k++) root.push(k);
     this.moveTo(start);
+  }
+
+  /**
+   * The recorded proof of the search (or of the subtree it searched since the last restart), over
+   * original row indices and the indices of {@link duals}; null when not recording. Complete once
+   * the search is done; its `DELEGATE` nodes are the {@link frontier} nodes, in order.
+   */
+  proof(): FlatProof | null {
+    return this.rec ? { tokens: this.rec.take() } : null;
   }
 
   get done(): boolean {
@@ -232,6 +272,7 @@ export class FlatSearch {
     while (!this.finished && budget > 0) {
       if (this.fresh) {
         if (this.depth === this.splitDepth) {
+          this.rec?.push(PROOF_TOKEN.DELEGATE);
           this.frontier.push(this.node());
           this.backtrack();
           continue;
@@ -241,7 +282,8 @@ export class FlatSearch {
         const out = this.expand();
         if (out === "leaf") this.backtrack();
         else if (out !== "branch") {
-          // A witness: the next step leaves this node.
+          // A witness: the next step leaves this node (unproved, if the witness is rejected).
+          this.rec?.push(PROOF_TOKEN.INCOMPLETE);
           this.fresh = false;
           this.stack.push({ branch: new Int32Array(0), next: 0 });
           return out;
@@ -262,9 +304,18 @@ export class FlatSearch {
       }
       const e = frame.branch[frame.next++];
       if (frame.next > 1) this.forbid(frame.branch[frame.next - 2], this.depth);
-      if (this.forbLevel[e] >= 0 || this.inLevel[e] >= 0) continue;
+      if (this.forbLevel[e] >= 0 || this.inLevel[e] >= 0) {
+        this.rec?.push(PROOF_TOKEN.INCOMPLETE);
+        continue;
+      }
       if (this.descend(e)) this.fresh = true;
-      else this.counters.cutByForbidden++;
+      else {
+        this.counters.cutByForbidden++;
+        if (this.rec) {
+          this.rec.push(PROOF_TOKEN.SKIP);
+          this.rec.push(this.layer.index[this.blocked]);
+        }
+      }
     }
     return null;
   }
@@ -299,21 +350,45 @@ export class FlatSearch {
    */
   private expand(): SeparationCandidate | "leaf" | "branch" {
     const budget = this.n - 1 - this.depth;
-    if (budget <= 0 && this.unmet[this.depth].length > 0) return "leaf";
+    const rec = this.rec;
+    if (budget <= 0 && this.unmet[this.depth].length > 0) {
+      rec?.push(PROOF_TOKEN.RANK);
+      rec?.push(this.unmet[this.depth][0]);
+      return "leaf";
+    }
     for (;;) {
       const pick = this.pickUnmet();
       if (pick === -1) {
         const out = this.solveAt();
         if (out === "dual") continue;
-        if (out === "stuck") return "leaf";
+        if (out === "stuck") {
+          rec?.push(PROOF_TOKEN.INCOMPLETE);
+          return "leaf";
+        }
         return out;
       }
-      if (budget <= 0 || this.avail[pick] === 0) return "leaf";
-      if (this.packing && budget < this.unmet[this.depth].length && this.packingExceeds(budget)) {
-        this.counters.cutByBound++;
+      if (budget <= 0 || this.avail[pick] === 0) {
+        rec?.push(this.avail[pick] === 0 ? PROOF_TOKEN.FORB : PROOF_TOKEN.RANK);
+        rec?.push(pick);
         return "leaf";
       }
-      this.stack.push({ branch: this.branchOrder(pick), next: 0 });
+      if (this.packing && budget < this.unmet[this.depth].length && this.packingExceeds(budget)) {
+        this.counters.cutByBound++;
+        if (rec) {
+          rec.push(PROOF_TOKEN.PACK);
+          rec.push(this.packed.length);
+          for (const k of this.packed) rec.push(k);
+        }
+        return "leaf";
+      }
+      const branch = this.branchOrder(pick);
+      if (rec) {
+        rec.push(PROOF_TOKEN.BRANCH);
+        rec.push(pick);
+        rec.push(branch.length);
+        for (let t = 0; t < branch.length; t++) rec.push(this.layer.index[branch[t]]);
+      }
+      this.stack.push({ branch, next: 0 });
       this.fresh = false;
       return "branch";
     }
@@ -353,6 +428,7 @@ export class FlatSearch {
     for (let t = 0; t < list.length; t++) order[cnt[avail[list[t]]]++] = list[t];
     const s = ++this.stampValue;
     let packed = 0;
+    this.packed.length = 0;
     for (let t = 0; t < order.length; t++) {
       const rows = this.duals[order[t]].rows;
       let free = true;
@@ -362,6 +438,7 @@ export class FlatSearch {
       }
       if (!free) continue;
       for (let u = 0; u < rows.length; u++) if (this.forbLevel[rows[u]] < 0) stamp[rows[u]] = s;
+      this.packed.push(order[t]);
       if (++packed > budget) return true;
     }
     return false;
@@ -413,7 +490,10 @@ export class FlatSearch {
         s += v * v;
       }
       if (i === e || s <= this.tol * this.tol) {
-        if (this.forbLevel[i] >= 0) return false;
+        if (this.forbLevel[i] >= 0) {
+          this.blocked = i;
+          return false;
+        }
         this.joinBuf[joined++] = i;
       }
     }

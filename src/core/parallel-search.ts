@@ -27,6 +27,7 @@ import type { Domain, Dual, Witness } from "./types.js";
 import { normalizeLayer, type NormalizedLayer } from "./layer.js";
 import { dyadicRows, type IntegerLayer } from "./exact.js";
 import type { PoolDual, SeparationCandidate } from "./hyperplane-search.js";
+import { proofDuals, renumberProofDuals, type FlatProof } from "./flat-proof.js";
 import { FlatSearch, type FlatNode } from "./flat-search.js";
 import {
   coverModulo,
@@ -201,6 +202,11 @@ export interface FlatTaskResult {
   stopped?: "time" | "cancelled";
   /** Milliseconds the thread spent on the task. */
   ms?: number;
+  /**
+   * The subtree's proof (./flat-proof.ts) when it finished: its dual indices point into
+   * `proofDuals`, the rows of the duals it names.
+   */
+  proof?: { tokens: Int32Array; proofDuals: PackedDuals };
 }
 
 /** What a thread found in a subtree of the cover check. */
@@ -291,6 +297,7 @@ export class LayerTaskCache {
       packingBound: task.packingBound,
       duals: given,
       start: task.node,
+      record: true,
     });
     this.flat = {
       id: task.job,
@@ -431,6 +438,7 @@ function runTask(task: LayerTask, cache: LayerTaskCache, shouldStop: () => boole
       nodes: search.counters.nodes - nodesBefore,
       lpSolves: search.counters.lpSolves - lpsBefore,
       ...(stopped ? { stopped } : {}),
+      ...(search.done && !witness ? { proof: subtreeProof(search) } : {}),
     };
   };
   exchange();
@@ -448,6 +456,20 @@ function runTask(task: LayerTask, cache: LayerTaskCache, shouldStop: () => boole
   }
   exchange();
   return result(null);
+}
+
+/** A finished subtree's proof, its duals named by their rows (the threads number duals differently). */
+function subtreeProof(search: FlatSearch): { tokens: Int32Array; proofDuals: PackedDuals } {
+  const { tokens } = search.proof()!;
+  const used = proofDuals(tokens);
+  const local = new Map(used.map((k, t) => [k, t]));
+  const renumbered = renumberProofDuals(tokens, (k) => local.get(k) ?? -1)!;
+  return {
+    tokens: renumbered,
+    proofDuals: packDuals(
+      used.map((k) => search.duals[k] ?? { rows: new Int32Array(0), weights: new Float64Array(0) }),
+    ),
+  };
 }
 
 function stopKind(e: ResourceLimitError): "time" | "cancelled" {
@@ -578,6 +600,11 @@ export interface ParallelFlatResult {
   rejected: number;
   nodes: number;
   lpSolves: number;
+  /**
+   * The search's proof (./flat-proof.ts) over the indices of `duals`, with one subproof per
+   * subtree; null when a subtree's proof was missing or named a dual not in `duals`.
+   */
+  proof: FlatProof | null;
 }
 
 /**
@@ -599,6 +626,7 @@ export async function parallelFlatSearch(
     packingBound,
     duals: startDuals,
     splitDepth: SPLIT_DEPTH,
+    record: true,
   });
   let rejected = 0;
   while (!top.done) {
@@ -613,6 +641,7 @@ export async function parallelFlatSearch(
           rejected,
           nodes: top.counters.nodes,
           lpSolves: top.counters.lpSolves,
+          proof: null,
         };
       top.skipWitness();
       rejected++;
@@ -624,6 +653,7 @@ export async function parallelFlatSearch(
   let lpSolves = top.counters.lpSolves;
   let witness: Witness | null = null;
   const frontier = top.frontier;
+  const subproofs: (ParallelSubproof | undefined)[] = new Array(frontier.length);
   const log = SharedDualLog.create(LOG_CAPACITY);
   // With the log, the threads read the top's duals there and the tasks carry none.
   const logged = log !== null && duals.every((d) => log.append(d.rows, d.weights));
@@ -649,10 +679,11 @@ export async function parallelFlatSearch(
         deadline: deadlineOf(budget),
       };
     },
-    (r) => {
+    (r, i) => {
       nodes += r.nodes;
       lpSolves += r.lpSolves;
       rejected += r.rejected;
+      subproofs[i] = r.proof;
       for (const d of unpackDuals(r.duals)) {
         const key = dualKey(d);
         if (!seen.has(key)) {
@@ -665,7 +696,34 @@ export async function parallelFlatSearch(
     },
     stage,
   );
-  return { duals, witness, rejected, nodes, lpSolves };
+  return {
+    duals,
+    witness,
+    rejected,
+    nodes,
+    lpSolves,
+    proof: witness ? null : assembleProof(top, duals, subproofs),
+  };
+}
+
+type ParallelSubproof = FlatTaskResult["proof"];
+
+/** The top's proof with the subtrees' proofs as its subproofs, every dual renumbered into `duals`. */
+function assembleProof(
+  top: FlatSearch,
+  duals: readonly PoolDual[],
+  subproofs: readonly ParallelSubproof[],
+): FlatProof | null {
+  const index = new Map(duals.map((d, k) => [dualKey(d), k]));
+  const subs: FlatProof[] = [];
+  for (const sub of subproofs) {
+    if (!sub) return null;
+    const named = unpackDuals(sub.proofDuals).map((d) => index.get(dualKey(d)) ?? -1);
+    const tokens = renumberProofDuals(sub.tokens, (k) => named[k] ?? -1);
+    if (!tokens) return null;
+    subs.push({ tokens });
+  }
+  return { tokens: top.proof()!.tokens, subproofs: subs };
 }
 
 /**

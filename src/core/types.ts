@@ -162,6 +162,17 @@ export interface CheckStats {
   repairs?: number;
   /** Of those, flats that needed the exact (rational) simplex because floating point could not decide. */
   exactLps?: number;
+  /**
+   * How the certificate's cover was re-checked: `proof replay` (the branch and bound's own tree,
+   * replayed in exact arithmetic) or `cover check` (an independent exact search over the flats).
+   */
+  recheckBy?: "proof replay" | "cover check";
+  /** Milliseconds of the exact re-check of the certificate (its duals' algebra and its cover). */
+  recheckMs?: number;
+  /** Nodes of the search's proof tree replayed. */
+  proofNodes?: number;
+  /** Why the replay of the search's proof did not hold (the cover check then decided). */
+  replayFailure?: string;
   /** Wall-clock time in milliseconds. */
   timeMs: number;
 }

@@ -172,6 +172,7 @@ describe("checkLayer with a pool", () => {
   it("gives the serial verdicts on layers with n = 6 and 7, with re-checked witnesses and certificates", async () => {
     const rng = new Rng(SEED + 7);
     const verdicts = { true: 0, false: 0 };
+    let replayed = 0;
     for (let t = 0; t < 16; t++) {
       const n = 6 + (t % 2);
       const m = Math.round((4 + rng.uniform() * 4) * n);
@@ -191,6 +192,9 @@ describe("checkLayer with a pool", () => {
           const v = verifyCertificate(W, b, par.certificate!, { domain });
           expect(v.valid, v.reason).toBe(true);
           expect(par.reason).toMatch(new RegExp(`split over ${size} threads`));
+          // The subtrees' proofs, renumbered into the merged duals, replay as one proof.
+          if (!integer) expect(par.stats.recheckBy, par.stats.replayFailure).toBe("proof replay");
+          if (par.stats.recheckBy === "proof replay") replayed++;
         }
         if (par.injective === false) expect(verifyWitness(W, b, par.witness!, domain).valid).toBe(true);
       }
@@ -198,6 +202,7 @@ describe("checkLayer with a pool", () => {
     }
     expect(verdicts.true).toBeGreaterThan(2);
     expect(verdicts.false).toBeGreaterThan(2);
+    expect(replayed).toBeGreaterThan(2);
   });
 
   it("layers below n = 6 run in one thread", async () => {

@@ -47,7 +47,11 @@ describe("checkLayer on worker threads", () => {
         expect(r.injective, `${m}×${n} seed ${seed}, ${pool.size} threads`).toBe(serial.injective);
         if (r.injective === true) {
           expect(verifyCertificate(W, b, r.certificate!).valid).toBe(true);
-          if (r.method === "branch-and-bound") expect(r.reason).toContain(`split over ${pool.size} threads`);
+          if (r.method === "branch-and-bound") {
+            expect(r.reason).toContain(`split over ${pool.size} threads`);
+            // The threads' subtree proofs came back and replayed with the top's.
+            expect(r.stats.recheckBy, r.stats.replayFailure).toBe("proof replay");
+          }
         }
         if (r.injective === false) expect(verifyWitness(W, b, r.witness!, "all").valid).toBe(true);
       }

@@ -1,0 +1,524 @@
+/**
+ * The branch and bound's proof tree and its independent replay (issue 14, item 1; the partition of
+ * docs/verifier.md, "Branch and bound over flats").
+ *
+ * A dual-cover certificate says "every flat of rank < n misses the support of some dual". The exact
+ * cover check of ./certificate.ts proves that by a search of its own. The branch and bound
+ * (./flat-search.ts) has already partitioned the flats while finding the duals; this module
+ * records that partition as a proof and checks it by replaying it, without searching and without
+ * calling the search's code. A node (S, F) stands for the flats that contain the span of its path
+ * S and no row of F; the claim at a node is that each of them misses some dual. A node is one of:
+ *
+ * - `BRANCH k, c, e_1 … e_c`: e_1 … e_c are exactly the rows of dual k outside F, in some order;
+ *   child j is (S + e_j, F ∪ {e_1 … e_{j−1}}). A flat that meets dual k contains a first such row,
+ *   so the children cover the node. Each child is a node or `SKIP f`: the forbidden row f lies in
+ *   the span of S + e_j, so that child has no flat (proved over the rationals).
+ * - `RANK k`: S has rank n − 1, so the only flat is S itself, and no row of dual k is in its span.
+ * - `FORB k`: every row of dual k is in F.
+ * - `PACK k_1 … k_d` with d = n − rank S (the packing bound of the search): every choice of one row
+ *   outside F from each of these duals is independent modulo S, so no flat of rank < n meets all
+ *   of them. This is the general-position step the search assumes; here it is proved, by minors
+ *   modulo a prime, by a small exhaustive search over the choices.
+ * - `INCOMPLETE`: the search left this node unsettled (an LP it could not trust): no proof.
+ *
+ * Spans are kept modulo a prime in reduced echelon form. Independence mod p proves independence
+ * over the rationals (./modular.ts), so every `BRANCH` extension, `RANK` and `PACK` step is a proof
+ * as it stands; only `SKIP` (a dependence) is confirmed over the rationals. A replay that fails
+ * proves nothing either way: the caller then runs the exact cover check. The tree has at most n
+ * levels, since every child raises the rank by one.
+ */
+
+import type { IntegerLayer } from "./exact.js";
+import { ExactSpan } from "./exact.js";
+import type { Budget } from "./budget.js";
+import { PRIMES, invMod, reduceRows } from "./modular.js";
+
+/** Token codes of a proof (every other entry is a dual id, a count or a row index). */
+export const PROOF_TOKEN = {
+  BRANCH: -1,
+  RANK: -2,
+  FORB: -3,
+  PACK: -4,
+  SKIP: -5,
+  INCOMPLETE: -6,
+  /** A subtree proved separately (a task of a parallel search): the next entry of `subproofs`. */
+  DELEGATE: -7,
+} as const;
+
+/**
+ * A recorded branch and bound, in preorder, over original row indices and the certificate's dual
+ * indices. `subproofs` holds the proofs of the `DELEGATE` nodes of `tokens`, in order.
+ */
+export interface FlatProof {
+  tokens: Int32Array;
+  subproofs?: FlatProof[];
+}
+
+/** What {@link replayFlatProof} found. */
+export interface ReplayResult {
+  /** True when the proof holds: every flat of rank < n misses some dual's support. */
+  valid: boolean;
+  /** Why not, when not valid. */
+  reason: string;
+  /** Nodes replayed. */
+  nodes: number;
+  /** Packing steps proved, by budget (rank n − 1 − rank S). */
+  packs: number[];
+}
+
+class ProofFailure extends Error {
+  /** True when the failure is a dependence mod p, which another prime may not see. */
+  constructor(
+    message: string,
+    readonly modP = false,
+  ) {
+    super(message);
+  }
+}
+
+/** Primes tried when a dependence mod p fails the proof (a dependence over Q fails every prime). */
+const REPLAY_PRIMES = 2;
+
+/**
+ * Replays a proof tree: true only when it partitions the flats of rank < n and every leaf is proved.
+ * @param supports the certificate's dual supports (original row indices); their algebra is
+ *   checked elsewhere ({@link exactDualProblem} of ./certificate.ts)
+ * @param budget checked every 4,096 nodes
+ */
+export function replayFlatProof(
+  ints: IntegerLayer,
+  supports: readonly (readonly number[])[],
+  n: number,
+  proof: FlatProof,
+  budget?: Budget,
+): ReplayResult {
+  const packs = new Array<number>(n + 1).fill(0);
+  let nodes = 0;
+  for (let k = 0; ; k++) {
+    let replay: Replay | null = null;
+    try {
+      replay = new Replay(ints, supports, n, PRIMES[k], budget);
+      replay.root(proof);
+      return { valid: true, reason: "", nodes: nodes + replay.nodes, packs: replay.packs };
+    } catch (e) {
+      if (!(e instanceof ProofFailure)) throw e;
+      nodes += replay?.nodes ?? 0;
+      // A dependence mod p may be one of the prime only: try another before giving up.
+      if (!e.modP || k + 1 >= REPLAY_PRIMES)
+        return { valid: false, reason: e.message, nodes, packs: replay?.packs ?? packs };
+    }
+  }
+}
+
+/** The replay: a recursive descent over the tokens (depth at most n). */
+class Replay {
+  nodes = 0;
+  readonly packs: number[];
+  private readonly m: number;
+  private readonly p: number;
+  private readonly invP: number;
+  /** Rows mod p, row-major. */
+  private readonly A: Float64Array;
+  /**
+   * The quotient tower of the path: level L is the span of its first L rows. `res[L]` caches the
+   * residuals of rows modulo level L (n − L coordinates each, row-major; valid where `stampOf[L]`
+   * equals `version[L]`); `q[L]` is the residual of the path's (L+1)-th row modulo level L,
+   * scaled to 1 at its pivot coordinate `piv[L]`.
+   */
+  private readonly res: Float64Array[];
+  private readonly stampOf: Int32Array[];
+  private readonly version: Int32Array;
+  private versions = 0;
+  private readonly q: Float64Array[];
+  private readonly piv: Int32Array;
+  private readonly path: number[] = [];
+  private readonly forbidden: Uint8Array;
+  private readonly sup: Int32Array[];
+  private readonly stamp: Int32Array;
+  private stampValue = 0;
+  private tokens: Int32Array = new Int32Array(0);
+  private pos = 0;
+  private subproofs: FlatProof[] = [];
+  private nextSub = 0;
+  /** Per quotient dimension d: d lists of vectors of F_p^d (the packing step), and their lengths. */
+  private readonly bufs: Float64Array[][];
+  private readonly lens: Int32Array[];
+
+  constructor(
+    private readonly ints: IntegerLayer,
+    supports: readonly (readonly number[])[],
+    private readonly n: number,
+    p: number,
+    private readonly budget: Budget | undefined,
+  ) {
+    this.m = ints.W.length;
+    this.p = p;
+    this.invP = 1 / p;
+    this.A = reduceRows(ints.W, n, p);
+    this.res = Array.from({ length: n + 1 }, (_, L) =>
+      L === 0 ? this.A : new Float64Array(this.m * (n - L)),
+    );
+    this.stampOf = Array.from({ length: n + 1 }, () => new Int32Array(this.m));
+    this.version = new Int32Array(n + 1);
+    this.version[0] = -1;
+    this.q = Array.from({ length: n }, (_, L) => new Float64Array(n - L));
+    this.piv = new Int32Array(n);
+    this.forbidden = new Uint8Array(this.m);
+    this.stamp = new Int32Array(this.m);
+    this.packs = new Array<number>(n + 1).fill(0);
+    const longest = supports.reduce((a, sup) => Math.max(a, sup.length), 0);
+    this.bufs = Array.from({ length: n + 1 }, (_, d) =>
+      Array.from({ length: d }, () => new Float64Array(longest * d)),
+    );
+    this.lens = Array.from({ length: n + 1 }, (_, d) => new Int32Array(d));
+    this.sup = supports.map((s) => {
+      for (const r of s)
+        if (!Number.isInteger(r) || r < 0 || r >= this.m)
+          throw new ProofFailure(`a support has row ${r}, not a row`);
+      return Int32Array.from(s);
+    });
+  }
+
+  private fail(why: string, modP = false): never {
+    throw new ProofFailure(why, modP);
+  }
+
+  private mul(a: number, b: number): number {
+    const x = a * b;
+    const r = x - Math.floor(x * this.invP) * this.p;
+    return r < 0 ? r + this.p : r >= this.p ? r - this.p : r;
+  }
+
+  root(proof: FlatProof): void {
+    this.enter(proof);
+    this.node();
+    this.leave();
+  }
+
+  private enter(proof: FlatProof): void {
+    this.tokens = proof.tokens;
+    this.pos = 0;
+    this.subproofs = proof.subproofs ?? [];
+    this.nextSub = 0;
+  }
+
+  private leave(): void {
+    if (this.pos !== this.tokens.length) this.fail("the proof has entries after its last node");
+    if (this.nextSub !== this.subproofs.length) this.fail("the proof has unused subproofs");
+  }
+
+  private next(): number {
+    if (this.pos >= this.tokens.length) this.fail("the proof ends in the middle of a node");
+    return this.tokens[this.pos++];
+  }
+
+  private dual(): Int32Array {
+    const k = this.next();
+    if (!(k >= 0 && k < this.sup.length))
+      this.fail(`the proof names dual ${k}, not a dual of the certificate`);
+    return this.sup[k];
+  }
+
+  /**
+   * The residual of row r modulo the span of the path (n − depth coordinates), as an offset into
+   * `res[depth]`; computed from its residual one level down, which is cached for the siblings.
+   */
+  private residual(r: number): number {
+    return this.residualAt(r, this.path.length);
+  }
+
+  private residualAt(r: number, L: number): number {
+    const n = this.n;
+    if (L === 0) return r * n;
+    const dim = n - L;
+    const out = this.res[L];
+    const o = r * dim;
+    if (this.stampOf[L][r] === this.version[L]) return o;
+    const src = this.res[L - 1];
+    const s = this.residualAt(r, L - 1);
+    const q = this.q[L - 1];
+    const c = this.piv[L - 1];
+    const f = src[s + c];
+    const p = this.p;
+    // v − v_c · q, without coordinate c (q_c = 1).
+    for (let j = 0, t = 0; j <= dim; j++) {
+      if (j === c) continue;
+      let x = src[s + j];
+      if (f !== 0 && q[j] !== 0) {
+        x -= this.mul(f, q[j]);
+        if (x < 0) x += p;
+      }
+      out[o + t++] = x;
+    }
+    this.stampOf[L][r] = this.version[L];
+    return o;
+  }
+
+  /** Adds row r to the span (false: r is in the span mod p). */
+  private push(r: number): boolean {
+    const L = this.path.length;
+    const dim = this.n - L;
+    const src = this.res[L];
+    const s = this.residualAt(r, L);
+    let c = -1;
+    for (let j = 0; j < dim && c < 0; j++) if (src[s + j] !== 0) c = j;
+    if (c < 0) return false;
+    const inv = invMod(src[s + c], this.p);
+    const q = this.q[L];
+    for (let j = 0; j < dim; j++) q[j] = src[s + j] === 0 ? 0 : this.mul(src[s + j], inv);
+    this.piv[L] = c;
+    // Level L + 1 is a new span: its cached residuals are stale.
+    this.version[L + 1] = ++this.versions;
+    this.path.push(r);
+    return true;
+  }
+
+  /** Removes the last row of the path. */
+  private pop(): void {
+    this.path.pop();
+  }
+
+  /** Whether the residual at offset o of level `depth` is zero. */
+  private zeroAt(o: number, dim: number): boolean {
+    const R = this.res[this.path.length];
+    for (let j = 0; j < dim; j++) if (R[o + j] !== 0) return false;
+    return true;
+  }
+
+  private node(): void {
+    this.nodes++;
+    if ((this.nodes & 4095) === 0) this.budget?.check("the replay of the search's proof");
+    const depth = this.path.length;
+    const tok = this.next();
+    switch (tok) {
+      case PROOF_TOKEN.BRANCH:
+        return this.branch();
+      case PROOF_TOKEN.RANK: {
+        const d = this.dual();
+        if (depth !== this.n - 1) this.fail(`a rank leaf at rank ${depth}, not ${this.n - 1}`);
+        for (const r of d)
+          if (this.zeroAt(this.residual(r), 1))
+            this.fail(`a rank leaf whose dual has row ${r} in its span (mod p)`, true);
+        return;
+      }
+      case PROOF_TOKEN.FORB: {
+        const d = this.dual();
+        for (const r of d)
+          if (!this.forbidden[r]) this.fail(`a forbidden-rows leaf whose dual has row ${r} allowed`);
+        return;
+      }
+      case PROOF_TOKEN.PACK:
+        return this.pack();
+      case PROOF_TOKEN.INCOMPLETE:
+        return this.fail("the search left a node unsettled (an LP it could not trust)");
+      case PROOF_TOKEN.DELEGATE:
+        return this.delegate();
+      default:
+        return this.fail(`unknown proof entry ${tok}`);
+    }
+  }
+
+  private branch(): void {
+    const d = this.dual();
+    const c = this.next();
+    if (!(c >= 0 && c <= d.length)) this.fail(`a branch of ${c} rows on a dual of ${d.length}`);
+    // The c rows must be exactly the dual's rows outside F.
+    const s = ++this.stampValue;
+    const stamp = this.stamp;
+    for (const r of d) if (!this.forbidden[r]) stamp[r] = s;
+    let allowed = 0;
+    for (const r of d) if (!this.forbidden[r]) allowed++;
+    if (c !== allowed) this.fail(`a branch over ${c} rows of a dual with ${allowed} allowed rows`);
+    const rows = new Int32Array(c);
+    for (let j = 0; j < c; j++) {
+      const r = this.next();
+      if (!(r >= 0 && r < this.m) || stamp[r] !== s)
+        this.fail(`a branch on row ${r}, not an allowed row of its dual`);
+      stamp[r] = 0;
+      rows[j] = r;
+    }
+    const added: number[] = [];
+    for (let j = 0; j < c; j++) {
+      if (j > 0 && !this.forbidden[rows[j - 1]]) {
+        this.forbidden[rows[j - 1]] = 1;
+        added.push(rows[j - 1]);
+      }
+      const e = rows[j];
+      if (this.tokens[this.pos] === PROOF_TOKEN.SKIP) {
+        this.pos++;
+        this.skip(e, this.next());
+        continue;
+      }
+      if (!this.push(e)) this.fail(`a child adds row ${e}, which does not raise the rank (mod p)`, true);
+      this.node();
+      this.pop();
+    }
+    for (const r of added) this.forbidden[r] = 0;
+  }
+
+  /** `SKIP f` at child S + e: f is forbidden and in the span of S + e, over the rationals. */
+  private skip(e: number, f: number): void {
+    if (!(f >= 0 && f < this.m) || !this.forbidden[f])
+      this.fail(`a skipped child names row ${f}, which is not forbidden`);
+    const span = new ExactSpan(this.n);
+    for (const r of this.path) span.add(this.ints.W[r]);
+    span.add(this.ints.W[e]);
+    if (!span.contains(this.ints.W[f])) this.fail(`a skipped child: row ${f} is not in the span of its flat`);
+  }
+
+  private pack(): void {
+    const depth = this.path.length;
+    const dim = this.n - depth;
+    const count = this.next();
+    if (count !== dim || dim < 2)
+      this.fail(`a packing step with ${count} duals at rank ${depth} (needs ${dim} ≥ 2)`);
+    this.packs[dim - 1]++;
+    const R = this.res[depth];
+    const bufs = this.bufs[dim];
+    const lens = this.lens[dim];
+    for (let t = 0; t < count; t++) {
+      const d = this.dual();
+      const buf = bufs[t];
+      let u = 0;
+      for (let x = 0; x < d.length; x++) {
+        const r = d[x];
+        if (this.forbidden[r]) continue;
+        const o = this.residual(r);
+        let zero = true;
+        for (let j = 0; j < dim; j++) {
+          const v = R[o + j];
+          if (v !== 0) zero = false;
+          buf[u + j] = v;
+        }
+        if (zero) this.fail(`a packing step whose dual has row ${r} in the span (mod p)`, true);
+        u += dim;
+      }
+      lens[t] = u;
+    }
+    if (!this.transversalsIndependent(dim))
+      this.fail(
+        `a packing step at rank ${depth}: some choice of rows from its duals is dependent (mod p)`,
+        true,
+      );
+  }
+
+  /**
+   * Whether every choice of one vector from each of the `dim` lists `bufs[dim]` (vectors of
+   * F_p^dim, `lens[dim]` entries each) is independent: branch on the shortest list's vectors and
+   * project the other lists modulo each, into the lists one level down.
+   */
+  private transversalsIndependent(dim: number): boolean {
+    const bufs = this.bufs[dim];
+    const lens = this.lens[dim];
+    let shortest = 0;
+    for (let t = 0; t < dim; t++) {
+      if (lens[t] === 0) return true;
+      if (lens[t] < lens[shortest]) shortest = t;
+    }
+    if (dim === 2) {
+      const a = bufs[0];
+      const b = bufs[1];
+      const la = lens[0];
+      const lb = lens[1];
+      for (let s = 0; s < la; s += 2) {
+        const a0 = a[s];
+        const a1 = a[s + 1];
+        for (let t = 0; t < lb; t += 2) if (this.mul(a0, b[t + 1]) === this.mul(a1, b[t])) return false;
+      }
+      return true;
+    }
+    const A = bufs[shortest];
+    const down = this.bufs[dim - 1];
+    const downLens = this.lens[dim - 1];
+    const p = this.p;
+    for (let s = 0; s < lens[shortest]; s += dim) {
+      let c = 0;
+      while (A[s + c] === 0) c++;
+      const ac = A[s + c];
+      // v ↦ a_c·v − v_c·a, without coordinate c: the class of v modulo a, up to a unit.
+      let k = 0;
+      for (let t = 0; t < dim; t++) {
+        if (t === shortest) continue;
+        const L = bufs[t];
+        const out = down[k];
+        let w = 0;
+        for (let u = 0; u < lens[t]; u += dim) {
+          const vc = L[u + c];
+          let zero = true;
+          for (let j = 0; j < dim; j++) {
+            if (j === c) continue;
+            let x = this.mul(ac, L[u + j]) - (vc === 0 ? 0 : this.mul(vc, A[s + j]));
+            if (x < 0) x += p;
+            if (x !== 0) zero = false;
+            out[w++] = x;
+          }
+          if (zero) return false;
+        }
+        downLens[k++] = w;
+      }
+      if (!this.transversalsIndependent(dim - 1)) return false;
+    }
+    return true;
+  }
+
+  private delegate(): void {
+    if (this.nextSub >= this.subproofs.length)
+      this.fail("the proof delegates more subtrees than it has subproofs");
+    const sub = this.subproofs[this.nextSub++];
+    const saved = { tokens: this.tokens, pos: this.pos, subproofs: this.subproofs, nextSub: this.nextSub };
+    this.enter(sub);
+    // The subproof's root is this node.
+    this.nodes--;
+    this.node();
+    this.leave();
+    this.tokens = saved.tokens;
+    this.pos = saved.pos;
+    this.subproofs = saved.subproofs;
+    this.nextSub = saved.nextSub;
+  }
+}
+
+/**
+ * The proof with every dual index k replaced by `map(k)` (a proof recorded against one list of
+ * duals, renumbered for another; a parallel search's subtrees use it). Walks the tokens without
+ * checking them: a malformed proof stays malformed for {@link replayFlatProof} to reject.
+ * @returns null when `map` returns a negative index (a dual the other list does not have)
+ */
+export function renumberProofDuals(tokens: Int32Array, map: (k: number) => number): Int32Array | null {
+  const out = Int32Array.from(tokens);
+  let ok = true;
+  const set = (pos: number): void => {
+    if (pos >= out.length) return;
+    const k = map(out[pos]);
+    if (k < 0) ok = false;
+    out[pos] = k;
+  };
+  let pos = 0;
+  // Entries are read in preorder; a branch's rows are skipped by their count.
+  while (pos < out.length && ok) {
+    const tok = out[pos];
+    if (tok === PROOF_TOKEN.BRANCH) {
+      set(pos + 1);
+      pos += 3 + Math.max(0, out[pos + 2] ?? 0);
+    } else if (tok === PROOF_TOKEN.RANK || tok === PROOF_TOKEN.FORB) {
+      set(pos + 1);
+      pos += 2;
+    } else if (tok === PROOF_TOKEN.PACK) {
+      const count = Math.max(0, out[pos + 1] ?? 0);
+      for (let t = 0; t < count; t++) set(pos + 2 + t);
+      pos += 2 + count;
+    } else if (tok === PROOF_TOKEN.SKIP) pos += 2;
+    else pos += 1;
+  }
+  return ok ? out : null;
+}
+
+/** The dual indices a proof names, each once, in order of first use. */
+export function proofDuals(tokens: Int32Array): number[] {
+  const seen = new Map<number, number>();
+  renumberProofDuals(tokens, (k) => {
+    if (!seen.has(k)) seen.set(k, seen.size);
+    return k;
+  });
+  return [...seen.keys()];
+}
