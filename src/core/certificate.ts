@@ -35,6 +35,7 @@ import {
 } from "./exact.js";
 import { Budget, ResourceLimitError } from "./budget.js";
 import { PRIMES, invMod, reduceRows } from "./modular.js";
+import { decodeFlatProof, replayFlatProof, type FlatProof } from "./flat-proof.js";
 import { DUAL_WEIGHT_AGREEMENT, DUAL_WEIGHT_SUPPORT, validateTolerance } from "./numerics.js";
 
 /** Result of {@link verifyCertificate}. */
@@ -43,8 +44,10 @@ export interface CertificateCheck {
   /** True when the verdict was reached in exact arithmetic (always, unless the check was cut short). */
   exact: boolean;
   reason: string;
-  /** Search nodes of the cover check. */
+  /** Search nodes of the cover check (0 when the certificate's proof replayed). */
   coverNodes: number;
+  /** Nodes of the certificate's proof replayed, when it held (then no cover check ran). */
+  proofNodes?: number;
   /** The domain the certificate proves injectivity on (R^n also proves the orthant). */
   domain?: Domain;
   /** True when the check stopped at its deadline or was cancelled (then `valid` is false: not proved either way). */
@@ -164,12 +167,43 @@ export function verifyCertificate(
     return fail(
       "the certificate is for the nonnegative orthant, which does not prove injectivity on all of R^n",
     );
+  let proof: FlatProof | null = null;
+  if (certificate.proof !== undefined) {
+    try {
+      proof = decodeFlatProof(certificate.proof);
+    } catch (e) {
+      return fail(`malformed certificate: ${(e as Error).message}`);
+    }
+  }
+  const region = domain === "all" ? `R^${n}` : "the nonnegative orthant";
+  const hence = asked === "nonnegative" && domain === "all" ? ", hence on the orthant" : "";
   try {
     const ints = dyadicRows(Wv, bv, () => limits.check("the certificate check (integer rows)"));
     for (const [k, d] of certificate.duals.entries()) {
       limits.check("the certificate check (duals)");
       const problem = exactDualProblem(ints, d, domain, tol);
       if (problem) return fail(`dual ${k} does not hold: ${problem}`);
+    }
+    // The search's proof, replayed; when it does not hold, the cover check decides on its own.
+    let proofNote = "";
+    if (proof) {
+      const replay = replayFlatProof(
+        ints,
+        certificate.duals.map((d) => d.rows),
+        n,
+        proof,
+        limits,
+      );
+      if (replay.valid)
+        return {
+          valid: true,
+          exact: true,
+          coverNodes: 0,
+          proofNodes: replay.nodes,
+          domain,
+          reason: `${certificate.duals.length} duals verified in exact arithmetic; the search's proof that every hyperplane misses one of them replays (${replay.nodes} nodes): injective on ${region}${hence}`,
+        };
+      proofNote = ` (the proof in the certificate does not hold: ${replay.reason}; the independent cover check decided)`;
     }
     const result = exactCover(
       ints,
@@ -182,16 +216,15 @@ export function verifyCertificate(
         valid: false,
         exact: true,
         coverNodes: result.nodes,
-        reason: `a hyperplane through the flat spanned by rows [${result.uncovered.join(", ")}] meets the support of every dual`,
+        reason: `a hyperplane through the flat spanned by rows [${result.uncovered.join(", ")}] meets the support of every dual${proofNote}`,
       };
     }
-    const region = domain === "all" ? `R^${n}` : "the nonnegative orthant";
     return {
       valid: true,
       exact: true,
       coverNodes: result.nodes,
       domain,
-      reason: `${certificate.duals.length} duals verified in exact arithmetic; every hyperplane misses one of them (${result.nodes} cover nodes): injective on ${region}${asked === "nonnegative" && domain === "all" ? ", hence on the orthant" : ""}`,
+      reason: `${certificate.duals.length} duals verified in exact arithmetic; every hyperplane misses one of them (${result.nodes} cover nodes): injective on ${region}${hence}${proofNote}`,
     };
   } catch (e) {
     if (e instanceof ResourceLimitError)

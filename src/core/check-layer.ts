@@ -46,7 +46,7 @@ import { describeExactWitness, exactPairAt, pairAlong } from "./witness.js";
 import { exactCover, exactDualProblem } from "./certificate.js";
 import { rowsOffFlat, settleFlatExact } from "./exact-flat.js";
 import { FlatSearch } from "./flat-search.js";
-import { replayFlatProof, type FlatProof } from "./flat-proof.js";
+import { encodeFlatProof, replayFlatProof, type FlatProof } from "./flat-proof.js";
 import {
   PARALLEL_MIN_DUALS,
   PARALLEL_MIN_N,
@@ -701,6 +701,7 @@ async function certify(
         m: ctx.m,
         n: ctx.n,
         duals: kept,
+        ...(ctx.options.proof ? { proof: encodeFlatProof(proof) } : {}),
       };
       return { ...base, injective: true, method, reason: "", certificate, exact: true };
     }

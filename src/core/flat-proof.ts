@@ -522,3 +522,99 @@ export function proofDuals(tokens: Int32Array): number[] {
   });
   return [...seen.keys()];
 }
+
+/** A {@link FlatProof} as JSON: its entries as zigzag varints in base64, subproofs likewise. */
+export interface EncodedFlatProof {
+  format: "injective-relu/flat-proof";
+  version: 1;
+  /** Number of entries of `tokens` (a check on the decoding). */
+  length: number;
+  tokens: string;
+  subproofs?: EncodedFlatProof[];
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const B64_INDEX = new Int16Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+
+/** Encodes a proof for a certificate file (about 1.5 bytes per entry). */
+export function encodeFlatProof(proof: FlatProof): EncodedFlatProof {
+  const bytes: number[] = [];
+  for (const t of proof.tokens) {
+    let z = t >= 0 ? 2 * t : -2 * t - 1;
+    while (z >= 0x80) {
+      bytes.push((z & 0x7f) | 0x80);
+      z = Math.floor(z / 0x80);
+    }
+    bytes.push(z);
+  }
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i];
+    const b = bytes[i + 1] ?? 0;
+    const c = bytes[i + 2] ?? 0;
+    s += B64[a >> 2] + B64[((a & 3) << 4) | (b >> 4)];
+    s += i + 1 < bytes.length ? B64[((b & 15) << 2) | (c >> 6)] : "=";
+    s += i + 2 < bytes.length ? B64[c & 63] : "=";
+  }
+  return {
+    format: "injective-relu/flat-proof",
+    version: 1,
+    length: proof.tokens.length,
+    tokens: s,
+    ...(proof.subproofs?.length ? { subproofs: proof.subproofs.map(encodeFlatProof) } : {}),
+  };
+}
+
+/**
+ * Decodes a proof from a certificate file.
+ * @throws Error with a one-line message naming what is malformed
+ */
+export function decodeFlatProof(value: unknown, depth = 0): FlatProof {
+  const bad = (why: string): never => {
+    throw new Error(`malformed proof: ${why}`);
+  };
+  if (typeof value !== "object" || value === null) return bad("not an object");
+  const v = value as Partial<Record<keyof EncodedFlatProof, unknown>>;
+  if (v.format !== "injective-relu/flat-proof" || v.version !== 1)
+    return bad('format must be "injective-relu/flat-proof", version 1');
+  if (typeof v.tokens !== "string" || v.tokens.length % 4 !== 0) return bad("tokens must be a base64 string");
+  const length = v.length;
+  if (typeof length !== "number" || !Number.isInteger(length) || length < 0 || length > v.tokens.length)
+    return bad("length must be the number of entries");
+  const tokens = new Int32Array(length);
+  let z = 0;
+  let scale = 1;
+  let t = 0;
+  const s = v.tokens;
+  const byte = (x: number): void => {
+    z += (x & 0x7f) * scale;
+    if (x & 0x80) {
+      scale *= 0x80;
+      if (scale > 2 ** 35) bad("an entry is too long");
+      return;
+    }
+    if (t >= length) bad("more entries than its length");
+    const value = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    if (value > 2 ** 31 - 1 || value < -(2 ** 31)) bad("an entry is out of range");
+    tokens[t++] = value;
+    z = 0;
+    scale = 1;
+  };
+  for (let i = 0; i < s.length; i += 4) {
+    const c = [0, 1, 2, 3].map((k) => {
+      const code = s.charCodeAt(i + k);
+      return code === 61 ? -2 : code < 128 ? B64_INDEX[code] : -1;
+    });
+    if (c[0] < 0 || c[1] < 0 || c[2] === -1 || c[3] === -1) bad("tokens is not base64");
+    byte((c[0] << 2) | (c[1] >> 4));
+    if (c[2] >= 0) byte(((c[1] & 15) << 4) | (c[2] >> 2));
+    if (c[3] >= 0) byte(((c[2] & 3) << 6) | c[3]);
+    if ((c[2] === -2 || c[3] === -2) && i + 4 < s.length) bad("padding inside tokens");
+  }
+  if (t !== length || scale !== 1) bad(`${t} entries decoded, length says ${length}`);
+  if (v.subproofs === undefined) return { tokens };
+  if (!Array.isArray(v.subproofs)) return bad("subproofs must be an array");
+  if (depth > 0 && v.subproofs.length > 0) return bad("subproofs nest only one level");
+  return { tokens, subproofs: v.subproofs.map((x) => decodeFlatProof(x, depth + 1)) };
+}

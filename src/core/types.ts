@@ -7,6 +7,8 @@
  * the rows `{ w_i : <w_i, x> + b_i >= 0 }` span R^n.
  */
 
+import type { EncodedFlatProof } from "./flat-proof.js";
+
 import type { LayerTaskPool } from "./parallel-search.js";
 
 /** Where the inputs live: all of R^n, or the closed nonnegative orthant (inputs of a layer after a ReLU). */
@@ -69,6 +71,11 @@ export interface CheckLayerOptions {
    * @default 8 in `auto`, 32 with method `falsify`
    */
   descentRestarts?: number;
+  /**
+   * Keep the branch and bound's proof tree in the certificate (`certificate.proof`, about 1.5 bytes
+   * per search node), so that {@link verifyCertificate} re-checks by replaying it. @default false
+   */
+  proof?: boolean;
   /** Cancels the search; the result is then `null` (unknown) with the reason "cancelled". */
   signal?: AbortSignal;
   /**
@@ -134,6 +141,12 @@ export interface Certificate {
   m: number;
   n: number;
   duals: Dual[];
+  /**
+   * The branch and bound's own proof that the duals cover every flat (checkLayer's `proof`
+   * option): a re-check replays it instead of searching (./flat-proof.ts). Optional; without it, or
+   * when it does not hold, the independent cover check decides.
+   */
+  proof?: EncodedFlatProof;
 }
 
 /** Counters of the search. */

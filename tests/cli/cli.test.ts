@@ -199,6 +199,43 @@ describe("verify", () => {
   });
 });
 
+describe("check --proof and verify", () => {
+  it("keeps the search's proof in the certificate; verify replays it, and a broken proof is not trusted", () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 2 - 1;
+    const f = write(
+      "p.json",
+      JSON.stringify({ W: Array.from({ length: 42 }, () => Array.from({ length: 6 }, rnd)) }),
+    );
+    const out = run("check", f, "--json", "--proof", "--method", "branch-and-bound");
+    const j = JSON.parse(out.out);
+    expect(j.injective).toBe(true);
+    expect(j.certificate.proof.format).toBe("injective-relu/flat-proof");
+    const r = run("verify", f, write("p-out.json", out.out));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/proof .* replays/);
+    // Without the proof: the same verdict by the cover check.
+    const plain = structuredClone(j);
+    delete plain.certificate.proof;
+    const r0 = run("verify", f, write("p-plain.json", JSON.stringify(plain)));
+    expect(r0.code).toBe(0);
+    expect(r0.out).toMatch(/cover nodes/);
+    // A proof that does not hold is not trusted: the cover check decides (the duals still cover).
+    const wrong = structuredClone(j);
+    wrong.certificate.proof.tokens = "AQ==";
+    wrong.certificate.proof.length = 1;
+    const r1 = run("verify", f, write("p-wrong.json", JSON.stringify(wrong)));
+    expect(r1.code).toBe(0);
+    expect(r1.out).toMatch(/does not hold.*cover check decided/);
+    // A malformed proof makes the certificate malformed.
+    const bad = structuredClone(j);
+    bad.certificate.proof.tokens = "not base64!";
+    const r2 = run("verify", f, write("p-bad.json", JSON.stringify(bad)));
+    expect(r2.code).toBe(1);
+    expect(r2.out).toMatch(/malformed proof/);
+  });
+});
+
 describe("bad input: one line, exit 3, no stack trace", () => {
   const cases: [string, () => string[], RegExp][] = [
     ["missing file", () => ["check", join(dir, "nope.json")], /nope\.json.*(no such file)/],

@@ -8,8 +8,14 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { FlatSearch } from "../../src/core/flat-search.js";
-import { PROOF_TOKEN, replayFlatProof, type FlatProof } from "../../src/core/flat-proof.js";
-import { exactDualProblem } from "../../src/core/certificate.js";
+import {
+  PROOF_TOKEN,
+  decodeFlatProof,
+  encodeFlatProof,
+  replayFlatProof,
+  type FlatProof,
+} from "../../src/core/flat-proof.js";
+import { exactDualProblem, verifyCertificate } from "../../src/core/certificate.js";
 import { dyadicRows, exactRankBudgeted, type IntegerLayer } from "../../src/core/exact.js";
 import { normalizeLayer } from "../../src/core/layer.js";
 import { HyperplaneOracle, HyperplaneSearch } from "../../src/core/hyperplane-search.js";
@@ -311,5 +317,71 @@ describe("checkLayer re-checks the branch and bound by its proof", () => {
     expect(r.stats.recheckBy).toBe("proof replay");
     expect(r.stats.proofNodes).toBeGreaterThan(0);
     expect(r.reason).toMatch(/replaying the search's tree/);
+  });
+});
+
+describe("proofs in certificate files", () => {
+  it("encode and decode every list of 32-bit entries, with subproofs", () => {
+    const entries = fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 60 });
+    fc.assert(
+      fc.property(entries, fc.array(entries, { maxLength: 3 }), (top, subs) => {
+        const proof: FlatProof = {
+          tokens: Int32Array.from(top),
+          ...(subs.length ? { subproofs: subs.map((t) => ({ tokens: Int32Array.from(t) })) } : {}),
+        };
+        const back = decodeFlatProof(JSON.parse(JSON.stringify(encodeFlatProof(proof))));
+        expect(Array.from(back.tokens)).toEqual(top);
+        expect((back.subproofs ?? []).map((p) => Array.from(p.tokens))).toEqual(subs);
+      }),
+      { numRuns: 300, seed: SEED },
+    );
+  });
+
+  it("reject malformed encodings with a one-line reason", () => {
+    const good = encodeFlatProof({ tokens: Int32Array.from([-1, 3, 2, 300, -70000]) });
+    const cases: [unknown, RegExp][] = [
+      [null, /not an object/],
+      [{ ...good, format: "x" }, /format/],
+      [{ ...good, tokens: "abc" }, /base64/],
+      [{ ...good, length: 1, tokens: "ab!d" }, /not base64/],
+      [{ ...good, length: 4 }, /more entries|decoded/],
+      [{ ...good, length: 6 }, /decoded/],
+      [{ ...good, length: -1 }, /length/],
+      [{ ...good, length: 1, tokens: "////////////" }, /too long/],
+      [{ ...good, subproofs: {} }, /array/],
+      [{ ...good, subproofs: [{ ...good, subproofs: [good] }] }, /one level/],
+    ];
+    for (const [value, why] of cases) {
+      expect(() => decodeFlatProof(value)).toThrow(why);
+      try {
+        decodeFlatProof(value);
+      } catch (e) {
+        expect((e as Error).message).not.toContain("\n");
+      }
+    }
+  });
+
+  it("verifyCertificate replays a certificate's proof, and falls back to the cover check when it does not hold", async () => {
+    const { W } = gaussianLayer(6, 40, false, 5);
+    const r = await checkLayer(W, null, { method: "branch-and-bound", proof: true });
+    expect(r.injective).toBe(true);
+    const cert = r.certificate!;
+    expect(cert.proof).toBeDefined();
+    const v = verifyCertificate(W, null, cert);
+    expect(v.valid, v.reason).toBe(true);
+    expect(v.proofNodes).toBeGreaterThan(0);
+    expect(v.coverNodes).toBe(0);
+    // A proof for another layer's search does not hold here: the cover check decides.
+    const other = await checkLayer(gaussianLayer(6, 40, false, 6).W, null, {
+      method: "branch-and-bound",
+      proof: true,
+    });
+    const swapped = verifyCertificate(W, null, { ...cert, proof: other.certificate!.proof! });
+    expect(swapped.valid).toBe(true);
+    expect(swapped.coverNodes).toBeGreaterThan(0);
+    expect(swapped.reason).toMatch(/does not hold/);
+    // Without the duals it names, a proof proves nothing: a shortened certificate is invalid.
+    const short = verifyCertificate(W, null, { ...cert, duals: cert.duals.slice(0, -1) });
+    expect(short.valid).toBe(false);
   });
 });

@@ -48,6 +48,8 @@ export interface CheckRunOptions {
   memoryLimit?: number;
   /** Threads for one layer's branch and bound and cover check (`--workers`). @default 1 */
   workers?: number;
+  /** Keep the branch and bound's proof in the certificate (`--proof`). */
+  proof?: boolean;
 }
 
 interface CheckCliOptions extends CheckRunOptions {
@@ -96,6 +98,10 @@ export function addCheckOptions(cmd: Command): Command {
     )
     .addOption(memoryLimitOption())
     .addOption(layerWorkersOption())
+    .option(
+      "--proof",
+      "keep the branch and bound's proof tree in the certificate (--json), so that \`verify\` replays it instead of searching (about 1.5 bytes per search node)",
+    )
     .option("--json", "print machine-readable JSON on stdout");
 }
 
@@ -118,6 +124,7 @@ export async function runCheck(file: LayerFile, domain: Domain, opts: CheckRunOp
       ...options,
       method: opts.method,
       onProgress: progress.onProgress,
+      ...(opts.proof ? { proof: true } : {}),
       ...(pool ? { pool } : {}),
     };
     if (opts.snap !== undefined) {
