@@ -100,7 +100,7 @@ export function addCheckOptions(cmd: Command): Command {
     .addOption(layerWorkersOption())
     .option(
       "--proof",
-      "keep the branch and bound's proof tree in the certificate (--json), so that \`verify\` replays it instead of searching (about 1.5 bytes per search node)",
+      "keep the branch and bound's proof tree in the certificate (--json), so that `verify` replays it instead of searching (about 1.5 bytes per search node)",
     )
     .option("--json", "print machine-readable JSON on stdout");
 }
