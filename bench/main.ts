@@ -9,7 +9,7 @@
  * b) Exhaustive search: checkLayer(method "exhaustive") against a baseline that solves one LP per
  *    distinct hyperplane without reusing Motzkin duals.
  * c) auto (falsifier first) against exhaustive on layers that are very likely not injective.
- * d) The certificate's exact cover check with and without its hyperplane test (./cover.ts).
+ * d) The certificate's re-check: the replay of the search's proof against the cover check (./cover.ts).
  * e) The falsifier: auto without and with the LP-guided descent on near-threshold and injective
  *    layers, against native HiGHS when Python has scipy (./falsifier.ts; alone: npm run bench:falsifier).
  * Then the cost of exactness, the sparse rank mod p of convolution matrices against the dense one,

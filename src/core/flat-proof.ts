@@ -114,6 +114,8 @@ export function replayFlatProof(
 class Replay {
   nodes = 0;
   readonly packs: number[];
+  /** Choices tried by packing steps above dimension 2 (for the limit check). */
+  private packWork = 0;
   private readonly m: number;
   private readonly p: number;
   private readonly invP: number;
@@ -432,6 +434,8 @@ class Replay {
     const downLens = this.lens[dim - 1];
     const p = this.p;
     for (let s = 0; s < lens[shortest]; s += dim) {
+      // A packing step costs up to the product of its duals' sizes: honour the limit inside it.
+      if ((++this.packWork & 1023) === 0) this.budget?.check("the replay of the search's proof");
       let c = 0;
       while (A[s + c] === 0) c++;
       const ac = A[s + c];

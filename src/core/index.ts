@@ -15,6 +15,14 @@ export type {
 } from "./types.js";
 export { checkLayer, checkLayerWithin, limitedLayerResult } from "./check-layer.js";
 export { verifyCertificate, type CertificateCheck, type VerifyCertificateOptions } from "./certificate.js";
+export {
+  replayFlatProof,
+  encodeFlatProof,
+  decodeFlatProof,
+  type FlatProof,
+  type EncodedFlatProof,
+  type ReplayResult,
+} from "./flat-proof.js";
 export { verifyWitness, type WitnessCheck } from "./witness.js";
 export {
   LayerTaskCache,
