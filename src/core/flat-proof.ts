@@ -64,6 +64,10 @@ export interface ReplayResult {
   nodes: number;
   /** Packing steps proved, by budget (rank n − 1 − rank S). */
   packs: number[];
+  /** Subtrees that were replayed modulo another prime after a dependence mod the first one. */
+  otherPrimes?: number;
+  /** Where a replay that does not hold failed: the rows of the node's path and its forbidden rows. */
+  at?: { path: number[]; forbidden: number[] };
 }
 
 class ProofFailure extends Error {
@@ -71,6 +75,7 @@ class ProofFailure extends Error {
   constructor(
     message: string,
     readonly modP = false,
+    readonly at?: { path: number[]; forbidden: number[] },
   ) {
     super(message);
   }
@@ -97,15 +102,27 @@ export function replayFlatProof(
   for (let k = 0; ; k++) {
     let replay: Replay | null = null;
     try {
-      replay = new Replay(ints, supports, n, PRIMES[k], budget);
+      replay = new Replay(ints, supports, n, k, budget);
       replay.root(proof);
-      return { valid: true, reason: "", nodes: nodes + replay.nodes, packs: replay.packs };
+      return {
+        valid: true,
+        reason: "",
+        nodes: nodes + replay.nodes,
+        packs: replay.packs,
+        otherPrimes: replay.otherPrimes,
+      };
     } catch (e) {
       if (!(e instanceof ProofFailure)) throw e;
       nodes += replay?.nodes ?? 0;
       // A dependence mod p may be one of the prime only: try another before giving up.
       if (!e.modP || k + 1 >= REPLAY_PRIMES)
-        return { valid: false, reason: e.message, nodes, packs: replay?.packs ?? packs };
+        return {
+          valid: false,
+          reason: e.message,
+          nodes,
+          packs: replay?.packs ?? packs,
+          ...(e.at ? { at: e.at } : {}),
+        };
     }
   }
 }
@@ -146,13 +163,17 @@ class Replay {
   private readonly bufs: Float64Array[][];
   private readonly lens: Int32Array[];
 
+  /** Subtrees replayed modulo another prime after a failure mod p. */
+  otherPrimes = 0;
+
   constructor(
     private readonly ints: IntegerLayer,
-    supports: readonly (readonly number[])[],
+    private readonly supports: readonly (readonly number[])[],
     private readonly n: number,
-    p: number,
+    private readonly primeIndex: number,
     private readonly budget: Budget | undefined,
   ) {
+    const p = PRIMES[primeIndex];
     this.m = ints.W.length;
     this.p = p;
     this.invP = 1 / p;
@@ -182,7 +203,12 @@ class Replay {
   }
 
   private fail(why: string, modP = false): never {
-    throw new ProofFailure(why, modP);
+    const forbidden: number[] = [];
+    for (let r = 0; r < this.m; r++) if (this.forbidden[r]) forbidden.push(r);
+    throw new ProofFailure(`${why} (at the node of rows [${this.path.join(", ")}])`, modP, {
+      path: this.path.slice(),
+      forbidden,
+    });
   }
 
   private mul(a: number, b: number): number {
@@ -351,11 +377,50 @@ class Replay {
         this.skip(e, this.next());
         continue;
       }
-      if (!this.push(e)) this.fail(`a child adds row ${e}, which does not raise the rank (mod p)`, true);
-      this.node();
-      this.pop();
+      const start = this.pos;
+      const depth = this.path.length;
+      try {
+        if (!this.push(e)) this.fail(`a child adds row ${e}, which does not raise the rank (mod p)`, true);
+        this.node();
+        this.pop();
+      } catch (x) {
+        if (!(x instanceof ProofFailure) || !x.modP) throw x;
+        // A dependence mod p that may be the prime's: this child's subtree, with another prime.
+        while (this.path.length > depth) this.pop();
+        this.childModulo(e, start, x);
+      }
     }
     for (const r of added) this.forbidden[r] = 0;
+  }
+
+  /**
+   * Replays the child S + e (its proof starts at `start`) modulo the next primes, after a failure
+   * mod p in it (expected now and then: a replay at n = 12 makes about 10^9 tests, each wrong mod p
+   * with chance about 1/p). A failure under every prime is final.
+   */
+  private childModulo(e: number, start: number, failure: ProofFailure): void {
+    for (let k = this.primeIndex + 1; k < PRIMES.length; k++) {
+      const alt = new Replay(this.ints, this.supports, this.n, k, this.budget);
+      alt.forbidden.set(this.forbidden);
+      if (!this.path.every((r) => alt.push(r)) || !alt.push(e)) continue;
+      alt.tokens = this.tokens;
+      alt.pos = start;
+      alt.subproofs = this.subproofs;
+      alt.nextSub = this.nextSub;
+      try {
+        alt.node();
+      } catch (x) {
+        if (x instanceof ProofFailure && x.modP) continue;
+        throw x;
+      }
+      this.pos = alt.pos;
+      this.nextSub = alt.nextSub;
+      this.nodes += alt.nodes;
+      this.otherPrimes += 1 + alt.otherPrimes;
+      for (let d = 0; d < alt.packs.length; d++) this.packs[d] += alt.packs[d];
+      return;
+    }
+    throw new ProofFailure(`${failure.message}, modulo every prime tried`, false, failure.at);
   }
 
   /** `SKIP f` at child S + e: f is forbidden and in the span of S + e, over the rationals. */

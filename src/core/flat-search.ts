@@ -35,6 +35,13 @@ import { orthogonalComplementVector } from "./dense.js";
 import { polishSeparation, separateRows } from "./separation-lp.js";
 import { PROOF_TOKEN, type FlatProof } from "./flat-proof.js";
 
+/**
+ * A row whose squared distance to S, as 1 − Σ (q_k · w)², exceeds the squared tolerance by more
+ * than this is certainly off S (that sum's rounding error is about 1e-15); the others get their
+ * residual computed explicitly and compared with the tolerance.
+ */
+const NEAR_SPAN = 1e-12;
+
 /** Counters of the branch and bound. */
 export interface FlatSearchCounters {
   /** Search nodes expanded. */
@@ -133,8 +140,8 @@ export class FlatSearch {
   private readonly count: number;
   private readonly tol: number;
   private readonly packing: boolean;
-  /** Residuals of every row against the span of S, one block of count·n per depth. */
-  private readonly resid: Float64Array;
+  /** Per row and depth: Σ (q_k · w_i)² over the basis vectors below that depth (row-major, n + 1 per row). */
+  private readonly sumSq: Float64Array;
   /** Orthonormal basis of S, one row per depth. */
   private readonly Q: Float64Array;
   private readonly basisRows: Int32Array;
@@ -170,7 +177,7 @@ export class FlatSearch {
     tolerance: number,
     options: FlatSearchOptions = {},
   ) {
-    const { n, count, rows } = layer;
+    const { n, count } = layer;
     this.n = n;
     this.count = count;
     this.tol = tolerance;
@@ -178,8 +185,7 @@ export class FlatSearch {
     this.incidence = Array.from({ length: count }, () => []);
     this.unmet = Array.from({ length: n + 1 }, () => []);
     this.bucketCount = new Int32Array(count + 2);
-    this.resid = new Float64Array(Math.max(1, n) * count * n);
-    this.resid.set(rows.subarray(0, count * n), 0);
+    this.sumSq = new Float64Array(count * (n + 1));
     this.Q = new Float64Array(n * n);
     this.basisRows = new Int32Array(n);
     this.inLevel = new Int32Array(count).fill(-1);
@@ -467,29 +473,29 @@ export class FlatSearch {
    */
   private descend(e: number): boolean {
     const { n, count } = this;
+    const rows = this.layer.rows;
     const d = this.depth;
-    const src = d * count * n;
-    const dst = (d + 1) * count * n;
-    const resid = this.resid;
-    // New basis vector from e's residual.
-    let norm = 0;
-    for (let j = 0; j < n; j++) norm += resid[src + e * n + j] ** 2;
-    norm = Math.sqrt(norm);
-    const q = this.Q.subarray(d * n, (d + 1) * n);
-    for (let j = 0; j < n; j++) q[j] = resid[src + e * n + j] / norm;
+    const Q = this.Q;
+    // New basis vector: e's residual against the basis, Gram–Schmidt twice (orthogonal to rounding).
+    const q = Q.subarray(d * n, (d + 1) * n);
+    const norm = this.residualOf(e, d, q);
+    for (let j = 0; j < n; j++) q[j] /= norm;
+    // Every other row: its squared residual is 1 − Σ_k (q_k · w_i)² (unit rows, orthonormal q),
+    // kept per level. That sum is only a filter: a row it does not put far from S gets its
+    // residual computed, and joins S when that is within the tolerance.
+    const S2 = this.sumSq;
+    const w = n + 1;
+    const tol2 = this.tol * this.tol;
+    const r = this.scratch;
     let joined = 0;
     for (let i = 0; i < count; i++) {
       if (this.inLevel[i] >= 0) continue;
       const o = i * n;
-      let dot = 0;
-      for (let j = 0; j < n; j++) dot += q[j] * resid[src + o + j];
-      let s = 0;
-      for (let j = 0; j < n; j++) {
-        const v = resid[src + o + j] - dot * q[j];
-        resid[dst + o + j] = v;
-        s += v * v;
-      }
-      if (i === e || s <= this.tol * this.tol) {
+      let c = 0;
+      for (let j = 0; j < n; j++) c += q[j] * rows[o + j];
+      const s2 = S2[i * w + d] + c * c;
+      S2[i * w + d + 1] = s2;
+      if (i === e || (1 - s2 <= tol2 + NEAR_SPAN && this.residualOf(i, d + 1, r) ** 2 <= tol2)) {
         if (this.forbLevel[i] >= 0) {
           this.blocked = i;
           return false;
@@ -509,6 +515,25 @@ export class FlatSearch {
     child.length = 0;
     for (let t = 0; t < parent.length; t++) if (this.hit[parent[t]] === 0) child.push(parent[t]);
     return true;
+  }
+
+  /**
+   * Row i's residual against the first k basis vectors (Gram–Schmidt twice), into out.
+   * @returns its norm
+   */
+  private residualOf(i: number, k: number, out: Float64Array): number {
+    const { n, Q } = this;
+    const o = i * n;
+    for (let j = 0; j < n; j++) out[j] = this.layer.rows[o + j];
+    for (let pass = 0; pass < 2; pass++)
+      for (let t = 0; t < k; t++) {
+        let c = 0;
+        for (let j = 0; j < n; j++) c += Q[t * n + j] * out[j];
+        for (let j = 0; j < n; j++) out[j] -= c * Q[t * n + j];
+      }
+    let s = 0;
+    for (let j = 0; j < n; j++) s += out[j] * out[j];
+    return Math.sqrt(s);
   }
 
   /** Removes the rows that joined S at `level`. */

@@ -17,6 +17,7 @@ import {
 } from "../../src/core/flat-proof.js";
 import { exactDualProblem, verifyCertificate } from "../../src/core/certificate.js";
 import { dyadicRows, exactRankBudgeted, type IntegerLayer } from "../../src/core/exact.js";
+import { PRIMES } from "../../src/core/modular.js";
 import { normalizeLayer } from "../../src/core/layer.js";
 import { HyperplaneOracle, HyperplaneSearch } from "../../src/core/hyperplane-search.js";
 import { checkLayer } from "../../src/core/check-layer.js";
@@ -204,6 +205,36 @@ describe("replaying the branch and bound's proof", () => {
       packs += r.packs.reduce((a, v) => a + v, 0);
     }
     expect(packs).toBeGreaterThan(50);
+  });
+});
+
+describe("a dependence modulo the prime only", () => {
+  it("is replayed modulo another prime, in the subtree where it happened", () => {
+    // Rows a = (1, 0, 0) and b = (1, p, 0) are independent, but parallel modulo p = PRIMES[0]:
+    // the packing step below row c = (0, 0, 1) fails mod p and holds modulo the next prime.
+    const p = PRIMES[0];
+    const W = [
+      [1, 0, 0],
+      [1, p, 0],
+      [0, 0, 1],
+    ];
+    const ints = dyadicRows(W, [0, 0, 0]);
+    const tokens = Int32Array.from([T.BRANCH, 0, 1, 2, T.PACK, 2, 1, 2]);
+    const r = replayFlatProof(ints, [[2], [0], [1]], 3, { tokens });
+    expect(r.valid, r.reason).toBe(true);
+    expect(r.otherPrimes).toBe(1);
+    // Truly parallel rows fail under every prime.
+    const parallel = dyadicRows(
+      [
+        [1, 0, 0],
+        [2, 0, 0],
+        [0, 0, 1],
+      ],
+      [0, 0, 0],
+    );
+    const bad = replayFlatProof(parallel, [[2], [0], [1]], 3, { tokens });
+    expect(bad.valid).toBe(false);
+    expect(bad.reason).toMatch(/every prime/);
   });
 });
 
