@@ -661,6 +661,19 @@ async function certify(
   ctx.options.onProgress?.({ stage: "certificate", done: 0, total: 1e6 });
   const kept: Dual[] = [];
   let dropped = 0;
+  /** The verdict once the cover holds: the certificate (with the search's proof when asked for). */
+  const proved = (keepProof: FlatProof | null): LayerCheckResult => {
+    ctx.stats.recheckMs = performance.now() - now;
+    const certificate: Certificate = {
+      kind: "dual-cover",
+      domain: ctx.domain,
+      m: ctx.m,
+      n: ctx.n,
+      duals: kept,
+      ...(keepProof ? { proof: encodeFlatProof(keepProof) } : {}),
+    };
+    return { ...base, injective: true, method, reason: "", certificate, exact: true };
+  };
   // A short certificate is re-checked faster in one thread than split (measured: 350 duals at n = 8).
   const parDuals = duals.length >= PARALLEL_MIN_DUALS ? parallelOf(ctx, "certificate") : null;
   const pending = parDuals ? onPool(ctx, () => parallelDualChecks(parDuals, duals)) : null;
@@ -692,18 +705,9 @@ async function certify(
     }
     ctx.stats.proofNodes = replay.nodes;
     if (replay.valid) {
-      ctx.stats.recheckMs = performance.now() - now;
-      ctx.stats.repairs = 0;
       ctx.stats.recheckBy = "proof replay";
-      const certificate: Certificate = {
-        kind: "dual-cover",
-        domain: ctx.domain,
-        m: ctx.m,
-        n: ctx.n,
-        duals: kept,
-        ...(ctx.options.proof ? { proof: encodeFlatProof(proof) } : {}),
-      };
-      return { ...base, injective: true, method, reason: "", certificate, exact: true };
+      ctx.stats.repairs = 0;
+      return proved(ctx.options.proof ? proof : null);
     }
     ctx.stats.replayFailure = replay.reason;
   }
@@ -721,16 +725,8 @@ async function certify(
       (par && (await onPool(ctx, () => parallelCover(par, ctx.ints, supports, ctx.n)))) ||
       exactCover(ctx.ints, supports, ctx.n, budget, onShare);
     if (!cover.uncovered) {
-      const certificate: Certificate = {
-        kind: "dual-cover",
-        domain: ctx.domain,
-        m: ctx.m,
-        n: ctx.n,
-        duals: kept,
-      };
       ctx.stats.repairs = repaired;
-      ctx.stats.recheckMs = performance.now() - now;
-      return { ...base, injective: true, method, reason: "", certificate, exact: true };
+      return proved(null);
     }
     if (!repairs) return { uncovered: cover.uncovered };
     if (repaired >= MAX_REPAIRS)

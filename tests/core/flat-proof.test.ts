@@ -16,32 +16,18 @@ import {
   type FlatProof,
 } from "../../src/core/flat-proof.js";
 import { exactDualProblem, verifyCertificate } from "../../src/core/certificate.js";
-import { dyadicRows, exactRankBudgeted, type IntegerLayer } from "../../src/core/exact.js";
+import { dyadicRows, type IntegerLayer } from "../../src/core/exact.js";
 import { PRIMES } from "../../src/core/modular.js";
 import { normalizeLayer } from "../../src/core/layer.js";
-import { HyperplaneOracle, HyperplaneSearch } from "../../src/core/hyperplane-search.js";
 import { checkLayer } from "../../src/core/check-layer.js";
 import { gaussianLayer } from "../../src/experiments/phase.js";
 import type { Domain } from "../../src/core/types.js";
-import { degenerateCaseArb, type DegenerateCase } from "../support/degenerate-layers.js";
+import { degenerateCaseArb, exactRank, exhaustiveFindsCollision } from "../support/degenerate-layers.js";
 
 const SEED = Number(process.env.CHECK_LAYER_SEED ?? 42);
 const TOL = 1e-9;
 
 const caseArb = degenerateCaseArb({ minN: 3, maxN: 6, maxExtra: 12, copy: 0.2, zero: 0.25 });
-
-function exactRank(W: number[][]): number {
-  const rows = W.filter((r) => r.some((v) => v !== 0));
-  return rows.length === 0
-    ? 0
-    : exactRankBudgeted(dyadicRows(rows, new Array<number>(rows.length).fill(0)).W, W[0].length);
-}
-
-function exhaustiveFindsCollision(c: DegenerateCase): boolean {
-  const search = new HyperplaneSearch(new HyperplaneOracle(normalizeLayer(c.W, c.b), c.domain, TOL), false);
-  while (!search.done) if (search.step(1000)) return true;
-  return false;
-}
 
 interface Recorded {
   ints: IntegerLayer;

@@ -10,9 +10,8 @@ import fc from "fast-check";
 import { FlatSearch, type FlatNode } from "../../src/core/flat-search.js";
 import { coverModulo, exactCover, exactDualProblem } from "../../src/core/certificate.js";
 import { Budget } from "../../src/core/budget.js";
-import { dyadicRows, exactRankBudgeted } from "../../src/core/exact.js";
+import { dyadicRows } from "../../src/core/exact.js";
 import { normalizeLayer } from "../../src/core/layer.js";
-import { HyperplaneOracle, HyperplaneSearch } from "../../src/core/hyperplane-search.js";
 import { checkLayer } from "../../src/core/check-layer.js";
 import { verifyCertificate } from "../../src/core/certificate.js";
 import { verifyWitness } from "../../src/core/witness.js";
@@ -29,7 +28,13 @@ import {
 } from "../../src/core/parallel-search.js";
 import type { Domain } from "../../src/core/types.js";
 import { Rng } from "../../src/core/random.js";
-import { degenerateCaseArb, randomSupports, type DegenerateCase } from "../support/degenerate-layers.js";
+import {
+  degenerateCaseArb,
+  exactRank,
+  exhaustiveFindsCollision,
+  randomSupports,
+  type DegenerateCase,
+} from "../support/degenerate-layers.js";
 
 const SEED = Number(process.env.CHECK_LAYER_SEED ?? 42);
 const TOL = 1e-9;
@@ -38,19 +43,6 @@ type Case = DegenerateCase;
 
 /** Small degenerate layers (integer rows, scaled and negated copies, zero rows), n = 3…6. */
 const caseArb = degenerateCaseArb({ minN: 3, maxN: 6, maxExtra: 12, copy: 0.2, zero: 0.25 });
-
-function exactRank(W: number[][]): number {
-  const rows = W.filter((r) => r.some((v) => v !== 0));
-  return rows.length === 0
-    ? 0
-    : exactRankBudgeted(dyadicRows(rows, new Array<number>(rows.length).fill(0)).W, W[0].length);
-}
-
-function exhaustiveFindsCollision(c: Case): boolean {
-  const search = new HyperplaneSearch(new HyperplaneOracle(normalizeLayer(c.W, c.b), c.domain, TOL), false);
-  while (!search.done) if (search.step(1000)) return true;
-  return false;
-}
 
 /** The split search: the top to `depth`, then every subtree in order with the duals known so far. */
 function splitFindsCollision(c: Case, depth: number): { collision: boolean; tasks: number } {

@@ -7,6 +7,9 @@
 import fc from "fast-check";
 import type { Domain } from "../../src/core/types.js";
 import { Rng } from "../../src/core/random.js";
+import { dyadicRows, exactRankBudgeted } from "../../src/core/exact.js";
+import { normalizeLayer } from "../../src/core/layer.js";
+import { HyperplaneOracle, HyperplaneSearch } from "../../src/core/hyperplane-search.js";
 
 export interface DegenerateCase {
   W: number[][];
@@ -63,4 +66,19 @@ export function randomSupports(rng: Rng, m: number, n: number, minCount: number,
     while (set.size < size) set.add(Math.floor(rng.uniform() * m));
     return [...set];
   });
+}
+
+/** The exact rank of W (its nonzero rows, over the rationals). */
+export function exactRank(W: number[][]): number {
+  const rows = W.filter((r) => r.some((v) => v !== 0));
+  return rows.length === 0
+    ? 0
+    : exactRankBudgeted(dyadicRows(rows, new Array<number>(rows.length).fill(0)).W, W[0].length);
+}
+
+/** The reference: the plain hyperplane enumeration finds a collision (tolerance 1e-9). */
+export function exhaustiveFindsCollision(c: DegenerateCase): boolean {
+  const search = new HyperplaneSearch(new HyperplaneOracle(normalizeLayer(c.W, c.b), c.domain, 1e-9), false);
+  while (!search.done) if (search.step(1000)) return true;
+  return false;
 }
