@@ -10,35 +10,29 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkLayer, forwardLayer, verifyCertificate, verifyWitness } from "../../src/core/index.js";
 import type { Certificate, Domain, Dual, LayerCheckResult } from "../../src/core/types.js";
+import {
+  biasArb,
+  domainArb,
+  intArb,
+  matArb,
+  smallIntArb,
+  vecArb,
+  type Layer,
+} from "../support/layer-arbitraries.js";
 import { bruteForceInjective, numericalRank } from "../reference/brute-force.js";
 
 // ---------------------------------------------------------------------------------------------
 // Layers and generators
 // ---------------------------------------------------------------------------------------------
 
-interface Layer {
-  family: string;
-  W: number[][];
-  b: number[] | undefined;
-  domain: Domain;
-}
-
 const isIntegerLayer = (L: Layer): boolean =>
   L.W.every((r) => r.every((v) => Number.isInteger(v))) && (L.b ?? []).every((v) => Number.isInteger(v));
 
-const domainArb = fc.constantFrom<Domain>("all", "nonnegative");
-const intArb = (lo = -3, hi = 3) => fc.integer({ min: lo, max: hi });
-const vecArb = <T>(el: fc.Arbitrary<T>, len: number) => fc.array(el, { minLength: len, maxLength: len });
-const matArb = <T>(el: fc.Arbitrary<T>, m: number, n: number) => vecArb(vecArb(el, n), m);
 /** Floats of about unit size that are (almost surely) not integers: sums of three uniforms. */
 const floatArb = fc
   .tuple(intArb(-1_000_000, 1_000_000), intArb(-1_000_000, 1_000_000), intArb(-1_000_000, 1_000_000))
   .map(([a, b, c]) => (a + b + c) / 1_234_567);
 const negate = (v: number): number => (v === 0 ? 0 : -v);
-
-/** Optional bias of length m. */
-const biasArb = (m: number, el: fc.Arbitrary<number> = intArb()) =>
-  fc.option(vecArb(el, m), { nil: undefined, freq: 2 });
 
 /** Applies a random permutation to the rows (and the bias with them). */
 function permuteArb(
@@ -59,16 +53,7 @@ function permuteArb(
 }
 
 /** Small integer entries in [-3, 3]: zero, repeated and antiparallel rows occur by chance. */
-const smallIntArb: fc.Arbitrary<Layer> = fc
-  .record({ n: fc.integer({ min: 1, max: 4 }), m: fc.integer({ min: 1, max: 9 }) })
-  .chain(({ m, n }) =>
-    fc.record({
-      family: fc.constant("small-int"),
-      W: matArb(intArb(), m, n),
-      b: biasArb(m),
-      domain: domainArb,
-    }),
-  );
+const smallInt = smallIntArb(1, 1, 9);
 
 /** Explicitly duplicated rows (exact copies and positive multiples), with matching or fresh biases. */
 const duplicatedArb: fc.Arbitrary<Layer> = fc
@@ -567,7 +552,7 @@ describe("checkLayer agrees with the brute-force reference", () => {
     expect(failures).toEqual([]);
   });
   it("small integer entries in [-3, 3]", async () => {
-    await fc.assert(property(smallIntArb), { ...RUN, numRuns: 400 });
+    await fc.assert(property(smallInt), { ...RUN, numRuns: 400 });
   });
   it("duplicated rows", async () => {
     await fc.assert(property(duplicatedArb), { ...RUN, numRuns: 200 });

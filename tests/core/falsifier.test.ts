@@ -12,38 +12,18 @@ import { normalizeLayer } from "../../src/core/layer.js";
 import { HyperplaneOracle } from "../../src/core/hyperplane-search.js";
 import { DESCENT_MAX_ROWS, falsifyByDescent } from "../../src/core/falsifier.js";
 import { gaussianLayer } from "../../src/experiments/phase.js";
-import type { Domain, LayerCheckResult } from "../../src/core/types.js";
+import type { LayerCheckResult } from "../../src/core/types.js";
+import { biasArb, domainArb, intArb, matArb, smallIntArb, type Layer } from "../support/layer-arbitraries.js";
 import { bruteForceInjective } from "../reference/brute-force.js";
 import { exactlyCollide, parseQ } from "../reference/exact-reference.js";
-
-interface Layer {
-  family: string;
-  W: number[][];
-  b: number[] | undefined;
-  domain: Domain;
-}
 
 const SEED = Number(process.env.FALSIFIER_SEED ?? 14);
 const RUN = { seed: SEED, interruptAfterTimeLimit: 30_000, markInterruptAsFailure: true };
 
-const intArb = (lo = -3, hi = 3) => fc.integer({ min: lo, max: hi });
-const vecArb = <T>(el: fc.Arbitrary<T>, len: number) => fc.array(el, { minLength: len, maxLength: len });
-const matArb = <T>(el: fc.Arbitrary<T>, m: number, n: number) => vecArb(vecArb(el, n), m);
-const domainArb = fc.constantFrom<Domain>("all", "nonnegative");
-const biasArb = (m: number) => fc.option(vecArb(intArb(), m), { nil: undefined, freq: 2 });
 const negate = (v: number): number => (v === 0 ? 0 : -v);
 
 /** Small integer layers: zero, repeated and antiparallel rows occur by chance. */
-const smallIntArb: fc.Arbitrary<Layer> = fc
-  .record({ n: fc.integer({ min: 2, max: 4 }), m: fc.integer({ min: 2, max: 10 }) })
-  .chain(({ m, n }) =>
-    fc.record({
-      family: fc.constant("small-int"),
-      W: matArb(intArb(), m, n),
-      b: biasArb(m),
-      domain: domainArb,
-    }),
-  );
+const smallInt = smallIntArb(2, 2, 10);
 
 /** Degenerate: rows repeated as positive multiples and as antiparallel copies, with bias or not. */
 const degenerateArb: fc.Arbitrary<Layer> = fc
@@ -133,7 +113,7 @@ async function checkLayerAgainstReference(L: Layer): Promise<void> {
 
 describe("falsifyByDescent", () => {
   it("yields only exact witnesses, and auto with it agrees with brute force (small integer layers)", async () => {
-    await fc.assert(fc.asyncProperty(smallIntArb, checkLayerAgainstReference), { ...RUN, numRuns: 120 });
+    await fc.assert(fc.asyncProperty(smallInt, checkLayerAgainstReference), { ...RUN, numRuns: 120 });
   }, 120_000);
 
   it("the same on degenerate layers (repeated and antiparallel rows)", async () => {
