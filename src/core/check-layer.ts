@@ -537,7 +537,14 @@ async function branchAndBound(
       duals = out.duals;
       continue;
     }
-    const search = new FlatSearch(layer, ctx.domain, ctx.tol, { packingBound, duals, record: true });
+    // The proof (4 bytes per entry, held twice while it grows) stays within an eighth of the memory limit.
+    const recordLimit = Math.floor(ctx.budget.memoryLimitBytes / 32);
+    const search = new FlatSearch(layer, ctx.domain, ctx.tol, {
+      packingBound,
+      duals,
+      record: true,
+      recordLimit,
+    });
     const sync = () => {
       ctx.stats.lpSolves = lpSolves + search.counters.lpSolves;
       ctx.stats.nodes = nodes + search.counters.nodes;

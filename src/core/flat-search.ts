@@ -79,14 +79,24 @@ export interface FlatSearchOptions {
    * place of the exact cover check. @default false
    */
   record?: boolean;
+  /** Most entries the recorded proof may take (4 bytes each); a longer proof is dropped. @default 2^26 */
+  recordLimit?: number;
 }
 
 /** A growable list of proof entries. */
 class ProofBuffer {
   private buf = new Int32Array(4096);
   length = 0;
+  /** Set when the proof outgrew its limit: it is then dropped (the cover check re-checks instead). */
+  overflow = false;
+  constructor(private readonly limit: number) {}
   push(x: number): void {
     if (this.length === this.buf.length) {
+      if (this.overflow || this.buf.length * 2 > this.limit) {
+        this.overflow = true;
+        this.length = 0;
+        return;
+      }
       const next = new Int32Array(this.buf.length * 2);
       next.set(this.buf);
       this.buf = next;
@@ -194,7 +204,7 @@ export class FlatSearch {
     this.R = new Int32Array(count);
     this.scratch = new Float64Array(n);
     this.joinBuf = new Int32Array(count);
-    this.rec = options.record ? new ProofBuffer() : null;
+    this.rec = options.record ? new ProofBuffer(options.recordLimit ?? 2 ** 26) : null;
     for (const d of options.duals ?? []) this.addDual(d.rows, d.weights);
     this.splitDepth = options.splitDepth ?? Infinity;
     this.moveTo(options.start ?? { path: [], forbidden: [] });
@@ -229,7 +239,10 @@ export class FlatSearch {
     this.stack.length = 0;
     this.fresh = true;
     this.finished = false;
-    if (this.rec) this.rec.length = 0;
+    if (this.rec) {
+      this.rec.length = 0;
+      this.rec.overflow = false;
+    }
     // At the root no dual is met.
     const root = this.unmet[0];
     root.length = 0;
@@ -243,7 +256,7 @@ export class FlatSearch {
    * the search is done; its `DELEGATE` nodes are the {@link frontier} nodes, in order.
    */
   proof(): FlatProof | null {
-    return this.rec ? { tokens: this.rec.take() } : null;
+    return this.rec && !this.rec.overflow ? { tokens: this.rec.take() } : null;
   }
 
   get done(): boolean {

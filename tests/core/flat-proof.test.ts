@@ -326,6 +326,23 @@ describe("tampered proofs are rejected", () => {
   });
 });
 
+describe("a proof longer than its limit", () => {
+  it("is dropped, and the search's verdict is the same", () => {
+    const { W } = gaussianLayer(7, 49, false, 2);
+    const layer = normalizeLayer(W, new Array<number>(49).fill(0));
+    const run = (recordLimit: number) => {
+      const search = new FlatSearch(layer, "all", TOL, { record: true, recordLimit });
+      while (!search.done) expect(search.step(1000)).toBeNull();
+      return search;
+    };
+    const full = run(2 ** 26);
+    expect(full.proof()!.tokens.length).toBeGreaterThan(8192);
+    const capped = run(8192);
+    expect(capped.proof()).toBeNull();
+    expect(capped.duals.length).toBe(full.duals.length);
+  });
+});
+
 describe("checkLayer re-checks the branch and bound by its proof", () => {
   it("says so in the stats and the reason, with the same verdict", async () => {
     const { W } = gaussianLayer(7, 49, false, 2);
