@@ -46,12 +46,19 @@ import { describeExactWitness, exactPairAt, pairAlong } from "./witness.js";
 import { exactCover, exactDualProblem } from "./certificate.js";
 import { rowsOffFlat, settleFlatExact } from "./exact-flat.js";
 import { FlatSearch } from "./flat-search.js";
-import { encodeFlatProof, replayFlatProof, type FlatProof } from "./flat-proof.js";
+import {
+  encodeFlatProof,
+  replayFlatProof,
+  replayProofSubtree,
+  type FlatProof,
+  type ReplayResult,
+} from "./flat-proof.js";
 import {
   PARALLEL_MIN_DUALS,
   PARALLEL_MIN_N,
   parallelCover,
   parallelDualChecks,
+  parallelReplay,
   parallelFlatSearch,
   exactWitness,
   type ParallelContext,
@@ -687,14 +694,32 @@ async function certify(
   // While the pool checks the duals' algebra, this thread replays the proof (it counts only if no
   // dual is dropped). A limit hit here must not leave the pool's answer unhandled.
   pending?.catch(() => undefined);
+  // With a pool, the subtrees' proofs are replayed there (after the top of the tree, here).
+  const parReplay = proof?.subproofs?.length ? parallelOf(ctx, "certificate") : null;
+  const supports = duals.map((d) => d.rows);
   const replayProof = () =>
-    replayFlatProof(
-      ctx.ints,
-      duals.map((d) => d.rows),
-      ctx.n,
-      proof!,
-      budget,
-    );
+    replayFlatProof(ctx.ints, supports, ctx.n, proof!, budget, { defer: parReplay !== null });
+  /** The deferred subproofs' replay, on the pool (in this thread if the pool fails). */
+  const finishReplay = async (top: ReplayResult): Promise<ReplayResult> => {
+    const deferred = top.deferred;
+    if (!top.valid || !deferred?.length) return top;
+    const sub = parReplay ? await onPool(ctx, () => parallelReplay(parReplay, supports, deferred)) : null;
+    if (sub)
+      return {
+        ...top,
+        valid: sub.valid,
+        reason: sub.reason,
+        nodes: top.nodes + sub.nodes,
+        otherPrimes: (top.otherPrimes ?? 0) + sub.otherPrimes,
+      };
+    let nodes = top.nodes;
+    for (const subtree of deferred) {
+      const r = replayProofSubtree(ctx.ints, supports, ctx.n, subtree, budget);
+      nodes += r.nodes;
+      if (!r.valid) return { ...r, nodes };
+    }
+    return { ...top, nodes };
+  };
   let replay = proof && pending ? replayProof() : null;
   const holds = pending ? await pending : null;
   for (let k = 0; k < duals.length; k++) {
@@ -710,6 +735,7 @@ async function certify(
       await pause(ctx, stage);
       replay = replayProof();
     }
+    replay = await finishReplay(replay);
     ctx.stats.proofNodes = replay.nodes;
     if (replay.valid) {
       ctx.stats.recheckBy = "proof replay";

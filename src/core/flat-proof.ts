@@ -68,6 +68,18 @@ export interface ReplayResult {
   otherPrimes?: number;
   /** Where a replay that does not hold failed: the rows of the node's path and its forbidden rows. */
   at?: { path: number[]; forbidden: number[] };
+  /**
+   * With `defer`: the subproofs not replayed, each at its node, for {@link replayProofSubtree}
+   * (elsewhere, for example on other threads). The proof holds only if every one of them does too.
+   */
+  deferred?: ProofSubtree[];
+}
+
+/** A subproof at its node: the rows of the node's path (in order) and its forbidden rows. */
+export interface ProofSubtree {
+  path: number[];
+  forbidden: number[];
+  proof: FlatProof;
 }
 
 class ProofFailure extends Error {
@@ -96,6 +108,33 @@ export function replayFlatProof(
   n: number,
   proof: FlatProof,
   budget?: Budget,
+  options: { defer?: boolean } = {},
+): ReplayResult {
+  return replayFrom(ints, supports, n, null, proof, budget, options.defer ?? false);
+}
+
+/**
+ * Replays one subproof at its node ({@link ReplayResult.deferred}): the node's path is rebuilt
+ * (each row must raise the rank) and its forbidden rows set, then the subproof is replayed there.
+ */
+export function replayProofSubtree(
+  ints: IntegerLayer,
+  supports: readonly (readonly number[])[],
+  n: number,
+  subtree: ProofSubtree,
+  budget?: Budget,
+): ReplayResult {
+  return replayFrom(ints, supports, n, subtree, subtree.proof, budget, false);
+}
+
+function replayFrom(
+  ints: IntegerLayer,
+  supports: readonly (readonly number[])[],
+  n: number,
+  at: ProofSubtree | null,
+  proof: FlatProof,
+  budget: Budget | undefined,
+  defer: boolean,
 ): ReplayResult {
   const packs = new Array<number>(n + 1).fill(0);
   let nodes = 0;
@@ -103,6 +142,8 @@ export function replayFlatProof(
     let replay: Replay | null = null;
     try {
       replay = new Replay(ints, supports, n, k, budget);
+      if (defer) replay.deferred = [];
+      if (at) replay.moveTo(at);
       replay.root(proof);
       return {
         valid: true,
@@ -110,6 +151,7 @@ export function replayFlatProof(
         nodes: nodes + replay.nodes,
         packs: replay.packs,
         otherPrimes: replay.otherPrimes,
+        ...(replay.deferred ? { deferred: replay.deferred } : {}),
       };
     } catch (e) {
       if (!(e instanceof ProofFailure)) throw e;
@@ -165,6 +207,8 @@ class Replay {
 
   /** Subtrees replayed modulo another prime after a failure mod p. */
   otherPrimes = 0;
+  /** When set, subproofs are collected here instead of replayed. */
+  deferred: ProofSubtree[] | null = null;
 
   constructor(
     private readonly ints: IntegerLayer,
@@ -215,6 +259,20 @@ class Replay {
     const x = a * b;
     const r = x - Math.floor(x * this.invP) * this.p;
     return r < 0 ? r + this.p : r >= this.p ? r - this.p : r;
+  }
+
+  /** Starts at a subproof's node: its forbidden rows, then its path (each row must raise the rank). */
+  moveTo(at: ProofSubtree): void {
+    for (const r of at.forbidden) {
+      if (!(Number.isInteger(r) && r >= 0 && r < this.m)) this.fail(`a subtree forbids row ${r}, not a row`);
+      this.forbidden[r] = 1;
+    }
+    for (const r of at.path) {
+      if (!(Number.isInteger(r) && r >= 0 && r < this.m) || this.forbidden[r])
+        this.fail(`a subtree's path has row ${r}, not an allowed row`);
+      if (!this.push(r))
+        this.fail(`a subtree's path adds row ${r}, which does not raise the rank (mod p)`, true);
+    }
   }
 
   root(proof: FlatProof): void {
@@ -402,6 +460,8 @@ class Replay {
     for (let k = this.primeIndex + 1; k < PRIMES.length; k++) {
       const alt = new Replay(this.ints, this.supports, this.n, k, this.budget);
       alt.forbidden.set(this.forbidden);
+      alt.deferred = this.deferred;
+      const deferredBefore = this.deferred?.length ?? 0;
       if (!this.path.every((r) => alt.push(r)) || !alt.push(e)) continue;
       alt.tokens = this.tokens;
       alt.pos = start;
@@ -410,6 +470,7 @@ class Replay {
       try {
         alt.node();
       } catch (x) {
+        if (this.deferred) this.deferred.length = deferredBefore;
         if (x instanceof ProofFailure && x.modP) continue;
         throw x;
       }
@@ -534,10 +595,16 @@ class Replay {
     if (this.nextSub >= this.subproofs.length)
       this.fail("the proof delegates more subtrees than it has subproofs");
     const sub = this.subproofs[this.nextSub++];
+    // The subproof's root is this node (counted there).
+    this.nodes--;
+    if (this.deferred) {
+      const forbidden: number[] = [];
+      for (let r = 0; r < this.m; r++) if (this.forbidden[r]) forbidden.push(r);
+      this.deferred.push({ path: this.path.slice(), forbidden, proof: sub });
+      return;
+    }
     const saved = { tokens: this.tokens, pos: this.pos, subproofs: this.subproofs, nextSub: this.nextSub };
     this.enter(sub);
-    // The subproof's root is this node.
-    this.nodes--;
     this.node();
     this.leave();
     this.tokens = saved.tokens;

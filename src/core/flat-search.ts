@@ -42,6 +42,18 @@ import { PROOF_TOKEN, type FlatProof } from "./flat-proof.js";
  */
 const NEAR_SPAN = 1e-12;
 
+/** Unmet duals {@link FlatSearch.rankLeafDual} tries before it enters the child instead. */
+const RANK_LEAF_TRIES = 8;
+
+/** Unmet duals {@link FlatSearch.packLeafDuals} tries before it enters the child instead. */
+const PACK_LEAF_TRIES = 16;
+
+/** Up to this many 32-bit words per dual (256 rows), the duals are also kept as bit sets. */
+const BITSET_WORDS = 8;
+
+/** {@link FlatSearch.packLeafDuals} looks at children with up to this much rank left. */
+const PACK_LEAF_BUDGET = 2;
+
 /** Counters of the branch and bound. */
 export interface FlatSearchCounters {
   /** Search nodes expanded. */
@@ -81,6 +93,12 @@ export interface FlatSearchOptions {
   record?: boolean;
   /** Most entries the recorded proof may take (4 bytes each); a longer proof is dropped. @default 2^26 */
   recordLimit?: number;
+  /**
+   * Keep each dual's rows as a bit set too, for the packing bound and the unmet duals (an
+   * implementation choice with the same search tree; the tests compare both).
+   * @default true when the layer has at most 256 rows
+   */
+  bitsets?: boolean;
 }
 
 /** A growable list of proof entries. */
@@ -139,7 +157,17 @@ export class FlatSearch {
   readonly duals: PoolDual[] = [];
   /** The duals this search's own LPs found (the others were given or imported). */
   readonly found: PoolDual[] = [];
+  /** Per dual: its rows in S (kept only without bit sets; with them, unmet duals are found by bit tests). */
   private readonly hit: number[] = [];
+  /** 32-bit words per dual bit set (0: no bit sets). */
+  private readonly words: number;
+  /** The duals' rows as bit sets, `words` per dual. */
+  private bits: Int32Array;
+  /** Bit set of the rows not forbidden. */
+  private readonly allowedBits: Int32Array;
+  /** Scratch bit sets: the rows taken by a packing, the rows that joined S. */
+  private readonly usedBits: Int32Array;
+  private readonly joinBits: Int32Array;
   /** Unmet duals of the node at each depth on the current path (exactly the duals with hit 0 there). */
   private readonly unmet: number[][];
   private readonly bucketCount: Int32Array;
@@ -176,6 +204,16 @@ export class FlatSearch {
   private readonly joinBuf: Int32Array;
   /** The proof being recorded (null: not recording). */
   private readonly rec: ProofBuffer | null;
+  /** Candidate duals for the packing cuts of the current node's children ({@link packCandidates}). */
+  private readonly packCand: number[][];
+  /** Scratch of {@link packLeafDuals}: per candidate, whether it stays unmet in the child. */
+  private readonly candState = new Int8Array(PACK_LEAF_TRIES);
+  /** The stamp of the rows taken by the current packing (without bit sets). */
+  private takenStamp = 0;
+  /** Per row: the probe that last tested it ({@link staysUnmet}), and whether it was near the span. */
+  private readonly probeSeen: Int32Array;
+  private readonly probeNear: Uint8Array;
+  private probeId = 0;
   /** The duals of the last packing cut. */
   private readonly packed: number[] = [];
   /** The forbidden row that made the last {@link descend} fail. */
@@ -194,6 +232,16 @@ export class FlatSearch {
     this.packing = options.packingBound ?? true;
     this.incidence = Array.from({ length: count }, () => []);
     this.unmet = Array.from({ length: n + 1 }, () => []);
+    this.packCand = Array.from({ length: n + 1 }, () => []);
+    this.probeSeen = new Int32Array(count);
+    this.probeNear = new Uint8Array(count);
+    const words = Math.ceil(count / 32);
+    this.words = (options.bitsets ?? words <= BITSET_WORDS) ? words : 0;
+    this.bits = new Int32Array(this.words * 64);
+    this.allowedBits = new Int32Array(this.words);
+    for (let i = 0; i < count && this.words > 0; i++) this.allowedBits[i >> 5] |= 1 << (i & 31);
+    this.usedBits = new Int32Array(this.words);
+    this.joinBits = new Int32Array(this.words);
     this.bucketCount = new Int32Array(count + 2);
     this.sumSq = new Float64Array(count * (n + 1));
     this.Q = new Float64Array(n * n);
@@ -234,6 +282,7 @@ export class FlatSearch {
     for (let i = 0; i < this.count; i++)
       if (this.forbLevel[i] >= 0) {
         this.forbLevel[i] = -1;
+        if (this.words > 0) this.allowedBits[i >> 5] |= 1 << (i & 31);
         for (const k of this.incidence[i]) this.avail[k]++;
       }
     this.stack.length = 0;
@@ -327,6 +376,39 @@ export class FlatSearch {
         this.rec?.push(PROOF_TOKEN.INCOMPLETE);
         continue;
       }
+      if (this.depth === this.n - 2 && this.depth + 1 !== this.splitDepth && budget > 0) {
+        // A child of rank n − 1 is nearly always a rank leaf: tell it from a few dot products.
+        const k = this.rankLeafDual(e);
+        if (k >= 0) {
+          budget--;
+          this.counters.nodes++;
+          if (this.rec) {
+            this.rec.push(PROOF_TOKEN.RANK);
+            this.rec.push(k);
+          }
+          continue;
+        }
+      }
+      if (
+        this.packing &&
+        this.depth >= this.n - 2 - PACK_LEAF_BUDGET &&
+        this.depth <= this.n - 3 &&
+        this.depth + 1 !== this.splitDepth &&
+        budget > 0
+      ) {
+        // A child with little rank left is mostly cut by disjoint duals: look for them first.
+        if (this.packLeafDuals(e, this.n - 1 - this.depth)) {
+          budget--;
+          this.counters.nodes++;
+          this.counters.cutByBound++;
+          if (this.rec) {
+            this.rec.push(PROOF_TOKEN.PACK);
+            this.rec.push(this.packed.length);
+            for (const k of this.packed) this.rec.push(k);
+          }
+          continue;
+        }
+      }
       if (this.descend(e)) this.fresh = true;
       else {
         this.counters.cutByForbidden++;
@@ -401,6 +483,8 @@ export class FlatSearch {
         return "leaf";
       }
       const branch = this.branchOrder(pick);
+      if (this.packing && this.depth >= this.n - 2 - PACK_LEAF_BUDGET && this.depth <= this.n - 3)
+        this.packCandidates();
       if (rec) {
         rec.push(PROOF_TOKEN.BRANCH);
         rec.push(pick);
@@ -445,9 +529,26 @@ export class FlatSearch {
     const order = this.bucketOrder;
     order.length = list.length;
     for (let t = 0; t < list.length; t++) order[cnt[avail[list[t]]]++] = list[t];
-    const s = ++this.stampValue;
     let packed = 0;
     this.packed.length = 0;
+    const W = this.words;
+    if (W > 0) {
+      const bits = this.bits;
+      const allowed = this.allowedBits;
+      const used = this.usedBits;
+      used.fill(0);
+      for (let t = 0; t < order.length; t++) {
+        const o = order[t] * W;
+        let free = true;
+        for (let w = 0; w < W && free; w++) if ((bits[o + w] & allowed[w] & used[w]) !== 0) free = false;
+        if (!free) continue;
+        for (let w = 0; w < W; w++) used[w] |= bits[o + w] & allowed[w];
+        this.packed.push(order[t]);
+        if (++packed > budget) return true;
+      }
+      return false;
+    }
+    const s = ++this.stampValue;
     for (let t = 0; t < order.length; t++) {
       const rows = this.duals[order[t]].rows;
       let free = true;
@@ -463,16 +564,48 @@ export class FlatSearch {
     return false;
   }
 
+  /**
+   * The unmet duals with the fewest allowed rows (in that order, up to {@link PACK_LEAF_TRIES}),
+   * for {@link packLeafDuals} on the children of the current node: small duals are the likeliest
+   * to be disjoint.
+   */
+  private packCandidates(): void {
+    const avail = this.avail;
+    const list = this.unmet[this.depth];
+    const cnt = this.bucketCount;
+    let maxAvail = 0;
+    for (let t = 0; t < list.length; t++) if (avail[list[t]] > maxAvail) maxAvail = avail[list[t]];
+    cnt.fill(0, 0, maxAvail + 2);
+    for (let t = 0; t < list.length; t++) cnt[avail[list[t]]]++;
+    // Smallest allowed sizes whose duals fill the candidate list.
+    let limit = 0;
+    for (let total = 0; limit <= maxAvail && total < PACK_LEAF_TRIES; limit++) total += cnt[limit];
+    const out = this.packCand[this.depth];
+    out.length = 0;
+    for (let a = 0; a < limit && out.length < PACK_LEAF_TRIES; a++)
+      for (let t = 0; t < list.length && out.length < PACK_LEAF_TRIES; t++)
+        if (avail[list[t]] === a) out.push(list[t]);
+  }
+
   /** Allowed rows of dual k, those in most unmet duals first. */
   private branchOrder(k: number): Int32Array {
     const rows = this.duals[k].rows;
     const list: number[] = [];
     const score: number[] = [];
+    const W = this.words;
+    const unmet = this.unmet[this.depth];
     for (let t = 0; t < rows.length; t++) {
       const r = rows[t];
       if (this.forbLevel[r] >= 0) continue;
       let c = 0;
-      for (const d of this.incidence[r]) if (this.hit[d] === 0) c++;
+      if (W === 0) {
+        for (const d of this.incidence[r]) if (this.hit[d] === 0) c++;
+      } else {
+        // The unmet duals are exactly those of the unmet list.
+        const word = r >> 5;
+        const bit = 1 << (r & 31);
+        for (let u = 0; u < unmet.length; u++) if ((this.bits[unmet[u] * W + word] & bit) !== 0) c++;
+      }
       list.push(r);
       score.push(c);
     }
@@ -518,16 +651,171 @@ export class FlatSearch {
     }
     this.depth = d + 1;
     this.basisRows[d] = e;
-    for (let t = 0; t < joined; t++) {
-      const i = this.joinBuf[t];
-      this.inLevel[i] = d + 1;
-      for (const k of this.incidence[i]) this.hit[k]++;
-    }
     const parent = this.unmet[d];
     const child = this.unmet[d + 1];
     child.length = 0;
-    for (let t = 0; t < parent.length; t++) if (this.hit[parent[t]] === 0) child.push(parent[t]);
+    const W = this.words;
+    if (W === 0) {
+      for (let t = 0; t < joined; t++) {
+        const i = this.joinBuf[t];
+        this.inLevel[i] = d + 1;
+        for (const k of this.incidence[i]) this.hit[k]++;
+      }
+      for (let t = 0; t < parent.length; t++) if (this.hit[parent[t]] === 0) child.push(parent[t]);
+      return true;
+    }
+    // With bit sets: a dual unmet at the parent stays unmet unless it has a row that joined.
+    for (let t = 0; t < joined; t++) this.inLevel[this.joinBuf[t]] = d + 1;
+    const bits = this.bits;
+    if (joined === 1) {
+      const word = e >> 5;
+      const bit = 1 << (e & 31);
+      for (let t = 0; t < parent.length; t++)
+        if ((bits[parent[t] * W + word] & bit) === 0) child.push(parent[t]);
+      return true;
+    }
+    const jb = this.joinBits;
+    jb.fill(0);
+    for (let t = 0; t < joined; t++) jb[this.joinBuf[t] >> 5] |= 1 << (this.joinBuf[t] & 31);
+    for (let t = 0; t < parent.length; t++) {
+      const o = parent[t] * W;
+      let met = false;
+      for (let w = 0; w < W && !met; w++) if ((bits[o + w] & jb[w]) !== 0) met = true;
+      if (!met) child.push(parent[t]);
+    }
     return true;
+  }
+
+  /**
+   * Whether dual k stays unmet in the child S + e, where q is the unit residual of e against S at
+   * depth d: e is not a row of k, and every row of k is farther from span(S, e) than the filter of
+   * {@link descend} lets through, so that none can join the child's closure.
+   */
+  private staysUnmet(k: number, e: number, q: Float64Array, d: number): boolean {
+    const { n } = this;
+    const rows = this.layer.rows;
+    const S2 = this.sumSq;
+    const w = n + 1;
+    const near = this.tol * this.tol + NEAR_SPAN;
+    const dual = this.duals[k].rows;
+    const seen = this.probeSeen;
+    const isNear = this.probeNear;
+    const id = this.probeId;
+    for (let u = 0; u < dual.length; u++) {
+      const i = dual[u];
+      if (i === e) return false;
+      if (seen[i] !== id) {
+        // Each row is tested once per probe (the candidate duals share rows).
+        const o = i * n;
+        let c = 0;
+        for (let j = 0; j < n; j++) c += q[j] * rows[o + j];
+        seen[i] = id;
+        isNear[i] = 1 - (S2[i * w + d] + c * c) <= near ? 1 : 0;
+      }
+      if (isNear[i]) return false;
+    }
+    return true;
+  }
+
+  /** Sets row e's unit residual against S (at the current depth) as basis vector `depth`; returns it. */
+  private probe(e: number): Float64Array {
+    const { n } = this;
+    const d = this.depth;
+    const q = this.Q.subarray(d * n, (d + 1) * n);
+    const norm = this.residualOf(e, d, q);
+    for (let j = 0; j < n; j++) q[j] /= norm;
+    this.probeId++;
+    return q;
+  }
+
+  /**
+   * The shortcut for a child S + e of rank n − 1 (no rank left): a dual unmet at S that
+   * {@link staysUnmet} in the child, which is then a rank leaf on that dual without being entered;
+   * −1 when the first few unmet duals do not show that (the child is then entered). The proof
+   * records the same leaf, which the replay checks as any other.
+   */
+  private rankLeafDual(e: number): number {
+    const d = this.depth;
+    const q = this.probe(e);
+    const list = this.unmet[d];
+    const tries = Math.min(list.length, RANK_LEAF_TRIES);
+    for (let t = 0; t < tries; t++) if (this.staysUnmet(list[t], e, q, d)) return list[t];
+    return -1;
+  }
+
+  /**
+   * The shortcut for a child S + e with little rank left (`need` − 1, at most
+   * {@link PACK_LEAF_BUDGET}): `need` duals unmet at S that stay unmet in the child
+   * ({@link staysUnmet}) and share no allowed row pairwise, so that the child is cut by the packing
+   * bound without being entered (into {@link packed}). Tries the candidates of
+   * {@link packCandidates} greedily from each start; false when they do not give such a set (the
+   * child is then entered). The replay checks the cut as any other.
+   */
+  private packLeafDuals(e: number, need: number): boolean {
+    const d = this.depth;
+    const q = this.probe(e);
+    const cand = this.packCand[d];
+    const L = cand.length;
+    // Per candidate: 0 not tested yet, 1 stays unmet in the child, 2 does not (tested lazily,
+    // after the cheap disjointness test).
+    const state = this.candState;
+    state.fill(0, 0, L);
+    const ok = (t: number): boolean => {
+      if (state[t] === 0) state[t] = this.staysUnmet(cand[t], e, q, d) ? 1 : 2;
+      return state[t] === 1;
+    };
+    const chosen = this.packed;
+    for (let start = 0; start + need <= L; start++) {
+      if (!ok(start)) continue;
+      chosen.length = 0;
+      this.clearTaken();
+      this.take(cand[start]);
+      chosen.push(cand[start]);
+      for (let t = start + 1; t < L && chosen.length < need; t++) {
+        if (!this.untaken(cand[t]) || !ok(t)) continue;
+        this.take(cand[t]);
+        chosen.push(cand[t]);
+      }
+      if (chosen.length === need) return true;
+    }
+    chosen.length = 0;
+    return false;
+  }
+
+  /** Starts a new packing: no row taken. */
+  private clearTaken(): void {
+    if (this.words > 0) this.usedBits.fill(0);
+    else this.takenStamp = ++this.stampValue;
+  }
+
+  /** Whether dual k has no allowed row taken by the packing. */
+  private untaken(k: number): boolean {
+    const W = this.words;
+    if (W > 0) {
+      const bits = this.bits;
+      const allowed = this.allowedBits;
+      const used = this.usedBits;
+      const o = k * W;
+      for (let w = 0; w < W; w++) if ((bits[o + w] & allowed[w] & used[w]) !== 0) return false;
+      return true;
+    }
+    const rows = this.duals[k].rows;
+    for (let u = 0; u < rows.length; u++)
+      if (this.forbLevel[rows[u]] < 0 && this.stamp[rows[u]] === this.takenStamp) return false;
+    return true;
+  }
+
+  /** Adds dual k's allowed rows to the packing. */
+  private take(k: number): void {
+    const W = this.words;
+    if (W > 0) {
+      const o = k * W;
+      for (let w = 0; w < W; w++) this.usedBits[w] |= this.bits[o + w] & this.allowedBits[w];
+      return;
+    }
+    const rows = this.duals[k].rows;
+    for (let u = 0; u < rows.length; u++)
+      if (this.forbLevel[rows[u]] < 0) this.stamp[rows[u]] = this.takenStamp;
   }
 
   /**
@@ -554,7 +842,7 @@ export class FlatSearch {
     for (let i = 0; i < this.count; i++) {
       if (this.inLevel[i] === level) {
         this.inLevel[i] = -1;
-        for (const k of this.incidence[i]) this.hit[k]--;
+        if (this.words === 0) for (const k of this.incidence[i]) this.hit[k]--;
       }
     }
   }
@@ -562,6 +850,7 @@ export class FlatSearch {
   private forbid(r: number, level: number): void {
     if (this.forbLevel[r] >= 0) return;
     this.forbLevel[r] = level;
+    if (this.words > 0) this.allowedBits[r >> 5] &= ~(1 << (r & 31));
     for (const k of this.incidence[r]) this.avail[k]--;
   }
 
@@ -569,6 +858,7 @@ export class FlatSearch {
     for (let i = 0; i < this.count; i++) {
       if (this.forbLevel[i] === level) {
         this.forbLevel[i] = -1;
+        if (this.words > 0) this.allowedBits[i >> 5] |= 1 << (i & 31);
         for (const k of this.incidence[i]) this.avail[k]++;
       }
     }
@@ -652,6 +942,7 @@ export class FlatSearch {
     }
     this.hit.push(hit);
     this.avail.push(avail);
+    this.pushBits(r);
     for (let d = 0; d < first && d <= this.depth; d++) this.unmet[d].push(id);
   }
 
@@ -669,7 +960,21 @@ export class FlatSearch {
     }
     this.hit.push(hit);
     this.avail.push(avail);
+    this.pushBits(r);
     // A new dual is disjoint from the current flat, so unmet at every node on the path.
     if (hit === 0) for (let d = 0; d <= this.depth; d++) this.unmet[d].push(id);
+  }
+
+  /** Appends the bit set of a new dual's rows. */
+  private pushBits(rows: Int32Array): void {
+    const W = this.words;
+    if (W === 0) return;
+    const o = (this.duals.length - 1) * W;
+    if (o + W > this.bits.length) {
+      const grown = new Int32Array(this.bits.length * 2);
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    for (let t = 0; t < rows.length; t++) this.bits[o + (rows[t] >> 5)] |= 1 << (rows[t] & 31);
   }
 }

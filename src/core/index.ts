@@ -17,11 +17,13 @@ export { checkLayer, checkLayerWithin, limitedLayerResult } from "./check-layer.
 export { verifyCertificate, type CertificateCheck, type VerifyCertificateOptions } from "./certificate.js";
 export {
   replayFlatProof,
+  replayProofSubtree,
   encodeFlatProof,
   decodeFlatProof,
   type FlatProof,
   type EncodedFlatProof,
   type ReplayResult,
+  type ProofSubtree,
 } from "./flat-proof.js";
 export { verifyWitness, type WitnessCheck } from "./witness.js";
 export {

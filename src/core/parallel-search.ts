@@ -27,7 +27,13 @@ import type { Domain, Dual, Witness } from "./types.js";
 import { normalizeLayer, type NormalizedLayer } from "./layer.js";
 import { dyadicRows, type IntegerLayer } from "./exact.js";
 import type { PoolDual, SeparationCandidate } from "./hyperplane-search.js";
-import { proofDuals, renumberProofDuals, type FlatProof } from "./flat-proof.js";
+import {
+  proofDuals,
+  renumberProofDuals,
+  replayProofSubtree,
+  type FlatProof,
+  type ProofSubtree,
+} from "./flat-proof.js";
 import { FlatSearch, type FlatNode } from "./flat-search.js";
 import {
   coverModulo,
@@ -185,7 +191,17 @@ export interface DualsTask {
   deadline: number;
 }
 
-export type LayerTask = FlatTask | CoverTask | DualsTask;
+/** A batch of subproofs of the search's proof to replay, each at its node (./flat-proof.ts). */
+export interface ReplayTask {
+  kind: "replay";
+  layer: LayerTaskSetup;
+  /** The certificate's dual supports (original row indices; no weights). */
+  supports: PackedDuals;
+  subtrees: ProofSubtree[];
+  deadline: number;
+}
+
+export type LayerTask = FlatTask | CoverTask | DualsTask | ReplayTask;
 
 /** What a thread found in a subtree of the branch and bound. */
 export interface FlatTaskResult {
@@ -231,7 +247,20 @@ export interface DualsTaskResult {
   ms?: number;
 }
 
-export type LayerTaskResult = FlatTaskResult | CoverTaskResult | DualsTaskResult;
+/** Whether a batch of subproofs holds. */
+export interface ReplayTaskResult {
+  kind: "replay";
+  valid: boolean;
+  /** Why not, when not valid. */
+  reason: string;
+  nodes: number;
+  /** Subtrees replayed modulo another prime after a dependence mod the first one. */
+  otherPrimes: number;
+  stopped?: "time" | "cancelled";
+  ms?: number;
+}
+
+export type LayerTaskResult = FlatTaskResult | CoverTaskResult | DualsTaskResult | ReplayTaskResult;
 
 /**
  * Threads that run {@link LayerTask}s: each calls {@link runLayerTask} with its own
@@ -373,6 +402,23 @@ function runTask(task: LayerTask, cache: LayerTaskCache, shouldStop: () => boole
     return { kind: "duals", failed };
   }
   const budget = new PolledBudget(task.deadline, shouldStop);
+  if (task.kind === "replay") {
+    const supports = unpackDuals(task.supports).map((d) => Array.from(d.rows));
+    let nodes = 0;
+    let otherPrimes = 0;
+    try {
+      for (const subtree of task.subtrees) {
+        const r = replayProofSubtree(ints, supports, layer.n, subtree, budget);
+        nodes += r.nodes;
+        otherPrimes += r.otherPrimes ?? 0;
+        if (!r.valid) return { kind: "replay", valid: false, reason: r.reason, nodes, otherPrimes };
+      }
+    } catch (e) {
+      if (!(e instanceof ResourceLimitError)) throw e;
+      return { kind: "replay", valid: false, reason: "", nodes, otherPrimes, stopped: stopKind(e) };
+    }
+    return { kind: "replay", valid: true, reason: "", nodes, otherPrimes };
+  }
   if (task.kind === "cover") {
     try {
       const { supports, ops } = cache.coverOf(task, ints, layer.n);
@@ -775,6 +821,43 @@ export async function parallelCover(
 }
 
 let jobs = 0;
+
+/**
+ * Replays the subproofs a replay deferred ({@link replayProofSubtree}) on the pool, in batches.
+ * @returns whether all hold (with the first reason when not), and the nodes replayed
+ * @throws ResourceLimitError when the budget runs out or the run is cancelled
+ */
+export async function parallelReplay(
+  ctx: ParallelContext,
+  supports: readonly (readonly number[])[],
+  subtrees: readonly ProofSubtree[],
+): Promise<{ valid: boolean; reason: string; nodes: number; otherPrimes: number }> {
+  const packed = packDuals(supports.map((rows) => ({ rows: Int32Array.from(rows) })));
+  const batches = Math.min(subtrees.length, 4 * ctx.pool.size);
+  const bounds = Array.from({ length: batches + 1 }, (_, k) => Math.round((k * subtrees.length) / batches));
+  let nodes = 0;
+  let otherPrimes = 0;
+  let reason: string | null = null;
+  await runAll<ReplayTaskResult>(
+    ctx,
+    batches,
+    (i) => ({
+      kind: "replay",
+      layer: ctx.setup,
+      supports: packed,
+      subtrees: subtrees.slice(bounds[i], bounds[i + 1]),
+      deadline: deadlineOf(ctx.budget),
+    }),
+    (r) => {
+      nodes += r.nodes;
+      otherPrimes += r.otherPrimes;
+      if (!r.valid) reason ??= r.reason;
+      return reason !== null;
+    },
+    "the replay of the search's proof",
+  );
+  return { valid: reason === null, reason: reason ?? "", nodes, otherPrimes };
+}
 
 /**
  * The exact algebra of every dual (exactDualProblem in ./certificate.ts) on the pool, in batches.

@@ -140,8 +140,9 @@ export class LayerWorkerPool implements LayerTaskPool {
 }
 
 function stoppedResult(task: LayerTask): LayerTaskResult {
-  return task.kind === "flat"
-    ? {
+  switch (task.kind) {
+    case "flat":
+      return {
         kind: "flat",
         duals: packDuals([]),
         witness: null,
@@ -149,8 +150,21 @@ function stoppedResult(task: LayerTask): LayerTaskResult {
         nodes: 0,
         lpSolves: 0,
         stopped: "cancelled",
-      }
-    : { kind: "cover", uncovered: null, nodes: 0, hyperplaneCuts: 0, unlucky: false, stopped: "cancelled" };
+      };
+    case "duals":
+      return { kind: "duals", failed: [], stopped: "cancelled" };
+    case "replay":
+      return { kind: "replay", valid: false, reason: "", nodes: 0, otherPrimes: 0, stopped: "cancelled" };
+    default:
+      return {
+        kind: "cover",
+        uncovered: null,
+        nodes: 0,
+        hyperplaneCuts: 0,
+        unlucky: false,
+        stopped: "cancelled",
+      };
+  }
 }
 
 /**

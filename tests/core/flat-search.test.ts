@@ -102,6 +102,59 @@ describe("FlatSearch agrees with the plain hyperplane enumeration", () => {
   });
 });
 
+describe("FlatSearch with and without bit sets", () => {
+  /** Runs a search to the end, skipping witnesses; returns its counters and recorded proof. */
+  const run = (
+    W: number[][],
+    b: number[],
+    domain: "all" | "nonnegative",
+    packingBound: boolean,
+    bitsets: boolean,
+  ) => {
+    const search = new FlatSearch(normalizeLayer(W, b), domain, TOL, { packingBound, bitsets, record: true });
+    const witnesses: number[][] = [];
+    while (!search.done) {
+      const w = search.step(1000);
+      if (w) {
+        witnesses.push(Array.from(w.v));
+        search.skipWitness();
+      }
+    }
+    return {
+      counters: search.counters,
+      proof: Array.from(search.proof()!.tokens),
+      witnesses,
+      duals: search.duals.length,
+    };
+  };
+
+  it("grow the same tree on degenerate small layers", () => {
+    const arb = degenerateCaseArb({ minN: 2, maxN: 6, maxExtra: 14, copy: 0.2, zero: 0.1 });
+    fc.assert(
+      fc.property(arb, fc.boolean(), (c, packingBound) => {
+        const a = run(c.W, c.b, c.domain, packingBound, true);
+        const b = run(c.W, c.b, c.domain, packingBound, false);
+        expect(a).toEqual(b);
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
+  });
+
+  it("grow the same tree on Gaussian layers where the shortcuts cut most children", () => {
+    const rng = new Rng(SEED + 1);
+    for (let t = 0; t < 12; t++) {
+      const n = 5 + (t % 3);
+      const m = Math.round((6 + rng.uniform() * 2) * n);
+      const W = Array.from({ length: m }, () => Array.from({ length: n }, () => rng.normal()));
+      const zero = new Array<number>(m).fill(0);
+      const a = run(W, zero, "all", true, true);
+      const b = run(W, zero, "all", true, false);
+      expect(a.counters.nodes).toBeGreaterThan(10);
+      expect(a).toEqual(b);
+    }
+  });
+});
+
 /** Does some hyperplane spanned by n − 1 rows meet every support? (W of rank n.) */
 function bruteUncovered(
   W: number[][],

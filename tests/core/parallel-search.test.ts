@@ -27,6 +27,7 @@ import {
   type LayerTaskResult,
 } from "../../src/core/parallel-search.js";
 import type { Domain } from "../../src/core/types.js";
+import { decodeFlatProof, replayFlatProof, replayProofSubtree } from "../../src/core/flat-proof.js";
 import { Rng } from "../../src/core/random.js";
 import {
   degenerateCaseArb,
@@ -140,10 +141,12 @@ describe("the subtrees of a split partition the exact cover check", () => {
 class InThreadPool implements LayerTaskPool {
   private readonly cache = new LayerTaskCache();
   tasks = 0;
+  readonly kinds: Record<string, number> = {};
   constructor(readonly size: number) {}
   async run(task: LayerTask, signal: AbortSignal): Promise<LayerTaskResult> {
     await new Promise((r) => setTimeout(r, 0));
     this.tasks++;
+    this.kinds[task.kind] = (this.kinds[task.kind] ?? 0) + 1;
     return runLayerTask(task, this.cache, () => signal.aborted);
   }
 }
@@ -186,7 +189,11 @@ describe("checkLayer with a pool", () => {
           expect(par.reason).toMatch(new RegExp(`split over ${size} threads`));
           // The subtrees' proofs, renumbered into the merged duals, replay as one proof.
           if (!integer) expect(par.stats.recheckBy, par.stats.replayFailure).toBe("proof replay");
-          if (par.stats.recheckBy === "proof replay") replayed++;
+          if (par.stats.recheckBy === "proof replay") {
+            replayed++;
+            // The subtrees' proofs were replayed on the pool.
+            expect(pool.kinds.replay, JSON.stringify(pool.kinds)).toBeGreaterThan(0);
+          }
         }
         if (par.injective === false) expect(verifyWitness(W, b, par.witness!, domain).valid).toBe(true);
       }
@@ -302,5 +309,50 @@ describe("a pool that fails", () => {
     expect(r.reason).toMatch(
       /thread pool failed \(a layer worker thread exited \(code 1\)\); the check went on in one thread/,
     );
+  });
+});
+
+describe("replaying a split proof subtree by subtree", () => {
+  it("the deferred subtrees hold, count the same nodes, and a tampered one is refused", async () => {
+    const rng = new Rng(SEED + 11);
+    let checked = 0;
+    for (let t = 0; t < 8 && checked < 3; t++) {
+      const n = 6 + (t % 2);
+      const m = Math.round(8 * n);
+      const W = Array.from({ length: m }, () => Array.from({ length: n }, () => rng.normal()));
+      const pool = new InThreadPool(2);
+      const res = await checkLayer(W, null, { method: "branch-and-bound", pool, proof: true });
+      if (res.injective !== true || !res.certificate?.proof) continue;
+      const proof = decodeFlatProof(res.certificate.proof);
+      if (!proof.subproofs?.length) continue;
+      checked++;
+      const ints = dyadicRows(W, new Array<number>(m).fill(0));
+      const supports = res.certificate.duals.map((d) => d.rows);
+      const whole = replayFlatProof(ints, supports, n, proof);
+      expect(whole.valid, whole.reason).toBe(true);
+      const top = replayFlatProof(ints, supports, n, proof, undefined, { defer: true });
+      expect(top.valid, top.reason).toBe(true);
+      expect(top.deferred!.length).toBe(proof.subproofs.length);
+      let nodes = top.nodes;
+      for (const sub of top.deferred!) {
+        const r = replayProofSubtree(ints, supports, n, sub);
+        expect(r.valid, r.reason).toBe(true);
+        nodes += r.nodes;
+      }
+      expect(nodes).toBe(whole.nodes);
+      // Tampered: a subtree whose path lost a row, or whose proof lost its last entry.
+      const sub = top.deferred!.find((d) => d.path.length >= 2)!;
+      const shorter = { ...sub, path: sub.path.slice(0, -1) };
+      expect(replayProofSubtree(ints, supports, n, shorter).valid).toBe(false);
+      const cut = { ...sub, proof: { tokens: sub.proof.tokens.slice(0, -1) } };
+      expect(replayProofSubtree(ints, supports, n, cut).valid).toBe(false);
+      const unforbidden = top.deferred!.find((d) => d.forbidden.length > 0);
+      if (unforbidden) {
+        const r = replayProofSubtree(ints, supports, n, { ...unforbidden, forbidden: [] });
+        // Fewer forbidden rows: a branch's rows no longer match its dual's allowed rows.
+        expect(r.valid).toBe(false);
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(2);
   });
 });

@@ -39,18 +39,28 @@ const PIVOTS_PER_CHECK = 32;
 
 /** Bytes of the tableau of an LP with `rows` constraints and `cols` variables. */
 export function denseLpBytes(rows: number, cols: number): number {
-  return (rows + 1) * (cols + rows + 1) * 8 + (rows + cols) * 16;
+  return (rows + 1) * (cols + 1) * 8 + (rows + cols) * 24;
 }
 
 /**
  * Maximizes c·z over { z >= 0 : A z <= r } with r >= 0.
+ *
+ * The tableau is the compact (exchange) form: one column per nonbasic variable, rows + 1 by
+ * cols + 1, instead of rows + 1 by cols + rows + 1 with the slack columns written out. A basic
+ * variable's column of the full tableau is a unit vector, so the compact form does exactly the same
+ * floating-point operations on the other columns, and the column of the variable that leaves gets
+ * the values the full tableau would hold there (1/a at the pivot, −f/a elsewhere, as f·(1/a)).
+ * Pivot rules break ties by the variable's index as in the full tableau, so the two take the same
+ * pivots and give bit-identical results (tests/core/lp/simplex.test.ts keeps the full form as the
+ * reference); the compact one needs (cols + 1)/(cols + rows + 1) of the work per pivot.
+ *
  * @param A constraint matrix, row-major, shape (rows, cols)
  * @param r right-hand side, length rows, entries >= 0
  * @param c objective, length cols
  * @param boundedHint the caller knows the LP is bounded (a column with no pivot is then a rounding
  *   artefact, skipped, and the result flagged `numerical` instead of `unbounded`)
- * @param budget when given: the tableau ((rows + 1)·(cols + rows + 1) doubles) is reserved before it
- *   is allocated, and the time is checked every few pivots
+ * @param budget when given: the tableau ((rows + 1)·(cols + 1) doubles) is reserved before it is
+ *   allocated, and the time is checked every few pivots
  * @param stage the stage named in a {@link ResourceLimitError}
  * @throws ResourceLimitError when the budget runs out
  */
@@ -66,15 +76,18 @@ export function solveDenseLp(
   stage = "a linear program",
 ): DenseLpResult {
   budget?.reserve(stage, denseLpBytes(rows, cols));
-  // Tableau: `rows` constraint rows and 1 objective row; columns: cols structural, rows slack, 1 rhs.
-  const width = cols + rows + 1;
+  // Variables are numbered as the full tableau's columns: 0 … cols − 1 structural, cols + i the
+  // slack of constraint i. Tableau: `rows` constraint rows and 1 objective row; columns: the cols
+  // nonbasic variables (`label`) and 1 right-hand side.
+  const width = cols + 1;
   const T = new Float64Array((rows + 1) * width);
   const basis = new Int32Array(rows);
+  const label = new Int32Array(cols);
+  for (let j = 0; j < cols; j++) label[j] = j;
   for (let i = 0; i < rows; i++) {
     const off = i * width;
     for (let j = 0; j < cols; j++) T[off + j] = A[i * cols + j];
-    T[off + cols + i] = 1;
-    T[off + width - 1] = r[i] < 0 ? 0 : r[i];
+    T[off + cols] = r[i] < 0 ? 0 : r[i];
     basis[i] = cols + i;
   }
   const obj = rows * width;
@@ -83,21 +96,27 @@ export function solveDenseLp(
   let pivots = 0;
   let degenerateRun = 0;
   let status: DenseLpResult["status"] = "optimal";
-  // Columns whose ratio test found no pivot above PIVOT_EPS since the last pivot. The callers' LPs
-  // are bounded, so such a column is a rounding artefact: skip it rather than report "unbounded".
-  const blocked = new Uint8Array(width);
+  // Variables whose ratio test found no pivot above PIVOT_EPS since the last pivot. The callers'
+  // LPs are bounded, so such a column is a rounding artefact: skip it rather than report "unbounded".
+  const blocked = new Uint8Array(cols + rows);
   let anyBlocked = false;
   for (;;) {
-    // Entering column.
+    // Entering column: the most negative reduced cost, ties to the smallest variable (Dantzig);
+    // the smallest improving variable after a run of degenerate pivots (Bland).
     const bland = degenerateRun > 2 * (rows + cols);
     let enter = -1;
+    let enterLabel = cols + rows;
     let best = -PIVOT_EPS;
-    for (let j = 0; j < width - 1; j++) {
+    for (let j = 0; j < cols; j++) {
       const d = T[obj + j];
-      if (d < best && !blocked[j]) {
+      const l = label[j];
+      if (blocked[l]) continue;
+      if (
+        bland ? d < -PIVOT_EPS && l < enterLabel : d < best || (d === best && enter >= 0 && l < enterLabel)
+      ) {
         enter = j;
-        if (bland) break;
-        best = d;
+        enterLabel = l;
+        if (!bland) best = d;
       }
     }
     if (enter < 0) {
@@ -110,7 +129,7 @@ export function solveDenseLp(
     for (let i = 0; i < rows; i++) {
       const a = T[i * width + enter];
       if (a > PIVOT_EPS) {
-        const ratio = T[i * width + width - 1] / a;
+        const ratio = T[i * width + cols] / a;
         if (ratio < bestRatio - 1e-15 || (Math.abs(ratio - bestRatio) <= 1e-15 && basis[i] < basis[leave])) {
           bestRatio = ratio;
           leave = i;
@@ -122,7 +141,7 @@ export function solveDenseLp(
         status = "unbounded";
         break;
       }
-      blocked[enter] = 1;
+      blocked[enterLabel] = 1;
       anyBlocked = true;
       continue;
     }
@@ -132,8 +151,9 @@ export function solveDenseLp(
       break;
     }
     degenerateRun = bestRatio <= 1e-14 ? degenerateRun + 1 : 0;
-    pivot(T, rows + 1, width, leave, enter);
-    basis[leave] = enter;
+    exchange(T, rows + 1, width, leave, enter);
+    label[enter] = basis[leave];
+    basis[leave] = enterLabel;
     if (anyBlocked) {
       blocked.fill(0);
       anyBlocked = false;
@@ -141,23 +161,27 @@ export function solveDenseLp(
   }
 
   const z = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) if (basis[i] < cols) z[basis[i]] = T[i * width + width - 1];
+  for (let i = 0; i < rows; i++) if (basis[i] < cols) z[basis[i]] = T[i * width + cols];
   const y = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) y[i] = Math.max(0, T[obj + cols + i]);
-  return { status, value: T[obj + width - 1], z, y, pivots };
+  for (let j = 0; j < cols; j++) if (label[j] >= cols) y[label[j] - cols] = Math.max(0, T[obj + j]);
+  return { status, value: T[obj + cols], z, y, pivots };
 }
 
-function pivot(T: Float64Array, height: number, width: number, pr: number, pc: number): void {
+/**
+ * Pivots the compact tableau on (pr, pc): the entering variable's column becomes the column of
+ * the variable that leaves, with the values the full tableau's unit column would take.
+ */
+function exchange(T: Float64Array, height: number, width: number, pr: number, pc: number): void {
   const prOff = pr * width;
   const inv = 1 / T[prOff + pc];
   for (let j = 0; j < width; j++) T[prOff + j] *= inv;
-  T[prOff + pc] = 1;
+  T[prOff + pc] = inv;
   for (let i = 0; i < height; i++) {
     if (i === pr) continue;
     const off = i * width;
     const f = T[off + pc];
     if (f === 0) continue;
     for (let j = 0; j < width; j++) T[off + j] -= f * T[prOff + j];
-    T[off + pc] = 0;
+    T[off + pc] = -(f * inv);
   }
 }

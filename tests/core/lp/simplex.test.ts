@@ -5,6 +5,102 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { solveDenseLp } from "../../../src/core/lp/simplex.js";
+import { PIVOT_TOLERANCE } from "../../../src/core/numerics.js";
+
+/**
+ * The reference: the same simplex on the full tableau (slack columns written out), as the solver
+ * was before its compact form. The two must take the same pivots and give bit-identical results.
+ */
+function fullTableauLp(
+  A: Float64Array,
+  rows: number,
+  cols: number,
+  r: Float64Array,
+  c: Float64Array,
+  boundedHint: boolean,
+) {
+  const maxPivots = 50 * (rows + cols) + 1000;
+  const width = cols + rows + 1;
+  const T = new Float64Array((rows + 1) * width);
+  const basis = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) T[i * width + j] = A[i * cols + j];
+    T[i * width + cols + i] = 1;
+    T[i * width + width - 1] = r[i] < 0 ? 0 : r[i];
+    basis[i] = cols + i;
+  }
+  const obj = rows * width;
+  for (let j = 0; j < cols; j++) T[obj + j] = -c[j];
+  let pivots = 0;
+  let degenerateRun = 0;
+  let status = "optimal";
+  const blocked = new Uint8Array(width);
+  let anyBlocked = false;
+  for (;;) {
+    const bland = degenerateRun > 2 * (rows + cols);
+    let enter = -1;
+    let best = -PIVOT_TOLERANCE;
+    for (let j = 0; j < width - 1; j++) {
+      const d = T[obj + j];
+      if (d < best && !blocked[j]) {
+        enter = j;
+        if (bland) break;
+        best = d;
+      }
+    }
+    if (enter < 0) {
+      if (anyBlocked) status = "numerical";
+      break;
+    }
+    let leave = -1;
+    let bestRatio = Infinity;
+    for (let i = 0; i < rows; i++) {
+      const a = T[i * width + enter];
+      if (a > PIVOT_TOLERANCE) {
+        const ratio = T[i * width + width - 1] / a;
+        if (ratio < bestRatio - 1e-15 || (Math.abs(ratio - bestRatio) <= 1e-15 && basis[i] < basis[leave])) {
+          bestRatio = ratio;
+          leave = i;
+        }
+      }
+    }
+    if (leave < 0) {
+      if (!boundedHint) {
+        status = "unbounded";
+        break;
+      }
+      blocked[enter] = 1;
+      anyBlocked = true;
+      continue;
+    }
+    if (++pivots > maxPivots) {
+      status = "iteration-limit";
+      break;
+    }
+    degenerateRun = bestRatio <= 1e-14 ? degenerateRun + 1 : 0;
+    const prOff = leave * width;
+    const inv = 1 / T[prOff + enter];
+    for (let j = 0; j < width; j++) T[prOff + j] *= inv;
+    T[prOff + enter] = 1;
+    for (let i = 0; i <= rows; i++) {
+      if (i === leave) continue;
+      const f = T[i * width + enter];
+      if (f === 0) continue;
+      for (let j = 0; j < width; j++) T[i * width + j] -= f * T[prOff + j];
+      T[i * width + enter] = 0;
+    }
+    basis[leave] = enter;
+    if (anyBlocked) {
+      blocked.fill(0);
+      anyBlocked = false;
+    }
+  }
+  const z = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) if (basis[i] < cols) z[basis[i]] = T[i * width + width - 1];
+  const y = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) y[i] = Math.max(0, T[obj + cols + i]);
+  return { status, value: T[obj + width - 1], z, y, pivots };
+}
 
 describe("solveDenseLp", () => {
   it("solves a textbook LP", () => {
@@ -71,5 +167,82 @@ describe("solveDenseLp", () => {
       ),
       { seed: 3, numRuns: 200 },
     );
+  });
+
+  it("takes the same pivots as the full tableau and gives bit-identical results", () => {
+    // Small integer entries make ties and degenerate vertices common; separation-style LPs (rows
+    // of a layer, a free-variable split, a cap) are the solver's main use.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: 1, max: 14 }),
+        fc.array(fc.integer({ min: -3, max: 3 }), { minLength: 140, maxLength: 140 }),
+        fc.boolean(),
+        fc.boolean(),
+        (n, k, nums, sparseRhs, bounded) => {
+          const cols = 2 * n + 1;
+          const rows = k + 1;
+          const A = new Float64Array(rows * cols);
+          const r = new Float64Array(rows);
+          for (let t = 0; t < k; t++) {
+            for (let j = 0; j < n; j++) {
+              const w = nums[(t * n + j) % 140];
+              A[t * cols + j] = w;
+              A[t * cols + n + j] = -w;
+            }
+            A[t * cols + 2 * n] = 1;
+            r[t] = sparseRhs ? (nums[(70 + t) % 140] > 0 ? 1 : 0) : 1 + Math.abs(nums[(70 + t) % 140]);
+          }
+          A[k * cols + 2 * n] = 1;
+          r[k] = 2;
+          const c = new Float64Array(cols);
+          c[2 * n] = 1;
+          if (!bounded) for (let j = 0; j < n; j++) c[j] = nums[(100 + j) % 140] / 2;
+          const got = solveDenseLp(A, rows, cols, r, c, undefined, bounded);
+          const want = fullTableauLp(A, rows, cols, r, c, bounded);
+          expect(got.status).toBe(want.status);
+          expect(got.pivots).toBe(want.pivots);
+          expect(Object.is(got.value, want.value)).toBe(true);
+          expect(Array.from(got.z)).toEqual(Array.from(want.z));
+          expect(Array.from(got.y)).toEqual(Array.from(want.y));
+        },
+      ),
+      { seed: 11, numRuns: 2000 },
+    );
+  });
+
+  it("matches the full tableau on Gaussian separation LPs", () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+    for (let trial = 0; trial < 60; trial++) {
+      const n = 3 + (trial % 8);
+      const k = 2 * n + (trial % 5) * n;
+      const cols = 2 * n + 1;
+      const rows = k + 1;
+      const A = new Float64Array(rows * cols);
+      const r = new Float64Array(rows);
+      for (let t = 0; t < k; t++) {
+        for (let j = 0; j < n; j++) {
+          const w = gauss();
+          A[t * cols + j] = w;
+          A[t * cols + n + j] = -w;
+        }
+        A[t * cols + 2 * n] = 1;
+        r[t] = 1;
+      }
+      A[k * cols + 2 * n] = 1;
+      r[k] = 2;
+      const c = new Float64Array(cols);
+      c[2 * n] = 1;
+      const got = solveDenseLp(A, rows, cols, r, c, undefined, true);
+      const want = fullTableauLp(A, rows, cols, r, c, true);
+      expect(got.pivots).toBe(want.pivots);
+      expect(Array.from(got.y)).toEqual(Array.from(want.y));
+      expect(Array.from(got.z)).toEqual(Array.from(want.z));
+    }
   });
 });
