@@ -46,7 +46,7 @@ const NEAR_SPAN = 1e-12;
 const RANK_LEAF_TRIES = 8;
 
 /** Unmet duals {@link FlatSearch.packLeafDuals} tries before it enters the child instead. */
-const PACK_LEAF_TRIES = 16;
+const PACK_LEAF_TRIES = 48;
 
 /** Up to this many 32-bit words per dual (256 rows), the duals are also kept as bit sets. */
 const BITSET_WORDS = 8;
@@ -141,6 +141,8 @@ interface Frame {
   branch: Int32Array;
   /** Next child index. */
   next: number;
+  /** The children before this index have their row forbidden (see {@link FlatSearch.forbidSiblings}). */
+  forbidden: number;
 }
 
 /** Depth-first branch and bound over flats; see the module header. */
@@ -353,7 +355,7 @@ export class FlatSearch {
           // A witness: the next step leaves this node (unproved, if the witness is rejected).
           this.rec?.push(PROOF_TOKEN.INCOMPLETE);
           this.fresh = false;
-          this.stack.push({ branch: new Int32Array(0), next: 0 });
+          this.stack.push({ branch: new Int32Array(0), next: 0, forbidden: 0 });
           return out;
         }
         continue;
@@ -371,7 +373,10 @@ export class FlatSearch {
         continue;
       }
       const e = frame.branch[frame.next++];
-      if (frame.next > 1) this.forbid(frame.branch[frame.next - 2], this.depth);
+      // The children of rank n − 1 are mostly settled without being entered, and without the
+      // forbidden rows: forbid their earlier siblings only when one is entered.
+      const lazy = this.depth === this.n - 2;
+      if (!lazy) this.forbidSiblings(frame);
       if (this.forbLevel[e] >= 0 || this.inLevel[e] >= 0) {
         this.rec?.push(PROOF_TOKEN.INCOMPLETE);
         continue;
@@ -409,6 +414,7 @@ export class FlatSearch {
           continue;
         }
       }
+      this.forbidSiblings(frame);
       if (this.descend(e)) this.fresh = true;
       else {
         this.counters.cutByForbidden++;
@@ -419,6 +425,12 @@ export class FlatSearch {
       }
     }
     return null;
+  }
+
+  /** Forbids the rows of the children before the current one (the partition of the flats). */
+  private forbidSiblings(frame: Frame): void {
+    const upto = frame.next - 1;
+    while (frame.forbidden < upto) this.forbid(frame.branch[frame.forbidden++], this.depth);
   }
 
   /** Marks a node whose witness was rejected as settled (the search then continues after it). */
@@ -491,7 +503,7 @@ export class FlatSearch {
         rec.push(branch.length);
         for (let t = 0; t < branch.length; t++) rec.push(this.layer.index[branch[t]]);
       }
-      this.stack.push({ branch, next: 0 });
+      this.stack.push({ branch, next: 0, forbidden: 0 });
       this.fresh = false;
       return "branch";
     }
@@ -758,21 +770,16 @@ export class FlatSearch {
     const L = cand.length;
     // Per candidate: 0 not tested yet, 1 stays unmet in the child, 2 does not (tested lazily,
     // after the cheap disjointness test).
-    const state = this.candState;
-    state.fill(0, 0, L);
-    const ok = (t: number): boolean => {
-      if (state[t] === 0) state[t] = this.staysUnmet(cand[t], e, q, d) ? 1 : 2;
-      return state[t] === 1;
-    };
+    this.candState.fill(0, 0, L);
     const chosen = this.packed;
     for (let start = 0; start + need <= L; start++) {
-      if (!ok(start)) continue;
+      if (!this.candidateOk(start, e, q, d)) continue;
       chosen.length = 0;
       this.clearTaken();
       this.take(cand[start]);
       chosen.push(cand[start]);
       for (let t = start + 1; t < L && chosen.length < need; t++) {
-        if (!this.untaken(cand[t]) || !ok(t)) continue;
+        if (!this.untaken(cand[t]) || !this.candidateOk(t, e, q, d)) continue;
         this.take(cand[t]);
         chosen.push(cand[t]);
       }
@@ -780,6 +787,13 @@ export class FlatSearch {
     }
     chosen.length = 0;
     return false;
+  }
+
+  /** Whether candidate t of {@link packCand} stays unmet in the child S + e (tested once per child). */
+  private candidateOk(t: number, e: number, q: Float64Array, d: number): boolean {
+    const state = this.candState;
+    if (state[t] === 0) state[t] = this.staysUnmet(this.packCand[d][t], e, q, d) ? 1 : 2;
+    return state[t] === 1;
   }
 
   /** Starts a new packing: no row taken. */
