@@ -102,6 +102,31 @@ function fullTableauLp(
   return { status, value: T[obj + width - 1], z, y, pivots };
 }
 
+/**
+ * A separation LP as src/core/separation-lp.ts builds it: rows w_t split into x+ and x−, the
+ * margin column, right-hand sides `rhs(t)`, and the cap t <= 1 (as the last row).
+ */
+function separationLp(n: number, k: number, w: (t: number, j: number) => number, rhs: (t: number) => number) {
+  const cols = 2 * n + 1;
+  const rows = k + 1;
+  const A = new Float64Array(rows * cols);
+  const r = new Float64Array(rows);
+  for (let t = 0; t < k; t++) {
+    for (let j = 0; j < n; j++) {
+      const v = w(t, j);
+      A[t * cols + j] = v;
+      A[t * cols + n + j] = -v;
+    }
+    A[t * cols + 2 * n] = 1;
+    r[t] = rhs(t);
+  }
+  A[k * cols + 2 * n] = 1;
+  r[k] = 2;
+  const c = new Float64Array(cols);
+  c[2 * n] = 1;
+  return { A, r, c, rows, cols };
+}
+
 describe("solveDenseLp", () => {
   it("solves a textbook LP", () => {
     // max 3x + 5y s.t. x <= 4, 2y <= 12, 3x + 2y <= 18: optimum 36 at (2, 6), duals (0, 1.5, 1).
@@ -180,23 +205,12 @@ describe("solveDenseLp", () => {
         fc.boolean(),
         fc.boolean(),
         (n, k, nums, sparseRhs, bounded) => {
-          const cols = 2 * n + 1;
-          const rows = k + 1;
-          const A = new Float64Array(rows * cols);
-          const r = new Float64Array(rows);
-          for (let t = 0; t < k; t++) {
-            for (let j = 0; j < n; j++) {
-              const w = nums[(t * n + j) % 140];
-              A[t * cols + j] = w;
-              A[t * cols + n + j] = -w;
-            }
-            A[t * cols + 2 * n] = 1;
-            r[t] = sparseRhs ? (nums[(70 + t) % 140] > 0 ? 1 : 0) : 1 + Math.abs(nums[(70 + t) % 140]);
-          }
-          A[k * cols + 2 * n] = 1;
-          r[k] = 2;
-          const c = new Float64Array(cols);
-          c[2 * n] = 1;
+          const { A, r, c, rows, cols } = separationLp(
+            n,
+            k,
+            (t, j) => nums[(t * n + j) % 140],
+            (t) => (sparseRhs ? (nums[(70 + t) % 140] > 0 ? 1 : 0) : 1 + Math.abs(nums[(70 + t) % 140])),
+          );
           if (!bounded) for (let j = 0; j < n; j++) c[j] = nums[(100 + j) % 140] / 2;
           const got = solveDenseLp(A, rows, cols, r, c, undefined, bounded);
           const want = fullTableauLp(A, rows, cols, r, c, bounded);
@@ -221,23 +235,7 @@ describe("solveDenseLp", () => {
     for (let trial = 0; trial < 60; trial++) {
       const n = 3 + (trial % 8);
       const k = 2 * n + (trial % 5) * n;
-      const cols = 2 * n + 1;
-      const rows = k + 1;
-      const A = new Float64Array(rows * cols);
-      const r = new Float64Array(rows);
-      for (let t = 0; t < k; t++) {
-        for (let j = 0; j < n; j++) {
-          const w = gauss();
-          A[t * cols + j] = w;
-          A[t * cols + n + j] = -w;
-        }
-        A[t * cols + 2 * n] = 1;
-        r[t] = 1;
-      }
-      A[k * cols + 2 * n] = 1;
-      r[k] = 2;
-      const c = new Float64Array(cols);
-      c[2 * n] = 1;
+      const { A, r, c, rows, cols } = separationLp(n, k, gauss, () => 1);
       const got = solveDenseLp(A, rows, cols, r, c, undefined, true);
       const want = fullTableauLp(A, rows, cols, r, c, true);
       expect(got.pivots).toBe(want.pivots);
