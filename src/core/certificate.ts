@@ -37,6 +37,7 @@ import { Budget, ResourceLimitError } from "./budget.js";
 import { PRIMES, invMod, reduceRows } from "./modular.js";
 import { decodeFlatProof, replayFlatProof, type FlatProof } from "./flat-proof.js";
 import { DUAL_WEIGHT_AGREEMENT, DUAL_WEIGHT_SUPPORT, validateTolerance } from "./numerics.js";
+import { dualHoldsByFilter } from "./dual-filter.js";
 
 /** Result of {@link verifyCertificate}. */
 export interface CertificateCheck {
@@ -246,10 +247,22 @@ export function verifyCertificate(
  * The exact algebra of one dual on the integer layer: exact weights are recomputed on its support
  * (Σ y = 1, Σ y_i w_i = 0 on the columns meant to cancel), the stated weights serving as values of
  * free variables, then every sign is checked over the rationals. Supports with tiny stated weights
- * are also tried without those rows.
+ * are also tried without those rows. On R^n, a dual on n + 1 rows whose signs the floating-point
+ * filter of ./dual-filter.ts proves (a rigorous error bound, no tolerance) skips the integers.
+ * @param options.filter false to decide by the integers alone (the filter's differential tests)
  * @returns null when the dual holds, else the problem in words
  */
-export function exactDualProblem(ints: IntegerLayer, d: Dual, domain: Domain, tol: number): string | null {
+export function exactDualProblem(
+  ints: IntegerLayer,
+  d: Dual,
+  domain: Domain,
+  tol: number,
+  options: { filter?: boolean } = {},
+): string | null {
+  // Most duals on R^n are proved by the floating-point filter with a rigorous error bound; the
+  // integers decide the rest (and every dual when the filter is off).
+  if (domain === "all" && (options.filter ?? true) && dualHoldsByFilter(ints, d, WEIGHT_AGREEMENT))
+    return null;
   const n = ints.W[0].length;
   // Stated weights are on the original rows; on integer rows (row · 2^shift) they are y · 2^−shift,
   // computed exactly (the rows' scales can differ by thousands of binary orders of magnitude).

@@ -21,7 +21,8 @@
  *   modulo a prime, by a small exhaustive search over the choices.
  * - `INCOMPLETE`: the search left this node unsettled (an LP it could not trust): no proof.
  *
- * Spans are kept modulo a prime in reduced echelon form. Independence mod p proves independence
+ * Spans are kept modulo a prime as the rows' residuals modulo the path, each up to a unit (one
+ * elimination step per level, fraction-free, so no inverse mod p). Independence mod p proves independence
  * over the rationals (./modular.ts), so every `BRANCH` extension, `RANK` and `PACK` step is a proof
  * as it stands; only `SKIP` (a dependence) is confirmed over the rationals. A replay that fails
  * proves nothing either way: the caller then runs the exact cover check. The tree has at most n
@@ -31,7 +32,7 @@
 import type { IntegerLayer } from "./exact.js";
 import { ExactSpan } from "./exact.js";
 import type { Budget } from "./budget.js";
-import { PRIMES, invMod, reduceRows } from "./modular.js";
+import { PRIMES, reduceRows } from "./modular.js";
 
 /** Token codes of a proof (every other entry is a dual id, a count or a row index). */
 export const PROOF_TOKEN = {
@@ -255,12 +256,6 @@ class Replay {
     });
   }
 
-  private mul(a: number, b: number): number {
-    const x = a * b;
-    const r = x - Math.floor(x * this.invP) * this.p;
-    return r < 0 ? r + this.p : r >= this.p ? r - this.p : r;
-  }
-
   /** Starts at a subproof's node: its forbidden rows, then its path (each row must raise the rank). */
   moveTo(at: ProofSubtree): void {
     for (const r of at.forbidden) {
@@ -325,16 +320,22 @@ class Replay {
     const q = this.q[L - 1];
     const c = this.piv[L - 1];
     const f = src[s + c];
-    const p = this.p;
-    // v − v_c · q, without coordinate c (q_c = 1).
-    for (let j = 0, t = 0; j <= dim; j++) {
-      if (j === c) continue;
-      let x = src[s + j];
-      if (f !== 0 && q[j] !== 0) {
-        x -= this.mul(f, q[j]);
+    if (f === 0) {
+      for (let j = 0, t = 0; j <= dim; j++) if (j !== c) out[o + t++] = src[s + j];
+    } else {
+      // q_c·v − v_c·q without coordinate c: a unit multiple of the residual (zero tests and
+      // independence do not see the unit). Each entry is exact before its one reduction (< 2^52).
+      const qc = q[c];
+      const p = this.p;
+      const invP = this.invP;
+      for (let j = 0, t = 0; j <= dim; j++) {
+        if (j === c) continue;
+        const y = qc * src[s + j] - f * q[j];
+        let x = y - Math.floor(y * invP) * p;
         if (x < 0) x += p;
+        else if (x >= p) x -= p;
+        out[o + t++] = x;
       }
-      out[o + t++] = x;
     }
     this.stampOf[L][r] = this.version[L];
     return o;
@@ -349,9 +350,9 @@ class Replay {
     let c = -1;
     for (let j = 0; j < dim && c < 0; j++) if (src[s + j] !== 0) c = j;
     if (c < 0) return false;
-    const inv = invMod(src[s + c], this.p);
+    // The new row's residual, not normalized (residuals are kept up to a unit, see residualAt).
     const q = this.q[L];
-    for (let j = 0; j < dim; j++) q[j] = src[s + j] === 0 ? 0 : this.mul(src[s + j], inv);
+    for (let j = 0; j < dim; j++) q[j] = src[s + j];
     this.piv[L] = c;
     // Level L + 1 is a new span: its cached residuals are stale.
     this.version[L + 1] = ++this.versions;
@@ -548,10 +549,17 @@ class Replay {
       const b = bufs[1];
       const la = lens[0];
       const lb = lens[1];
+      const p = this.p;
+      const invP = this.invP;
       for (let s = 0; s < la; s += 2) {
         const a0 = a[s];
         const a1 = a[s + 1];
-        for (let t = 0; t < lb; t += 2) if (this.mul(a0, b[t + 1]) === this.mul(a1, b[t])) return false;
+        for (let t = 0; t < lb; t += 2) {
+          // The minor a0·b1 − a1·b0 is exact (|·| < 2^52); one reduction: it is 0 mod p iff r is 0 or ±p.
+          const d = a0 * b[t + 1] - a1 * b[t];
+          const r = d - Math.floor(d * invP) * p;
+          if (r === 0 || r === p || r === -p) return false;
+        }
       }
       return true;
     }
@@ -559,6 +567,7 @@ class Replay {
     const down = this.bufs[dim - 1];
     const downLens = this.lens[dim - 1];
     const p = this.p;
+    const invP = this.invP;
     for (let s = 0; s < lens[shortest]; s += dim) {
       // A packing step costs up to the product of its duals' sizes: honour the limit inside it.
       if ((++this.packWork & 1023) === 0) this.budget?.check("the replay of the search's proof");
@@ -577,8 +586,11 @@ class Replay {
           let zero = true;
           for (let j = 0; j < dim; j++) {
             if (j === c) continue;
-            let x = this.mul(ac, L[u + j]) - (vc === 0 ? 0 : this.mul(vc, A[s + j]));
+            // a_c·v_j − v_c·a_j is exact (|·| < 2^52): one reduction into [0, p).
+            const y = ac * L[u + j] - vc * A[s + j];
+            let x = y - Math.floor(y * invP) * p;
             if (x < 0) x += p;
+            else if (x >= p) x -= p;
             if (x !== 0) zero = false;
             out[w++] = x;
           }
@@ -672,27 +684,34 @@ export interface EncodedFlatProof {
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B64_INDEX = new Int16Array(128).fill(-1);
 for (let i = 0; i < 64; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+const B64_CODES = Uint8Array.from(B64, (ch) => ch.charCodeAt(0));
+const ASCII = new TextDecoder("ascii");
 
 /** Encodes a proof for a certificate file (about 1.5 bytes per entry). */
 export function encodeFlatProof(proof: FlatProof): EncodedFlatProof {
-  const bytes: number[] = [];
+  // Zigzag varints (at most 5 bytes per entry), then base64 as ASCII codes, decoded at once.
+  const bytes = new Uint8Array(5 * proof.tokens.length);
+  let nb = 0;
   for (const t of proof.tokens) {
     let z = t >= 0 ? 2 * t : -2 * t - 1;
     while (z >= 0x80) {
-      bytes.push((z & 0x7f) | 0x80);
+      bytes[nb++] = (z & 0x7f) | 0x80;
       z = Math.floor(z / 0x80);
     }
-    bytes.push(z);
+    bytes[nb++] = z;
   }
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 3) {
+  const chars = new Uint8Array(4 * Math.ceil(nb / 3));
+  let nc = 0;
+  for (let i = 0; i < nb; i += 3) {
     const a = bytes[i];
-    const b = bytes[i + 1] ?? 0;
-    const c = bytes[i + 2] ?? 0;
-    s += B64[a >> 2] + B64[((a & 3) << 4) | (b >> 4)];
-    s += i + 1 < bytes.length ? B64[((b & 15) << 2) | (c >> 6)] : "=";
-    s += i + 2 < bytes.length ? B64[c & 63] : "=";
+    const b = i + 1 < nb ? bytes[i + 1] : 0;
+    const c = i + 2 < nb ? bytes[i + 2] : 0;
+    chars[nc++] = B64_CODES[a >> 2];
+    chars[nc++] = B64_CODES[((a & 3) << 4) | (b >> 4)];
+    chars[nc++] = i + 1 < nb ? B64_CODES[((b & 15) << 2) | (c >> 6)] : 61;
+    chars[nc++] = i + 2 < nb ? B64_CODES[c & 63] : 61;
   }
+  const s = ASCII.decode(chars.subarray(0, nc));
   return {
     format: "injective-relu/flat-proof",
     version: 1,
@@ -737,16 +756,21 @@ export function decodeFlatProof(value: unknown, depth = 0): FlatProof {
     z = 0;
     scale = 1;
   };
+  /** The 6-bit value of the character at i; −2 for the padding "=", −1 for a non-base64 character. */
+  const sextet = (i: number): number => {
+    const code = s.charCodeAt(i);
+    return code === 61 ? -2 : code < 128 ? B64_INDEX[code] : -1;
+  };
   for (let i = 0; i < s.length; i += 4) {
-    const c = [0, 1, 2, 3].map((k) => {
-      const code = s.charCodeAt(i + k);
-      return code === 61 ? -2 : code < 128 ? B64_INDEX[code] : -1;
-    });
-    if (c[0] < 0 || c[1] < 0 || c[2] === -1 || c[3] === -1) bad("tokens is not base64");
-    byte((c[0] << 2) | (c[1] >> 4));
-    if (c[2] >= 0) byte(((c[1] & 15) << 4) | (c[2] >> 2));
-    if (c[3] >= 0) byte(((c[2] & 3) << 6) | c[3]);
-    if ((c[2] === -2 || c[3] === -2) && i + 4 < s.length) bad("padding inside tokens");
+    const c0 = sextet(i);
+    const c1 = sextet(i + 1);
+    const c2 = sextet(i + 2);
+    const c3 = sextet(i + 3);
+    if (c0 < 0 || c1 < 0 || c2 === -1 || c3 === -1) bad("tokens is not base64");
+    byte((c0 << 2) | (c1 >> 4));
+    if (c2 >= 0) byte(((c1 & 15) << 4) | (c2 >> 2));
+    if (c3 >= 0) byte(((c2 & 3) << 6) | c3);
+    if ((c2 === -2 || c3 === -2) && i + 4 < s.length) bad("padding inside tokens");
   }
   if (t !== length || scale !== 1) bad(`${t} entries decoded, length says ${length}`);
   if (v.subproofs === undefined) return { tokens };

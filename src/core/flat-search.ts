@@ -174,6 +174,9 @@ export class FlatSearch {
   private readonly unmet: number[][];
   private readonly bucketCount: Int32Array;
   private readonly bucketOrder: number[] = [];
+  /** Scratch of {@link branchOrder}: a dual's allowed rows and their scores, in order. */
+  private readonly orderRows: Int32Array;
+  private readonly orderScore: Int32Array;
   private readonly avail: number[] = [];
   private readonly incidence: number[][];
   private readonly n: number;
@@ -245,6 +248,8 @@ export class FlatSearch {
     this.usedBits = new Int32Array(this.words);
     this.joinBits = new Int32Array(this.words);
     this.bucketCount = new Int32Array(count + 2);
+    this.orderRows = new Int32Array(count);
+    this.orderScore = new Int32Array(count);
     this.sumSq = new Float64Array(count * (n + 1));
     this.Q = new Float64Array(n * n);
     this.basisRows = new Int32Array(n);
@@ -602,10 +607,11 @@ export class FlatSearch {
   /** Allowed rows of dual k, those in most unmet duals first. */
   private branchOrder(k: number): Int32Array {
     const rows = this.duals[k].rows;
-    const list: number[] = [];
-    const score: number[] = [];
+    const list = this.orderRows;
+    const score = this.orderScore;
     const W = this.words;
     const unmet = this.unmet[this.depth];
+    let len = 0;
     for (let t = 0; t < rows.length; t++) {
       const r = rows[t];
       if (this.forbLevel[r] >= 0) continue;
@@ -618,11 +624,17 @@ export class FlatSearch {
         const bit = 1 << (r & 31);
         for (let u = 0; u < unmet.length; u++) if ((this.bits[unmet[u] * W + word] & bit) !== 0) c++;
       }
-      list.push(r);
-      score.push(c);
+      // Insertion in order: higher score first, then lower row.
+      let at = len++;
+      while (at > 0 && (score[at - 1] < c || (score[at - 1] === c && list[at - 1] > r))) {
+        list[at] = list[at - 1];
+        score[at] = score[at - 1];
+        at--;
+      }
+      list[at] = r;
+      score[at] = c;
     }
-    const order = list.map((_, t) => t).sort((a, b) => score[b] - score[a] || list[a] - list[b]);
-    return Int32Array.from(order.map((t) => list[t]));
+    return list.slice(0, len);
   }
 
   /**
