@@ -15,6 +15,7 @@ export type {
 } from "./types.js";
 export { checkLayer, checkLayerWithin, limitedLayerResult } from "./check-layer.js";
 export { verifyCertificate, type CertificateCheck, type VerifyCertificateOptions } from "./certificate.js";
+export { dualHoldsByFilter } from "./dual-filter.js";
 export {
   replayFlatProof,
   replayProofSubtree,
