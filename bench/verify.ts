@@ -45,7 +45,7 @@ import { NativeMilp, probeNativeMilp, type NativeMilpAnswer, type NativeMilpProb
 // ---------------------------------------------------------------------------------------------
 
 const USAGE =
-  "usage: node dist/bench/verify.js [--quick] [--max-n N] [--min-n N] [--seeds K] [--workers K] [--no-workers-table] [--time-limit SECONDS] [--exhaustive-limit SECONDS] [--no-native] [--python PATH]";
+  "usage: node dist/bench/verify.js [--quick] [--max-n N] [--min-n N] [--seeds K] [--workers K] [--no-workers-table] [--time-limit SECONDS] [--exhaustive-limit SECONDS] [--no-native] [--no-wasm] [--python PATH]";
 
 function parseArgs(argv: string[]): {
   quick: boolean;
@@ -54,6 +54,7 @@ function parseArgs(argv: string[]): {
   exhaustiveLimitS: number;
   seeds: number | null;
   native: boolean;
+  wasm: boolean;
   python: string | null;
   minN: number;
   workers: number;
@@ -62,6 +63,7 @@ function parseArgs(argv: string[]): {
   let quick = false;
   let seeds: number | null = null;
   let native = true;
+  let wasm = true;
   let python: string | null = null;
   let maxN = Infinity;
   let minN = 0;
@@ -87,6 +89,7 @@ function parseArgs(argv: string[]): {
     else if (a === "--exhaustive-limit") exhaustiveLimitS = value();
     else if (a === "--seeds") seeds = Math.min(9, Math.floor(value()));
     else if (a === "--no-native") native = false;
+    else if (a === "--no-wasm") wasm = false;
     else if (a === "--no-workers-table") workersTable = false;
     else if (a === "--python") {
       python = argv[++i] ?? null;
@@ -102,7 +105,19 @@ function parseArgs(argv: string[]): {
       process.exit(2);
     }
   }
-  return { quick, maxN, timeLimitS, exhaustiveLimitS, seeds, native, python, minN, workers, workersTable };
+  return {
+    quick,
+    maxN,
+    timeLimitS,
+    exhaustiveLimitS,
+    seeds,
+    native,
+    wasm,
+    python,
+    minN,
+    workers,
+    workersTable,
+  };
 }
 
 const {
@@ -112,6 +127,7 @@ const {
   exhaustiveLimitS: EXH_LIMIT_S,
   seeds: SEEDS,
   native: NATIVE,
+  wasm: WASM,
   python: PYTHON,
   minN: MIN_N,
   workers: WORKERS,
@@ -252,7 +268,8 @@ interface Measured {
   /** Decided by the project and by each baseline (null: that one hit its limit). */
   vp: boolean | null;
   ve: boolean | null;
-  vm: boolean | null;
+  /** WebAssembly MILP verdict; undefined when that baseline is skipped (`--no-wasm`). */
+  vm?: boolean | null;
   /** Native MILP verdict; undefined when that baseline is skipped. */
   vn?: boolean | null;
   exhMs: number;
@@ -267,19 +284,19 @@ async function measure(label: string[], W: number[][], disagreements: string[]):
     checkLayer(W, null, { timeLimitMs: TIME_LIMIT_MS, method: "auto", ...(pool ? { pool } : {}) }),
   );
   const exh = await timeAsync(() => checkLayer(W, null, { timeLimitMs: EXH_LIMIT_MS, method: "exhaustive" }));
-  const milp = await timeAsync(() => solveMilp(W, TIME_LIMIT_S));
+  const milp = WASM ? await timeAsync(() => solveMilp(W, TIME_LIMIT_S)) : null;
   const nat = native ? await timeNative(W) : null;
   const vp = proj.value.injective;
   const ve = exh.value.injective;
-  const vm = milp.value.injective;
+  const vm = milp ? milp.value.injective : undefined;
   const vn = nat ? nat.value.injective : undefined;
   const exact = [vp, ve].filter((v): v is boolean => v !== null);
   const agreeExact = exact.length < 2 || exact[0] === exact[1];
   // The MILPs are compared with the exact verdict when there is one, else with each other.
   const reference = exact.length > 0 ? exact[0] : null;
   const milpDiffers = (v: boolean | null | undefined) => v != null && reference !== null && v !== reference;
-  const milpsSplit = reference === null && vm !== null && vn != null && vm !== vn;
-  const reached = exact.length + (vm === null ? 0 : 1) + (vn == null ? 0 : 1);
+  const milpsSplit = reference === null && vm != null && vn != null && vm !== vn;
+  const reached = exact.length + (vm == null ? 0 : 1) + (vn == null ? 0 : 1);
   const agree = !agreeExact
     ? "NO"
     : milpDiffers(vm) && milpDiffers(vn)
@@ -295,7 +312,8 @@ async function measure(label: string[], W: number[][], disagreements: string[]):
               : "yes";
   if (agree !== "yes" && agree !== "—")
     disagreements.push(
-      `${label.join(", ")}: project ${verdict(vp)}, exhaustive ${verdict(ve)}, MILP ${verdict(vm)}` +
+      `${label.join(", ")}: project ${verdict(vp)}, exhaustive ${verdict(ve)}` +
+        (milp ? `, MILP ${verdict(vm ?? null)}` : "") +
         (nat ? `, native MILP ${vn === null ? nat.value.status : verdict(vn ?? null)}` : ""),
     );
   const timeCell = (v: boolean | null, ms: number) => (v === null ? "> limit" : fmtMs(ms));
@@ -305,10 +323,10 @@ async function measure(label: string[], W: number[][], disagreements: string[]):
     if (vb === null) return `> ${fmtRatio(limitMs / proj.ms)}`;
     return fmtRatio(msb / proj.ms);
   };
-  let milpVerdict = verdict(vm);
-  if (vm === false && (milp.value.nonnegRows ?? 0) > n - 1)
+  let milpVerdict = milp ? verdict(vm ?? null) : "skipped";
+  if (milp && vm === false && (milp.value.nonnegRows ?? 0) > n - 1)
     milpVerdict += ` (point has ${milp.value.nonnegRows} rows >= 0)`;
-  if (vm === null && milp.value.status !== "Time limit reached") milpVerdict = milp.value.status;
+  if (milp && vm === null && milp.value.status !== "Time limit reached") milpVerdict = milp.value.status;
   const nativeCells: string[] = [];
   if (nat) {
     let nativeMs = timeCell(vn ?? null, nat.ms);
@@ -322,16 +340,26 @@ async function measure(label: string[], W: number[][], disagreements: string[]):
     verdict(vp) + (vp === null ? "" : ` (${proj.value.method})`),
     timeCell(vp, proj.ms),
     timeCell(ve, exh.ms),
-    timeCell(vm, milp.ms),
+    milp ? timeCell(vm ?? null, milp.ms) : "skipped",
     milpVerdict,
     agree,
-    ratioCell(vm, milp.ms, TIME_LIMIT_MS),
+    milp ? ratioCell(vm ?? null, milp.ms, TIME_LIMIT_MS) : "—",
     ratioCell(ve, exh.ms, EXH_LIMIT_MS),
     ...nativeCells,
-    `${proj.runs} / ${exh.runs} / ${milp.runs}${nat ? ` / ${nat.runs}` : ""}`,
+    `${proj.runs} / ${exh.runs} / ${milp ? milp.runs : "—"}${nat ? ` / ${nat.runs}` : ""}`,
   ];
   console.error(`[bench:verify] ${row.join(" | ")}`);
-  return { row, project: proj, vp, ve, vm, vn, exhMs: exh.ms, milpMs: milp.ms, nativeMs: nat?.ms };
+  return {
+    row,
+    project: proj,
+    vp,
+    ve,
+    vm,
+    vn,
+    exhMs: exh.ms,
+    milpMs: milp ? milp.ms : NaN,
+    nativeMs: nat?.ms,
+  };
 }
 
 /** The columns after the labels; the native ones only when that baseline runs. */
@@ -370,7 +398,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `## injective-relu verification benchmark (${QUICK ? "--quick" : "default"}${Number.isFinite(MAX_N) ? `, --max-n ${MAX_N}` : ""}${MIN_N > 0 ? `, --min-n ${MIN_N}` : ""}${SEEDS !== null ? `, --seeds ${SEEDS}` : ""}${WORKERS > 1 ? `, --workers ${WORKERS} (the project's column uses ${WORKERS} threads per layer)` : ""}${NATIVE ? "" : ", --no-native"}, --time-limit ${TIME_LIMIT_S}, --exhaustive-limit ${EXH_LIMIT_S})`,
+    `## injective-relu verification benchmark (${QUICK ? "--quick" : "default"}${Number.isFinite(MAX_N) ? `, --max-n ${MAX_N}` : ""}${MIN_N > 0 ? `, --min-n ${MIN_N}` : ""}${SEEDS !== null ? `, --seeds ${SEEDS}` : ""}${WORKERS > 1 ? `, --workers ${WORKERS} (the project's column uses ${WORKERS} threads per layer)` : ""}${NATIVE ? "" : ", --no-native"}${WASM ? "" : ", --no-wasm"}, --time-limit ${TIME_LIMIT_S}, --exhaustive-limit ${EXH_LIMIT_S})`,
   );
   console.log("");
   console.log(
@@ -418,11 +446,11 @@ async function main(): Promise<void> {
           continue;
         }
         if (n <= 10) worstUpTo10 = Math.max(worstUpTo10, r.project.ms);
-        if (r.ve !== null && r.vm !== null) {
+        if (r.ve !== null && r.vm != null) {
           ratiosMilp.push(r.milpMs / r.project.ms);
           ratiosExh.push(r.exhMs / r.project.ms);
         }
-        boundMilp.push((r.vm === null ? TIME_LIMIT_MS : r.milpMs) / r.project.ms);
+        if (r.vm !== undefined) boundMilp.push((r.vm === null ? TIME_LIMIT_MS : r.milpMs) / r.project.ms);
         boundExh.push((r.ve === null ? EXH_LIMIT_MS : r.exhMs) / r.project.ms);
         if (r.vn !== undefined && r.nativeMs !== undefined) {
           if (r.vn !== null) ratiosNative.push(r.nativeMs / r.project.ms);
@@ -490,7 +518,9 @@ async function main(): Promise<void> {
       ratiosMilp.length > 0
         ? `Geometric mean over the ${ratiosMilp.length} instances decided by all three: MILP / project ${fmtGeo(ratiosMilp)}, exhaustive / project ${fmtGeo(ratiosExh)}. ` +
           `Over all ${boundMilp.length} instances the project decided, with a baseline's time counted as its limit where it hit it (so a lower bound): MILP / project ≥ ${fmtGeo(boundMilp)}, exhaustive / project ≥ ${fmtGeo(boundExh)}.`
-        : `No instance was decided by all three; no geometric mean.`,
+        : WASM
+          ? `No instance was decided by all three; no geometric mean.`
+          : `The WebAssembly MILP was skipped (--no-wasm).`,
       native
         ? `Native MILP / project: geometric mean ${fmtGeo(ratiosNative)} over the ${ratiosNative.length} instances decided by both; ` +
           `≥ ${fmtGeo(boundNative)} over all ${boundNative.length} instances the project decided (native time counted at its limit where it hit it). ` +

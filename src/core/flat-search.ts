@@ -54,6 +54,14 @@ const BITSET_WORDS = 8;
 /** {@link FlatSearch.packLeafDuals} looks at children with up to this much rank left. */
 const PACK_LEAF_BUDGET = 2;
 
+/**
+ * When the greedy packing fails at a node with at most this much rank left, a depth-first search
+ * over the unmet duals (smallest first) looks for enough disjoint ones, within
+ * {@link PACK_SEARCH_STEPS} steps.
+ */
+const PACK_SEARCH_BUDGET = 6;
+const PACK_SEARCH_STEPS = 1000;
+
 /** Counters of the branch and bound. */
 export interface FlatSearchCounters {
   /** Search nodes expanded. */
@@ -219,6 +227,11 @@ export class FlatSearch {
   private readonly probeSeen: Int32Array;
   private readonly probeNear: Uint8Array;
   private probeId = 0;
+  /** Steps left to the packing search of the current node ({@link packFrom}). */
+  private packSteps = 0;
+  /** The row and depth of the last {@link probe}, whose vector {@link descend} reuses (−1: none). */
+  private probedRow = -1;
+  private probedDepth = -1;
   /** The duals of the last packing cut. */
   private readonly packed: number[] = [];
   /** The forbidden row that made the last {@link descend} fail. */
@@ -293,6 +306,7 @@ export class FlatSearch {
         for (const k of this.incidence[i]) this.avail[k]++;
       }
     this.stack.length = 0;
+    this.probedRow = -1;
     this.fresh = true;
     this.finished = false;
     if (this.rec) {
@@ -533,50 +547,39 @@ export class FlatSearch {
 
   /** Greedy packing of pairwise disjoint unmet duals (on allowed rows): more than `budget`? */
   private packingExceeds(budget: number): boolean {
-    const avail = this.avail;
-    const stamp = this.stamp;
-    const list = this.unmet[this.depth];
-    // Counting sort of the unmet duals by allowed size: smallest first.
-    const cnt = this.bucketCount;
-    let maxAvail = 0;
-    for (let t = 0; t < list.length; t++) if (avail[list[t]] > maxAvail) maxAvail = avail[list[t]];
-    cnt.fill(0, 0, maxAvail + 2);
-    for (let t = 0; t < list.length; t++) cnt[avail[list[t]] + 1]++;
-    for (let a = 1; a <= maxAvail + 1; a++) cnt[a] += cnt[a - 1];
-    const order = this.bucketOrder;
-    order.length = list.length;
-    for (let t = 0; t < list.length; t++) order[cnt[avail[list[t]]]++] = list[t];
-    let packed = 0;
+    const order = this.bySize(this.unmet[this.depth], Infinity);
     this.packed.length = 0;
-    const W = this.words;
-    if (W > 0) {
-      const bits = this.bits;
-      const allowed = this.allowedBits;
-      const used = this.usedBits;
-      used.fill(0);
-      for (let t = 0; t < order.length; t++) {
-        const o = order[t] * W;
-        let free = true;
-        for (let w = 0; w < W && free; w++) if ((bits[o + w] & allowed[w] & used[w]) !== 0) free = false;
-        if (!free) continue;
-        for (let w = 0; w < W; w++) used[w] |= bits[o + w] & allowed[w];
-        this.packed.push(order[t]);
-        if (++packed > budget) return true;
-      }
-      return false;
-    }
-    const s = ++this.stampValue;
+    this.clearTaken();
     for (let t = 0; t < order.length; t++) {
-      const rows = this.duals[order[t]].rows;
-      let free = true;
-      for (let u = 0; u < rows.length && free; u++) {
-        const r = rows[u];
-        if (this.forbLevel[r] < 0 && stamp[r] === s) free = false;
-      }
-      if (!free) continue;
-      for (let u = 0; u < rows.length; u++) if (this.forbLevel[rows[u]] < 0) stamp[rows[u]] = s;
+      if (!this.untaken(order[t])) continue;
+      this.take(order[t]);
       this.packed.push(order[t]);
-      if (++packed > budget) return true;
+      if (this.packed.length > budget) return true;
+    }
+    if (budget > PACK_SEARCH_BUDGET) return false;
+    // The greedy missed; a short search over the same order may not.
+    this.packed.length = 0;
+    this.clearTaken();
+    this.packSteps = PACK_SEARCH_STEPS;
+    return this.packFrom(order, 0, budget + 1);
+  }
+
+  /**
+   * Extends the packing {@link packed} (its rows taken) by duals of `order` from position `from`
+   * on, to `need` pairwise disjoint duals; backtracks, within {@link packSteps}.
+   */
+  private packFrom(order: readonly number[], from: number, need: number): boolean {
+    const chosen = this.packed;
+    if (chosen.length === need) return true;
+    for (let t = from; t + need - chosen.length <= order.length; t++) {
+      if (--this.packSteps < 0) return false;
+      const k = order[t];
+      if (!this.untaken(k)) continue;
+      this.take(k);
+      chosen.push(k);
+      if (this.packFrom(order, t + 1, need)) return true;
+      chosen.pop();
+      this.untake(k);
     }
     return false;
   }
@@ -587,21 +590,29 @@ export class FlatSearch {
    * to be disjoint.
    */
   private packCandidates(): void {
+    const out = this.packCand[this.depth];
+    const order = this.bySize(this.unmet[this.depth], PACK_LEAF_TRIES);
+    out.length = 0;
+    for (let t = 0; t < order.length; t++) out.push(order[t]);
+  }
+
+  /**
+   * The first `limit` duals of `list` by allowed size, smallest first (ties in list order): a
+   * counting sort, into a scratch array that the next call overwrites.
+   */
+  private bySize(list: readonly number[], limit: number): number[] {
     const avail = this.avail;
-    const list = this.unmet[this.depth];
     const cnt = this.bucketCount;
     let maxAvail = 0;
     for (let t = 0; t < list.length; t++) if (avail[list[t]] > maxAvail) maxAvail = avail[list[t]];
     cnt.fill(0, 0, maxAvail + 2);
-    for (let t = 0; t < list.length; t++) cnt[avail[list[t]]]++;
-    // Smallest allowed sizes whose duals fill the candidate list.
-    let limit = 0;
-    for (let total = 0; limit <= maxAvail && total < PACK_LEAF_TRIES; limit++) total += cnt[limit];
-    const out = this.packCand[this.depth];
-    out.length = 0;
-    for (let a = 0; a < limit && out.length < PACK_LEAF_TRIES; a++)
-      for (let t = 0; t < list.length && out.length < PACK_LEAF_TRIES; t++)
-        if (avail[list[t]] === a) out.push(list[t]);
+    for (let t = 0; t < list.length; t++) cnt[avail[list[t]] + 1]++;
+    for (let a = 1; a <= maxAvail + 1; a++) cnt[a] += cnt[a - 1];
+    const order = this.bucketOrder;
+    order.length = list.length;
+    for (let t = 0; t < list.length; t++) order[cnt[avail[list[t]]]++] = list[t];
+    if (order.length > limit) order.length = limit;
+    return order;
   }
 
   /** Allowed rows of dual k, those in most unmet duals first. */
@@ -646,10 +657,14 @@ export class FlatSearch {
     const rows = this.layer.rows;
     const d = this.depth;
     const Q = this.Q;
-    // New basis vector: e's residual against the basis, Gram–Schmidt twice (orthogonal to rounding).
+    // New basis vector: e's residual against the basis, Gram–Schmidt twice (orthogonal to rounding),
+    // unless a shortcut that failed has just probed it (the same vector, in the same place).
     const q = Q.subarray(d * n, (d + 1) * n);
-    const norm = this.residualOf(e, d, q);
-    for (let j = 0; j < n; j++) q[j] /= norm;
+    if (this.probedRow !== e || this.probedDepth !== d) {
+      const norm = this.residualOf(e, d, q);
+      for (let j = 0; j < n; j++) q[j] /= norm;
+    }
+    this.probedRow = -1;
     // Every other row: its squared residual is 1 − Σ_k (q_k · w_i)² (unit rows, orthonormal q),
     // kept per level. That sum is only a filter: a row it does not put far from S gets its
     // residual computed, and joins S when that is within the tolerance.
@@ -749,6 +764,8 @@ export class FlatSearch {
     const norm = this.residualOf(e, d, q);
     for (let j = 0; j < n; j++) q[j] /= norm;
     this.probeId++;
+    this.probedRow = e;
+    this.probedDepth = d;
     return q;
   }
 
@@ -829,6 +846,18 @@ export class FlatSearch {
     for (let u = 0; u < rows.length; u++)
       if (this.forbLevel[rows[u]] < 0 && this.stamp[rows[u]] === this.takenStamp) return false;
     return true;
+  }
+
+  /** Removes dual k's allowed rows from the packing (k was the last dual taken, disjoint from the rest). */
+  private untake(k: number): void {
+    const W = this.words;
+    if (W > 0) {
+      const o = k * W;
+      for (let w = 0; w < W; w++) this.usedBits[w] &= ~(this.bits[o + w] & this.allowedBits[w]);
+      return;
+    }
+    const rows = this.duals[k].rows;
+    for (let u = 0; u < rows.length; u++) if (this.forbLevel[rows[u]] < 0) this.stamp[rows[u]] = 0;
   }
 
   /** Adds dual k's allowed rows to the packing. */
