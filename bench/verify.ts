@@ -45,7 +45,7 @@ import { NativeMilp, probeNativeMilp, type NativeMilpAnswer, type NativeMilpProb
 // ---------------------------------------------------------------------------------------------
 
 const USAGE =
-  "usage: node dist/bench/verify.js [--quick] [--max-n N] [--min-n N] [--seeds K] [--workers K] [--no-workers-table] [--time-limit SECONDS] [--exhaustive-limit SECONDS] [--no-native] [--no-wasm] [--python PATH]";
+  "usage: node dist/bench/verify.js [--quick] [--max-n N] [--min-n N] [--seeds K] [--workers K] [--no-workers-table] [--time-limit SECONDS] [--exhaustive-limit SECONDS] [--no-native] [--no-wasm] [--alphas A,B,...] [--python PATH]";
 
 function parseArgs(argv: string[]): {
   quick: boolean;
@@ -59,6 +59,7 @@ function parseArgs(argv: string[]): {
   minN: number;
   workers: number;
   workersTable: boolean;
+  alphas: number[] | null;
 } {
   let quick = false;
   let seeds: number | null = null;
@@ -71,6 +72,7 @@ function parseArgs(argv: string[]): {
   let workersTable = true;
   let timeLimitS = 60;
   let exhaustiveLimitS = 20;
+  let alphas: number[] | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): number => {
@@ -91,7 +93,13 @@ function parseArgs(argv: string[]): {
     else if (a === "--no-native") native = false;
     else if (a === "--no-wasm") wasm = false;
     else if (a === "--no-workers-table") workersTable = false;
-    else if (a === "--python") {
+    else if (a === "--alphas") {
+      alphas = (argv[++i] ?? "").split(",").map(Number);
+      if (!alphas.length || alphas.some((x) => ![3, 5, 7, 9].includes(x))) {
+        console.error(`bench:verify: --alphas takes grid ratios among 3,5,7,9, comma-separated\n${USAGE}`);
+        process.exit(2);
+      }
+    } else if (a === "--python") {
       python = argv[++i] ?? null;
       if (!python) {
         console.error(`bench:verify: --python needs a path\n${USAGE}`);
@@ -117,6 +125,7 @@ function parseArgs(argv: string[]): {
     minN,
     workers,
     workersTable,
+    alphas,
   };
 }
 
@@ -132,6 +141,7 @@ const {
   minN: MIN_N,
   workers: WORKERS,
   workersTable: WORKERS_TABLE,
+  alphas: ALPHAS_ARG,
 } = parseArgs(process.argv.slice(2));
 /** The project's threads per layer (`--workers`; 1: no pool). */
 const pool = WORKERS >= 2 ? new LayerWorkerPool(WORKERS) : undefined;
@@ -139,7 +149,7 @@ const TIME_LIMIT_MS = TIME_LIMIT_S * 1000;
 const EXH_LIMIT_MS = EXH_LIMIT_S * 1000;
 const REPEATS = QUICK ? 1 : 3;
 const NS = (QUICK ? [4, 6] : [4, 6, 8, 10, 12]).filter((n) => n <= MAX_N && n >= MIN_N);
-const ALPHAS = [3, 5, 7, 9];
+const ALPHAS = ALPHAS_ARG ?? [3, 5, 7, 9];
 const SEEDS_PER_POINT = SEEDS ?? (QUICK ? 1 : 3);
 
 /** Seed of instance k at (n, α): unique over the grid (n <= 99, α <= 9, k <= 9). */
@@ -398,7 +408,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `## injective-relu verification benchmark (${QUICK ? "--quick" : "default"}${Number.isFinite(MAX_N) ? `, --max-n ${MAX_N}` : ""}${MIN_N > 0 ? `, --min-n ${MIN_N}` : ""}${SEEDS !== null ? `, --seeds ${SEEDS}` : ""}${WORKERS > 1 ? `, --workers ${WORKERS} (the project's column uses ${WORKERS} threads per layer)` : ""}${NATIVE ? "" : ", --no-native"}${WASM ? "" : ", --no-wasm"}, --time-limit ${TIME_LIMIT_S}, --exhaustive-limit ${EXH_LIMIT_S})`,
+    `## injective-relu verification benchmark (${QUICK ? "--quick" : "default"}${Number.isFinite(MAX_N) ? `, --max-n ${MAX_N}` : ""}${MIN_N > 0 ? `, --min-n ${MIN_N}` : ""}${SEEDS !== null ? `, --seeds ${SEEDS}` : ""}${WORKERS > 1 ? `, --workers ${WORKERS} (the project's column uses ${WORKERS} threads per layer)` : ""}${NATIVE ? "" : ", --no-native"}${WASM ? "" : ", --no-wasm"}${ALPHAS_ARG ? `, --alphas ${ALPHAS_ARG.join(",")}` : ""}, --time-limit ${TIME_LIMIT_S}, --exhaustive-limit ${EXH_LIMIT_S})`,
   );
   console.log("");
   console.log(
@@ -414,6 +424,20 @@ async function main(): Promise<void> {
       : `Native baseline skipped: ${probe.reason}. (The WebAssembly HiGHS MILP still runs; it needs no Python.)`,
   );
   console.log("");
+
+  // One warm-up pass over small layers outside the grid (seeds 400000+), untimed: the first calls of
+  // a process compile the whole pipeline (and start the threads and the Python process), which the
+  // per-case warm-up run of the first grid point would otherwise absorb only in part.
+  for (const [m, n] of [
+    [24, 8],
+    [40, 8],
+    [56, 8],
+  ]) {
+    const W = gaussianMatrix(m, n, 400_000 + 100 * n + m);
+    for (let r = 0; r < 3; r++)
+      await checkLayer(W, null, { timeLimitMs: TIME_LIMIT_MS, method: "auto", ...(pool ? { pool } : {}) });
+    if (native) await native.solve(W, TIME_LIMIT_S, DELTA);
+  }
 
   const disagreements: string[] = [];
   // Gaussian grid.
@@ -466,7 +490,7 @@ async function main(): Promise<void> {
   // by the structure test), the same with one row of −DB removed (not in general position, the
   // search must decide), and small integer matrices.
   const degenerate: string[][] = [];
-  const famNs = (QUICK ? [4] : [4, 6, 8]).filter((n) => n <= MAX_N);
+  const famNs = (QUICK ? [4] : [4, 6, 8]).filter((n) => n <= MAX_N && n >= MIN_N);
   for (const n of famNs) {
     for (const alpha of QUICK ? [5] : [3, 5, 7]) {
       const m = alpha * n;
@@ -509,7 +533,7 @@ async function main(): Promise<void> {
         `feasible ⇒ not injective, infeasible ⇒ injective. The MILP is exact only for rows in general position (true almost surely here); ` +
         `a feasible point is re-checked by counting the rows with w_i·x >= 0. A call that hits its limit prints "> limit". ` +
         `Ratios are baseline time / project time from this run; "> r×" is a lower bound (the baseline hit its limit). ` +
-        `Times are medians of ${REPEATS} run(s) after one warm-up run; a case whose warm-up run takes ${LONG_MS / 1000} s or more is measured once (column "runs": project / exhaustive / MILP${native ? " / native MILP" : ""}). ` +
+        `Times are medians of ${REPEATS} run(s) after one warm-up run (and the process first checks three small layers outside the grid, untimed, to compile the pipeline); a case whose warm-up run takes ${LONG_MS / 1000} s or more is measured once (column "runs": project / exhaustive / MILP${native ? " / native MILP" : ""}). ` +
         `"agree?": "yes" when every verdict reached is the same; "MILP differs" / "native MILP differs" / "both MILPs differ" when only the MILP(s) (not exact without general position) disagree with the exact verdict, "MILPs differ" when the two MILPs disagree and no exact verdict was reached.`,
       "",
       table(["n", "m (α)", "seed", ...resultHeader()], rows, ["verdict (project)", "MILP verdict", "agree?"]),

@@ -57,7 +57,7 @@ export function describeResult(file: LayerFile, r: CheckResult): string {
   }
   const s = r.stats;
   lines.push(
-    `Stats: ${s.nodes !== undefined ? `${s.nodes} branch-and-bound nodes` : `${s.hyperplanesVisited} hyperplane candidates (${s.distinctHyperplanes} distinct, ${s.prunedByDuals} settled by earlier duals)`}, ${s.lpSolves} LPs, ${s.falsifierSamples} falsifier restarts, ${fmtMs(s.timeMs)}${s.nodes !== undefined && s.recheckMs !== undefined ? ` (re-check ${fmtMs(s.recheckMs)}, by ${s.recheckBy === "proof replay" ? "replaying the search's proof" : "the cover check"})` : ""}; seed ${r.seed}, tolerance ${r.tolerance}`,
+    `Stats: ${s.nodes !== undefined ? `${s.nodes} branch-and-bound nodes` : `${s.hyperplanesVisited} hyperplane candidates (${s.distinctHyperplanes} distinct, ${s.prunedByDuals} settled by earlier duals)`}, ${s.lpSolves} LPs, ${s.descentRestarts ? `LP-guided descent ${s.descentRestarts} restart(s) (${s.descentLps ?? 0} LPs), ` : ""}${s.falsifierSamples} falsifier restarts, ${fmtMs(s.timeMs)}${s.nodes !== undefined && s.recheckMs !== undefined ? ` (re-check ${fmtMs(s.recheckMs)}, by ${s.recheckBy === "proof replay" ? "replaying the search's proof" : "the cover check"})` : ""}; seed ${r.seed}, tolerance ${r.tolerance}`,
   );
   return lines.join("\n");
 }

@@ -29,6 +29,7 @@ import {
   ExactSpan,
   Fraction,
   dyadicRows,
+  gcdBigint,
   ratioToNumber,
   solveIntegerSystem,
   type IntegerLayer,
@@ -376,7 +377,7 @@ function exactLines(W: readonly (readonly bigint[])[]): Int32Array {
   const out = new Int32Array(W.length);
   W.forEach((row, i) => {
     let g = 0n;
-    for (const v of row) g = gcdBig(g, v < 0n ? -v : v);
+    for (const v of row) g = gcdBigint(g, v < 0n ? -v : v);
     if (g === 0n) {
       out[i] = -1;
       return;
@@ -389,11 +390,6 @@ function exactLines(W: readonly (readonly bigint[])[]): Int32Array {
     out[i] = id;
   });
   return out;
-}
-
-function gcdBig(a: bigint, b: bigint): bigint {
-  while (b !== 0n) [a, b] = [b, a % b];
-  return a;
 }
 
 interface ModState {

@@ -267,7 +267,9 @@ function limitResult(
   const progress =
     s.hyperplanesTotal > 0
       ? ` after ${s.hyperplanesVisited} of ${s.hyperplanesTotal} hyperplane candidates`
-      : "";
+      : /branch and bound/.test(e.stage) && s.nodes
+        ? ` after ${s.nodes} nodes`
+        : "";
   const what =
     e.kind === "time"
       ? `the time limit ran out during ${e.stage}${progress}`
@@ -516,7 +518,16 @@ async function branchAndBound(
   // First with the packing bound (exact in general position); if the exact cover check then finds a
   // flat it cut, once more without it, reusing the duals (exact for every W); then exact repairs.
   for (const packingBound of [true, false]) {
-    const par = parallelOf(ctx, "branch-and-bound");
+    const pooled = parallelOf(ctx, "branch-and-bound");
+    // The counts so far, across the threads, also when the run is cut short (then the verdict is
+    // unknown and the stats say how far the search got).
+    const par = pooled && {
+      ...pooled,
+      onCounts: (n: number, lps: number) => {
+        ctx.stats.nodes = nodes + n;
+        ctx.stats.lpSolves = lpSolves + lps;
+      },
+    };
     const out =
       par && (await onPool(ctx, () => parallelFlatSearch(par, layer, ctx.ints, packingBound, duals)));
     if (par && out) {

@@ -14,7 +14,7 @@
 
 import type { Domain, Dual } from "./types.js";
 import type { Budget } from "./budget.js";
-import { ExactSpan, Fraction, ratioToNumber, type IntegerLayer } from "./exact.js";
+import { ExactSpan, Fraction, gcdBigint, ratioToNumber, type IntegerLayer } from "./exact.js";
 import { exactFeasiblePoint } from "./lp/exact-simplex.js";
 import { flatNormal, pairAtRational, type ExactPair } from "./witness.js";
 
@@ -132,16 +132,9 @@ export function settleFlatExact(
       point = x.map((e) => e.mul(lambda));
     }
     D = 1n;
-    for (const e of point) D = (D / gcd(D, e.den)) * e.den;
+    for (const e of point) D = (D / gcdBigint(D, e.den)) * e.den;
     X = point.map((e) => (e.num * D) / e.den);
   }
   const pair = pairAtRational(ints, domain, X, D, v);
   return pair ? { pair } : null;
-}
-
-function gcd(a: bigint, b: bigint): bigint {
-  if (a < 0n) a = -a;
-  if (b < 0n) b = -b;
-  while (b !== 0n) [a, b] = [b, a % b];
-  return a;
 }

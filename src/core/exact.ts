@@ -22,7 +22,7 @@ export class Fraction {
       num = -num;
       den = -den;
     }
-    const g = gcd(num < 0n ? -num : num, den);
+    const g = gcdBigint(num < 0n ? -num : num, den);
     this.num = g > 1n ? num / g : num;
     this.den = g > 1n ? den / g : den;
   }
@@ -77,7 +77,25 @@ export function ratioToNumber(num: bigint, den: bigint): number {
   return num < 0n ? -v : v;
 }
 
-function gcd(a: bigint, b: bigint): bigint {
+/**
+ * gcd(|a|, |b|) (0 for gcd(0, 0)). The one gcd of the exact code. Dyadic rationals make one argument
+ * a power of two most of the time (a double's denominator, a witness's 2^q), where the answer is
+ * the lower of that power and the other argument's lowest set bit: no division at all (Euclid's
+ * loop on a 600-bit numerator and 2^k was a third of an easy layer's check, docs/benchmarks.md).
+ */
+export function gcdBigint(a: bigint, b: bigint): bigint {
+  if (a < 0n) a = -a;
+  if (b < 0n) b = -b;
+  if (a === 0n) return b;
+  if (b === 0n) return a;
+  if ((b & (b - 1n)) === 0n) {
+    const low = a & -a;
+    return low < b ? low : b;
+  }
+  if ((a & (a - 1n)) === 0n) {
+    const low = b & -b;
+    return low < a ? low : a;
+  }
   while (b !== 0n) [a, b] = [b, a % b];
   return a;
 }
@@ -366,7 +384,7 @@ export function integerOrthogonalVector(rows: readonly (readonly bigint[])[], n:
   v[free] = d;
   for (let t = 0; t < pivotCols.length; t++) v[pivotCols[t]] = -A[t][free];
   let g = 0n;
-  for (const e of v) g = gcd(g, e < 0n ? -e : e);
+  for (const e of v) g = gcdBigint(g, e < 0n ? -e : e);
   const sign = d < 0n ? -1n : 1n;
   return v.map((e) => (e / g) * sign);
 }
@@ -374,10 +392,10 @@ export function integerOrthogonalVector(rows: readonly (readonly bigint[])[], n:
 /** The smallest integer multiple of a rational vector (denominators cleared, common factor removed). */
 export function toIntegerVector(x: readonly Fraction[]): bigint[] {
   let l = 1n;
-  for (const e of x) l = (l / gcd(l, e.den)) * e.den;
+  for (const e of x) l = (l / gcdBigint(l, e.den)) * e.den;
   const ints = x.map((e) => (e.num * l) / e.den);
   let g = 0n;
-  for (const v of ints) g = gcd(g, v < 0n ? -v : v);
+  for (const v of ints) g = gcdBigint(g, v < 0n ? -v : v);
   return g > 1n ? ints.map((v) => v / g) : ints;
 }
 
@@ -533,13 +551,13 @@ export function solveIntegerSystem(
     return Number.isFinite(v) ? Fraction.fromFloat(v) : Fraction.ZERO;
   });
   let S = 1n;
-  for (const f of free) if (f.num !== 0n) S = (S / gcdBig(S, f.den)) * f.den;
+  for (const f of free) if (f.num !== 0n) S = (S / gcdBigint(S, f.den)) * f.den;
   const h: bigint[] = free.map((f) => (f.num === 0n ? 0n : f.num * (S / f.den)));
   // Common denominator L = S · lcm(P_i) (made positive).
   let lcmP = 1n;
   for (let i = 0; i < r; i++) {
     const P = absBig(A[i][pivotCols[i]]);
-    lcmP = (lcmP / gcdBig(lcmP, P)) * P;
+    lcmP = (lcmP / gcdBigint(lcmP, P)) * P;
   }
   const L = S * lcmP;
   const Y: bigint[] = h.map((v, c) => (isPivot[c] ? 0n : v * (L / S)));
@@ -552,11 +570,4 @@ export function solveIntegerSystem(
     Y[c] = num * (L / (S * absBig(P))) * (P < 0n ? -1n : 1n);
   }
   return { Y, L };
-}
-
-function gcdBig(a: bigint, b: bigint): bigint {
-  if (a < 0n) a = -a;
-  if (b < 0n) b = -b;
-  while (b !== 0n) [a, b] = [b, a % b];
-  return a;
 }

@@ -185,6 +185,12 @@ export class FlatSearch {
   /** Scratch of {@link branchOrder}: a dual's allowed rows and their scores, in order. */
   private readonly orderRows: Int32Array;
   private readonly orderScore: Int32Array;
+  /**
+   * Per dual: its allowed rows (not forbidden; rows of S count too). Kept up to date by
+   * forbid/unforbid without bit sets; with bit sets only the current node's unmet duals are
+   * counted, when it is expanded ({@link refreshAvail}): a forbidden row is in hundreds of duals,
+   * and updating them all on every forbid and unforbid was a fifth of the search.
+   */
   private readonly avail: number[] = [];
   private readonly incidence: number[][];
   private readonly n: number;
@@ -229,6 +235,8 @@ export class FlatSearch {
   private probeId = 0;
   /** Steps left to the packing search of the current node ({@link packFrom}). */
   private packSteps = 0;
+  /** Whether {@link packFrom} has left the greedy's path (from then on, steps are limited). */
+  private packBacktracked = false;
   /** The row and depth of the last {@link probe}, whose vector {@link descend} reuses (−1: none). */
   private probedRow = -1;
   private probedDepth = -1;
@@ -303,7 +311,7 @@ export class FlatSearch {
       if (this.forbLevel[i] >= 0) {
         this.forbLevel[i] = -1;
         if (this.words > 0) this.allowedBits[i >> 5] |= 1 << (i & 31);
-        for (const k of this.incidence[i]) this.avail[k]++;
+        else for (const k of this.incidence[i]) this.avail[k]++;
       }
     this.stack.length = 0;
     this.probedRow = -1;
@@ -488,6 +496,7 @@ export class FlatSearch {
       rec?.push(this.unmet[this.depth][0]);
       return "leaf";
     }
+    if (this.words > 0) this.refreshAvail();
     for (;;) {
       const pick = this.pickUnmet();
       if (pick === -1) {
@@ -528,6 +537,27 @@ export class FlatSearch {
     }
   }
 
+  /** With bit sets: {@link avail} of the current node's unmet duals, by popcount. */
+  private refreshAvail(): void {
+    const W = this.words;
+    const bits = this.bits;
+    const allowed = this.allowedBits;
+    const avail = this.avail;
+    const list = this.unmet[this.depth];
+    for (let t = 0; t < list.length; t++) {
+      const k = list[t];
+      const o = k * W;
+      let c = 0;
+      for (let w = 0; w < W; w++) {
+        let x = bits[o + w] & allowed[w];
+        x -= (x >>> 1) & 0x55555555;
+        x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+        c += Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+      }
+      avail[k] = c;
+    }
+  }
+
   /** The unmet dual with the fewest allowed rows (−1 when every dual meets S). */
   private pickUnmet(): number {
     let best = -1;
@@ -545,34 +575,32 @@ export class FlatSearch {
     return best;
   }
 
-  /** Greedy packing of pairwise disjoint unmet duals (on allowed rows): more than `budget`? */
+  /**
+   * Packing of pairwise disjoint unmet duals (on allowed rows): more than `budget`? The greedy
+   * (smallest first, take every dual disjoint from those taken) and, when it misses and at most
+   * {@link PACK_SEARCH_BUDGET} rank is left, a depth-first search over the same order: one walk,
+   * since the search's first path is the greedy.
+   */
   private packingExceeds(budget: number): boolean {
     const order = this.bySize(this.unmet[this.depth], Infinity);
     this.packed.length = 0;
     this.clearTaken();
-    for (let t = 0; t < order.length; t++) {
-      if (!this.untaken(order[t])) continue;
-      this.take(order[t]);
-      this.packed.push(order[t]);
-      if (this.packed.length > budget) return true;
-    }
-    if (budget > PACK_SEARCH_BUDGET) return false;
-    // The greedy missed; a short search over the same order may not.
-    this.packed.length = 0;
-    this.clearTaken();
-    this.packSteps = PACK_SEARCH_STEPS;
+    this.packSteps = budget > PACK_SEARCH_BUDGET ? 0 : PACK_SEARCH_STEPS;
+    this.packBacktracked = false;
     return this.packFrom(order, 0, budget + 1);
   }
 
   /**
    * Extends the packing {@link packed} (its rows taken) by duals of `order` from position `from`
-   * on, to `need` pairwise disjoint duals; backtracks, within {@link packSteps}.
+   * on, to `need` pairwise disjoint duals. The first path (the greedy) always runs to its end;
+   * backtracking is allowed within {@link packSteps}, which counts the steps of the first path
+   * too (the steps of a search that starts after a separate greedy pass: the same tree).
    */
   private packFrom(order: readonly number[], from: number, need: number): boolean {
     const chosen = this.packed;
     if (chosen.length === need) return true;
     for (let t = from; t + need - chosen.length <= order.length; t++) {
-      if (--this.packSteps < 0) return false;
+      if (--this.packSteps < 0 && this.packBacktracked) return false;
       const k = order[t];
       if (!this.untaken(k)) continue;
       this.take(k);
@@ -580,6 +608,7 @@ export class FlatSearch {
       if (this.packFrom(order, t + 1, need)) return true;
       chosen.pop();
       this.untake(k);
+      this.packBacktracked = true;
     }
     return false;
   }
@@ -906,7 +935,7 @@ export class FlatSearch {
     if (this.forbLevel[r] >= 0) return;
     this.forbLevel[r] = level;
     if (this.words > 0) this.allowedBits[r >> 5] &= ~(1 << (r & 31));
-    for (const k of this.incidence[r]) this.avail[k]--;
+    else for (const k of this.incidence[r]) this.avail[k]--;
   }
 
   private unforbid(level: number): void {
@@ -914,7 +943,7 @@ export class FlatSearch {
       if (this.forbLevel[i] === level) {
         this.forbLevel[i] = -1;
         if (this.words > 0) this.allowedBits[i >> 5] |= 1 << (i & 31);
-        for (const k of this.incidence[i]) this.avail[k]++;
+        else for (const k of this.incidence[i]) this.avail[k]++;
       }
     }
   }

@@ -542,6 +542,12 @@ export interface ParallelContext {
   budget: Budget;
   /** Share of the subtrees finished. */
   onProgress?: (share: number) => void;
+  /**
+   * Called with the branch and bound's node and LP counts so far, across every thread, whenever
+   * they grow (also from subtrees stopped by the deadline or a cancel), so that a run cut short
+   * still reports the work done.
+   */
+  onCounts?: (nodes: number, lpSolves: number) => void;
 }
 
 /** Layers from this n up are split over a pool (below, one thread is faster). */
@@ -571,6 +577,7 @@ async function runAll<T extends LayerTaskResult>(
   make: (i: number) => LayerTask,
   take: (result: T, index: number) => boolean,
   stage: string,
+  seen?: (result: T) => void,
 ): Promise<void> {
   const { pool, budget } = ctx;
   const controller = new AbortController();
@@ -601,6 +608,7 @@ async function runAll<T extends LayerTaskResult>(
             (r) => {
               running--;
               finished++;
+              seen?.(r as T);
               if (found) {
                 // Stopped after a result ended the search: nothing more is needed from it.
               } else if (r.stopped) {
@@ -678,6 +686,7 @@ export async function parallelFlatSearch(
   while (!top.done) {
     budget.check(stage);
     const candidate = top.step(TASK_CHUNK);
+    ctx.onCounts?.(top.counters.nodes, top.counters.lpSolves);
     if (candidate) {
       const witness = exactWitness(setup, layer, ints, candidate);
       if (witness)
@@ -726,8 +735,6 @@ export async function parallelFlatSearch(
       };
     },
     (r, i) => {
-      nodes += r.nodes;
-      lpSolves += r.lpSolves;
       rejected += r.rejected;
       subproofs[i] = r.proof;
       for (const d of unpackDuals(r.duals)) {
@@ -741,6 +748,11 @@ export async function parallelFlatSearch(
       return witness !== null;
     },
     stage,
+    (r) => {
+      nodes += r.nodes;
+      lpSolves += r.lpSolves;
+      ctx.onCounts?.(nodes, lpSolves);
+    },
   );
   return {
     duals,

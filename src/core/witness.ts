@@ -17,6 +17,7 @@ import {
   ExactSpan,
   Fraction,
   bitLength,
+  gcdBigint,
   dyadicOf,
   dyadicRows,
   exactRankBudgeted,
@@ -69,15 +70,8 @@ function parsePoint(fn: string, name: string, x: unknown, n: number): Fraction[]
 /** Common denominator form of a rational vector: x = P / Q with integers P and Q > 0. */
 function commonDenominator(x: readonly Fraction[]): { P: bigint[]; Q: bigint } {
   let Q = 1n;
-  for (const e of x) Q = (Q / gcd(Q, e.den)) * e.den;
+  for (const e of x) Q = (Q / gcdBigint(Q, e.den)) * e.den;
   return { P: x.map((e) => (e.num * Q) / e.den), Q };
-}
-
-function gcd(a: bigint, b: bigint): bigint {
-  if (a < 0n) a = -a;
-  if (b < 0n) b = -b;
-  while (b !== 0n) [a, b] = [b, a % b];
-  return a;
 }
 
 /** Q · (W x + b) row by row, for x = P / Q, in integers (row i is the integer row of the layer). */

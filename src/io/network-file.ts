@@ -14,7 +14,7 @@
  * with the file name. The parsing (no file access) is in src/io/network-parse.ts, re-exported here.
  */
 
-import { writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import type { Network } from "../model/network.js";
 import { describeFsError, FileFormatError } from "./errors.js";
 import { decodeUtf8 } from "./layer-parse.js";
@@ -77,5 +77,30 @@ export async function writeNetworkFile(
     await writeFile(path, text);
   } catch (e) {
     throw new FileFormatError(path, `cannot write file (${describeFsError(e)})`);
+  }
+}
+
+/**
+ * True for files that hold a whole network: `.onnx`, `.safetensors`, TF.js `model.json` (or a folder
+ * holding one, as TF.js saves a model), or JSON with `layers`.
+ */
+export async function isNetworkFile(path: string): Promise<boolean> {
+  const isDir = await stat(path).then(
+    (st) => st.isDirectory(),
+    () => false,
+  );
+  if (isDir && (await tfjsModelJsonPath(path)) !== null) return true;
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".onnx") || lower.endsWith(".safetensors")) return true;
+  if (!lower.endsWith(".json")) return false;
+  try {
+    const info = await stat(path);
+    if (!info.isFile() || info.size > 64 * 1024 * 1024) return false;
+    const obj = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+    return (
+      typeof obj === "object" && obj !== null && !("W" in obj) && ("layers" in obj || "modelTopology" in obj)
+    );
+  } catch {
+    return false; // the layer reader reports unreadable or invalid files with a proper message
   }
 }

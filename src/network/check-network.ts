@@ -138,6 +138,12 @@ export interface CheckNetworkOptions {
   memoryLimitBytes?: number;
   /** Threads for the layer checks' branch and bound and re-check (see `CheckLayerOptions.pool`). @default none */
   pool?: LayerTaskPool;
+  /**
+   * Keep each ReLU layer's branch-and-bound proof in its certificate (see `CheckLayerOptions.proof`),
+   * so that `verifyCertificate` (and `injective-relu verify MODEL EVIDENCE --layer k`) replays it
+   * instead of searching. @default false
+   */
+  proof?: boolean;
 }
 
 /** One layer's verdict inside {@link checkNetwork}. */
@@ -193,8 +199,10 @@ export interface NetworkLayerReport {
   /** A collision of this layer on its domain, when not injective (exact; fractions in exactX1/exactX2 when needed). */
   witness?: { x1: number[]; x2: number[]; exactX1?: string[]; exactX2?: string[] };
   /**
-   * The certificate of a ReLU layer proved injective (rule `relu`), which `verifyCertificate`
-   * re-checks on `domain` (the other rules' evidence is the exact rank or the layer's structure).
+   * The certificate of a ReLU layer proved injective (rules `relu` and `conv-exact`), which
+   * `verifyCertificate` re-checks on `domain` against the layer's matrix (`layerMatrix`; from the
+   * command line, `injective-relu verify MODEL EVIDENCE --layer k`). The other rules' evidence is
+   * the exact rank or the layer's structure.
    */
   certificate?: Certificate;
   timeMs: number;
@@ -490,8 +498,9 @@ async function layerReport(
   seed: number,
   budget: Budget,
   pool?: LayerTaskPool,
+  proof = false,
 ): Promise<Omit<NetworkLayerReport, "timeMs">> {
-  if (layer.conv) return convLayerReport(layer, l, domain, tol, seed, budget, pool);
+  if (layer.conv) return convLayerReport(layer, l, domain, tol, seed, budget, pool, proof);
   if (layer.activation !== "relu") return linearLayerReport(layer, l, domain, tol, budget);
   const W = layerMatrix(layer, budget, `layer ${l}`);
   const paired = pairedDenseReport(layer, W, l, domain, tol, budget);
@@ -499,7 +508,7 @@ async function layerReport(
   const r: LayerCheckResult = await checkLayerWithin(
     W,
     layer.b ?? null,
-    { domain, tolerance: tol, seed, ...(pool ? { pool } : {}) },
+    { domain, tolerance: tol, seed, ...(pool ? { pool } : {}), ...(proof ? { proof } : {}) },
     budget,
     `layer ${l}`,
   );
@@ -588,6 +597,7 @@ async function convLayerReport(
   seed: number,
   budget: Budget,
   pool?: LayerTaskPool,
+  proof = false,
 ): Promise<Omit<NetworkLayerReport, "timeMs">> {
   const p = layer.conv!;
   const m = layerOutputDim(layer);
@@ -617,7 +627,7 @@ async function convLayerReport(
       r = await checkLayerWithin(
         W,
         layer.b ?? null,
-        { domain, tolerance: tol, seed, ...(pool ? { pool } : {}) },
+        { domain, tolerance: tol, seed, ...(pool ? { pool } : {}), ...(proof ? { proof } : {}) },
         budget,
         `layer ${index}`,
       );
@@ -643,6 +653,7 @@ async function convLayerReport(
       rank: r.rank,
       exact: r.exact,
       ...(r.witness ? { witness: layerWitness(r.witness) } : {}),
+      ...(r.injective === true && r.certificate ? { certificate: r.certificate } : {}),
     };
   }
   const unknown = (why: string): Omit<NetworkLayerReport, "timeMs"> => ({
@@ -1030,7 +1041,7 @@ export async function checkNetwork(
       const fused = convBatchNormGroup(net, l);
       const r =
         (fused && pairedConvBnReport(net, fused, l, tol, budget)) ??
-        (await layerReport(layer, l, domain, tol, seed, budget, options.pool));
+        (await layerReport(layer, l, domain, tol, seed, budget, options.pool, options.proof));
       layers.push({ ...r, timeMs: performance.now() - t0 });
       if (l === 0 && r.injective === false && r.witness && net.layers.length > 1)
         settled = liftWitness(net, layers[0], tol, seed, [], budget);

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../support/cli.js";
+import { gaussianLayer } from "../../src/experiments/phase.js";
 
 let dir: string;
 const run = (...args: string[]) => runCli(args, dir);
@@ -88,6 +89,82 @@ describe("check-network", () => {
     const r = run("check-network", "ragged.json");
     expect(r.code).toBe(3);
     expect(r.err.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("check-network --proof and verify --layer: a network layer's evidence, re-checked", () => {
+  beforeAll(() => {
+    // A Gaussian 36 × 6 ReLU layer (decided by the branch and bound), then a linear identity.
+    const { W, b } = gaussianLayer(6, 36, true, 11);
+    const I = Array.from({ length: 36 }, (_, i) => Array.from({ length: 36 }, (_, j) => (i === j ? 1 : 0)));
+    writeFileSync(
+      join(dir, "gauss.json"),
+      net(
+        [
+          { type: "dense", W, b, activation: "relu" },
+          { type: "dense", W: I, activation: "linear" },
+        ],
+        6,
+      ),
+    );
+  });
+
+  it("keeps the proof in layer 0's certificate, and verify --layer 0 replays it; a tampered dual is refused", () => {
+    const r = run("check-network", "gauss.json", "--proof", "--json");
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    const layer0 = j.layers[0];
+    expect(layer0.method).toBe("branch-and-bound");
+    expect(layer0.certificate.proof).toBeDefined();
+    writeFileSync(join(dir, "gauss-report.json"), r.out);
+    const v = run("verify", "gauss.json", "gauss-report.json", "--layer", "0");
+    expect(v.code, v.err).toBe(0);
+    expect(v.out).toMatch(/^certificate VALID .*proof .* replays/);
+    // One dual's weight made negative: invalid.
+    const cert = layer0.certificate;
+    const bad = structuredClone(cert);
+    bad.duals[0].weights[0] = -Math.abs(bad.duals[0].weights[0]) - 1;
+    writeFileSync(join(dir, "gauss-bad.json"), JSON.stringify(bad));
+    const t = run("verify", "gauss.json", "gauss-bad.json", "--layer", "0");
+    expect(t.code).toBe(1);
+    expect(t.out).toMatch(/^certificate INVALID/);
+  });
+
+  it("without --proof the certificate has no proof and verify --layer re-checks it by the cover check", () => {
+    const r = run("check-network", "gauss.json", "--json");
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.layers[0].certificate.proof).toBeUndefined();
+    writeFileSync(join(dir, "gauss-report-plain.json"), r.out);
+    const v = run("verify", "gauss.json", "gauss-report-plain.json", "--layer", "0", "--json");
+    expect(v.code, v.err).toBe(0);
+    expect(JSON.parse(v.out).valid).toBe(true);
+  });
+
+  it("refuses in one line: a layer out of range, a linear layer, a network report without --layer, a network without --layer", () => {
+    for (const [args, msg] of [
+      [["gauss.json", "gauss-report.json", "--layer", "2"], /the network has 2 layer\(s\)/],
+      [["gauss.json", "gauss-report.json", "--layer", "1"], /activation linear/],
+      [["eq4.json", "gauss-report.json"], /holds a network: pass --layer k/],
+    ] as const) {
+      const r = run("verify", ...args);
+      expect(r.code, args.join(" ")).toBe(3);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+      expect(r.err).toMatch(msg);
+    }
+    writeFileSync(
+      join(dir, "layer.json"),
+      JSON.stringify({
+        W: [
+          [1, 0],
+          [0, 1],
+          [-1, -1],
+        ],
+      }),
+    );
+    const r = run("verify", "layer.json", "gauss-report.json");
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/network's report \(check-network --json\): pass the network file and --layer k/);
   });
 });
 

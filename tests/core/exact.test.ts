@@ -9,6 +9,7 @@ import {
   Fraction,
   floatToDyadic,
   dyadicRows,
+  gcdBigint,
   integerOrthogonalVector,
   solveExact,
   toIntegerVector,
@@ -37,6 +38,31 @@ describe("Fraction", () => {
     expect(a.add(new Fraction(1n, 3n)).toString()).toBe("-1/6");
     expect(a.mul(a).toString()).toBe("1/4");
     expect(Fraction.fromFloat(0.1).toNumber()).toBe(0.1);
+  });
+});
+
+describe("gcdBigint", () => {
+  const euclid = (a: bigint, b: bigint): bigint => {
+    a = a < 0n ? -a : a;
+    b = b < 0n ? -b : b;
+    while (b !== 0n) [a, b] = [b, a % b];
+    return a;
+  };
+  // Powers of two (the fast path), their multiples and negatives, zero, and ordinary integers.
+  const big = fc.oneof(
+    fc.bigInt({ min: -(1n << 300n), max: 1n << 300n }),
+    fc.nat(400).map((k) => 1n << BigInt(k)),
+    fc.tuple(fc.nat(400), fc.bigInt({ min: -(1n << 80n), max: 1n << 80n })).map(([k, m]) => m << BigInt(k)),
+    fc.constantFrom(0n, 1n, -1n, 2n, -2n),
+  );
+  it("agrees with Euclid's algorithm on |a|, |b|, also on powers of two", () => {
+    fc.assert(
+      fc.property(big, big, (a, b) => gcdBigint(a, b) === euclid(a, b) && gcdBigint(b, a) === euclid(a, b)),
+      { seed: 11, numRuns: 3000 },
+    );
+    expect(gcdBigint(0n, 0n)).toBe(0n);
+    expect(gcdBigint(-12n, 1n << 70n)).toBe(4n);
+    expect(gcdBigint(1n << 5n, 3n << 9n)).toBe(32n);
   });
 });
 

@@ -70,6 +70,23 @@ describe("checkLayer on worker threads", () => {
     expect(performance.now() - t0).toBeLessThan(5000);
   }, 30_000);
 
+  it("a run cut short reports the nodes searched by every thread", async () => {
+    const { W } = gaussianLayer(11, 77, false, 1);
+    const counts: number[] = [];
+    const r = await checkLayer(W, null, {
+      pool: pools[0],
+      timeLimitMs: 3000,
+      onProgress: () => counts.push(0),
+    });
+    expect(r.injective).toBe(null);
+    const nodes = r.stats.nodes ?? 0;
+    expect(nodes).toBeGreaterThan(0);
+    expect(r.reason).toContain(`during the branch and bound after ${nodes} nodes`);
+    // Subtrees had finished on the threads (progress was reported for them), and their nodes are in
+    // the count: before, a parallel run cut short reported no nodes at all.
+    expect(counts.length).toBeGreaterThan(0);
+  }, 30_000);
+
   it("a task the thread cannot run rejects with its message; an aborted task answers stopped", async () => {
     const pool = new LayerWorkerPool(2, workerUrl);
     try {

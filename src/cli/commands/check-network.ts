@@ -38,6 +38,8 @@ interface CheckNetworkCliOptions {
   box?: { lo: number; hi: number };
   /** Threads for each layer's branch and bound and re-check (`--workers`). */
   workers?: number;
+  /** Keep each layer's branch-and-bound proof in its certificate (`--proof`). */
+  proof?: boolean;
 }
 
 /** The `check-network` command (register it in src/cli/main.ts). */
@@ -71,6 +73,7 @@ export async function runNetworkCheck(path: string, opts: CheckNetworkCliOptions
       tolerance: opts.tolerance,
       seed: opts.seed,
       ...(opts.box ? { box: opts.box } : {}),
+      ...(opts.proof ? { proof: true } : {}),
       signal: interrupt.signal,
       ...(opts.memoryLimit !== undefined ? { memoryLimitBytes: opts.memoryLimit } : {}),
     });
@@ -136,6 +139,10 @@ export function checkNetworkCommand(): Command {
     )
     .addOption(memoryLimitOption())
     .addOption(layerWorkersOption())
+    .option(
+      "--proof",
+      "keep each ReLU layer's branch-and-bound proof tree in its certificate (--json), so that `verify MODEL EVIDENCE --layer k` replays it instead of searching",
+    )
     .option("--json", "print machine-readable JSON on stdout");
   cmd.addHelpText(
     "after",

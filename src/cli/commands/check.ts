@@ -3,12 +3,11 @@
  */
 
 import { Command, Option } from "commander";
-import { readFile, stat } from "node:fs/promises";
 import { isResourceLimitError, type Domain, type LayerCheckResult, type Method } from "../../core/index.js";
 import { checkLayerWithin, limitedLayerResult } from "../../core/check-layer.js";
 import { listLayerFiles, readLayerFile, type LayerFile } from "../../io/layer-file.js";
 import { FileFormatError } from "../../io/errors.js";
-import { tfjsModelJsonPath } from "../../io/tfjs-file.js";
+import { isNetworkFile } from "../../io/network-file.js";
 import { runNetworkCheck } from "./check-network.js";
 import { EXIT, exitForVerdict } from "../exit-codes.js";
 import { fmtMs, fmtVerdict, table } from "../format.js";
@@ -252,29 +251,4 @@ export function summaryTable(checked: CheckedFile[]): string {
       fmtMs(r.stats.timeMs),
     ]),
   );
-}
-
-/**
- * True for files that hold a whole network: `.onnx`, `.safetensors`, TF.js `model.json` (or a folder
- * holding one, as TF.js saves a model), or JSON with `layers`.
- */
-async function isNetworkFile(path: string): Promise<boolean> {
-  const isDir = await stat(path).then(
-    (st) => st.isDirectory(),
-    () => false,
-  );
-  if (isDir && (await tfjsModelJsonPath(path)) !== null) return true;
-  const lower = path.toLowerCase();
-  if (lower.endsWith(".onnx") || lower.endsWith(".safetensors")) return true;
-  if (!lower.endsWith(".json")) return false;
-  try {
-    const info = await stat(path);
-    if (!info.isFile() || info.size > 64 * 1024 * 1024) return false;
-    const obj = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
-    return (
-      typeof obj === "object" && obj !== null && !("W" in obj) && ("layers" in obj || "modelTopology" in obj)
-    );
-  } catch {
-    return false; // the layer reader reports unreadable or invalid files with a proper message
-  }
 }

@@ -1,5 +1,7 @@
 /**
  * `injective-relu verify LAYER EVIDENCE`: re-checks a certificate or a witness without searching.
+ * With `--layer k`, LAYER is a network file and the evidence is that of its layer k (for example
+ * the `--json` output of check-network), re-checked against the layer's matrix.
  */
 
 import { Command, Option } from "commander";
@@ -8,7 +10,17 @@ import { verifyCertificate, verifyWitness, type Certificate, type Domain } from 
 import { readLayerFile } from "../../io/layer-file.js";
 import { FileFormatError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
-import { parseTolerance, printJson, readerOptions, memoryLimitOption } from "../options.js";
+import {
+  cliBudget,
+  parseInteger,
+  parseTolerance,
+  printJson,
+  readerOptions,
+  memoryLimitOption,
+} from "../options.js";
+import { isNetworkFile, readNetworkFile } from "../../io/network-file.js";
+import { layerMatrix } from "../../model/network.js";
+import { InputRangeError } from "../../core/validate.js";
 import { DEFAULT_TOLERANCE } from "../../core/numerics.js";
 import { DOMAINS } from "../../core/validate.js";
 
@@ -18,7 +30,7 @@ export function verifyCommand(): Command {
     .description(
       "re-check a certificate of injectivity or a collision witness (for example the --json output of check)",
     )
-    .argument("<layer>", "the layer file (JSON or .npy)")
+    .argument("<layer>", "the layer file (JSON or .npy); with --layer, a network file")
     .argument(
       "<evidence>",
       'JSON: the output of `check --json`, a certificate {"kind": "dual-cover", ...}, or a witness {"x1": [...], "x2": [...]}',
@@ -35,6 +47,11 @@ export function verifyCommand(): Command {
       parseTolerance,
       DEFAULT_TOLERANCE,
     )
+    .option(
+      "--layer <k>",
+      "the first argument is a network (any file check-network reads): re-check the evidence of its layer k (0-based) against that layer's matrix; the evidence may be check-network's --json output, whose layers[k] is taken",
+      parseInteger,
+    )
     .addOption(memoryLimitOption())
     .option("--json", "print machine-readable JSON on stdout")
     .addHelpText(
@@ -45,9 +62,16 @@ export function verifyCommand(): Command {
     async (
       layerPath: string,
       evidencePath: string,
-      opts: { domain?: Domain; tolerance: number; memoryLimit?: number; json?: boolean },
+      opts: { domain?: Domain; tolerance: number; memoryLimit?: number; json?: boolean; layer?: number },
     ) => {
-      const layer = await readLayerFile(layerPath, readerOptions(opts));
+      if (opts.layer === undefined && (await isNetworkFile(layerPath)))
+        throw new InputRangeError(
+          `${layerPath} holds a network: pass --layer k to re-check the evidence of its layer k`,
+        );
+      const layer =
+        opts.layer === undefined
+          ? await readLayerFile(layerPath, readerOptions(opts))
+          : await networkLayer(layerPath, opts.layer, opts);
       const text = (await readUserFile(evidencePath, "file", opts.memoryLimit)).toString("utf8");
       let ev: Record<string, unknown>;
       try {
@@ -57,6 +81,25 @@ export function verifyCommand(): Command {
       }
       if (typeof ev !== "object" || ev === null)
         throw new FileFormatError(evidencePath, "expected a JSON object");
+      if (Array.isArray(ev.layers)) {
+        // check-network's output: the report of the layer asked for.
+        if (opts.layer === undefined)
+          throw new FileFormatError(
+            evidencePath,
+            "is a network's report (check-network --json): pass the network file and --layer k",
+          );
+        const k = opts.layer;
+        const report = (ev.layers as unknown[]).find(
+          (l) => typeof l === "object" && l !== null && (l as { index?: unknown }).index === k,
+        ) as Record<string, unknown> | undefined;
+        if (!report) throw new FileFormatError(evidencePath, `has no report of layer ${k}`);
+        if (!report.certificate && !report.witness)
+          throw new FileFormatError(
+            evidencePath,
+            `layer ${k}'s report holds neither a certificate nor a witness (its rule: ${String(report.rule)}; ${String(report.method)})`,
+          );
+        ev = report;
+      }
       const cert = (ev.kind === "dual-cover" ? ev : ev.certificate) as Certificate | undefined;
       const wit = (ev.x1 !== undefined ? ev : ev.witness) as Parameters<typeof verifyWitness>[2] | undefined;
       let out: { kind: string; valid: boolean; exact: boolean; reason: string; domain?: Domain };
@@ -95,4 +138,25 @@ export function verifyCommand(): Command {
     },
   );
   return cmd;
+}
+
+/** Layer k of a network file, as check-network reads it: its matrix and bias (ReLU layers only). */
+async function networkLayer(
+  path: string,
+  k: number,
+  opts: { memoryLimit?: number },
+): Promise<{ W: number[][]; b?: number[] }> {
+  // The same reading as check-network's (images channels-first), so that the matrix is the one checked.
+  const net = await readNetworkFile(path, { ...readerOptions(opts), channelsFirstImages: true });
+  if (k < 0 || k >= net.layers.length)
+    throw new InputRangeError(
+      `--layer ${k}: the network has ${net.layers.length} layer(s), numbered 0 to ${net.layers.length - 1}`,
+    );
+  const spec = net.layers[k];
+  if (spec.activation !== "relu")
+    throw new InputRangeError(
+      `--layer ${k}: layer ${k} has activation ${spec.activation}; certificates and witnesses of this kind are for ReLU layers`,
+    );
+  const W = layerMatrix(spec, cliBudget("verify", opts), `layer ${k}`);
+  return spec.b ? { W, b: spec.b } : { W };
 }
