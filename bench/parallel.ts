@@ -4,7 +4,10 @@
  * run. Runs alternate (1, k, 1, k, …) so that a slow spell of the machine hits both; the table has
  * medians, the speed-up, and where the time went (search, certificate re-check).
  *
- *   node dist/bench/parallel.js [--quick] [--workers K] [--repeats R]
+ *   node dist/bench/parallel.js [--quick] [--workers K] [--repeats R] [--grid MxNxSEED,...]
+ *
+ * `--grid` measures layers of `npm run bench:verify`'s Gaussian grid instead (its generator and
+ * seeds, for example `--grid 108x12x501290`), in place of the default cases.
  *
  * Worker threads need the built dist/ (`npm run bench:verify` builds first and runs this section
  * last). Other processes busy on the same cores make the speed-up look smaller.
@@ -15,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { checkLayer } from "../src/core/check-layer.js";
 import { gaussianLayer } from "../src/experiments/phase.js";
 import { LayerWorkerPool } from "../src/parallel/layer-pool.js";
-import { median } from "./common.js";
+import { gaussianMatrix, median } from "./common.js";
 
 /** One layer's measurements. */
 export interface WorkersRow {
@@ -29,8 +32,34 @@ export interface WorkersRow {
   parallelDuals: number;
 }
 
+/** A layer to measure: its label and matrix. */
+interface WorkersCase {
+  label: string;
+  W: number[][];
+}
+
 /** The layers: [n, m, seed] of the phase experiment's generator, injective and hard. */
-function cases(quick: boolean): [number, number, number][] {
+function defaultCases(quick: boolean): WorkersCase[] {
+  return phaseCases(quick).map(([n, m, seed]) => ({
+    label: `${m}×${n}, seed ${seed}`,
+    W: gaussianLayer(n, m, false, seed).W,
+  }));
+}
+
+/** Layers of bench:verify's grid, `MxNxSEED` each (its generator, `gaussianMatrix`). */
+function gridCases(spec: string): WorkersCase[] {
+  return spec.split(",").map((item) => {
+    const parts = item.split("x").map(Number);
+    if (parts.length !== 3 || !parts.every((v) => Number.isInteger(v) && v >= 1)) {
+      console.error(`bench/parallel: --grid takes MxNxSEED items, comma-separated (got "${item}")`);
+      process.exit(2);
+    }
+    const [m, n, seed] = parts;
+    return { label: `${m}×${n}, grid seed ${seed}`, W: gaussianMatrix(m, n, seed) };
+  });
+}
+
+function phaseCases(quick: boolean): [number, number, number][] {
   return quick
     ? [[8, 48, 3]]
     : [
@@ -68,12 +97,13 @@ export async function benchWorkers(options: {
   quick: boolean;
   workers: number;
   repeats: number;
+  /** `--grid`: bench:verify grid layers instead of the default cases. */
+  grid?: string;
 }): Promise<WorkersRow[]> {
   const pool = new LayerWorkerPool(options.workers);
   const rows: WorkersRow[] = [];
   try {
-    for (const [n, m, seed] of cases(options.quick)) {
-      const { W } = gaussianLayer(n, m, false, seed);
+    for (const { label, W } of options.grid ? gridCases(options.grid) : defaultCases(options.quick)) {
       const serial: Awaited<ReturnType<typeof once>>[] = [];
       const parallel: Awaited<ReturnType<typeof once>>[] = [];
       for (let k = 0; k < options.repeats; k++) {
@@ -82,7 +112,7 @@ export async function benchWorkers(options: {
       }
       const verdicts = new Set([...serial, ...parallel].map((r) => r.verdict));
       rows.push({
-        label: `${m}×${n}, seed ${seed}`,
+        label,
         verdict: verdicts.size === 1 ? String([...verdicts][0]) : "DISAGREE",
         serialMs: median(serial.map((r) => r.ms)),
         parallelMs: median(parallel.map((r) => r.ms)),
@@ -126,10 +156,18 @@ async function main(): Promise<void> {
   };
   const workers = arg("--workers", 2);
   const repeats = arg("--repeats", quick ? 1 : 3);
+  const gi = argv.indexOf("--grid");
+  const grid = gi >= 0 ? argv[gi + 1] : undefined;
+  if (gi >= 0 && !grid) {
+    console.error("bench/parallel: --grid needs MxNxSEED items");
+    process.exit(2);
+  }
   console.log(
     `### Two threads on one layer (${workers} worker threads against one; medians of ${repeats} alternating runs; ${os.cpus().length} CPUs, Node ${process.version})\n`,
   );
-  console.log(workersTable(await benchWorkers({ quick, workers, repeats }), workers));
+  console.log(
+    workersTable(await benchWorkers({ quick, workers, repeats, ...(grid ? { grid } : {}) }), workers),
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
