@@ -30,6 +30,18 @@ export function median(xs: number[]): number {
 /** A run at least this long is measured once: its warm-up run is the measurement. */
 export const LONG_MS = 1000;
 
+/**
+ * A run shorter than this is measured {@link SHORT_FACTOR} times as often: a median of three runs
+ * of a few milliseconds moves by tens of percent with a collection or a timer tick.
+ */
+export const SHORT_MS = 50;
+export const SHORT_FACTOR = 5;
+
+/** Timed runs after a warm-up run of `firstMs`: none when long, more when short. */
+export function repeatsAfter(firstMs: number, repeats: number): number {
+  return firstMs >= LONG_MS ? 0 : firstMs < SHORT_MS ? repeats * SHORT_FACTOR : repeats;
+}
+
 export interface Timed<T> {
   /** Median wall-clock time in ms. */
   ms: number;
@@ -40,7 +52,8 @@ export interface Timed<T> {
 
 /**
  * Runs `f` once (JIT warm-up, timed); if that took at least {@link LONG_MS} it is the only
- * measurement, otherwise `f` runs `repeats` more times and the median of those is returned.
+ * measurement, otherwise `f` runs `repeats` more times ({@link SHORT_FACTOR} times as many when it
+ * took under {@link SHORT_MS}) and the median of those is returned.
  */
 export function timeSync<T>(f: () => T, repeats: number): Timed<T> {
   let t = performance.now();
@@ -48,12 +61,13 @@ export function timeSync<T>(f: () => T, repeats: number): Timed<T> {
   const first = performance.now() - t;
   if (first >= LONG_MS) return { ms: first, runs: 1, value };
   const times: number[] = [];
-  for (let r = 0; r < repeats; r++) {
+  const runs = repeatsAfter(first, repeats);
+  for (let r = 0; r < runs; r++) {
     t = performance.now();
     value = f();
     times.push(performance.now() - t);
   }
-  return { ms: median(times), runs: repeats, value };
+  return { ms: median(times), runs, value };
 }
 
 /** {@link timeSync} for async functions. */
@@ -63,10 +77,11 @@ export async function timeAsync<T>(f: () => Promise<T> | T, repeats: number): Pr
   const first = performance.now() - t;
   if (first >= LONG_MS) return { ms: first, runs: 1, value };
   const times: number[] = [];
-  for (let r = 0; r < repeats; r++) {
+  const runs = repeatsAfter(first, repeats);
+  for (let r = 0; r < runs; r++) {
     t = performance.now();
     value = await f();
     times.push(performance.now() - t);
   }
-  return { ms: median(times), runs: repeats, value };
+  return { ms: median(times), runs, value };
 }

@@ -39,6 +39,8 @@ import {
   type Timed,
   timeAsync as timeAsyncN,
   timeSync as timeSyncN,
+  SHORT_FACTOR,
+  SHORT_MS,
 } from "./common.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -64,7 +66,7 @@ const timeSync = <T>(f: () => T): Timed<T> => timeSyncN(f, REPEATS);
 const timeAsync = <T>(f: () => Promise<T> | T): Promise<Timed<T>> => timeAsyncN(f, REPEATS);
 
 /** How the medians were taken, for the table captions. */
-const RUNS_NOTE = `Times are medians of ${REPEATS} run(s) after one warm-up run; a case whose warm-up run takes ${LONG_MS / 1000} s or more is measured once (column "runs").`;
+const RUNS_NOTE = `Times are medians of ${REPEATS} run(s) after one warm-up run (${REPEATS * SHORT_FACTOR} when the warm-up run took under ${SHORT_MS} ms); a case whose warm-up run takes ${LONG_MS / 1000} s or more is measured once (column "runs").`;
 
 const fmtMs = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const fmtUs = (us: number): string => (us >= 100 ? us.toFixed(0) : us.toFixed(1));

@@ -33,6 +33,9 @@ import {
   gaussianMatrix,
   LONG_MS,
   median,
+  repeatsAfter,
+  SHORT_FACTOR,
+  SHORT_MS,
   type Timed,
   timeAsync as timeAsyncN,
 } from "./common.js";
@@ -247,7 +250,7 @@ let probe: NativeMilpProbe = { available: false, reason: "--no-native" };
 
 /**
  * Times the native MILP as {@link timeAsync} times the others (one warm-up run, then the median of
- * REPEATS runs unless the warm-up took LONG_MS or more), but with the time Python measured around
+ * REPEATS runs, or more when it was short, none when it took LONG_MS or more), but with the time Python measured around
  * building the model and solving, so the process pipe and JSON are not counted.
  */
 async function timeNative(W: number[][]): Promise<Timed<NativeMilpAnswer>> {
@@ -255,11 +258,12 @@ async function timeNative(W: number[][]): Promise<Timed<NativeMilpAnswer>> {
   let value = await native.solve(W, TIME_LIMIT_S, DELTA);
   if (!(value.ms < LONG_MS)) return { ms: value.ms, runs: 1, value };
   const times: number[] = [];
-  for (let r = 0; r < REPEATS; r++) {
+  const runs = repeatsAfter(value.ms, REPEATS);
+  for (let r = 0; r < runs; r++) {
     value = await native.solve(W, TIME_LIMIT_S, DELTA);
     times.push(value.ms);
   }
-  return { ms: median(times), runs: REPEATS, value };
+  return { ms: median(times), runs, value };
 }
 
 /** Rows with w_i·x >= 0 at x. */
@@ -533,7 +537,7 @@ async function main(): Promise<void> {
         `feasible ⇒ not injective, infeasible ⇒ injective. The MILP is exact only for rows in general position (true almost surely here); ` +
         `a feasible point is re-checked by counting the rows with w_i·x >= 0. A call that hits its limit prints "> limit". ` +
         `Ratios are baseline time / project time from this run; "> r×" is a lower bound (the baseline hit its limit). ` +
-        `Times are medians of ${REPEATS} run(s) after one warm-up run (and the process first checks three small layers outside the grid, untimed, to compile the pipeline); a case whose warm-up run takes ${LONG_MS / 1000} s or more is measured once (column "runs": project / exhaustive / MILP${native ? " / native MILP" : ""}). ` +
+        `Times are medians of ${REPEATS} run(s) after one warm-up run (${REPEATS * SHORT_FACTOR} when the warm-up run took under ${SHORT_MS} ms; and the process first checks three small layers outside the grid, untimed, to compile the pipeline); a case whose warm-up run takes ${LONG_MS / 1000} s or more is measured once (column "runs": project / exhaustive / MILP${native ? " / native MILP" : ""}). ` +
         `"agree?": "yes" when every verdict reached is the same; "MILP differs" / "native MILP differs" / "both MILPs differ" when only the MILP(s) (not exact without general position) disagree with the exact verdict, "MILPs differ" when the two MILPs disagree and no exact verdict was reached.`,
       "",
       table(["n", "m (α)", "seed", ...resultHeader()], rows, ["verdict (project)", "MILP verdict", "agree?"]),

@@ -189,23 +189,40 @@ export function verifyCertificate(
     // The search's proof, replayed; when it does not hold, the cover check decides on its own.
     let proofNote = "";
     if (proof) {
-      const replay = replayFlatProof(
-        ints,
-        certificate.duals.map((d) => d.rows),
-        n,
-        proof,
-        limits,
-      );
-      if (replay.valid)
+      const supports = certificate.duals.map((d) => d.rows);
+      const replay = replayFlatProof(ints, supports, n, proof, limits, { unsettled: true });
+      // Nodes the search left unsettled: the cover check of those nodes' flats alone.
+      let coverNodes = 0;
+      let settled = replay.valid;
+      for (const node of replay.valid ? (replay.unsettled ?? []) : []) {
+        const out = exactCoverAt(ints, supports, n, node, limits);
+        if (!out) {
+          settled = false;
+          proofNote = ` (the proof's unsettled node at rows [${node.path.join(", ")}] could not be checked on its own; the independent cover check decided)`;
+          break;
+        }
+        coverNodes += out.nodes;
+        if (out.uncovered)
+          return {
+            valid: false,
+            exact: true,
+            coverNodes,
+            reason: `a hyperplane through the flat spanned by rows [${out.uncovered.join(", ")}] meets the support of every dual (found by the cover check of a node the search's proof left unsettled)`,
+          };
+      }
+      if (settled) {
+        const k = replay.unsettled?.length ?? 0;
         return {
           valid: true,
           exact: true,
-          coverNodes: 0,
+          coverNodes,
           proofNodes: replay.nodes,
           domain,
-          reason: `${certificate.duals.length} duals verified in exact arithmetic; the search's proof that every hyperplane misses one of them replays (${replay.nodes} nodes): injective on ${region}${hence}`,
+          reason: `${certificate.duals.length} duals verified in exact arithmetic; the search's proof that every hyperplane misses one of them replays (${replay.nodes} nodes${k ? `; the ${k} node(s) it left unsettled were settled by the cover check of their flats, ${coverNodes} cover nodes` : ""}): injective on ${region}${hence}`,
         };
-      proofNote = ` (the proof in the certificate does not hold: ${replay.reason}; the independent cover check decided)`;
+      }
+      if (!replay.valid)
+        proofNote = ` (the proof in the certificate does not hold: ${replay.reason}; the independent cover check decided)`;
     }
     const result = exactCover(
       ints,
@@ -613,6 +630,42 @@ export function exactCover(
     if (out) return out;
   }
   return findUncovered(supports, n, rationalSpanOps(ints.W, n), budget, onProgress);
+}
+
+/**
+ * The exact cover check of one node's flats only: those that contain the span of `node.path` and
+ * no row of `node.forbidden` (a node of the branch and bound's proof that the search left
+ * unsettled; ./flat-proof.ts, `unsettled`). Like {@link exactCover}: the primes in turn, then
+ * rational arithmetic. Null when the node is not one the cover check can start at (a path row
+ * outside every support, or one that does not raise the rank): the caller then runs the whole check.
+ */
+export function exactCoverAt(
+  ints: IntegerLayer,
+  supports: number[][],
+  n: number,
+  node: { path: readonly number[]; forbidden: readonly number[] },
+  budget?: Budget,
+): CoverResult | null {
+  const inSupport = new Set(supports.flat());
+  if (node.path.some((r) => !inSupport.has(r))) return null;
+  const start = { chosen: node.path.slice(), forbidden: node.forbidden.slice() };
+  // A start node the check cannot take there (its path does not raise the rank mod that prime, or
+  // at all): that prime is skipped; over the rationals, the node is not settled here.
+  const notStart = (e: unknown): boolean => e instanceof Error && /start node/.test(e.message);
+  for (let k = 0; k < PRIMES.length; k++) {
+    try {
+      const out = coverModulo(ints, supports, n, k, budget, undefined, { start });
+      if (out) return out;
+    } catch (e) {
+      if (!notStart(e)) throw e;
+    }
+  }
+  try {
+    return findUncovered(supports, n, rationalSpanOps(ints.W, n), budget, undefined, { start });
+  } catch (e) {
+    if (!notStart(e)) throw e;
+    return null;
+  }
 }
 
 /** What {@link findUncovered} found. */

@@ -43,7 +43,7 @@ import { alwaysActiveCover } from "./structure.js";
 import { falsify, falsifyByDescent } from "./falsifier.js";
 import { HyperplaneOracle, HyperplaneSearch, type SeparationCandidate } from "./hyperplane-search.js";
 import { describeExactWitness, exactPairAt, pairAlong } from "./witness.js";
-import { exactCover, exactDualProblem } from "./certificate.js";
+import { exactCover, exactCoverAt, exactDualProblem } from "./certificate.js";
 import { rowsOffFlat, settleFlatExact } from "./exact-flat.js";
 import { FlatSearch } from "./flat-search.js";
 import {
@@ -51,6 +51,7 @@ import {
   replayFlatProof,
   replayProofSubtree,
   type FlatProof,
+  type ProofNode,
   type ReplayResult,
 } from "./flat-proof.js";
 import {
@@ -709,12 +710,16 @@ async function certify(
   const parReplay = proof?.subproofs?.length ? parallelOf(ctx, "certificate") : null;
   const supports = duals.map((d) => d.rows);
   const replayProof = () =>
-    replayFlatProof(ctx.ints, supports, ctx.n, proof!, budget, { defer: parReplay !== null });
+    replayFlatProof(ctx.ints, supports, ctx.n, proof!, budget, {
+      defer: parReplay !== null,
+      unsettled: true,
+    });
   /** The deferred subproofs' replay, on the pool (in this thread if the pool fails). */
   const finishReplay = async (top: ReplayResult): Promise<ReplayResult> => {
     const deferred = top.deferred;
     if (!top.valid || !deferred?.length) return top;
     const sub = parReplay ? await onPool(ctx, () => parallelReplay(parReplay, supports, deferred)) : null;
+    const unsettled = [...(top.unsettled ?? [])];
     if (sub)
       return {
         ...top,
@@ -722,14 +727,16 @@ async function certify(
         reason: sub.reason,
         nodes: top.nodes + sub.nodes,
         otherPrimes: (top.otherPrimes ?? 0) + sub.otherPrimes,
+        unsettled: [...unsettled, ...sub.unsettled],
       };
     let nodes = top.nodes;
     for (const subtree of deferred) {
-      const r = replayProofSubtree(ctx.ints, supports, ctx.n, subtree, budget);
+      const r = replayProofSubtree(ctx.ints, supports, ctx.n, subtree, budget, { unsettled: true });
       nodes += r.nodes;
       if (!r.valid) return { ...r, nodes };
+      if (r.unsettled) unsettled.push(...r.unsettled);
     }
-    return { ...top, nodes };
+    return { ...top, nodes, unsettled };
   };
   let replay = proof && pending ? replayProof() : null;
   const holds = pending ? await pending : null;
@@ -748,12 +755,19 @@ async function certify(
     }
     replay = await finishReplay(replay);
     ctx.stats.proofNodes = replay.nodes;
-    if (replay.valid) {
+    // The nodes the search left unsettled (an LP it could not trust): the cover check of their
+    // flats alone, with exact repairs, instead of the cover check of every flat.
+    const settled = replay.valid
+      ? await settleUnsettled(ctx, base, method, layer, kept, replay.unsettled ?? [], repairs)
+      : null;
+    if (settled && "injective" in settled) return settled;
+    if (settled?.settled === true) {
       ctx.stats.recheckBy = "proof replay";
-      ctx.stats.repairs = 0;
+      ctx.stats.repairs = settled.repairs;
+      if (settled.nodes) ctx.stats.unsettledNodes = settled.nodes;
       return proved(ctx.options.proof ? proof : null);
     }
-    ctx.stats.replayFailure = replay.reason;
+    ctx.stats.replayFailure = settled?.settled === false ? settled.why : replay.reason;
   }
   ctx.stats.recheckBy = "cover check";
   let repaired = 0;
@@ -805,6 +819,68 @@ async function certify(
       reason: `Unknown: the search found no collision, but in exact arithmetic the flat spanned by rows [${cover.uncovered.join(", ")}] is neither ruled out by a dual nor gives a collision (${out.why}${dropped ? `; ${dropped} of the search's duals failed their exact algebra` : ""}): the layer is numerically borderline for the floating-point search.`,
     };
   }
+}
+
+/**
+ * Settles the nodes the search's proof left unsettled: for each, the exact cover check of its flats
+ * only ({@link exactCoverAt}); a flat it finds uncovered is settled exactly ({@link settleFlat}):
+ * a witness ends the check (returned as the verdict), a new dual joins `kept` and the node is
+ * checked again. `settled: false` (with why) when a node cannot be checked on its own, or needs a
+ * repair that `repairs` does not allow, or too many: the caller then runs the whole cover check.
+ */
+async function settleUnsettled(
+  ctx: Context,
+  base: Base,
+  method: "structure" | "exhaustive" | "branch-and-bound" | "lemma1",
+  layer: NormalizedLayer,
+  kept: Dual[],
+  nodes: readonly ProofNode[],
+  repairs: boolean,
+): Promise<
+  LayerCheckResult | { settled: true; repairs: number; nodes: number } | { settled: false; why: string }
+> {
+  let repaired = 0;
+  for (const node of nodes) {
+    for (;;) {
+      await pause(ctx, "the exact re-check of the certificate");
+      const cover = exactCoverAt(
+        ctx.ints,
+        kept.map((d) => d.rows),
+        ctx.n,
+        node,
+        ctx.budget,
+      );
+      if (!cover)
+        return {
+          settled: false,
+          why: `the cover check cannot start at the unsettled node of rows [${node.path.join(", ")}]`,
+        };
+      if (!cover.uncovered) break;
+      if (!repairs || repaired >= MAX_REPAIRS)
+        return {
+          settled: false,
+          why: `the unsettled node of rows [${node.path.join(", ")}] has an uncovered flat`,
+        };
+      const out = settleFlat(ctx, layer, cover.uncovered);
+      repaired++;
+      if ("witness" in out)
+        return {
+          ...base,
+          injective: false,
+          method,
+          reason: `${witnessReason(ctx, out.witness)} (Found when the exact re-check of the search's certificate settled the flat of rows [${cover.uncovered.join(", ")}] exactly.)`,
+          witness: out.witness,
+          exact: true,
+        };
+      if (!("dual" in out))
+        return {
+          settled: false,
+          why: `the flat of rows [${cover.uncovered.join(", ")}] could not be settled exactly (${out.why})`,
+        };
+      kept.push(out.dual);
+    }
+  }
+  return { settled: true, repairs: repaired, nodes: nodes.length };
 }
 
 /**

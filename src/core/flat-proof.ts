@@ -19,7 +19,11 @@
  *   outside F from each of these duals is independent modulo S, so no flat of rank < n meets all
  *   of them. This is the general-position step the search assumes; here it is proved, by minors
  *   modulo a prime, by a small exhaustive search over the choices.
- * - `INCOMPLETE`: the search left this node unsettled (an LP it could not trust): no proof.
+ * - `INCOMPLETE`: the search left this node unsettled (an LP it could not trust): no proof. With
+ *   the `unsettled` option the replay does not fail there but lists the node
+ *   ({@link ReplayResult.unsettled}), for the caller to settle its flats independently (the exact
+ *   cover check of ./certificate.ts started at that node, {@link exactCoverAt}); the proof then
+ *   holds only if each of them does.
  *
  * Spans are kept modulo a prime as the rows' residuals modulo the path, each up to a unit (one
  * elimination step per level, fraction-free, so no inverse mod p). Independence mod p proves independence
@@ -74,6 +78,18 @@ export interface ReplayResult {
    * (elsewhere, for example on other threads). The proof holds only if every one of them does too.
    */
   deferred?: ProofSubtree[];
+  /**
+   * With `unsettled`: the nodes the search left unsettled (`INCOMPLETE`), as the rows of their
+   * path and their forbidden rows. The proof holds only if every flat of each of them misses some
+   * dual, which the replay does not check: the caller does, by an independent search there.
+   */
+  unsettled?: ProofNode[];
+}
+
+/** A node of the proof tree: the rows of its path (in order) and its forbidden rows. */
+export interface ProofNode {
+  path: number[];
+  forbidden: number[];
 }
 
 /** A subproof at its node: the rows of the node's path (in order) and its forbidden rows. */
@@ -109,9 +125,18 @@ export function replayFlatProof(
   n: number,
   proof: FlatProof,
   budget?: Budget,
-  options: { defer?: boolean } = {},
+  options: { defer?: boolean; unsettled?: boolean } = {},
 ): ReplayResult {
-  return replayFrom(ints, supports, n, null, proof, budget, options.defer ?? false);
+  return replayFrom(
+    ints,
+    supports,
+    n,
+    null,
+    proof,
+    budget,
+    options.defer ?? false,
+    options.unsettled ?? false,
+  );
 }
 
 /**
@@ -124,8 +149,9 @@ export function replayProofSubtree(
   n: number,
   subtree: ProofSubtree,
   budget?: Budget,
+  options: { unsettled?: boolean } = {},
 ): ReplayResult {
-  return replayFrom(ints, supports, n, subtree, subtree.proof, budget, false);
+  return replayFrom(ints, supports, n, subtree, subtree.proof, budget, false, options.unsettled ?? false);
 }
 
 function replayFrom(
@@ -136,6 +162,7 @@ function replayFrom(
   proof: FlatProof,
   budget: Budget | undefined,
   defer: boolean,
+  unsettled: boolean,
 ): ReplayResult {
   const packs = new Array<number>(n + 1).fill(0);
   let nodes = 0;
@@ -144,6 +171,7 @@ function replayFrom(
     try {
       replay = new Replay(ints, supports, n, k, budget);
       if (defer) replay.deferred = [];
+      if (unsettled) replay.unsettled = [];
       if (at) replay.moveTo(at);
       replay.root(proof);
       return {
@@ -153,6 +181,7 @@ function replayFrom(
         packs: replay.packs,
         otherPrimes: replay.otherPrimes,
         ...(replay.deferred ? { deferred: replay.deferred } : {}),
+        ...(replay.unsettled?.length ? { unsettled: replay.unsettled } : {}),
       };
     } catch (e) {
       if (!(e instanceof ProofFailure)) throw e;
@@ -210,6 +239,8 @@ class Replay {
   otherPrimes = 0;
   /** When set, subproofs are collected here instead of replayed. */
   deferred: ProofSubtree[] | null = null;
+  /** When set, the nodes the search left unsettled are collected here instead of failing. */
+  unsettled: ProofNode[] | null = null;
 
   constructor(
     private readonly ints: IntegerLayer,
@@ -247,13 +278,15 @@ class Replay {
     });
   }
 
-  private fail(why: string, modP = false): never {
+  /** The current node: its path and forbidden rows. */
+  private here(): ProofNode {
     const forbidden: number[] = [];
     for (let r = 0; r < this.m; r++) if (this.forbidden[r]) forbidden.push(r);
-    throw new ProofFailure(`${why} (at the node of rows [${this.path.join(", ")}])`, modP, {
-      path: this.path.slice(),
-      forbidden,
-    });
+    return { path: this.path.slice(), forbidden };
+  }
+
+  private fail(why: string, modP = false): never {
+    throw new ProofFailure(`${why} (at the node of rows [${this.path.join(", ")}])`, modP, this.here());
   }
 
   /** Starts at a subproof's node: its forbidden rows, then its path (each row must raise the rank). */
@@ -397,6 +430,10 @@ class Replay {
       case PROOF_TOKEN.PACK:
         return this.pack();
       case PROOF_TOKEN.INCOMPLETE:
+        if (this.unsettled) {
+          this.unsettled.push(this.here());
+          return;
+        }
         return this.fail("the search left a node unsettled (an LP it could not trust)");
       case PROOF_TOKEN.DELEGATE:
         return this.delegate();

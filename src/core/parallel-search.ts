@@ -32,6 +32,7 @@ import {
   renumberProofDuals,
   replayProofSubtree,
   type FlatProof,
+  type ProofNode,
   type ProofSubtree,
 } from "./flat-proof.js";
 import { FlatSearch, type FlatNode } from "./flat-search.js";
@@ -256,6 +257,8 @@ export interface ReplayTaskResult {
   nodes: number;
   /** Subtrees replayed modulo another prime after a dependence mod the first one. */
   otherPrimes: number;
+  /** Nodes the search left unsettled, for the caller's cover check (flat-proof.ts, `unsettled`). */
+  unsettled?: ProofNode[];
   stopped?: "time" | "cancelled";
   ms?: number;
 }
@@ -406,18 +409,27 @@ function runTask(task: LayerTask, cache: LayerTaskCache, shouldStop: () => boole
     const supports = unpackDuals(task.supports).map((d) => Array.from(d.rows));
     let nodes = 0;
     let otherPrimes = 0;
+    const unsettled: ProofNode[] = [];
     try {
       for (const subtree of task.subtrees) {
-        const r = replayProofSubtree(ints, supports, layer.n, subtree, budget);
+        const r = replayProofSubtree(ints, supports, layer.n, subtree, budget, { unsettled: true });
         nodes += r.nodes;
         otherPrimes += r.otherPrimes ?? 0;
         if (!r.valid) return { kind: "replay", valid: false, reason: r.reason, nodes, otherPrimes };
+        if (r.unsettled) unsettled.push(...r.unsettled);
       }
     } catch (e) {
       if (!(e instanceof ResourceLimitError)) throw e;
       return { kind: "replay", valid: false, reason: "", nodes, otherPrimes, stopped: stopKind(e) };
     }
-    return { kind: "replay", valid: true, reason: "", nodes, otherPrimes };
+    return {
+      kind: "replay",
+      valid: true,
+      reason: "",
+      nodes,
+      otherPrimes,
+      ...(unsettled.length ? { unsettled } : {}),
+    };
   }
   if (task.kind === "cover") {
     try {
@@ -843,8 +855,9 @@ export async function parallelReplay(
   ctx: ParallelContext,
   supports: readonly (readonly number[])[],
   subtrees: readonly ProofSubtree[],
-): Promise<{ valid: boolean; reason: string; nodes: number; otherPrimes: number }> {
+): Promise<{ valid: boolean; reason: string; nodes: number; otherPrimes: number; unsettled: ProofNode[] }> {
   const packed = packDuals(supports.map((rows) => ({ rows: Int32Array.from(rows) })));
+  const unsettled: ProofNode[] = [];
   const batches = Math.min(subtrees.length, 4 * ctx.pool.size);
   const bounds = Array.from({ length: batches + 1 }, (_, k) => Math.round((k * subtrees.length) / batches));
   let nodes = 0;
@@ -864,11 +877,12 @@ export async function parallelReplay(
       nodes += r.nodes;
       otherPrimes += r.otherPrimes;
       if (!r.valid) reason ??= r.reason;
+      if (r.unsettled) unsettled.push(...r.unsettled);
       return reason !== null;
     },
     "the replay of the search's proof",
   );
-  return { valid: reason === null, reason: reason ?? "", nodes, otherPrimes };
+  return { valid: reason === null, reason: reason ?? "", nodes, otherPrimes, unsettled };
 }
 
 /**

@@ -184,6 +184,11 @@ export interface CheckStats {
   recheckMs?: number;
   /** Nodes of the search's proof tree replayed. */
   proofNodes?: number;
+  /**
+   * Nodes the search left unsettled (an LP it could not trust) that the re-check settled by the
+   * exact cover check of their flats alone, the rest of the proof being replayed.
+   */
+  unsettledNodes?: number;
   /** Why the replay of the search's proof did not hold (the cover check then decided). */
   replayFailure?: string;
   /** Wall-clock time in milliseconds. */

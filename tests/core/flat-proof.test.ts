@@ -15,7 +15,7 @@ import {
   replayFlatProof,
   type FlatProof,
 } from "../../src/core/flat-proof.js";
-import { exactDualProblem, verifyCertificate } from "../../src/core/certificate.js";
+import { exactCover, exactDualProblem, verifyCertificate } from "../../src/core/certificate.js";
 import { dyadicRows, type IntegerLayer } from "../../src/core/exact.js";
 import { PRIMES } from "../../src/core/modular.js";
 import { normalizeLayer } from "../../src/core/layer.js";
@@ -324,6 +324,71 @@ describe("tampered proofs are rejected", () => {
     expect(replay(unknown).valid).toBe(false);
     const incomplete = splice(t, pack.start, pack.end, [T.INCOMPLETE]);
     expect(replay(incomplete).reason).toMatch(/unsettled/);
+  });
+});
+
+describe("nodes the search left unsettled", () => {
+  const { W } = gaussianLayer(6, 36, false, 3);
+  const rec = record(W, new Array<number>(36).fill(0), "all", true)!;
+  const n = 6;
+  const nodes = walk(rec.proof.tokens);
+  /** The proof with these leaves replaced by INCOMPLETE (from the last, so offsets stay valid). */
+  const unsettle = (leaves: ProofNode[]): Int32Array => {
+    let t = rec.proof.tokens;
+    for (const x of [...leaves].sort((a, b) => b.start - a.start))
+      t = splice(t, x.start, x.end, [T.INCOMPLETE]);
+    return t;
+  };
+
+  it("fail the replay, or with `unsettled` are listed at their nodes while the rest still replays", () => {
+    const leaves = nodes.filter((x) => x.kind === T.PACK || x.kind === T.RANK).slice(0, 5);
+    expect(leaves).toHaveLength(5);
+    const tokens = unsettle(leaves);
+    expect(replayFlatProof(rec.ints, rec.supports, n, { tokens }).valid).toBe(false);
+    const r = replayFlatProof(rec.ints, rec.supports, n, { tokens }, undefined, { unsettled: true });
+    expect(r.valid, r.reason).toBe(true);
+    expect(r.unsettled!.map((u) => u.path)).toEqual(leaves.map((x) => x.path));
+    // Each listed node carries the rows forbidden there: a node's later siblings see its row forbidden.
+    for (const u of r.unsettled!) for (const f of u.forbidden) expect(u.path).not.toContain(f);
+    // The option does not excuse anything else: a wrong dual elsewhere still fails.
+    const other = nodes.find((x) => x.kind === T.RANK && !leaves.includes(x) && x.path.length > 0)!;
+    const met = rec.supports.findIndex((sup) => sup.includes(other.path[other.path.length - 1]));
+    const t2 = Int32Array.from(rec.proof.tokens);
+    t2[other.start + 1] = met;
+    expect(
+      replayFlatProof(rec.ints, rec.supports, n, { tokens: t2 }, undefined, { unsettled: true }).valid,
+    ).toBe(false);
+  });
+
+  it("verifyCertificate settles them by the cover check of their flats alone; an uncovered node is invalid", async () => {
+    const { W: W2 } = gaussianLayer(6, 40, false, 5);
+    const r = await checkLayer(W2, null, { method: "branch-and-bound", proof: true });
+    expect(r.injective).toBe(true);
+    const cert = r.certificate!;
+    const proof = decodeFlatProof(cert.proof);
+    const leaves = walk(proof.tokens).filter((x) => x.kind === T.PACK || x.kind === T.RANK);
+    let t = proof.tokens;
+    for (const x of leaves.slice(0, 3).sort((a, b) => b.start - a.start))
+      t = splice(t, x.start, x.end, [T.INCOMPLETE]);
+    const v = verifyCertificate(W2, null, { ...cert, proof: encodeFlatProof({ tokens: t }) });
+    expect(v.valid, v.reason).toBe(true);
+    expect(v.reason).toMatch(/3 node\(s\) it left unsettled were settled by the cover check/);
+    expect(v.coverNodes).toBeGreaterThan(0);
+    // The whole tree unsettled: the cover check of the root, that is of every flat. With three of
+    // the duals only, some flat is uncovered, and the certificate is invalid.
+    const root = encodeFlatProof({ tokens: Int32Array.from([T.INCOMPLETE]) });
+    expect(verifyCertificate(W2, null, { ...cert, proof: root }).valid).toBe(true);
+    const few = cert.duals.slice(0, 3);
+    expect(
+      exactCover(
+        dyadicRows(W2, new Array<number>(40).fill(0)),
+        few.map((d) => d.rows),
+        6,
+      ).uncovered,
+    ).not.toBeNull();
+    const invalid = verifyCertificate(W2, null, { ...cert, duals: few, proof: root });
+    expect(invalid.valid).toBe(false);
+    expect(invalid.reason).toMatch(/left unsettled/);
   });
 });
 
