@@ -14,7 +14,13 @@ export type {
   Witness,
 } from "./types.js";
 export { checkLayer, checkLayerWithin, limitedLayerResult } from "./check-layer.js";
-export { verifyCertificate, type CertificateCheck, type VerifyCertificateOptions } from "./certificate.js";
+export {
+  verifyCertificate,
+  exactCoverAt,
+  type CertificateCheck,
+  type VerifyCertificateOptions,
+} from "./certificate.js";
+export { gcdBigint } from "./exact.js";
 export { dualHoldsByFilter } from "./dual-filter.js";
 export {
   replayFlatProof,
@@ -24,6 +30,7 @@ export {
   type FlatProof,
   type EncodedFlatProof,
   type ReplayResult,
+  type ProofNode,
   type ProofSubtree,
 } from "./flat-proof.js";
 export { verifyWitness, type WitnessCheck } from "./witness.js";
