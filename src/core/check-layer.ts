@@ -798,16 +798,7 @@ async function certify(
     const out = settleFlat(ctx, layer, cover.uncovered);
     repaired++;
     ctx.stats.repairs = repaired;
-    if ("witness" in out) {
-      return {
-        ...base,
-        injective: false,
-        method,
-        reason: `${witnessReason(ctx, out.witness)} (Found when the exact re-check of the search's certificate settled the flat of rows [${cover.uncovered.join(", ")}] exactly.)`,
-        witness: out.witness,
-        exact: true,
-      };
-    }
+    if ("witness" in out) return repairWitness(ctx, base, method, out.witness, cover.uncovered);
     if ("dual" in out) {
       kept.push(out.dual);
       continue;
@@ -819,6 +810,24 @@ async function certify(
       reason: `Unknown: the search found no collision, but in exact arithmetic the flat spanned by rows [${cover.uncovered.join(", ")}] is neither ruled out by a dual nor gives a collision (${out.why}${dropped ? `; ${dropped} of the search's duals failed their exact algebra` : ""}): the layer is numerically borderline for the floating-point search.`,
     };
   }
+}
+
+/** The verdict when the exact settling of a flat of the re-check finds a collision. */
+function repairWitness(
+  ctx: Context,
+  base: Base,
+  method: LayerCheckResult["method"],
+  witness: Witness,
+  flatRows: readonly number[],
+): LayerCheckResult {
+  return {
+    ...base,
+    injective: false,
+    method,
+    reason: `${witnessReason(ctx, witness)} (Found when the exact re-check of the search's certificate settled the flat of rows [${flatRows.join(", ")}] exactly.)`,
+    witness,
+    exact: true,
+  };
 }
 
 /**
@@ -863,15 +872,7 @@ async function settleUnsettled(
         };
       const out = settleFlat(ctx, layer, cover.uncovered);
       repaired++;
-      if ("witness" in out)
-        return {
-          ...base,
-          injective: false,
-          method,
-          reason: `${witnessReason(ctx, out.witness)} (Found when the exact re-check of the search's certificate settled the flat of rows [${cover.uncovered.join(", ")}] exactly.)`,
-          witness: out.witness,
-          exact: true,
-        };
+      if ("witness" in out) return repairWitness(ctx, base, method, out.witness, cover.uncovered);
       if (!("dual" in out))
         return {
           settled: false,
