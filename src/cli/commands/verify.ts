@@ -96,7 +96,7 @@ export function verifyCommand(): Command {
         if (!report.certificate && !report.witness)
           throw new FileFormatError(
             evidencePath,
-            `layer ${k}'s report holds neither a certificate nor a witness (its rule: ${String(report.rule)}; ${String(report.method)})`,
+            `layer ${k}'s report holds neither a certificate nor a witness${typeof report.rule === "string" ? ` (its rule: ${report.rule})` : ""}`,
           );
         ev = report;
       }
