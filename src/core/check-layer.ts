@@ -43,17 +43,23 @@ import { alwaysActiveCover } from "./structure.js";
 import { falsify, falsifyByDescent } from "./falsifier.js";
 import { HyperplaneOracle, HyperplaneSearch, type SeparationCandidate } from "./hyperplane-search.js";
 import { describeExactWitness, exactPairAt, pairAlong } from "./witness.js";
-import { exactCover, exactCoverAt, exactDualProblem } from "./certificate.js";
+import { exactDualProblem } from "./certificate.js";
 import { rowsOffFlat, settleFlatExact } from "./exact-flat.js";
 import { FlatSearch } from "./flat-search.js";
 import {
   encodeFlatProof,
-  replayFlatProof,
-  replayProofSubtree,
+  proofLength,
   type FlatProof,
   type ProofNode,
+  type ProofSubtree,
   type ReplayResult,
 } from "./flat-proof.js";
+import {
+  REPLAY_MIN_FARM_TOKENS,
+  REPLAY_PIECES_PER_THREAD,
+  coverInChunks,
+  replayInChunks,
+} from "./recheck-chunks.js";
 import {
   PARALLEL_MIN_DUALS,
   PARALLEL_MIN_N,
@@ -703,42 +709,49 @@ async function certify(
   // A short certificate is re-checked faster in one thread than split (measured: 350 duals at n = 8).
   const parDuals = duals.length >= PARALLEL_MIN_DUALS ? parallelOf(ctx, "certificate") : null;
   const pending = parDuals ? onPool(ctx, () => parallelDualChecks(parDuals, duals)) : null;
-  // While the pool checks the duals' algebra, this thread replays the proof (it counts only if no
-  // dual is dropped). A limit hit here must not leave the pool's answer unhandled.
   pending?.catch(() => undefined);
-  // With a pool, the subtrees' proofs are replayed there (after the top of the tree, here).
-  const parReplay = proof?.subproofs?.length ? parallelOf(ctx, "certificate") : null;
+  // With a pool, the proof's pieces are replayed there (the top of the tree and the cutting, here).
+  const parReplay = proof ? parallelOf(ctx, "certificate") : null;
   const supports = duals.map((d) => d.rows);
-  const replayProof = () =>
-    replayFlatProof(ctx.ints, supports, ctx.n, proof!, budget, {
-      defer: parReplay !== null,
+  const onShare = (share: number): void =>
+    ctx.options.onProgress?.({ stage: "certificate", done: Math.round(share * 1e6), total: 1e6 });
+  /** The replay, in pieces that yield to the event loop (progress, cancelling); farmed to the pool. */
+  /** Set when a dual is dropped while the replay runs: its answer would not count. */
+  let abandoned = false;
+  const abandon = new Error("the replay is no longer needed");
+  const replayProof = (): Promise<ReplayResult> =>
+    replayInChunks(ctx.ints, supports, ctx.n, proof!, budget, {
       unsettled: true,
+      pause: () => {
+        if (abandoned) throw abandon;
+        return pause(ctx, stage);
+      },
+      onShare,
+      ...(parReplay
+        ? {
+            chunkTokens: Math.max(
+              REPLAY_MIN_FARM_TOKENS,
+              Math.ceil(proofLength(proof!) / (REPLAY_PIECES_PER_THREAD * parReplay.pool.size)),
+            ),
+            farm: async (pieces: ProofSubtree[]) => {
+              // After the duals' algebra (one job on the pool at a time).
+              await pendingDone;
+              if (abandoned) throw abandon;
+              return onPool(ctx, () => parallelReplay(parReplay, supports, pieces));
+            },
+          }
+        : {}),
     });
-  /** The deferred subproofs' replay, on the pool (in this thread if the pool fails). */
-  const finishReplay = async (top: ReplayResult): Promise<ReplayResult> => {
-    const deferred = top.deferred;
-    if (!top.valid || !deferred?.length) return top;
-    const sub = parReplay ? await onPool(ctx, () => parallelReplay(parReplay, supports, deferred)) : null;
-    const unsettled = [...(top.unsettled ?? [])];
-    if (sub)
-      return {
-        ...top,
-        valid: sub.valid,
-        reason: sub.reason,
-        nodes: top.nodes + sub.nodes,
-        otherPrimes: (top.otherPrimes ?? 0) + sub.otherPrimes,
-        unsettled: [...unsettled, ...sub.unsettled],
-      };
-    let nodes = top.nodes;
-    for (const subtree of deferred) {
-      const r = replayProofSubtree(ctx.ints, supports, ctx.n, subtree, budget, { unsettled: true });
-      nodes += r.nodes;
-      if (!r.valid) return { ...r, nodes };
-      if (r.unsettled) unsettled.push(...r.unsettled);
-    }
-    return { ...top, nodes, unsettled };
-  };
-  let replay = proof && pending ? replayProof() : null;
+  // While the pool checks the duals' algebra, this thread starts the replay (it counts only if no
+  // dual is dropped). A limit hit here must not leave the pool's answer unhandled.
+  const pendingDone = pending
+    ? pending.then(
+        () => undefined,
+        () => undefined,
+      )
+    : Promise.resolve();
+  const replaying = proof && pending ? replayProof() : null;
+  replaying?.catch(() => undefined);
   const holds = pending ? await pending : null;
   for (let k = 0; k < duals.length; k++) {
     if (!holds && (k & 15) === 0) await pause(ctx, stage);
@@ -749,11 +762,7 @@ async function certify(
   // The search's own proof tree, replayed (a fraction of the cover check's time); when it does not
   // hold (a dual was dropped, a node unsettled, rows not in general position), the cover check decides.
   if (proof && dropped === 0) {
-    if (!replay) {
-      await pause(ctx, stage);
-      replay = replayProof();
-    }
-    replay = await finishReplay(replay);
+    const replay = await (replaying ?? replayProof());
     ctx.stats.proofNodes = replay.nodes;
     // The nodes the search left unsettled (an LP it could not trust): the cover check of their
     // flats alone, with exact repairs, instead of the cover check of every flat.
@@ -768,6 +777,10 @@ async function certify(
       return proved(ctx.options.proof ? proof : null);
     }
     ctx.stats.replayFailure = settled?.settled === false ? settled.why : replay.reason;
+  } else if (replaying) {
+    // A dual was dropped: the replay's answer does not count; it stops at its next pause.
+    abandoned = true;
+    await replaying.catch(() => undefined);
   }
   ctx.stats.recheckBy = "cover check";
   let repaired = 0;
@@ -781,7 +794,7 @@ async function certify(
     const par = supports.length >= PARALLEL_MIN_DUALS ? parallelOf(ctx, "certificate") : null;
     const cover =
       (par && (await onPool(ctx, () => parallelCover(par, ctx.ints, supports, ctx.n)))) ||
-      exactCover(ctx.ints, supports, ctx.n, budget, onShare);
+      (await coverInChunks(ctx.ints, supports, ctx.n, null, budget, () => pause(ctx, stage), onShare))!;
     if (!cover.uncovered) {
       ctx.stats.repairs = repaired;
       return proved(null);
@@ -852,12 +865,13 @@ async function settleUnsettled(
   for (const node of nodes) {
     for (;;) {
       await pause(ctx, "the exact re-check of the certificate");
-      const cover = exactCoverAt(
+      const cover = await coverInChunks(
         ctx.ints,
         kept.map((d) => d.rows),
         ctx.n,
-        node,
+        { chosen: node.path, forbidden: node.forbidden },
         ctx.budget,
+        () => pause(ctx, "the exact re-check of the certificate"),
       );
       if (!cover)
         return {

@@ -113,6 +113,19 @@ class ProofFailure extends Error {
 /** Primes tried when a dependence mod p fails the proof (a dependence over Q fails every prime). */
 const REPLAY_PRIMES = 2;
 
+/** Options of {@link replayFlatProof} and {@link replayProofSubtree}. */
+export interface ReplayOptions {
+  /** Return the proof's subproofs at their nodes ({@link ReplayResult.deferred}) instead of replaying them. */
+  defer?: boolean;
+  /** List the nodes the search left unsettled ({@link ReplayResult.unsettled}) instead of failing there. */
+  unsettled?: boolean;
+  /**
+   * Tables made once for many replays of the same layer and supports (used only when made from
+   * these very `ints` and `supports`).
+   */
+  tables?: ReplayTables;
+}
+
 /**
  * Replays a proof tree: true only when it partitions the flats of rank < n and every leaf is proved.
  * @param supports the certificate's dual supports (original row indices); their algebra is
@@ -125,23 +138,16 @@ export function replayFlatProof(
   n: number,
   proof: FlatProof,
   budget?: Budget,
-  options: { defer?: boolean; unsettled?: boolean } = {},
+  options: ReplayOptions = {},
 ): ReplayResult {
-  return replayFrom(
-    ints,
-    supports,
-    n,
-    null,
-    proof,
-    budget,
-    options.defer ?? false,
-    options.unsettled ?? false,
-  );
+  return replayFrom(ints, supports, n, null, proof, budget, options);
 }
 
 /**
  * Replays one subproof at its node ({@link ReplayResult.deferred}): the node's path is rebuilt
  * (each row must raise the rank) and its forbidden rows set, then the subproof is replayed there.
+ * With `defer`, the subproof's own subproofs are returned as {@link ReplayResult.deferred}, as by
+ * {@link replayFlatProof}.
  */
 export function replayProofSubtree(
   ints: IntegerLayer,
@@ -149,9 +155,9 @@ export function replayProofSubtree(
   n: number,
   subtree: ProofSubtree,
   budget?: Budget,
-  options: { unsettled?: boolean } = {},
+  options: ReplayOptions = {},
 ): ReplayResult {
-  return replayFrom(ints, supports, n, subtree, subtree.proof, budget, false, options.unsettled ?? false);
+  return replayFrom(ints, supports, n, subtree, subtree.proof, budget, options);
 }
 
 function replayFrom(
@@ -161,15 +167,18 @@ function replayFrom(
   at: ProofSubtree | null,
   proof: FlatProof,
   budget: Budget | undefined,
-  defer: boolean,
-  unsettled: boolean,
+  options: ReplayOptions,
 ): ReplayResult {
+  const defer = options.defer ?? false;
+  const unsettled = options.unsettled ?? false;
+  const given = options.tables;
+  const tables = given?.madeFrom(ints, supports, n) ? given : new ReplayTables(ints, supports, n);
   const packs = new Array<number>(n + 1).fill(0);
   let nodes = 0;
   for (let k = 0; ; k++) {
     let replay: Replay | null = null;
     try {
-      replay = new Replay(ints, supports, n, k, budget);
+      replay = new Replay(ints, tables, n, k, budget);
       if (defer) replay.deferred = [];
       if (unsettled) replay.unsettled = [];
       if (at) replay.moveTo(at);
@@ -196,6 +205,48 @@ function replayFrom(
           ...(e.at ? { at: e.at } : {}),
         };
     }
+  }
+}
+
+/**
+ * What the replays of one certificate's proof share: the rows modulo each prime (computed when first
+ * asked for) and the supports as checked integer arrays. A replay in pieces (./recheck-chunks.ts)
+ * starts a replay per piece; made once, these are not made again for each. Read only; made from
+ * the same layer and supports as the replays that use it.
+ */
+export class ReplayTables {
+  readonly sup: Int32Array[];
+  readonly longest: number;
+  /** A support that names a row outside the layer (the replay fails with this). */
+  readonly problem: string | null = null;
+  private readonly rows = new Map<number, Float64Array>();
+
+  constructor(
+    private readonly ints: IntegerLayer,
+    private readonly supports: readonly (readonly number[])[],
+    private readonly n: number,
+  ) {
+    const m = ints.W.length;
+    for (const s of supports)
+      for (const r of s)
+        if (!Number.isInteger(r) || r < 0 || r >= m) {
+          this.problem = `a support has row ${r}, not a row`;
+          break;
+        }
+    this.sup = this.problem ? [] : supports.map((s) => Int32Array.from(s));
+    this.longest = this.sup.reduce((a, s) => Math.max(a, s.length), 0);
+  }
+
+  /** Whether these tables were made from exactly these objects. */
+  madeFrom(ints: IntegerLayer, supports: readonly (readonly number[])[], n: number): boolean {
+    return this.ints === ints && this.supports === supports && this.n === n;
+  }
+
+  /** The rows modulo the `primeIndex`-th prime of {@link PRIMES}, row-major. */
+  reduced(primeIndex: number): Float64Array {
+    let A = this.rows.get(primeIndex);
+    if (!A) this.rows.set(primeIndex, (A = reduceRows(this.ints.W, this.n, PRIMES[primeIndex])));
+    return A;
   }
 }
 
@@ -244,7 +295,7 @@ class Replay {
 
   constructor(
     private readonly ints: IntegerLayer,
-    private readonly supports: readonly (readonly number[])[],
+    private readonly tables: ReplayTables,
     private readonly n: number,
     private readonly primeIndex: number,
     private readonly budget: Budget | undefined,
@@ -253,7 +304,7 @@ class Replay {
     this.m = ints.W.length;
     this.p = p;
     this.invP = 1 / p;
-    this.A = reduceRows(ints.W, n, p);
+    this.A = tables.reduced(primeIndex);
     this.res = Array.from({ length: n + 1 }, (_, L) =>
       L === 0 ? this.A : new Float64Array(this.m * (n - L)),
     );
@@ -265,17 +316,13 @@ class Replay {
     this.forbidden = new Uint8Array(this.m);
     this.stamp = new Int32Array(this.m);
     this.packs = new Array<number>(n + 1).fill(0);
-    const longest = supports.reduce((a, sup) => Math.max(a, sup.length), 0);
+    if (tables.problem) throw new ProofFailure(tables.problem);
+    const { sup, longest } = tables;
+    this.sup = sup;
     this.bufs = Array.from({ length: n + 1 }, (_, d) =>
       Array.from({ length: d }, () => new Float64Array(longest * d)),
     );
     this.lens = Array.from({ length: n + 1 }, (_, d) => new Int32Array(d));
-    this.sup = supports.map((s) => {
-      for (const r of s)
-        if (!Number.isInteger(r) || r < 0 || r >= this.m)
-          throw new ProofFailure(`a support has row ${r}, not a row`);
-      return Int32Array.from(s);
-    });
   }
 
   /** The current node: its path and forbidden rows. */
@@ -496,7 +543,7 @@ class Replay {
    */
   private childModulo(e: number, start: number, failure: ProofFailure): void {
     for (let k = this.primeIndex + 1; k < PRIMES.length; k++) {
-      const alt = new Replay(this.ints, this.supports, this.n, k, this.budget);
+      const alt = new Replay(this.ints, this.tables, this.n, k, this.budget);
       alt.forbidden.set(this.forbidden);
       alt.deferred = this.deferred;
       const deferredBefore = this.deferred?.length ?? 0;
@@ -661,6 +708,132 @@ class Replay {
     this.subproofs = saved.subproofs;
     this.nextSub = saved.nextSub;
   }
+}
+
+/** Entries of a proof with all its subproofs (a measure of its replay's work). */
+export function proofLength(proof: FlatProof): number {
+  let total = proof.tokens.length;
+  for (const sub of proof.subproofs ?? []) total += proofLength(sub);
+  return total;
+}
+
+/** Deepest node nesting {@link splitFlatProof} parses (a valid proof has at most n + 1 levels). */
+const SPLIT_MAX_DEPTH = 512;
+
+/**
+ * The same proof with its subtrees of at most `maxTokens` entries (and at least `minTokens`) cut
+ * out as subproofs behind `DELEGATE` entries, so that a replay with `defer` returns them as
+ * {@link ProofSubtree}s at their nodes: pieces of bounded work, for a replay in chunks that yields
+ * between them, or spread over threads. Subtrees that hold a `DELEGATE` stay in place (the proof's
+ * own subproofs keep their order). Nothing is checked here: a proof that does not parse is returned
+ * unchanged, for the replay to reject, and whatever comes out is replayed as strictly as the input.
+ */
+export function splitFlatProof(proof: FlatProof, maxTokens: number, minTokens = 64): FlatProof {
+  const t = proof.tokens;
+  const len = t.length;
+  if (len <= maxTokens) return proof;
+  // Pass 1: the end of every node (negative when its subtree holds a DELEGATE), or −1 if malformed.
+  const endOf = new Int32Array(len);
+  const parse = (pos: number, depth: number): number => {
+    if (depth > SPLIT_MAX_DEPTH || pos >= len) return -1;
+    let end: number;
+    let del = false;
+    switch (t[pos]) {
+      case PROOF_TOKEN.BRANCH: {
+        if (pos + 2 >= len) return -1;
+        const c = t[pos + 2];
+        if (c < 0) return -1;
+        let p = pos + 3 + c;
+        for (let j = 0; j < c && p <= len; j++) {
+          if (p < len && t[p] === PROOF_TOKEN.SKIP) {
+            p += 2;
+            continue;
+          }
+          const e = parse(p, depth + 1);
+          if (e < 0) return -1;
+          if (endOf[p] < 0) del = true;
+          p = e;
+        }
+        end = p;
+        break;
+      }
+      case PROOF_TOKEN.RANK:
+      case PROOF_TOKEN.FORB:
+        end = pos + 2;
+        break;
+      case PROOF_TOKEN.PACK: {
+        const count = pos + 1 < len ? t[pos + 1] : -1;
+        if (count < 0) return -1;
+        end = pos + 2 + count;
+        break;
+      }
+      case PROOF_TOKEN.INCOMPLETE:
+        end = pos + 1;
+        break;
+      case PROOF_TOKEN.DELEGATE:
+        end = pos + 1;
+        del = true;
+        break;
+      default:
+        return -1;
+    }
+    if (end > len) return -1;
+    endOf[pos] = del ? -end : end;
+    return end;
+  };
+  if (parse(0, 0) !== len) return proof;
+  // Pass 2: the top of the tree, with the small enough subtrees as subproofs.
+  let out = new Int32Array(Math.min(len, 1024));
+  let size = 0;
+  const put = (from: number, to: number): void => {
+    if (size + to - from > out.length) {
+      const grown = new Int32Array(Math.max(2 * out.length, size + to - from));
+      grown.set(out.subarray(0, size));
+      out = grown;
+    }
+    out.set(t.subarray(from, to), size);
+    size += to - from;
+  };
+  const own = proof.subproofs ?? [];
+  let nextOwn = 0;
+  const subproofs: FlatProof[] = [];
+  const delegateHere = (sub: FlatProof): void => {
+    if (size === out.length) {
+      const grown = new Int32Array(2 * out.length);
+      grown.set(out);
+      out = grown;
+    }
+    out[size++] = PROOF_TOKEN.DELEGATE;
+    subproofs.push(sub);
+  };
+  const emit = (pos: number): void => {
+    const end = Math.abs(endOf[pos]);
+    if (t[pos] === PROOF_TOKEN.DELEGATE) {
+      if (nextOwn < own.length) delegateHere(own[nextOwn]);
+      nextOwn++;
+      return;
+    }
+    if (t[pos] !== PROOF_TOKEN.BRANCH) return put(pos, end);
+    const c = t[pos + 2];
+    put(pos, pos + 3 + c);
+    let p = pos + 3 + c;
+    for (let j = 0; j < c; j++) {
+      if (t[p] === PROOF_TOKEN.SKIP) {
+        put(p, p + 2);
+        p += 2;
+        continue;
+      }
+      const e = Math.abs(endOf[p]);
+      const plain = endOf[p] > 0;
+      if (plain && e - p <= maxTokens && e - p >= minTokens) delegateHere({ tokens: t.slice(p, e) });
+      else if (plain && e - p <= maxTokens) put(p, e);
+      else emit(p);
+      p = e;
+    }
+  };
+  emit(0);
+  if (nextOwn !== own.length) return proof;
+  return { tokens: out.slice(0, size), subproofs };
 }
 
 /**

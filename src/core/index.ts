@@ -25,14 +25,26 @@ export { dualHoldsByFilter } from "./dual-filter.js";
 export {
   replayFlatProof,
   replayProofSubtree,
+  splitFlatProof,
+  proofLength,
+  ReplayTables,
   encodeFlatProof,
   decodeFlatProof,
+  type ReplayOptions,
   type FlatProof,
   type EncodedFlatProof,
   type ReplayResult,
   type ProofNode,
   type ProofSubtree,
 } from "./flat-proof.js";
+export {
+  replayInChunks,
+  coverInChunks,
+  balancedBatches,
+  REPLAY_CHUNK_TOKENS,
+  type ReplayChunkOptions,
+  type FarmedReplay,
+} from "./recheck-chunks.js";
 export { verifyWitness, type WitnessCheck } from "./witness.js";
 export {
   LayerTaskCache,

@@ -31,6 +31,7 @@ import {
   proofDuals,
   renumberProofDuals,
   replayProofSubtree,
+  ReplayTables,
   type FlatProof,
   type ProofNode,
   type ProofSubtree,
@@ -47,6 +48,7 @@ import {
 } from "./certificate.js";
 import { describeExactWitness, exactPairAt } from "./witness.js";
 import { Budget, ResourceLimitError } from "./budget.js";
+import { balancedBatches } from "./recheck-chunks.js";
 
 /** The layer a task runs on; `key` names it for the threads' caches. */
 export interface LayerTaskSetup {
@@ -410,9 +412,10 @@ function runTask(task: LayerTask, cache: LayerTaskCache, shouldStop: () => boole
     let nodes = 0;
     let otherPrimes = 0;
     const unsettled: ProofNode[] = [];
+    const tables = new ReplayTables(ints, supports, layer.n);
     try {
       for (const subtree of task.subtrees) {
-        const r = replayProofSubtree(ints, supports, layer.n, subtree, budget, { unsettled: true });
+        const r = replayProofSubtree(ints, supports, layer.n, subtree, budget, { unsettled: true, tables });
         nodes += r.nodes;
         otherPrimes += r.otherPrimes ?? 0;
         if (!r.valid) return { kind: "replay", valid: false, reason: r.reason, nodes, otherPrimes };
@@ -858,19 +861,19 @@ export async function parallelReplay(
 ): Promise<{ valid: boolean; reason: string; nodes: number; otherPrimes: number; unsettled: ProofNode[] }> {
   const packed = packDuals(supports.map((rows) => ({ rows: Int32Array.from(rows) })));
   const unsettled: ProofNode[] = [];
-  const batches = Math.min(subtrees.length, 4 * ctx.pool.size);
-  const bounds = Array.from({ length: batches + 1 }, (_, k) => Math.round((k * subtrees.length) / batches));
+  // Batches of about equal work (proof entries), the largest first: the pool takes them in order.
+  const batches = balancedBatches(subtrees, 4 * ctx.pool.size);
   let nodes = 0;
   let otherPrimes = 0;
   let reason: string | null = null;
   await runAll<ReplayTaskResult>(
     ctx,
-    batches,
+    batches.length,
     (i) => ({
       kind: "replay",
       layer: ctx.setup,
       supports: packed,
-      subtrees: subtrees.slice(bounds[i], bounds[i + 1]),
+      subtrees: batches[i],
       deadline: deadlineOf(ctx.budget),
     }),
     (r) => {
