@@ -104,6 +104,43 @@ describe("splitting a proof", () => {
   });
 });
 
+describe("hostile proofs", () => {
+  it("are split without throwing, and never replay as valid (random entries, deep nesting)", async () => {
+    const c = all[0];
+    const m = c.W.length;
+    const deep = (levels: number): Int32Array => {
+      const t: number[] = [];
+      for (let k = 0; k < levels; k++) t.push(PROOF_TOKEN.BRANCH, 0, 1, k % m);
+      t.push(PROOF_TOKEN.INCOMPLETE);
+      return Int32Array.from(t);
+    };
+    for (const tokens of [deep(100), deep(600), deep(5000)]) {
+      expect(() => splitFlatProof({ tokens }, 16)).not.toThrow();
+      const r = await replayInChunks(c.ints, c.supports, c.n, { tokens }, undefined, {
+        chunkTokens: 16,
+        pause: async () => undefined,
+      });
+      expect(r.valid).toBe(false);
+    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: -8, max: m + 3 }), { minLength: 1, maxLength: 400 }),
+        fc.integer({ min: 16, max: 64 }),
+        async (entries, chunkTokens) => {
+          const tokens = Int32Array.from(entries);
+          const whole = replayFlatProof(c.ints, c.supports, c.n, { tokens });
+          const r = await replayInChunks(c.ints, c.supports, c.n, { tokens }, undefined, {
+            chunkTokens,
+            pause: async () => undefined,
+          });
+          expect(!r.valid || whole.valid).toBe(true);
+        },
+      ),
+      { numRuns: 500, seed: 7 },
+    );
+  });
+});
+
 describe("the replay in pieces", () => {
   it("gives the whole replay's verdict, nodes and packing counts, with a pause between pieces", async () => {
     for (const c of all) {
