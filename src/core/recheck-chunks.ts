@@ -116,8 +116,9 @@ export async function replayInChunks(
       ? replayProofSubtree(ints, supports, n, { ...item.at, proof: split }, budget, {
           defer: true,
           unsettled,
+          tables,
         })
-      : replayFlatProof(ints, supports, n, split, budget, { defer: true, unsettled });
+      : replayFlatProof(ints, supports, n, split, budget, { defer: true, unsettled, tables });
     add(r);
     if (!r.valid) return failed(r);
     let rest = 0;
