@@ -126,6 +126,8 @@ interface RecheckState {
   /** Duals of the certificate under re-check. */
   duals: number;
   startedAt: number;
+  /** Share of the search's proof replayed so far (by entries), while the replay runs. */
+  replayed?: number;
 }
 
 /**
@@ -313,7 +315,7 @@ function limitResult(
  */
 function recheckCut(r: RecheckState): string {
   const ran = performance.now() - r.startedAt;
-  return `; the search had finished in ${formatMs(r.searchMs)} without a collision (a certificate of ${r.duals} Motzkin dual(s)), and only the exact re-check of that certificate was cut short, after ${formatMs(ran)} (its remaining time cannot be estimated in advance; a longer time limit lets it finish)`;
+  return `; the search had finished in ${formatMs(r.searchMs)} without a collision (a certificate of ${r.duals} Motzkin dual(s)), and only the exact re-check of that certificate was cut short, after ${formatMs(ran)}${r.replayed !== undefined ? ` with ${(100 * r.replayed).toFixed(0)}% of the search's proof replayed` : ""} (its remaining time cannot be estimated in advance; a longer time limit lets it finish)`;
 }
 
 function assumptionsFor(domain: Domain, tol: number): string[] {
@@ -713,8 +715,10 @@ async function certify(
   // With a pool, the proof's pieces are replayed there (the top of the tree and the cutting, here).
   const parReplay = proof ? parallelOf(ctx, "certificate") : null;
   const supports = duals.map((d) => d.rows);
-  const onShare = (share: number): void =>
+  const onShare = (share: number): void => {
+    recheck.replayed = share;
     ctx.options.onProgress?.({ stage: "certificate", done: Math.round(share * 1e6), total: 1e6 });
+  };
   /** The replay, in pieces that yield to the event loop (progress, cancelling); farmed to the pool. */
   /** Set when a dual is dropped while the replay runs: its answer would not count. */
   let abandoned = false;
@@ -783,6 +787,7 @@ async function certify(
     await replaying.catch(() => undefined);
   }
   ctx.stats.recheckBy = "cover check";
+  recheck.replayed = undefined;
   let repaired = 0;
   for (;;) {
     ctx.options.onProgress?.({ stage: "certificate", done: 0, total: 1e6 });

@@ -317,5 +317,7 @@ describe("checkLayer's re-check in pieces", () => {
     expect(cancelled.injective).toBeNull();
     expect(cancelled.reason).toMatch(/cancel/i);
     expect(cancelled.reason).toMatch(/re-check|replay/);
+    // The reason says how far the replay got (a share of the proof's entries, not a time estimate).
+    expect(cancelled.reason).toMatch(/with \d+% of the search's proof replayed/);
   });
 });
