@@ -55,7 +55,7 @@ export class ProgressReporter {
   /** The branch and bound and the re-check report an estimated share, not countable units. */
   private work(p: { stage: string; done: number; total?: number }): string {
     if (p.stage === "branch-and-bound") return "share of the search tree (estimated)";
-    if (p.stage === "certificate") return "share of the cover check (estimated)";
+    if (p.stage === "certificate") return "share of the proof replayed or of the cover check";
     return `${p.done}/${p.total} ${this.unit}`;
   }
 
