@@ -24,7 +24,13 @@
  */
 
 import type { Certificate, Domain, Dual } from "./types.js";
-import { validateChoice, validateDomain, validateLayer, validateOptions } from "./validate.js";
+import {
+  InputTypeError,
+  validateChoice,
+  validateDomain,
+  validateLayer,
+  validateOptions,
+} from "./validate.js";
 import {
   ExactSpan,
   Fraction,
@@ -36,7 +42,8 @@ import {
 } from "./exact.js";
 import { Budget, ResourceLimitError } from "./budget.js";
 import { PRIMES, invMod, reduceRows } from "./modular.js";
-import { decodeFlatProof, replayFlatProof, type FlatProof } from "./flat-proof.js";
+import { decodeFlatProof, replaySteps, type FlatProof } from "./flat-proof.js";
+import { runSteps, runStepsAsync, type Steps } from "./steps.js";
 import { DUAL_WEIGHT_AGREEMENT, DUAL_WEIGHT_SUPPORT, validateTolerance } from "./numerics.js";
 import { dualHoldsByFilter } from "./dual-filter.js";
 
@@ -136,6 +143,8 @@ export function certificateShapeProblem(certificate: unknown, m: number, n: numb
 
 /**
  * Re-verifies a certificate of injectivity for `x ↦ ReLU(W x + b)`, exactly (see the module header).
+ * Synchronous: it blocks until done (or its limits); {@link verifyCertificateAsync} does the same
+ * work in pieces, with progress.
  * @param W shape (m, n), rows are output units
  * @param b length m, or null/undefined
  * @returns `valid` only when both the duals and the cover hold in exact arithmetic for the domain
@@ -147,7 +156,75 @@ export function verifyCertificate(
   certificate: Certificate,
   options: VerifyCertificateOptions = {},
 ): CertificateCheck {
-  const fn = "verifyCertificate()";
+  return runSteps(certificateSteps("verifyCertificate()", W, b, certificate, options));
+}
+
+/** Options of {@link verifyCertificateAsync}. */
+export interface VerifyCertificateAsyncOptions extends VerifyCertificateOptions {
+  /**
+   * Called as the check goes: `done` of `total` is the share of the proof replayed, or of the cover
+   * check (estimated), after the duals.
+   */
+  onProgress?: (p: { stage: "certificate"; done: number; total: number }) => void;
+}
+
+/** Milliseconds of work between two yields to the event loop in {@link verifyCertificateAsync}. */
+const VERIFY_YIELD_MS = 50;
+
+/**
+ * {@link verifyCertificate}, in pieces of bounded work that yield to the event loop between them
+ * (./steps.ts): the same checks and verdict, with progress, and a cancel (`signal`) or time limit
+ * that takes effect within a piece (the replay's pieces are at most 131,072 proof entries).
+ */
+export async function verifyCertificateAsync(
+  W: number[][],
+  b: number[] | null | undefined,
+  certificate: Certificate,
+  options: VerifyCertificateAsyncOptions = {},
+): Promise<CertificateCheck> {
+  const fn = "verifyCertificateAsync()";
+  if (options.onProgress !== undefined && typeof options.onProgress !== "function")
+    throw new InputTypeError(`${fn}: options.onProgress must be a function`);
+  let last = performance.now();
+  const { onProgress, ...rest } = options;
+  const steps = certificateSteps(fn, W, b, certificate, rest, onProgress);
+  try {
+    return await runStepsAsync(steps, async () => {
+      if (options.signal?.aborted) throw new ResourceLimitError("cancelled", "the certificate check");
+      if (performance.now() - last < VERIFY_YIELD_MS) return;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      last = performance.now();
+      if (options.signal?.aborted) throw new ResourceLimitError("cancelled", "the certificate check");
+    });
+  } catch (e) {
+    if (e instanceof ResourceLimitError) return limitCheck(e);
+    throw e;
+  }
+}
+
+/** The result of a certificate check cut short by a limit or a cancel: not proved either way. */
+function limitCheck(e: ResourceLimitError): CertificateCheck {
+  return {
+    valid: false,
+    exact: false,
+    coverNodes: 0,
+    timedOut: true,
+    reason:
+      e.kind === "cancelled"
+        ? "the certificate check was cancelled"
+        : "the certificate check ran out of time",
+  };
+}
+
+/** The certificate check as steps (./steps.ts), for {@link verifyCertificate} and its async twin. */
+function* certificateSteps(
+  fn: string,
+  W: number[][],
+  b: number[] | null | undefined,
+  certificate: Certificate,
+  options: VerifyCertificateOptions,
+  onProgress?: (p: { stage: "certificate"; done: number; total: number }) => void,
+): Steps<CertificateCheck> {
   const { W: Wv, b: bv } = validateLayer(fn, W, b);
   validateOptions(fn, options);
   const tol = validateTolerance(fn, options.tolerance);
@@ -179,23 +256,32 @@ export function verifyCertificate(
   }
   const region = domain === "all" ? `R^${n}` : "the nonnegative orthant";
   const hence = asked === "nonnegative" && domain === "all" ? ", hence on the orthant" : "";
+  const onShare = onProgress
+    ? (share: number) => onProgress({ stage: "certificate", done: Math.round(share * 1e6), total: 1e6 })
+    : undefined;
   try {
     const ints = dyadicRows(Wv, bv, () => limits.check("the certificate check (integer rows)"));
     for (const [k, d] of certificate.duals.entries()) {
       limits.check("the certificate check (duals)");
+      if ((k & 15) === 15) yield;
       const problem = exactDualProblem(ints, d, domain, tol);
       if (problem) return fail(`dual ${k} does not hold: ${problem}`);
     }
+    const supports = certificate.duals.map((d) => d.rows);
     // The search's proof, replayed; when it does not hold, the cover check decides on its own.
     let proofNote = "";
     if (proof) {
-      const supports = certificate.duals.map((d) => d.rows);
-      const replay = replayFlatProof(ints, supports, n, proof, limits, { unsettled: true });
+      const run = yield* replaySteps(ints, supports, n, proof, limits, {
+        unsettled: true,
+        ...(onShare ? { onShare } : {}),
+      });
+      const replay = run.result;
       // Nodes the search left unsettled: the cover check of those nodes' flats alone.
       let coverNodes = 0;
       let settled = replay.valid;
       for (const node of replay.valid ? (replay.unsettled ?? []) : []) {
-        const out = exactCoverAt(ints, supports, n, node, limits);
+        const start = { chosen: node.path, forbidden: node.forbidden };
+        const out = yield* coverSteps(ints, supports, n, start, limits);
         if (!out) {
           settled = false;
           proofNote = ` (the proof's unsettled node at rows [${node.path.join(", ")}] could not be checked on its own; the independent cover check decided)`;
@@ -224,12 +310,7 @@ export function verifyCertificate(
       if (!replay.valid)
         proofNote = ` (the proof in the certificate does not hold: ${replay.reason}; the independent cover check decided)`;
     }
-    const result = exactCover(
-      ints,
-      certificate.duals.map((d) => d.rows),
-      n,
-      limits,
-    );
+    const result = (yield* coverSteps(ints, supports, n, null, limits, onShare))!;
     if (result.uncovered) {
       return {
         valid: false,
@@ -246,17 +327,7 @@ export function verifyCertificate(
       reason: `${certificate.duals.length} duals verified in exact arithmetic; every hyperplane misses one of them (${result.nodes} cover nodes): injective on ${region}${hence}${proofNote}`,
     };
   } catch (e) {
-    if (e instanceof ResourceLimitError)
-      return {
-        valid: false,
-        exact: false,
-        coverNodes: 0,
-        timedOut: true,
-        reason:
-          e.kind === "cancelled"
-            ? "the certificate check was cancelled"
-            : "the certificate check ran out of time",
-      };
+    if (e instanceof ResourceLimitError) return limitCheck(e);
     throw e;
   }
 }
@@ -666,6 +737,61 @@ export function exactCoverAt(
     if (!notStart(e)) throw e;
     return null;
   }
+}
+
+/** Depth below the start node at which {@link coverSteps} splits the cover check. */
+const COVER_SPLIT_LEVELS = 2;
+
+/**
+ * The exact cover check ({@link exactCover}, or {@link exactCoverAt} at `start`) in steps
+ * (./steps.ts): the check down to two rows below the start, then each node left there (its
+ * `frontier`, the split the thread pool uses) on its own, one step each. Same verdict. The primes
+ * are tried in turn as there; rational arithmetic (every prime unlucky, which has not been seen on
+ * a real layer) runs in one step.
+ * @returns null when the check cannot start at `start` (as {@link exactCoverAt})
+ */
+export function* coverSteps(
+  ints: IntegerLayer,
+  supports: number[][],
+  n: number,
+  start: CoverNode | null,
+  budget?: Budget,
+  onShare?: (share: number) => void,
+): Steps<CoverResult | null> {
+  const splitDepth = (start?.chosen.length ?? 0) + COVER_SPLIT_LEVELS;
+  if (start && start.chosen.some((r) => !supports.some((sup) => sup.includes(r)))) return null;
+  // A start node whose path does not raise the rank modulo the prime: try the next prime.
+  const notStart = (e: unknown): boolean => e instanceof Error && /start node/.test(e.message);
+  primes: for (let k = 0; k < PRIMES.length; k++) {
+    const ops = coverOps(ints, supports, n, k);
+    if (!ops) continue;
+    let top: CoverResult | null;
+    try {
+      const scope = { ...(start ? { start } : {}), ...(splitDepth < n ? { splitDepth } : {}) };
+      top = coverModulo(ints, supports, n, k, budget, undefined, scope, ops);
+    } catch (e) {
+      if (notStart(e)) continue;
+      throw e;
+    }
+    if (!top) continue;
+    if (top.uncovered || !top.frontier?.length) return top;
+    let nodes = top.nodes;
+    let hyperplaneCuts = top.hyperplaneCuts;
+    const frontier = top.frontier;
+    for (let i = 0; i < frontier.length; i++) {
+      yield;
+      const r = coverModulo(ints, supports, n, k, budget, undefined, { start: frontier[i] }, ops);
+      if (!r) continue primes;
+      nodes += r.nodes;
+      hyperplaneCuts += r.hyperplaneCuts;
+      if (r.uncovered) return { uncovered: r.uncovered, nodes, hyperplaneCuts };
+      onShare?.((i + 1) / frontier.length);
+    }
+    return { uncovered: null, nodes, hyperplaneCuts };
+  }
+  yield;
+  if (!start) return exactCover(ints, supports, n, budget);
+  return exactCoverAt(ints, supports, n, { path: start.chosen, forbidden: start.forbidden }, budget);
 }
 
 /** What {@link findUncovered} found. */

@@ -37,6 +37,7 @@ import type { IntegerLayer } from "./exact.js";
 import { ExactSpan } from "./exact.js";
 import type { Budget } from "./budget.js";
 import { PRIMES, reduceRows } from "./modular.js";
+import type { Steps } from "./steps.js";
 
 /** Token codes of a proof (every other entry is a dual id, a count or a row index). */
 export const PROOF_TOKEN = {
@@ -708,6 +709,156 @@ class Replay {
     this.subproofs = saved.subproofs;
     this.nextSub = saved.nextSub;
   }
+}
+
+/** Entries of a proof replayed in one step when nothing else asks (a few tens of milliseconds). */
+export const REPLAY_CHUNK_TOKENS = 1 << 17;
+
+/** What a replay answers in counts (a {@link ReplayResult} without packing counts; a pool's answer). */
+export type ReplayCounts = Pick<ReplayResult, "valid" | "reason" | "nodes" | "otherPrimes" | "unsettled">;
+
+/** Options of {@link replaySteps}. */
+export interface ReplayStepOptions {
+  /** List the nodes the search left unsettled instead of failing there (as {@link replayFlatProof}). */
+  unsettled?: boolean;
+  /** Largest piece replayed in one step, in proof entries. @default {@link REPLAY_CHUNK_TOKENS} */
+  chunkTokens?: number;
+  /** Share of the proof's entries replayed so far, in [0, 1]. */
+  onShare?: (share: number) => void;
+  /**
+   * Keep the pieces of at most `chunkTokens` entries (cut out at their nodes) in
+   * {@link ReplayRun.pieces} instead of replaying them (for a thread pool). @default false
+   */
+  keepPieces?: boolean;
+}
+
+/** Where a {@link replaySteps} run stands: the counts so far, and the pieces it kept. */
+export interface ReplayRun {
+  /** The replay so far: valid when every step held (then the kept pieces remain to be proved). */
+  result: ReplayResult;
+  /** With `keepPieces`: the pieces not replayed, each at its node. */
+  pieces: ProofSubtree[];
+  readonly tables: ReplayTables;
+  readonly unsettled: boolean;
+  readonly onShare?: (share: number) => void;
+  /** Entries replayed so far, of `total`. */
+  done: number;
+  readonly total: number;
+}
+
+/** Adds a replay's counts to `acc` (nodes, packing counts, other primes, unsettled nodes). */
+export function addReplayCounts(acc: ReplayResult, r: ReplayCounts & { packs?: number[] }): void {
+  acc.nodes += r.nodes;
+  const packs = r.packs ?? [];
+  for (let d = 0; d < packs.length && d < acc.packs.length; d++) acc.packs[d] += packs[d];
+  if (r.otherPrimes) acc.otherPrimes = (acc.otherPrimes ?? 0) + r.otherPrimes;
+  if (r.unsettled?.length) (acc.unsettled ??= []).push(...r.unsettled);
+}
+
+/** The failure of a piece, with the counts so far (the piece's own counts added already). */
+function pieceFailed(acc: ReplayResult, r: ReplayCounts & { at?: ReplayResult["at"] }): ReplayResult {
+  return {
+    valid: false,
+    reason: r.reason,
+    nodes: acc.nodes,
+    packs: acc.packs,
+    ...(r.at ? { at: r.at } : {}),
+  };
+}
+
+/**
+ * Replays a proof as {@link replayFlatProof} does, in steps of at most `chunkTokens` entries
+ * (./steps.ts): {@link splitFlatProof} cuts the subtrees out, the replay of what is left returns
+ * each at its node (from the replay's own state, nothing of the cutting is trusted), and each is
+ * replayed there in a step of its own. Same verdict, same node and packing counts.
+ */
+export function* replaySteps(
+  ints: IntegerLayer,
+  supports: readonly (readonly number[])[],
+  n: number,
+  proof: FlatProof,
+  budget: Budget | undefined,
+  options: ReplayStepOptions = {},
+): Steps<ReplayRun> {
+  const chunk = Math.max(16, options.chunkTokens ?? REPLAY_CHUNK_TOKENS);
+  const run: ReplayRun = {
+    result: { valid: true, reason: "", nodes: 0, packs: new Array<number>(n + 1).fill(0) },
+    pieces: [],
+    tables: new ReplayTables(ints, supports, n),
+    unsettled: options.unsettled ?? false,
+    ...(options.onShare ? { onShare: options.onShare } : {}),
+    done: 0,
+    total: Math.max(1, proofLength(proof)),
+  };
+  const { tables, unsettled } = run;
+  const work: { at: ProofSubtree | null; proof: FlatProof; size: number }[] = [
+    { at: null, proof, size: run.total },
+  ];
+  let first = true;
+  while (work.length > 0) {
+    const item = work.pop()!;
+    if (options.keepPieces && item.at && item.size <= chunk && !item.proof.subproofs?.length) {
+      run.pieces.push(item.at);
+      continue;
+    }
+    if (!first) yield;
+    first = false;
+    const split = splitFlatProof(item.proof, chunk, Math.min(64, chunk >> 2));
+    const r = item.at
+      ? replayProofSubtree(ints, supports, n, { ...item.at, proof: split }, budget, {
+          defer: true,
+          unsettled,
+          tables,
+        })
+      : replayFlatProof(ints, supports, n, split, budget, { defer: true, unsettled, tables });
+    addReplayCounts(run.result, r);
+    if (!r.valid) {
+      run.result = pieceFailed(run.result, r);
+      return run;
+    }
+    let rest = 0;
+    // Reversed, so that the pieces come off the stack in the proof's order.
+    for (const d of (r.deferred ?? []).slice().reverse()) {
+      const size = proofLength(d.proof);
+      rest += size;
+      work.push({ at: d, proof: d.proof, size });
+    }
+    run.done += item.size - rest;
+    run.onShare?.(Math.min(1, run.done / run.total));
+  }
+  return run;
+}
+
+/** Replays the pieces a {@link replaySteps} run kept, here, one step each; the run's result after. */
+export function* replayPieceSteps(
+  ints: IntegerLayer,
+  supports: readonly (readonly number[])[],
+  n: number,
+  run: ReplayRun,
+  budget: Budget | undefined,
+): Steps<ReplayResult> {
+  const pieces = run.pieces;
+  run.pieces = [];
+  for (const at of pieces) {
+    yield;
+    const r = replayProofSubtree(ints, supports, n, at, budget, {
+      unsettled: run.unsettled,
+      tables: run.tables,
+    });
+    addReplayCounts(run.result, r);
+    if (!r.valid) return (run.result = pieceFailed(run.result, r));
+    run.done += proofLength(at.proof);
+    run.onShare?.(Math.min(1, run.done / run.total));
+  }
+  return run.result;
+}
+
+/** Adds the answer of a pool for a run's kept pieces; the run's result after. */
+export function addFarmedPieces(run: ReplayRun, farmed: ReplayCounts): ReplayResult {
+  addReplayCounts(run.result, farmed);
+  run.pieces = [];
+  if (!farmed.valid) run.result = pieceFailed(run.result, farmed);
+  return run.result;
 }
 
 /** Entries of a proof with all its subproofs (a measure of its replay's work). */

@@ -16,7 +16,10 @@ export type {
 export { checkLayer, checkLayerWithin, limitedLayerResult } from "./check-layer.js";
 export {
   verifyCertificate,
+  verifyCertificateAsync,
   exactCoverAt,
+  coverSteps,
+  type VerifyCertificateAsyncOptions,
   type CertificateCheck,
   type VerifyCertificateOptions,
 } from "./certificate.js";
@@ -28,6 +31,11 @@ export {
   splitFlatProof,
   proofLength,
   ReplayTables,
+  replaySteps,
+  REPLAY_CHUNK_TOKENS,
+  type ReplayStepOptions,
+  type ReplayRun,
+  type ReplayCounts,
   encodeFlatProof,
   decodeFlatProof,
   type ReplayOptions,
@@ -37,14 +45,8 @@ export {
   type ProofNode,
   type ProofSubtree,
 } from "./flat-proof.js";
-export {
-  replayInChunks,
-  coverInChunks,
-  balancedBatches,
-  REPLAY_CHUNK_TOKENS,
-  type ReplayChunkOptions,
-  type FarmedReplay,
-} from "./recheck-chunks.js";
+export { replayInChunks, coverInChunks, balancedBatches, type ReplayChunkOptions } from "./recheck-chunks.js";
+export { runSteps, runStepsAsync, type Steps } from "./steps.js";
 export { verifyWitness, type WitnessCheck } from "./witness.js";
 export {
   LayerTaskCache,

@@ -6,7 +6,8 @@
 
 import { Command, Option } from "commander";
 import { readUserFile } from "../../io/safe-file.js";
-import { verifyCertificate, verifyWitness, type Certificate, type Domain } from "../../core/index.js";
+import { verifyCertificateAsync, verifyWitness, type Certificate, type Domain } from "../../core/index.js";
+import { interruptSignal, ProgressReporter } from "../progress.js";
 import { readLayerFile } from "../../io/layer-file.js";
 import { FileFormatError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
@@ -56,7 +57,7 @@ export function verifyCommand(): Command {
     .option("--json", "print machine-readable JSON on stdout")
     .addHelpText(
       "after",
-      "\nExit codes: 0 valid, 1 invalid, 2 unknown (a file or the check above a limit), 3 bad input.",
+      "\nExit codes: 0 valid, 1 invalid, 2 unknown (a file or the check above a limit), 3 bad input, 130 cancelled (Ctrl-C).",
     );
   cmd.action(
     async (
@@ -103,13 +104,26 @@ export function verifyCommand(): Command {
       const cert = (ev.kind === "dual-cover" ? ev : ev.certificate) as Certificate | undefined;
       const wit = (ev.x1 !== undefined ? ev : ev.witness) as Parameters<typeof verifyWitness>[2] | undefined;
       let out: { kind: string; valid: boolean; exact: boolean; reason: string; domain?: Domain };
+      let cancelled = false;
       if (cert && typeof cert === "object") {
         // The domain asked about: --domain, else the one the certificate names. A certificate for the
         // orthant does not prove R^n.
-        const check = verifyCertificate(layer.W, layer.b ?? null, cert, {
-          tolerance: opts.tolerance,
-          ...(opts.domain ? { domain: opts.domain } : {}),
-        });
+        // In pieces, with a progress bar on a terminal; Ctrl-C stops it (exit 130).
+        const progress = new ProgressReporter(evidencePath, !opts.json && process.stderr.isTTY === true);
+        const interrupt = interruptSignal();
+        let check: Awaited<ReturnType<typeof verifyCertificateAsync>>;
+        try {
+          check = await verifyCertificateAsync(layer.W, layer.b ?? null, cert, {
+            tolerance: opts.tolerance,
+            ...(opts.domain ? { domain: opts.domain } : {}),
+            signal: interrupt.signal,
+            onProgress: progress.onProgress,
+          });
+        } finally {
+          progress.stop();
+          interrupt.dispose();
+        }
+        if (interrupt.signal.aborted && check.timedOut) cancelled = true;
         out = {
           kind: "certificate",
           ...check,
@@ -129,12 +143,13 @@ export function verifyCommand(): Command {
           'holds neither a certificate ({"kind": "dual-cover"}) nor a witness ({"x1", "x2"})',
         );
       }
-      if (opts.json) printJson(out);
+      if (opts.json) printJson(cancelled ? { ...out, cancelled: true } : out);
+      else if (cancelled) process.stdout.write(`${out.kind} NOT CHECKED: ${out.reason}\n`);
       else
         process.stdout.write(
           `${out.kind} ${out.valid ? "VALID" : "INVALID"} for the domain ${out.domain === "nonnegative" ? "nonnegative orthant" : "all of R^n"}${out.exact ? " (exact arithmetic)" : ""}: ${out.reason}\n`,
         );
-      process.exitCode = out.valid ? EXIT.injective : EXIT.notInjective;
+      process.exitCode = cancelled ? EXIT.cancelled : out.valid ? EXIT.injective : EXIT.notInjective;
     },
   );
   return cmd;
