@@ -128,7 +128,11 @@ export function verifyWitness(
   return checkExactPair(dyadicRows(Wv, bv), Wv, bv, e1, e2, domain, tol);
 }
 
-/** The exact check behind {@link verifyWitness}, on the integer layer. */
+/**
+ * The exact check behind {@link verifyWitness}, on the integer layer.
+ * @param pre when given, receives the scaled pre-activations Q·(W x + b) at both points (computed
+ *   by the check; {@link describeExactWitness} reads the active rows from them)
+ */
 export function checkExactPair(
   ints: IntegerLayer,
   W: number[][],
@@ -137,6 +141,7 @@ export function checkExactPair(
   e2: readonly Fraction[],
   domain: Domain,
   tol: number,
+  pre?: { a1?: bigint[]; a2?: bigint[] },
 ): WitnessCheck {
   const f1 = e1.map((v) => v.toNumber());
   const f2 = e2.map((v) => v.toNumber());
@@ -166,6 +171,10 @@ export function checkExactPair(
   const p2 = commonDenominator(e2);
   const a1 = scaledPreactivations(ints, p1.P, p1.Q);
   const a2 = scaledPreactivations(ints, p2.P, p2.Q);
+  if (pre) {
+    pre.a1 = a1;
+    pre.a2 = a2;
+  }
   for (let i = 0; i < a1.length; i++) {
     const pos1 = a1[i] > 0n;
     const pos2 = a2[i] > 0n;
@@ -426,18 +435,16 @@ export function describeExactWitness(
   domain: Domain,
   tolerance: number,
 ): Witness | null {
-  const check = checkExactPair(ints, W, b, pair.x1, pair.x2, domain, tolerance);
-  if (!check.valid) return null;
+  const pre: { a1?: bigint[]; a2?: bigint[] } = {};
+  const check = checkExactPair(ints, W, b, pair.x1, pair.x2, domain, tolerance, pre);
+  if (!check.valid || !pre.a1 || !pre.a2) return null;
   const x1 = pair.x1.map((f) => f.toNumber());
   const x2 = pair.x2.map((f) => f.toNumber());
   const representable = pair.x1.every(isDouble) && pair.x2.every(isDouble);
   const d = x2.map((v, j) => v - x1[j]);
   const dn = norm2(d) || 1;
-  // Active at both points (exactly): rows with W x + b >= 0 at x1 and at x2.
-  const p1 = commonDenominator(pair.x1);
-  const p2 = commonDenominator(pair.x2);
-  const a1 = scaledPreactivations(ints, p1.P, p1.Q);
-  const a2 = scaledPreactivations(ints, p2.P, p2.Q);
+  // Active at both points (exactly): rows with W x + b >= 0 at x1 and at x2 (Q > 0 keeps the signs).
+  const { a1, a2 } = pre;
   const active: number[] = [];
   for (let i = 0; i < a1.length; i++) if (a1[i] >= 0n && a2[i] >= 0n) active.push(i);
   // Exact rank: full rank mod p (the usual case) proves it at once, else rational elimination.
