@@ -719,10 +719,10 @@ async function certify(
     recheck.replayed = share;
     ctx.options.onProgress?.({ stage: "certificate", done: Math.round(share * 1e6), total: 1e6 });
   };
-  /** The replay, in pieces that yield to the event loop (progress, cancelling); farmed to the pool. */
   /** Set when a dual is dropped while the replay runs: its answer would not count. */
   let abandoned = false;
   const abandon = new Error("the replay is no longer needed");
+  /** The replay, in pieces that yield to the event loop (progress, cancelling); farmed to the pool. */
   const replayProof = (): Promise<ReplayResult> =>
     replayInChunks(ctx.ints, supports, ctx.n, proof!, budget, {
       unsettled: true,
