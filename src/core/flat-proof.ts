@@ -31,6 +31,10 @@
  * as it stands; only `SKIP` (a dependence) is confirmed over the rationals. A replay that fails
  * proves nothing either way: the caller then runs the exact cover check. The tree has at most n
  * levels, since every child raises the rank by one.
+ *
+ * A long proof is replayed in steps ({@link replaySteps}, ./steps.ts): {@link splitFlatProof} cuts
+ * its subtrees out behind `DELEGATE` entries, the replay with `defer` returns each at its node (from
+ * the replay's own state), and each is replayed there, so that a caller can yield between pieces.
  */
 
 import type { IntegerLayer } from "./exact.js";
