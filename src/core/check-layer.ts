@@ -771,7 +771,7 @@ async function certify(
     // The nodes the search left unsettled (an LP it could not trust): the cover check of their
     // flats alone, with exact repairs, instead of the cover check of every flat.
     const settled = replay.valid
-      ? await settleUnsettled(ctx, base, method, layer, kept, replay.unsettled ?? [], repairs)
+      ? await settleUnsettled(ctx, base, method, layer, kept, replay.unsettled ?? [])
       : null;
     if (settled && "injective" in settled) return settled;
     if (settled?.settled === true) {
@@ -852,8 +852,14 @@ function repairWitness(
  * Settles the nodes the search's proof left unsettled: for each, the exact cover check of its flats
  * only ({@link exactCoverAt}); a flat it finds uncovered is settled exactly ({@link settleFlat}):
  * a witness ends the check (returned as the verdict), a new dual joins `kept` and the node is
- * checked again. `settled: false` (with why) when a node cannot be checked on its own, or needs a
- * repair that `repairs` does not allow, or too many: the caller then runs the whole cover check.
+ * checked again. `settled: false` (with why) when a node cannot be checked on its own, or needs
+ * more than {@link MAX_REPAIRS} repairs: the caller then runs the whole cover check.
+ *
+ * Repairs are always allowed here, also after a search with the packing bound: every cut of the
+ * proof was replayed exactly, so an uncovered flat below an unsettled node is one the search never
+ * looked at (its LP's dual failed its algebra), not a sign that a cut was wrong. Refusing them sent
+ * a 69 × 12 Gaussian layer with one such node (at rank 11) to the whole cover check and then to a
+ * second search without the bound: over 15 minutes in one thread instead of 2.
  */
 async function settleUnsettled(
   ctx: Context,
@@ -862,7 +868,6 @@ async function settleUnsettled(
   layer: NormalizedLayer,
   kept: Dual[],
   nodes: readonly ProofNode[],
-  repairs: boolean,
 ): Promise<
   LayerCheckResult | { settled: true; repairs: number; nodes: number } | { settled: false; why: string }
 > {
@@ -884,10 +889,10 @@ async function settleUnsettled(
           why: `the cover check cannot start at the unsettled node of rows [${node.path.join(", ")}]`,
         };
       if (!cover.uncovered) break;
-      if (!repairs || repaired >= MAX_REPAIRS)
+      if (repaired >= MAX_REPAIRS)
         return {
           settled: false,
-          why: `the unsettled node of rows [${node.path.join(", ")}] has an uncovered flat`,
+          why: `the unsettled node of rows [${node.path.join(", ")}] still has an uncovered flat after ${repaired} flats were settled exactly`,
         };
       const out = settleFlat(ctx, layer, cover.uncovered);
       repaired++;

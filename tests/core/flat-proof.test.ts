@@ -5,7 +5,7 @@
  * not one of its dual's allowed rows, a forbidden row that was never branched on.
  */
 
-import { describe, it, expect } from "vitest";
+import { describe, it, expect, vi } from "vitest";
 import fc from "fast-check";
 import { FlatSearch } from "../../src/core/flat-search.js";
 import {
@@ -417,6 +417,45 @@ describe("checkLayer re-checks the branch and bound by its proof", () => {
     expect(r.stats.recheckBy).toBe("proof replay");
     expect(r.stats.proofNodes).toBeGreaterThan(0);
     expect(r.reason).toMatch(/replaying the search's tree/);
+  });
+
+  it("settles a node left unsettled at rank n − 1 exactly, also after a search with the packing bound", async () => {
+    // Every LP dual that would rule out one hyperplane H of the rows is made to fail its float
+    // check, as one dual of a 69 × 12 Gaussian layer did: the search leaves those nodes unsettled
+    // and no dual of the certificate misses H. The re-check settles H exactly (a new dual) instead
+    // of falling back to the whole cover check and a second search without the packing bound.
+    const { W } = gaussianLayer(7, 49, false, 2);
+    type Search = { depth: number; n: number; inLevel: Int32Array };
+    const proto = FlatSearch.prototype as unknown as {
+      dualHolds(this: Search, rows: number[], w: number[]): boolean;
+    };
+    const real = proto.dualHolds;
+    let onH: Set<number> | null = null;
+    let refused = 0;
+    const spy = vi.spyOn(proto, "dualHolds").mockImplementation(function (this: Search, rows, w) {
+      if (!onH && this.depth === this.n - 1) {
+        onH = new Set();
+        for (let i = 0; i < this.inLevel.length; i++) if (this.inLevel[i] >= 0) onH.add(i);
+      }
+      if (onH && rows.every((i) => !onH!.has(i))) {
+        refused++;
+        return false;
+      }
+      return real.call(this, rows, w);
+    });
+    try {
+      const r = await checkLayer(W, null, { method: "branch-and-bound" });
+      expect(refused).toBeGreaterThan(0);
+      expect(r.injective).toBe(true);
+      expect(r.stats.recheckBy).toBe("proof replay");
+      expect(r.stats.unsettledNodes).toBe(refused);
+      expect(r.stats.repairs).toBeGreaterThanOrEqual(1);
+      expect(r.reason).toMatch(/settled exactly/);
+      // The certificate, with the repair's dual, passes the independent check.
+      expect(verifyCertificate(W, null, r.certificate!).valid).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 
