@@ -10,16 +10,11 @@ import { Command, InvalidArgumentError } from "commander";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import cliProgress from "cli-progress";
-import {
-  evaluateGanRun,
-  ganTable,
-  readEvalRecords,
-  runGanTraining,
-  type GanEvalRecord,
-  type GanTableRow,
-  type GanTrainRecord,
-} from "../../io/gan-run.js";
-import { GENERATOR_TYPES, type GeneratorArch, type GeneratorType } from "../../tfjs/gan/models.js";
+// TensorFlow.js (about 0.7 s to load) only when a gan command runs, not on every CLI start.
+import type { GanEvalRecord, GanTableRow, GanTrainRecord } from "../../io/gan-run.js";
+import { GENERATOR_TYPES, type GeneratorArch, type GeneratorType } from "../../tfjs/gan/generator-kinds.js";
+
+const ganRun = () => import("../../io/gan-run.js");
 import { FileFormatError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
 import { fmtNum, table } from "../format.js";
@@ -162,7 +157,9 @@ function trainCommand(): Command {
       const bar = trainBar(process.stderr.isTTY === true && !o.json);
       let rec: GanTrainRecord;
       try {
-        rec = await runGanTraining({
+        rec = await (
+          await ganRun()
+        ).runGanTraining({
           dataset: o.dataset,
           type: o.type,
           seed: o.seed,
@@ -258,7 +255,9 @@ function evalCommand(): Command {
       const out: GanEvalRecord[] = [];
       try {
         for (const run of runs) {
-          const r = await evaluateGanRun(run, {
+          const r = await (
+            await ganRun()
+          ).evaluateGanRun(run, {
             ...(o.samples !== undefined ? { samples: o.samples } : {}),
             ...(o.recovery !== undefined ? { recovery: o.recovery } : {}),
             ...(o.noise !== undefined ? { noise: o.noise } : {}),
@@ -338,6 +337,7 @@ function tableCommand(): Command {
     .argument("<dir>", "the folder of run folders (each with an eval.json)")
     .option("--json", "print the table as JSON")
     .action(async (dir: string, o: { json?: boolean }) => {
+      const { readEvalRecords, ganTable } = await ganRun();
       const recs = await readEvalRecords(dir);
       if (recs.length === 0) throw new FileFormatError(dir, "holds no evaluated run (run gan eval first)");
       const t = ganTable(recs);

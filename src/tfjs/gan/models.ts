@@ -43,14 +43,9 @@ import { InjectiveConv2dTranspose } from "../injective-conv.js";
 import { InjectiveDense } from "../injective-dense.js";
 import { InputRangeError, InputTypeError } from "../../core/validate.js";
 
-/** The generator's layer kind: fully connected or transposed convolutions. */
-export type GeneratorArch = "mlp" | "dcgan";
+import type { GeneratorArch, GeneratorType } from "./generator-kinds.js";
 
-/** The two generator types that the experiment compares. */
-export type GeneratorType = "regular" | "injective";
-
-/** The generator types. */
-export const GENERATOR_TYPES: readonly GeneratorType[] = ["regular", "injective"];
+export { GENERATOR_TYPES, type GeneratorArch, type GeneratorType } from "./generator-kinds.js";
 
 /** Sizes of the experiment's networks. */
 export interface GanSizes {
