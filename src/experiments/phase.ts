@@ -513,6 +513,11 @@ export interface PhaseSession {
   shard: string | null;
   /** Whether it ran to the end of its tasks (false: interrupted). */
   completed: boolean;
+  /**
+   * With `--redo-unknown`: the unknown instances it took out of the checkpoint to decide again, and
+   * the time they had taken (compute spent, no longer in any instance's `timeMs`).
+   */
+  redoneUnknown?: { instances: number; timeMs: number };
 }
 
 /** The compute section of phase.json. */

@@ -7,7 +7,7 @@
 
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, runCli, type CliRun } from "../support/cli.js";
@@ -169,6 +169,44 @@ describe("phase: runs and outputs", () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/45 instances: 45 from the checkpoint, 0 run now/);
     expect(lines(join(dir, "ref", "instances.jsonl"))).toHaveLength(45);
+  });
+
+  it("--redo-unknown decides the checkpoint's unknown instances again; without it they stay", () => {
+    // A finished sweep in which three instances were unknown (as when a busy machine starves them).
+    const ref = lines(join(dir, "ref", "instances.jsonl"));
+    const starved = [4, 20, 37];
+    const edited = ref.map((l, k) =>
+      starved.includes(k) ? JSON.stringify({ ...JSON.parse(l), injective: null, method: "none" }) : l,
+    );
+    mkdirSync(join(dir, "redo"));
+    copyFileSync(join(dir, "ref", "run.json"), join(dir, "redo", "run.json"));
+    writeFileSync(join(dir, "redo", "instances.jsonl"), edited.join("\n") + "\n");
+    const args = [...SMALL, "--workers", "1", "--out", "redo", "--pointwise-n", "100"];
+    const kept = run(...args, "--json");
+    expect(kept.code, kept.err).toBe(0);
+    const unknowns = (j: { points: Point[] }) => j.points.reduce((a, p) => a + p.unknown, 0);
+    expect(unknowns(JSON.parse(kept.out))).toBe(3);
+
+    const r = run(...args);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/45 from the checkpoint, 0 run now/);
+    const again = run(...args, "--redo-unknown");
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toMatch(
+      /45 instances: 42 from the checkpoint, 3 run now \(3 of them unknown before, decided again\)/,
+    );
+    const after = lines(join(dir, "redo", "instances.jsonl"));
+    expect(after).toHaveLength(45);
+    expect(
+      new Set(after.map((l) => JSON.stringify([JSON.parse(l).n, JSON.parse(l).m, JSON.parse(l).trial]))).size,
+    ).toBe(45);
+    const report = readReport("redo");
+    expect(counts(report.points)).toEqual(counts(reference.points));
+    const sessions = lines(join(dir, "redo", "sessions.jsonl")).map((l) => JSON.parse(l));
+    expect(sessions.at(-1).redoneUnknown.instances).toBe(3);
+    // Nothing left to redo: the flag then changes nothing.
+    const idle = run(...args, "--redo-unknown");
+    expect(idle.out).toMatch(/45 from the checkpoint, 0 run now with/);
   });
 
   it("without --out: a folder named after the parameters under phase-runs/, never results/", () => {

@@ -93,6 +93,7 @@ interface PhaseCliOptions {
   timeLimit: number;
   pointwiseN: number[];
   batchSize?: number;
+  redoUnknown?: boolean;
   json?: boolean;
 }
 
@@ -205,6 +206,10 @@ export function phaseCommand(): Command {
       parsePointwiseNs(DEFAULT_POINTWISE_NS),
     )
     .option("--batch-size <k>", "instances per checkpoint write (default: 4 per worker)", parseAtLeastOne)
+    .option(
+      "--redo-unknown",
+      "when resuming, decide the checkpoint's unknown instances again (for example those that hit the time limit because the machine was busy)",
+    )
     .option("--json", "print phase.json on stdout")
     .enablePositionalOptions();
   cmd.addHelpText(
@@ -401,6 +406,17 @@ async function runPhaseCommand(opts: PhaseCliOptions): Promise<number> {
       `holds ${foreign.length} instance(s) that are not part of this run (${describeKeys(foreign, 1)}): use another --out`,
     );
   }
+  // --redo-unknown: the unknowns leave the checkpoint (rewritten atomically) and run again. A kill
+  // before they are decided again leaves them simply not done.
+  let redone: { instances: number; timeMs: number } | null = null;
+  if (opts.redoUnknown) {
+    const unknown = checkpoint.instances.filter((i) => i.injective === null);
+    if (unknown.length > 0) {
+      checkpoint.instances = checkpoint.instances.filter((i) => i.injective !== null);
+      writeInstances(out, checkpoint.instances);
+      redone = { instances: unknown.length, timeMs: unknown.reduce((a, i) => a + i.timeMs, 0) };
+    }
+  }
   const done = new Set(checkpoint.instances.map(phaseKey));
   const todo = tasks.filter((t) => !done.has(phaseKey(t)));
   const workers = Math.max(1, Math.min(opts.workers, todo.length));
@@ -422,6 +438,7 @@ async function runPhaseCommand(opts: PhaseCliOptions): Promise<number> {
       node: process.version,
       shard: label,
       completed,
+      ...(redone ? { redoneUnknown: redone } : {}),
     });
   };
   let finished = 0;
@@ -485,7 +502,7 @@ async function runPhaseCommand(opts: PhaseCliOptions): Promise<number> {
   }
   const lines = [header(report)];
   lines.push(
-    `${tasks.length} instances${label ? ` in shard ${label}` : ""}: ${checkpoint.instances.length} from the checkpoint${checkpoint.truncated ? " (a truncated last line was dropped)" : ""}, ${ran.instances.length} run now with ${workers} worker${workers === 1 ? "" : "s"} on ${availableParallelism()} CPUs in ${fmtMs(performance.now() - t0)}`,
+    `${tasks.length} instances${label ? ` in shard ${label}` : ""}: ${checkpoint.instances.length} from the checkpoint${checkpoint.truncated ? " (a truncated last line was dropped)" : ""}, ${ran.instances.length} run now${redone ? ` (${redone.instances} of them unknown before, decided again)` : ""} with ${workers} worker${workers === 1 ? "" : "s"} on ${availableParallelism()} CPUs in ${fmtMs(performance.now() - t0)}`,
   );
   lines.push("", describeReport(report));
   if (shard !== null) {
