@@ -32,7 +32,7 @@ import type { Domain } from "./types.js";
 import type { NormalizedLayer } from "./layer.js";
 import type { PoolDual, SeparationCandidate } from "./hyperplane-search.js";
 import { orthogonalComplementVector } from "./dense.js";
-import { polishSeparation, separateRows } from "./separation-lp.js";
+import { polishSeparation, refineDualWeights, separateRows } from "./separation-lp.js";
 import { PROOF_TOKEN, type FlatProof } from "./flat-proof.js";
 
 /**
@@ -74,6 +74,8 @@ export interface FlatSearchCounters {
   cutByForbidden: number;
   /** Duals the LP returned that failed their algebra check (numerically borderline layers). */
   rejectedDuals: number;
+  /** Duals the LP returned a little off that passed their algebra check once refined ({@link refineDualWeights}). */
+  refinedDuals: number;
   /** Nodes whose witness failed its re-check and that were skipped (borderline layers). */
   skippedNodes: number;
 }
@@ -161,6 +163,7 @@ export class FlatSearch {
     cutByBound: 0,
     cutByForbidden: 0,
     rejectedDuals: 0,
+    refinedDuals: 0,
     skippedNodes: 0,
   };
   /** Duals found (the certificate), over normalized row indices. */
@@ -978,8 +981,15 @@ export class FlatSearch {
       }
     }
     if (!this.dualHolds(rows, w)) {
-      this.counters.rejectedDuals++;
-      return "stuck";
+      // The LP's weights a little off (seen once in about 7,000 LPs at n = 12): refine them on the
+      // same support before giving the node up as unsettled.
+      const refined = this.domain === "all" ? refineDualWeights(this.layer, rows, w) : null;
+      if (!refined || !this.dualHolds(rows, Array.from(refined))) {
+        this.counters.rejectedDuals++;
+        return "stuck";
+      }
+      this.counters.refinedDuals++;
+      w.splice(0, w.length, ...refined);
     }
     this.addDual(rows, w);
     this.found.push(this.duals[this.duals.length - 1]);

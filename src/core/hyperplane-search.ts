@@ -18,7 +18,7 @@
 import type { Domain } from "./types.js";
 import type { NormalizedLayer } from "./layer.js";
 import { dotAt, orthogonalComplementVector, residualAgainst } from "./dense.js";
-import { polishSeparation, separateRows } from "./separation-lp.js";
+import { polishSeparation, refineDualWeights, separateRows } from "./separation-lp.js";
 
 /** A dual over normalized row indices. */
 export interface PoolDual {
@@ -118,7 +118,6 @@ export class HyperplaneOracle {
   }
 
   private addDual(R: Int32Array, weights: Float64Array): void {
-    const n = this.layer.n;
     const rows: number[] = [];
     const w: number[] = [];
     for (let t = 0; t < R.length; t++) {
@@ -127,8 +126,24 @@ export class HyperplaneOracle {
         w.push(weights[t]);
       }
     }
-    // Reject duals that the simplex got visibly wrong; the hyperplane then stays uncovered and the
-    // final certificate check reports it instead of a wrong verdict.
+    // Reject duals that the simplex got visibly wrong (after refining the weights of one a little
+    // off, on R^n); the hyperplane then stays uncovered and the final certificate check reports it
+    // instead of a wrong verdict.
+    let weightsOk = w;
+    if (!this.holds(rows, w) && this.domain === "all") {
+      const refined = rows.length ? refineDualWeights(this.layer, rows, w) : null;
+      if (refined) weightsOk = Array.from(refined);
+    }
+    if (rows.length === 0 || !this.holds(rows, weightsOk)) {
+      this.counters.rejectedDuals++;
+      return;
+    }
+    this.duals.unshift({ rows: Int32Array.from(rows), weights: Float64Array.from(weightsOk) });
+  }
+
+  /** The algebra of a dual on unit rows, to the tolerance. */
+  private holds(rows: number[], w: number[]): boolean {
+    const n = this.layer.n;
     let worst = 0;
     let bias = 0;
     for (let j = 0; j < n; j++) {
@@ -137,11 +152,7 @@ export class HyperplaneOracle {
       worst = Math.max(worst, this.domain === "all" ? Math.abs(s) : -s);
     }
     for (let t = 0; t < rows.length; t++) bias += w[t] * this.layer.bias[rows[t]];
-    if (rows.length === 0 || worst > this.tolerance || bias < -this.tolerance) {
-      this.counters.rejectedDuals++;
-      return;
-    }
-    this.duals.unshift({ rows: Int32Array.from(rows), weights: Float64Array.from(w) });
+    return worst <= this.tolerance && bias >= -this.tolerance;
   }
 }
 

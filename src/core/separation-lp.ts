@@ -207,3 +207,88 @@ export function polishSeparation(
   if (polished.feasible && quality(polished) > quality(first)) return polished;
   return first;
 }
+
+/** Largest total change of the weights, relative to their sum, that {@link refineDualWeights} makes. */
+export const MAX_REFINEMENT = 1e-4;
+
+/**
+ * Refines the weights of a Motzkin dual on R^n (domain `all`) whose algebra the LP left a little
+ * off: the least change δ with Σ (y_t − δ_t) ŵ_t = 0, that is δ_t = <ŵ_t, z> with
+ * (Σ ŵ_t ŵ_tᵀ) z = Σ y_t ŵ_t (with a tiny ridge, since the support need not span R^n), twice, and
+ * the result scaled to Σ y = 1. Nothing is trusted: the caller checks the refined dual as it checks
+ * the LP's, and the exact re-check of the certificate checks every dual again.
+ * @param rows the dual's rows (indices into the normalized layer)
+ * @returns the refined weights (all > 0), or null when a weight would not stay positive or the
+ *   weights would move by more than {@link MAX_REFINEMENT} of their sum
+ */
+export function refineDualWeights(
+  layer: NormalizedLayer,
+  rows: ArrayLike<number>,
+  weights: ArrayLike<number>,
+): Float64Array | null {
+  const { n } = layer;
+  const k = rows.length;
+  if (k === 0) return null;
+  const A = layer.rows;
+  const G = new Float64Array(n * n);
+  for (let t = 0; t < k; t++) {
+    const o = rows[t] * n;
+    for (let i = 0; i < n; i++) {
+      const ai = A[o + i];
+      if (ai === 0) continue;
+      for (let j = 0; j <= i; j++) G[i * n + j] += ai * A[o + j];
+    }
+  }
+  let trace = 0;
+  for (let i = 0; i < n; i++) trace += G[i * n + i];
+  const ridge = 1e-13 * Math.max(trace / n, 1e-300);
+  // Cholesky factor L (lower triangle of G + ridge·I, in place).
+  for (let j = 0; j < n; j++) {
+    let d = G[j * n + j] + ridge;
+    for (let p = 0; p < j; p++) d -= G[j * n + p] * G[j * n + p];
+    if (!(d > 0)) return null;
+    const ljj = Math.sqrt(d);
+    G[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let s = G[i * n + j];
+      for (let p = 0; p < j; p++) s -= G[i * n + p] * G[j * n + p];
+      G[i * n + j] = s / ljj;
+    }
+  }
+  const y = Float64Array.from(weights);
+  const r = new Float64Array(n);
+  let moved = 0;
+  for (let round = 0; round < 2; round++) {
+    r.fill(0);
+    for (let t = 0; t < k; t++) {
+      const o = rows[t] * n;
+      for (let j = 0; j < n; j++) r[j] += y[t] * A[o + j];
+    }
+    // Solve L Lᵀ z = r in place of r.
+    for (let i = 0; i < n; i++) {
+      let s = r[i];
+      for (let p = 0; p < i; p++) s -= G[i * n + p] * r[p];
+      r[i] = s / G[i * n + i];
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      let s = r[i];
+      for (let p = i + 1; p < n; p++) s -= G[p * n + i] * r[p];
+      r[i] = s / G[i * n + i];
+    }
+    for (let t = 0; t < k; t++) {
+      const o = rows[t] * n;
+      let d = 0;
+      for (let j = 0; j < n; j++) d += A[o + j] * r[j];
+      y[t] -= d;
+      moved += Math.abs(d);
+      if (!(y[t] > 0)) return null;
+    }
+  }
+  let sum = 0;
+  for (let t = 0; t < k; t++) sum += y[t];
+  // Only a small correction of weights that sum to about 1 is a refinement; a large one means the
+  // LP's answer was not nearly a dual.
+  if (moved > MAX_REFINEMENT * sum) return null;
+  for (let t = 0; t < k; t++) y[t] /= sum;
+  return y;
+}
