@@ -36,6 +36,7 @@ import {
   validateOptions,
   validateSeed,
 } from "./validate.js";
+import { choleskySolve } from "./dense.js";
 import { normalizeLayer, type NormalizedLayer } from "./layer.js";
 import { dyadicRows, exactNullVector, exactRankBudgeted, type IntegerLayer } from "./exact.js";
 import { independentModP } from "./modular.js";
@@ -1026,19 +1027,21 @@ function allNegativeWitness(ctx: Context): Witness | null {
   // Unit rows, so that the system is well scaled; the point only needs to be strictly feasible.
   const layer = normalizeLayer(W, b);
   if (layer.count < m) return null; // a zero row is never negative
-  const G = Array.from({ length: m }, () => new Float64Array(m));
+  const G = new Float64Array(m * m);
   for (let i = 0; i < m; i++) {
     if ((i & 31) === 0) ctx.budget.check("the null-space witness");
     for (let k = 0; k <= i; k++) {
       let s = 0;
       for (let j = 0; j < n; j++) s += layer.rows[i * n + j] * layer.rows[k * n + j];
-      G[i][k] = s;
-      G[k][i] = s;
+      G[i * m + k] = s;
     }
   }
   const u = choleskySolve(
     G,
+    m,
+    0,
     Array.from({ length: m }, (_, i) => 1 + Math.abs(layer.bias[i])),
+    1e-12,
   );
   if (!u) return null;
   const x = new Float64Array(n);
@@ -1046,37 +1049,6 @@ function allNegativeWitness(ctx: Context): Witness | null {
   const e1 = Array.from({ length: n }, (_, j) => (j === 0 ? 1n : 0n));
   const pair = pairAlong(ctx.ints, ctx.domain, x, e1);
   return pair && describeExactWitness(ctx.ints, ctx.W, ctx.b, pair, ctx.domain, ctx.tol);
-}
-
-/** Solves G u = r for a symmetric positive definite G (Cholesky); null when G is not. */
-function choleskySolve(G: Float64Array[], r: number[]): Float64Array | null {
-  const m = G.length;
-  const L = G.map((row) => Float64Array.from(row));
-  for (let j = 0; j < m; j++) {
-    let d = L[j][j];
-    for (let k = 0; k < j; k++) d -= L[j][k] * L[j][k];
-    if (!(d > 1e-12)) return null;
-    const ljj = Math.sqrt(d);
-    L[j][j] = ljj;
-    for (let i = j + 1; i < m; i++) {
-      let s = L[i][j];
-      for (let k = 0; k < j; k++) s -= L[i][k] * L[j][k];
-      L[i][j] = s / ljj;
-    }
-  }
-  const y = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    let s = r[i];
-    for (let k = 0; k < i; k++) s -= L[i][k] * y[k];
-    y[i] = s / L[i][i];
-  }
-  const u = new Float64Array(m);
-  for (let i = m - 1; i >= 0; i--) {
-    let s = y[i];
-    for (let k = i + 1; k < m; k++) s -= L[k][i] * u[k];
-    u[i] = s / L[i][i];
-  }
-  return u;
 }
 
 async function lemma1(ctx: Context, base: Base, layer: NormalizedLayer): Promise<LayerCheckResult> {

@@ -87,3 +87,40 @@ export function greedyIndependent(
   }
   return kept;
 }
+
+/**
+ * Solves (A + μ I) x = rhs by Cholesky, for A symmetric positive semidefinite, n × n, row-major
+ * (only its lower triangle is read). Null when a pivot is not above `minPivot`: A + μ I is then not
+ * numerically positive definite (a caller can raise μ).
+ */
+export function choleskySolve(
+  A: Float64Array,
+  n: number,
+  mu: number,
+  rhs: ArrayLike<number>,
+  minPivot = 0,
+): Float64Array | null {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i * n + j] + (i === j ? mu : 0);
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      if (i === j) {
+        if (!(s > minPivot)) return null;
+        L[i * n + i] = Math.sqrt(s);
+      } else L[i * n + j] = s / L[j * n + j];
+    }
+  }
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = rhs[i];
+    for (let k = 0; k < i; k++) s -= L[i * n + k] * x[k];
+    x[i] = s / L[i * n + i];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = x[i];
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * x[k];
+    x[i] = s / L[i * n + i];
+  }
+  return x;
+}

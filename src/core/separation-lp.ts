@@ -22,6 +22,7 @@ import type { Domain } from "./types.js";
 import type { NormalizedLayer } from "./layer.js";
 import { solveDenseLp } from "./lp/simplex.js";
 import { norm2 } from "./linalg.js";
+import { choleskySolve } from "./dense.js";
 import { LP_VIOLATION } from "./numerics.js";
 
 /** Outcome of {@link separateRows}. */
@@ -242,19 +243,6 @@ export function refineDualWeights(
   let trace = 0;
   for (let i = 0; i < n; i++) trace += G[i * n + i];
   const ridge = 1e-13 * Math.max(trace / n, 1e-300);
-  // Cholesky factor L (lower triangle of G + ridge·I, in place).
-  for (let j = 0; j < n; j++) {
-    let d = G[j * n + j] + ridge;
-    for (let p = 0; p < j; p++) d -= G[j * n + p] * G[j * n + p];
-    if (!(d > 0)) return null;
-    const ljj = Math.sqrt(d);
-    G[j * n + j] = ljj;
-    for (let i = j + 1; i < n; i++) {
-      let s = G[i * n + j];
-      for (let p = 0; p < j; p++) s -= G[i * n + p] * G[j * n + p];
-      G[i * n + j] = s / ljj;
-    }
-  }
   const y = Float64Array.from(weights);
   const r = new Float64Array(n);
   let moved = 0;
@@ -264,21 +252,12 @@ export function refineDualWeights(
       const o = rows[t] * n;
       for (let j = 0; j < n; j++) r[j] += y[t] * A[o + j];
     }
-    // Solve L Lᵀ z = r in place of r.
-    for (let i = 0; i < n; i++) {
-      let s = r[i];
-      for (let p = 0; p < i; p++) s -= G[i * n + p] * r[p];
-      r[i] = s / G[i * n + i];
-    }
-    for (let i = n - 1; i >= 0; i--) {
-      let s = r[i];
-      for (let p = i + 1; p < n; p++) s -= G[p * n + i] * r[p];
-      r[i] = s / G[i * n + i];
-    }
+    const z = choleskySolve(G, n, ridge, r);
+    if (!z) return null;
     for (let t = 0; t < k; t++) {
       const o = rows[t] * n;
       let d = 0;
-      for (let j = 0; j < n; j++) d += A[o + j] * r[j];
+      for (let j = 0; j < n; j++) d += A[o + j] * z[j];
       y[t] -= d;
       moved += Math.abs(d);
       if (!(y[t] > 0)) return null;

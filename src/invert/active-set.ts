@@ -33,6 +33,7 @@
  */
 
 import { Budget } from "../core/budget.js";
+import { choleskySolve } from "../core/dense.js";
 import type { Activation } from "../model/network.js";
 import { activate, derivative, isKink, type GeneratorOps, type Trace } from "./generator-ops.js";
 import type { Saturation } from "./precision.js";
@@ -249,41 +250,6 @@ export function normalEquations(J: Float64Array, r: Float64Array, m: number, n: 
   }
   for (let a = 0; a < n; a++) for (let b = 0; b < a; b++) A[a * n + b] = A[b * n + a];
   return { A, g };
-}
-
-/**
- * Solves (A + μ I) x = rhs by Cholesky (A symmetric positive semidefinite, n × n). Returns null
- * when the factorization breaks down (then the caller raises μ).
- */
-export function choleskySolve(
-  A: Float64Array,
-  n: number,
-  mu: number,
-  rhs: Float64Array,
-): Float64Array | null {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j] + (i === j ? mu : 0);
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
-      if (i === j) {
-        if (!(s > 0)) return null;
-        L[i * n + i] = Math.sqrt(s);
-      } else L[i * n + j] = s / L[j * n + j];
-    }
-  }
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = rhs[i];
-    for (let k = 0; k < i; k++) s -= L[i * n + k] * x[k];
-    x[i] = s / L[i * n + i];
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = x[i];
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * x[k];
-    x[i] = s / L[i * n + i];
-  }
-  return x;
 }
 
 /**
