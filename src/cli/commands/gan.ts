@@ -10,16 +10,19 @@ import { Command, InvalidArgumentError } from "commander";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import cliProgress from "cli-progress";
-// TensorFlow.js (about 0.7 s to load) only when a gan command runs, not on every CLI start.
 import type { GanEvalRecord, GanTableRow, GanTrainRecord } from "../../io/gan-run.js";
 import { GENERATOR_TYPES, type GeneratorArch, type GeneratorType } from "../../tfjs/gan/generator-kinds.js";
-
-const ganRun = () => import("../../io/gan-run.js");
 import { FileFormatError } from "../../io/errors.js";
 import { EXIT } from "../exit-codes.js";
 import { fmtNum, table } from "../format.js";
 import { parseInteger, parsePositive, printJson } from "../options.js";
 import { interruptSignal } from "../progress.js";
+
+/**
+ * The gan commands' library, loaded when one of them runs: it loads TensorFlow.js (about 0.7 s),
+ * which the other commands do not need at start.
+ */
+const ganRun = () => import("../../io/gan-run.js");
 
 /** The settings of `gan train --quick` (a smoke run: a few steps on a few images). */
 export const QUICK = { steps: 6, limit: 256, batch: 16, checkpointEvery: 3 };
