@@ -16,9 +16,12 @@
 
 import os from "node:os";
 import { pathToFileURL } from "node:url";
-import { checkLayer } from "../src/core/check-layer.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkLayer, descentRestartsFor } from "../src/core/check-layer.js";
 import type { LayerCheckResult } from "../src/core/types.js";
 import { gaussianLayer } from "../src/experiments/phase.js";
+import type { PhaseInstance } from "../src/experiments/phase-types.js";
 import { gaussianMatrix, LONG_MS, median } from "./common.js";
 import { NativeMilp, probeNativeMilp } from "./native-milp.js";
 
@@ -175,7 +178,7 @@ export async function benchFalsifier(quick: boolean, options: { native?: boolean
     `iid N(0,1) layers without bias, domain R^n: the α = 5 points of \`npm run bench:verify\`'s grid (gaussianMatrix, seed 500000 + 100 n + 10 α + k), ` +
       `phase-transition layers (gaussianLayer of src/experiments/phase.ts) near the threshold, and injective layers (the descent's cost). ` +
       `"old": checkLayer(W, null, { descentRestarts: 0 }), the pipeline before (rank, structure, 16 random restarts, branch and bound); ` +
-      `"new": the default checkLayer(W, null), where the LP-guided descent (8 restarts of at most 6 reweighted-ℓ1 rounds) runs before the random starts. ` +
+      `"new": the default checkLayer(W, null), where the LP-guided descent (\`descentRestartsFor(n)\` restarts: 8 up to n = 9, doubling with each n above; at most 6 reweighted-ℓ1 rounds each) runs before the random starts. ` +
       `Time limit ${timeLimitMs / 1000} s. "descent ms": the time the new run spent in the descent (included in "new ms"). ` +
       `Both variants run interleaved after one warm-up run each; times are medians of ${repeats} run(s), a case whose warm-up takes ${LONG_MS / 1000} s or more is measured once (column "runs"). ` +
       (native
@@ -196,20 +199,127 @@ export async function benchFalsifier(quick: boolean, options: { native?: boolean
   ].join("\n");
 }
 
+/**
+ * Section "the descent's restarts grow with n": the collisions a phase sweep's falsifiers missed
+ * (its non-injective instances decided by the branch and bound), checked again with the descent's
+ * old budget in `auto` (8 restarts) and the default (`descentRestartsFor(n)`), the whole `auto`
+ * check each, one run, with the instance's seed; and, on `injective` of its injective instances,
+ * what the larger budget costs (the descent alone: method `falsify` without random starts).
+ */
+export async function benchPhaseMisses(dir: string, limit: number, injective: number): Promise<string> {
+  const all = readFileSync(join(dir, "instances.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as PhaseInstance);
+  const misses = all.filter((r) => r.injective === false && r.method === "branch-and-bound").slice(0, limit);
+  const injectives = all.filter((r) => r.injective === true);
+  const step = Math.max(1, Math.floor(injectives.length / Math.max(1, injective)));
+  const sample = injectives.filter((_, i) => i % step === 0).slice(0, injective);
+  const timeLimitMs = 600_000;
+  const rows: string[] = [];
+  let oldTotal = 0;
+  let newTotal = 0;
+  let byDescent = 0;
+  for (const r of misses) {
+    const { W } = gaussianLayer(r.n, r.m, false, r.seed);
+    let t = performance.now();
+    const oldRes = await checkLayer(W, null, { seed: r.seed, timeLimitMs, descentRestarts: 8 });
+    const oldMs = performance.now() - t;
+    t = performance.now();
+    const newRes = await checkLayer(W, null, { seed: r.seed, timeLimitMs });
+    const newMs = performance.now() - t;
+    if (oldRes.injective !== false || newRes.injective !== false)
+      throw new Error(`bench: instance m = ${r.m}, trial ${r.trial} is not decided "not injective" by both`);
+    oldTotal += oldMs;
+    newTotal += newMs;
+    if (newRes.method === "falsify" && newRes.stats.descentLps) byDescent++;
+    const row = [
+      String(r.n),
+      String(r.m),
+      String(r.trial),
+      String(r.seed),
+      fmtMs(r.timeMs),
+      how(oldRes),
+      fmtMs(oldMs),
+      how(newRes),
+      fmtMs(newMs),
+      String(newRes.stats.descentRestarts ?? 0),
+      fmtRatio(oldMs / newMs),
+    ];
+    console.error(`[bench:falsifier] ${row.join(" | ")}`);
+    rows.push(`| ${row.join(" | ")} |`);
+  }
+  const costs: number[] = [];
+  const added: number[] = [];
+  for (const r of sample) {
+    const { W } = gaussianLayer(r.n, r.m, false, r.seed);
+    const alone = (restarts: number) =>
+      checkLayer(W, null, {
+        seed: r.seed,
+        method: "falsify",
+        falsifierRestarts: 0,
+        descentRestarts: restarts,
+      });
+    const a = await alone(8);
+    const b = await alone(descentRestartsFor(r.n));
+    if (a.injective === false || b.injective === false)
+      throw new Error(`bench: an injective instance was falsified`);
+    const extra = (b.stats.descentMs ?? 0) - (a.stats.descentMs ?? 0);
+    added.push(extra);
+    costs.push(extra / r.timeMs);
+  }
+  const n = misses[0]?.n ?? sample[0]?.n ?? 0;
+  return [
+    `### The descent's restarts grow with n: the collisions of \`${dir}\` that the falsifiers missed`,
+    "",
+    `The non-injective instances of that sweep that its branch and bound had to decide (the first ${misses.length} in file order), ` +
+      `each checked by the whole \`auto\` pipeline with the instance's seed, one run: "old": \`{ descentRestarts: 8 }\` (the default before), ` +
+      `"new": the default (\`descentRestartsFor(${n})\` = ${descentRestartsFor(n)} restarts). "sweep ms": the instance's time in the sweep. Time limit ${timeLimitMs / 1000} s.`,
+    "",
+    "| n | m | trial | seed | sweep ms | old: verdict (stage) | old ms | new: verdict (stage) | new ms | descent restarts (new) | old / new |",
+    "|---:|---:|---:|---:|---:|:---|---:|:---|---:|---:|---:|",
+    ...rows,
+    "",
+    `The descent found ${byDescent} of these ${misses.length} collisions; all of them took ${(oldTotal / 1000).toFixed(1)} s before and ${(newTotal / 1000).toFixed(1)} s now (${fmtRatio(oldTotal / Math.max(1, newTotal))}).` +
+      (sample.length
+        ? ` On ${sample.length} injective instances of the sweep (every ${step}th), the larger budget adds ${fmtMs(median(added))} ms of descent (median; at most ${fmtMs(Math.max(...added))} ms), ${(100 * median(costs)).toFixed(2)}% of the instance's time in the sweep (median; at most ${(100 * Math.max(...costs)).toFixed(2)}%).`
+        : ""),
+  ].join("\n");
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
-  for (const a of args)
-    if (a !== "--quick" && a !== "--no-native") {
-      console.error(`bench:falsifier: unknown option ${a} (usage: [--quick] [--no-native])`);
+  const usage = "usage: [--quick] [--no-native] | --phase-misses DIR [--limit K] [--injective K]";
+  const valueOf = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const phaseDir = valueOf("--phase-misses");
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (["--phase-misses", "--limit", "--injective"].includes(a)) i++;
+    else if (a !== "--quick" && a !== "--no-native") {
+      console.error(`bench:falsifier: unknown option ${a} (${usage})`);
       process.exit(2);
     }
+  }
+  const count = (name: string, fallback: number): number => {
+    const v = Number(valueOf(name) ?? fallback);
+    if (!Number.isInteger(v) || v < 0) {
+      console.error(`bench:falsifier: ${name} needs an integer >= 0 (${usage})`);
+      process.exit(2);
+    }
+    return v;
+  };
   const cpus = os.cpus();
   const started = performance.now();
   console.log(
     `Machine: ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.release()}; date ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}.`,
   );
   console.log("");
-  console.log(await benchFalsifier(args.includes("--quick"), { native: !args.includes("--no-native") }));
+  if (phaseDir)
+    console.log(await benchPhaseMisses(phaseDir, count("--limit", 1_000_000), count("--injective", 20)));
+  else console.log(await benchFalsifier(args.includes("--quick"), { native: !args.includes("--no-native") }));
   console.log("");
   console.log(`Total time: ${((performance.now() - started) / 1000).toFixed(1)} s.`);
 }

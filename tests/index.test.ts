@@ -20,6 +20,8 @@ const INTERNALS: Record<string, string> = {
   falsify: "a method name in a result, not a function",
   identity: "a layer record's field in the layer table",
   dyadicRows: "docs/verifier.md: how the exact re-check scales rows to integers",
+  lowBitExponent: "docs/benchmarks.md: the scale dyadicRows takes from a row's lowest set bit",
+  mayGiveDoubles: "docs/benchmarks.md: when the exact witness skips its tries on a grid of doubles",
   findUncovered: "docs/convolutions.md: the cover check inside verifyCertificate",
   FlatSearch: "docs/benchmarks.md: the branch and bound's class, moved from subtree to subtree by a thread",
   solveDenseLp: "docs/networks.md, docs/resource-limits.md: the dense simplex behind the LPs",

@@ -92,6 +92,20 @@ const NODE_CHUNK = 256;
 const YIELD_MS = 50;
 /** Reweighting rounds per restart of the LP-guided descent. */
 const DESCENT_ROUNDS = 6;
+/** Time cap of the descent in `auto` per 8 of its restarts (ms), at most 5% of the time left. */
+const DESCENT_MS_PER_8 = 250;
+
+/**
+ * Restarts of the LP-guided descent in `auto` (4 times as many with method `falsify`): 8 up to
+ * n = 9, doubling with each n above, at most 256 (n >= 14). The exact search it saves on a
+ * non-injective layer near the threshold grows about 4–5 times per unit of n, while a restart
+ * costs a few ms: with 8 restarts the descent found 3 of the 78 n = 11 collisions that the phase
+ * sweep's branch and bound had to find (10–50 s each), with 32 it finds 57 (docs/benchmarks.md,
+ * "The descent's restarts grow with n").
+ */
+export function descentRestartsFor(n: number): number {
+  return 8 * 2 ** Math.min(5, Math.max(0, n - 9));
+}
 /** Flats settled exactly after the search before the verdict is left unknown. */
 const MAX_REPAIRS = 200;
 
@@ -398,33 +412,38 @@ async function decide(ctx: Context, method: Method): Promise<LayerCheckResult> {
     if (method === "falsify" || method === "auto") {
       // First the LP-guided descent (issue 14, item 3): near the injectivity threshold it finds the
       // collisions that random starts miss, and where those hit, its first round hits too.
-      const descentRestarts = ctx.options.descentRestarts ?? (method === "auto" ? 8 : 32);
+      const autoRestarts = descentRestartsFor(n);
+      const descentRestarts =
+        ctx.options.descentRestarts ?? (method === "auto" ? autoRestarts : 4 * autoRestarts);
       let descent = { restarts: 0, lps: 0 };
       if (descentRestarts > 0) {
         const left = budget.remainingMs();
-        const descentTime = method === "auto" ? Math.min(left * 0.05, 250) : left;
+        const descentTime =
+          method === "auto" ? Math.min(left * 0.05, DESCENT_MS_PER_8 * (autoRestarts / 8)) : left;
         // On its own oracle: the duals of the hyperplanes it tries are not handed on, so that on a
         // miss the branch and bound runs exactly as it would without it (seeded with them it took
         // 15 times more nodes on a 50 × 9 layer whose collision the descent missed).
         const descentStart = performance.now();
         const side = new HyperplaneOracle(layer, domain, tol);
+        // A candidate whose exact witness fails (feasible in floating point by a hair) does not
+        // end the descent: it goes on with its other hyperplanes and restarts.
+        let witnessed: LayerCheckResult | null = null;
         const found = falsifyByDescent(side, {
           restarts: descentRestarts,
           rounds: DESCENT_ROUNDS,
           seed: ctx.seed,
           deadline: performance.now() + descentTime,
           shouldStop: () => budget.signal?.aborted === true,
+          accept: (candidate) => (witnessed = finishWitness(ctx, base, layer, candidate, "falsify")) !== null,
         });
         descent = { restarts: found.restarts, lps: found.lps + side.counters.lpSolves };
         ctx.stats.descentRestarts = descent.restarts;
         ctx.stats.descentLps = descent.lps;
         ctx.stats.descentMs = performance.now() - descentStart;
-        if (found.candidate) {
-          const res = finishWitness(ctx, base, layer, found.candidate, "falsify");
-          if (res) {
-            res.reason += ` (Found by the LP-guided descent, restart ${found.restarts}.)`;
-            return res;
-          }
+        if (found.candidate && witnessed) {
+          const res: LayerCheckResult = witnessed;
+          res.reason += ` (Found by the LP-guided descent, restart ${found.restarts}.)`;
+          return res;
         }
         budget.check("the falsifier");
       }

@@ -105,6 +105,12 @@ export interface DescentOptions {
   deadline: number;
   /** Polled between rounds. */
   shouldStop?: () => boolean;
+  /**
+   * Called with each candidate: true ends the descent with it, false goes on (for example when
+   * its exact witness fails: a hyperplane that floating point finds feasible by a hair). Without
+   * it the first candidate ends the descent.
+   */
+  accept?: (candidate: SeparationCandidate) => boolean;
 }
 
 /** Layers with more rows skip the descent: its dense LP has about 2m² entries. */
@@ -258,7 +264,7 @@ export function falsifyByDescent(oracle: HyperplaneOracle, options: DescentOptio
           tried.add(key);
           normalThrough(rows, n, count, chosen, Q, tmp, v, d);
           const candidate = oracle.settle(d, v, () => sorted.slice());
-          if (candidate) {
+          if (candidate && (!options.accept || options.accept(candidate))) {
             out.candidate = candidate;
             return out;
           }

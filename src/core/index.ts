@@ -13,7 +13,7 @@ export type {
   Progress,
   Witness,
 } from "./types.js";
-export { checkLayer, checkLayerWithin, limitedLayerResult } from "./check-layer.js";
+export { checkLayer, checkLayerWithin, descentRestartsFor, limitedLayerResult } from "./check-layer.js";
 export {
   verifyCertificate,
   verifyCertificateAsync,

@@ -54,7 +54,9 @@ export function reduceRows(rows: readonly (readonly bigint[])[], n: number, p: n
 
 /**
  * Rank mod p of integer rows (a lower bound of the rational rank, equal to it for all but finitely
- * many p). Gaussian elimination on a copy; checks the budget between pivots.
+ * many p). Row by row into an echelon basis, each row reduced mod p only when it is reached, and
+ * done as soon as the rank is min(m, n): a full-rank layer costs about n rows, not m. Checks the
+ * budget every 16 rows.
  * @param stage the stage name for a time-limit message
  */
 export function modRank(
@@ -65,36 +67,44 @@ export function modRank(
   stage = "the exact rank",
 ): number {
   const m = rows.length;
-  const A = reduceRows(rows, n, p);
+  const full = Math.min(m, n);
+  const P = BigInt(p);
+  // Basis rows, row-major, each scaled to 1 at its pivot column and zero at the pivot columns of
+  // the rows before it (it was reduced by them), so reducing by them in order is enough.
+  const B = new Float64Array(full * n);
+  const pivots = new Int32Array(full);
+  const v = new Float64Array(n);
   let rank = 0;
-  const used = new Uint8Array(m);
-  for (let col = 0; col < n && rank < Math.min(m, n); col++) {
-    budget?.check(stage);
-    let piv = -1;
-    for (let i = 0; i < m; i++)
-      if (!used[i] && A[i * n + col] !== 0) {
-        piv = i;
-        break;
-      }
-    if (piv < 0) continue;
-    used[piv] = 1;
-    rank++;
-    const inv = invMod(A[piv * n + col], p);
-    for (let j = col; j < n; j++) A[piv * n + j] = mulMod(A[piv * n + j], inv, p);
-    for (let i = 0; i < m; i++) {
-      if (used[i]) continue;
-      const f = A[i * n + col];
-      if (f === 0) continue;
-      const o = i * n;
-      const po = piv * n;
-      for (let j = col; j < n; j++) {
-        const pv = A[po + j];
-        if (pv === 0) continue;
-        let v = A[o + j] - mulMod(f, pv, p);
-        if (v < 0) v += p;
-        A[o + j] = v;
+  for (let i = 0; i < m && rank < full; i++) {
+    if ((i & 15) === 0) budget?.check(stage);
+    const r = rows[i];
+    for (let j = 0; j < n; j++) {
+      const x = r[j];
+      if (x === 0n) v[j] = 0;
+      else {
+        const y = Number(x % P);
+        v[j] = y < 0 ? y + p : y;
       }
     }
+    for (let t = 0; t < rank; t++) {
+      const f = v[pivots[t]];
+      if (f === 0) continue;
+      const o = t * n;
+      for (let j = 0; j < n; j++) {
+        const b = B[o + j];
+        if (b === 0) continue;
+        let x = v[j] - mulMod(f, b, p);
+        if (x < 0) x += p;
+        v[j] = x;
+      }
+    }
+    let col = 0;
+    while (col < n && v[col] === 0) col++;
+    if (col === n) continue;
+    const inv = invMod(v[col], p);
+    const o = rank * n;
+    for (let j = 0; j < n; j++) B[o + j] = v[j] === 0 ? 0 : mulMod(v[j], inv, p);
+    pivots[rank++] = col;
   }
   return rank;
 }

@@ -68,7 +68,8 @@ export interface CheckLayerOptions {
   /**
    * Restarts of the LP-guided descent that runs after the random falsifier (at most 6 reweighting
    * rounds each; layers with more than 256 nonzero rows skip it); 0 turns it off.
-   * @default 8 in `auto`, 32 with method `falsify`
+   * @default in `auto` 8 up to n = 9, doubling with each n above, at most 256 (`descentRestartsFor`);
+   *   4 times as many with method `falsify`
    */
   descentRestarts?: number;
   /**

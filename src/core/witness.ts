@@ -243,7 +243,9 @@ export function exactPairAt(
   // <w_i, v> does not depend on the point: computed once for the six tries (on a Gaussian layer v
   // has entries of hundreds of bits, and these products were most of the cost of a witness).
   const seen = seenBy(ints, v);
-  for (const bits of [8, 16, 24, 32, 40]) {
+  // A pair of doubles needs every v_j to have at most 108 odd bits (see {@link mayGiveDoubles}):
+  // on a Gaussian layer v has hundreds, and the tries would only cost.
+  for (const bits of mayGiveDoubles(v) ? [8, 16, 24, 32, 40] : []) {
     const grid = 2 ** (top - bits);
     if (grid === 0 || !Number.isFinite(1 / grid)) continue;
     const snapped = Array.from({ length: n }, (_, j) => Math.round(x[j] / grid) * grid);
@@ -408,6 +410,19 @@ export function pairAtRational(
     }
   }
   return { x1, x2 };
+}
+
+/**
+ * False when no point x gives a pair x ∓ 2^−q·v of doubles, for any q: some v_j has more than 108
+ * odd bits. In {@link pairAtRational} with D a power of two, coordinate j of the pair is
+ * (B ∓ S) / 2^k with B = X_j·2^max(q, 0) (at most 53 odd bits, X_j from a double) and S = v_j times a
+ * power of two. If B − S = a·2^s and B + S = c·2^t (a, c odd, below 2^53) and |s − t| > 54, then
+ * 2B = 2^min(s,t)·(odd number of more than 54 bits), which B does not have; so |s − t| <= 54 and
+ * 2S = (B + S) − (B − S) has at most 53 + 54 + 1 odd bits (the case B ∓ S = 0 gives S = ±B).
+ */
+export function mayGiveDoubles(v: readonly bigint[]): boolean {
+  for (const e of v) if (oddBits(e) > 108) return false;
+  return true;
 }
 
 /** Bits from the lowest to the highest set bit of |N| (0 for N = 0). */

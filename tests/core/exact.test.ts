@@ -60,6 +60,20 @@ describe("gcdBigint", () => {
       fc.property(big, big, (a, b) => gcdBigint(a, b) === euclid(a, b) && gcdBigint(b, a) === euclid(a, b)),
       { seed: 11, numRuns: 3000 },
     );
+    // Large pairs with a large common factor (Lehmer's steps, from 128 bits on), and Fibonacci
+    // neighbours (quotients all 1: the longest runs of steps).
+    const large = fc.bigInt({ min: -(1n << 900n), max: 1n << 900n });
+    fc.assert(
+      fc.property(large, large, fc.bigInt({ min: 1n, max: 1n << 400n }), (u, v, g) => {
+        const [a, b] = [u * g, v * g];
+        return gcdBigint(a, b) === euclid(a, b) && gcdBigint(b, a) === euclid(a, b);
+      }),
+      { seed: 12, numRuns: 1500 },
+    );
+    let [f0, f1] = [1n, 1n];
+    for (let k = 0; k < 1500; k++) [f0, f1] = [f1, f0 + f1];
+    expect(gcdBigint(f1, f0)).toBe(1n);
+    expect(gcdBigint(f1 * 1234567n, f0 * 1234567n)).toBe(1234567n);
     expect(gcdBigint(0n, 0n)).toBe(0n);
     expect(gcdBigint(-12n, 1n << 70n)).toBe(4n);
     expect(gcdBigint(1n << 5n, 3n << 9n)).toBe(32n);
@@ -82,6 +96,45 @@ describe("dyadicRows", () => {
     expect(r.W[0][1]).toBe(1n);
     // Zero rows stay zero.
     expect(dyadicRows([[0, 0]], [0]).W[0]).toEqual([0n, 0n]);
+  });
+  it("agrees with the decomposition of every entry (floatToDyadic) on random rows, tiny and huge ones too", () => {
+    // The reference: each entry as mant·2^exp, the row scaled by 2^−(least exp).
+    const reference = (W: number[][], b: number[]) => {
+      const out = { W: [] as bigint[][], b: [] as bigint[], shift: [] as number[] };
+      W.forEach((row, i) => {
+        const parts = [...row, b[i]].map(floatToDyadic);
+        let e = Infinity;
+        for (const p of parts) if (p.mant !== 0n) e = Math.min(e, p.exp);
+        if (e === Infinity) e = 0;
+        const ints = parts.map((p) => (p.mant === 0n ? 0n : p.mant << BigInt(p.exp - e)));
+        out.b.push(ints.pop() as bigint);
+        out.W.push(ints);
+        out.shift.push(e === 0 ? 0 : -e);
+      });
+      return out;
+    };
+    const entry = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.double({ min: -4, max: 4, noNaN: true }),
+      fc.integer({ min: -1000, max: 1000 }),
+      fc.constantFrom(0, -0, 2 ** 1023, -(2 ** -1074), 2 ** -1022, 1e300, 1e-300, 0.1),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }).chain((n) =>
+          fc.array(fc.tuple(fc.array(entry, { minLength: n, maxLength: n }), entry), {
+            minLength: 1,
+            maxLength: 4,
+          }),
+        ),
+        (rows) => {
+          const W = rows.map((r) => r[0]);
+          const b = rows.map((r) => r[1]);
+          expect(dyadicRows(W, b)).toEqual(reference(W, b));
+        },
+      ),
+      { seed: 13, numRuns: 3000 },
+    );
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkLayer, verifyWitness } from "../../src/core/index.js";
+import { checkLayer, descentRestartsFor, verifyWitness } from "../../src/core/index.js";
 import { normalizeLayer } from "../../src/core/layer.js";
 import { HyperplaneOracle } from "../../src/core/hyperplane-search.js";
 import { DESCENT_MAX_ROWS, falsifyByDescent } from "../../src/core/falsifier.js";
@@ -211,6 +211,68 @@ describe("falsifyByDescent", () => {
     });
     expect(out).toEqual({ candidate: null, restarts: 0, lps: 0 });
   });
+
+  it("gets more restarts in auto as n grows (descentRestartsFor)", async () => {
+    expect([2, 9, 10, 11, 12, 13, 14, 20].map(descentRestartsFor)).toEqual([8, 8, 16, 32, 64, 128, 256, 256]);
+    // An 11-input instance of the phase sweep (α = 5, trial 70) whose collision the descent finds
+    // in its 9th restart: 8 restarts (the budget before) miss it, the default finds it.
+    const seed = 116296371;
+    const { W } = gaussianLayer(11, 55, false, seed);
+    const eight = await checkLayer(W, null, {
+      method: "falsify",
+      falsifierRestarts: 0,
+      descentRestarts: 8,
+      seed,
+    });
+    expect(eight.injective).toBe(null);
+    expect(eight.stats.descentRestarts).toBe(8);
+    const res = await checkLayer(W, null, { seed });
+    expect(res.injective).toBe(false);
+    expect(res.method).toBe("falsify");
+    expect(res.stats.descentRestarts).toBe(9);
+    expect(res.reason).toMatch(/LP-guided descent, restart 9/);
+    const vw = verifyWitness(W, null, res.witness!, "all");
+    expect(vw.valid, vw.reason).toBe(true);
+    // With method `falsify` the budget is 4 times larger.
+    const { W: W9 } = gaussianLayer(9, 90, false, 1);
+    const only = await checkLayer(W9, null, { method: "falsify", falsifierRestarts: 0, seed: 1 });
+    expect(only.injective).toBe(null);
+    expect(only.stats.descentRestarts).toBe(4 * descentRestartsFor(9));
+  }, 60_000);
+
+  it("goes on after a candidate that is refused (accept), and checkLayer after a failed exact witness", async () => {
+    // α = 3: many hyperplanes are feasible; refusing the first candidate must not end the descent.
+    const { W } = gaussianLayer(8, 24, false, 3);
+    const layer = normalizeLayer(W, new Array<number>(24).fill(0));
+    const seen: string[] = [];
+    const out = falsifyByDescent(new HyperplaneOracle(layer, "all", 1e-9), {
+      restarts: 8,
+      rounds: 6,
+      seed: 1,
+      deadline: Infinity,
+      accept: (c) => {
+        seen.push(c.hyperplaneRows.join(","));
+        return seen.length > 1;
+      },
+    });
+    expect(seen.length).toBe(2);
+    expect(seen[1]).not.toBe(seen[0]);
+    expect(out.candidate?.hyperplaneRows.join(",")).toBe(seen[1]);
+    // A 60 × 12 phase instance whose first candidate is feasible in floating point only by a hair
+    // (its exact witness fails): the descent's first restart goes on to a collision that holds.
+    const seed = 2377360857;
+    const hard = gaussianLayer(12, 60, false, seed);
+    const res = await checkLayer(hard.W, null, {
+      method: "falsify",
+      falsifierRestarts: 0,
+      descentRestarts: 1,
+      seed,
+    });
+    expect(res.injective).toBe(false);
+    expect(res.stats.descentRestarts).toBe(1);
+    const vw = verifyWitness(hard.W, null, res.witness!, "all");
+    expect(vw.valid, vw.reason).toBe(true);
+  }, 60_000);
 
   it("rejects a negative or fractional descentRestarts", async () => {
     await expect(checkLayer([[1]], null, { descentRestarts: -1 })).rejects.toThrow(/descentRestarts/);
