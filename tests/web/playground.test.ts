@@ -275,7 +275,8 @@ describe.skipIf(!HAS_CHROMIUM)("the playground in Chromium", () => {
     await page.locator('#verdict[data-verdict="injective"]').waitFor();
     await page.click("#add-row");
     expect(await page.locator("#rows-body tr").count()).toBe(5);
-    expect(await page.locator("circle.handle").count()).toBe(5);
+    // The table changes at once, the plot on the next animation frame.
+    await expect.poll(() => page.locator("circle.handle").count()).toBe(5);
     await page.locator('#verdict[data-verdict="injective"]').waitFor(); // extra rows keep Corollary 2
     // A bias of −1 on row 0 opens a region where neither row of the pair (0, 2) is active.
     await page.locator('#rows-body input[aria-label="row 0, bias"]').fill("-1");
@@ -284,7 +285,8 @@ describe.skipIf(!HAS_CHROMIUM)("the playground in Chromium", () => {
     await page.locator('#verdict[data-verdict="injective"]').waitFor();
     await page.click('button[aria-label="remove row 4"]');
     expect(await page.locator("#rows-body tr").count()).toBe(4);
-    expect(await page.locator("circle.handle").count()).toBe(4);
+    // The table changes at once, the plot on the next animation frame.
+    await expect.poll(() => page.locator("circle.handle").count()).toBe(4);
   });
 
   it("checks uploaded layer files (.json and .npy) with the CLI's verdicts and reports", async () => {
