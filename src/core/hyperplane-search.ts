@@ -18,7 +18,7 @@
 import type { Domain } from "./types.js";
 import type { NormalizedLayer } from "./layer.js";
 import { dotAt, orthogonalComplementVector, residualAgainst } from "./dense.js";
-import { polishSeparation, refineDualWeights, separateRows } from "./separation-lp.js";
+import { dualSupport, polishSeparation, refineDualWeights, separateRows } from "./separation-lp.js";
 
 /** A dual over normalized row indices. */
 export interface PoolDual {
@@ -118,14 +118,7 @@ export class HyperplaneOracle {
   }
 
   private addDual(R: Int32Array, weights: Float64Array): void {
-    const rows: number[] = [];
-    const w: number[] = [];
-    for (let t = 0; t < R.length; t++) {
-      if (weights[t] > 0) {
-        rows.push(R[t]);
-        w.push(weights[t]);
-      }
-    }
+    const { rows, w } = dualSupport(R, weights);
     // Reject duals that the simplex got visibly wrong (after refining the weights of one a little
     // off, on R^n); the hyperplane then stays uncovered and the final certificate check reports it
     // instead of a wrong verdict.

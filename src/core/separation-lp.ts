@@ -271,3 +271,16 @@ export function refineDualWeights(
   for (let t = 0; t < k; t++) y[t] /= sum;
   return y;
 }
+
+/** The support of an infeasible LP's dual: the rows of R with a positive weight, and their weights. */
+export function dualSupport(R: ArrayLike<number>, weights: Float64Array): { rows: number[]; w: number[] } {
+  const rows: number[] = [];
+  const w: number[] = [];
+  for (let t = 0; t < R.length; t++) {
+    if (weights[t] > 0) {
+      rows.push(R[t]);
+      w.push(weights[t]);
+    }
+  }
+  return { rows, w };
+}

@@ -13,6 +13,8 @@ import { dyadicRows, exactRankBudgeted } from "../../src/core/exact.js";
 import { normalizeLayer } from "../../src/core/layer.js";
 import { HyperplaneOracle, HyperplaneSearch } from "../../src/core/hyperplane-search.js";
 import { checkLayer } from "../../src/core/check-layer.js";
+import { verifyCertificate } from "../../src/core/certificate.js";
+import { gaussianLayer } from "../../src/experiments/phase.js";
 import { Rng } from "../../src/core/random.js";
 import { degenerateCaseArb, randomSupports, type DegenerateCase } from "../support/degenerate-layers.js";
 
@@ -152,6 +154,63 @@ describe("FlatSearch with and without bit sets", () => {
       expect(a.counters.nodes).toBeGreaterThan(10);
       expect(a).toEqual(b);
     }
+  });
+});
+
+describe("Duals among the forbidden rows", () => {
+  /** Runs a search to the end; true when it finds a strictly feasible flat (a collision). */
+  const collides = (c: Case, forbiddenDuals: boolean, packingBound: boolean) => {
+    const search = new FlatSearch(normalizeLayer(c.W, c.b), c.domain, TOL, { forbiddenDuals, packingBound });
+    while (!search.done) if (search.step(1000)) return { collision: true, search };
+    return { collision: false, search };
+  };
+
+  it("decide as the search without them on degenerate layers at n = 5–7, and do cut", () => {
+    const arb = degenerateCaseArb({ minN: 5, maxN: 7, maxExtra: 18, copy: 0.2, zero: 0.1 });
+    let cuts = 0;
+    let runs = 0;
+    fc.assert(
+      fc.property(arb, (c) => {
+        if (rankOf(c.W) < c.W[0].length) return;
+        runs++;
+        const ref = collides(c, false, false);
+        const withDuals = collides(c, true, false);
+        expect(withDuals.collision, JSON.stringify(c)).toBe(ref.collision);
+        const packed = collides(c, true, true);
+        if (!ref.collision) expect(packed.collision, JSON.stringify(c)).toBe(false);
+        cuts += withDuals.search.counters.cutByForbiddenDual + packed.search.counters.cutByForbiddenDual;
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+    expect(runs).toBeGreaterThan(100);
+    expect(cuts).toBeGreaterThan(0);
+  });
+
+  it("leave certificates whose proof replays, on injective Gaussian layers near the threshold", async () => {
+    let cuts = 0;
+    let smaller = 0;
+    for (const [n, m, seed] of [
+      [8, 50, 3],
+      [8, 52, 4],
+      [9, 58, 5],
+    ] as const) {
+      const { W } = gaussianLayer(n, m, false, seed);
+      const r = await checkLayer(W, null, { method: "branch-and-bound", proof: true });
+      if (r.injective !== true) continue;
+      const v = verifyCertificate(W, null, r.certificate!);
+      expect(v.valid, v.reason).toBe(true);
+      expect(v.coverNodes).toBe(0);
+      const layer = normalizeLayer(W, new Array<number>(m).fill(0));
+      const nodes = (forbiddenDuals: boolean) => {
+        const s = new FlatSearch(layer, "all", TOL, { forbiddenDuals });
+        while (!s.done) expect(s.step(100000)).toBeNull();
+        if (forbiddenDuals) cuts += s.counters.cutByForbiddenDual;
+        return s.counters.nodes;
+      };
+      if (nodes(true) < nodes(false)) smaller++;
+    }
+    expect(cuts).toBeGreaterThan(0);
+    expect(smaller).toBeGreaterThan(0);
   });
 });
 
