@@ -55,7 +55,7 @@ const PACK_LEAF_TRIES = 48;
  * forbidden rows ({@link FlatSearch.forbiddenRowsDual}). Every flat below the node misses the
  * forbidden rows, so such a dual settles the whole subtree, and the proof records an ordinary
  * forbidden leaf on it. Measured (docs/benchmarks.md, "Duals among the forbidden rows"): on
- * injective Gaussian layers about 7% of these LPs find one, and the tree shrinks by 18% at
+ * injective Gaussian layers about 9% of these LPs find one, and the tree shrinks by 18% at
  * n = 10, 29% at n = 11 and 45% at n = 12.
  */
 const FORBIDDEN_DUAL_BUDGET = 3;
