@@ -30,6 +30,7 @@ import os from "node:os";
 import { Rng } from "../src/core/random.js";
 import { normalizeLayer, type NormalizedLayer } from "../src/core/layer.js";
 import { separateRows } from "../src/core/separation-lp.js";
+import { solveDenseLp } from "../src/core/lp/simplex.js";
 import { HyperplaneOracle, HyperplaneSearch } from "../src/core/hyperplane-search.js";
 import { checkLayer } from "../src/core/check-layer.js";
 import {
@@ -103,6 +104,34 @@ function cplexLp(layer: NormalizedLayer): string {
   return lines.join("\n");
 }
 
+/**
+ * The baseline of the free x: the same LP with x split as x⁺ − x⁻ (2n + 1 columns, both parts
+ * >= 0), the formulation of separateRows before 2026-12-03. Returns t*.
+ */
+function splitSeparation(layer: NormalizedLayer, R: Int32Array): number {
+  const { n, rows, bias } = layer;
+  const k = R.length;
+  let maxB = 0;
+  for (let t = 0; t < k; t++) maxB = Math.max(maxB, bias[R[t]]);
+  const K = 1 + maxB;
+  const cols = 2 * n + 1;
+  const A = new Float64Array((k + 1) * cols);
+  const r = new Float64Array(k + 1);
+  for (let t = 0; t < k; t++) {
+    for (let j = 0; j < n; j++) {
+      A[t * cols + j] = rows[R[t] * n + j];
+      A[t * cols + n + j] = -rows[R[t] * n + j];
+    }
+    A[t * cols + 2 * n] = 1;
+    r[t] = K - bias[R[t]];
+  }
+  A[k * cols + 2 * n] = 1;
+  r[k] = K + 1;
+  const c = new Float64Array(cols);
+  c[2 * n] = 1;
+  return solveDenseLp(A, k + 1, cols, r, c, undefined, true).z[2 * n] - K;
+}
+
 /** Instances per size: the LPs differ in W and b, so that both signs of t* occur. */
 const LP_INSTANCES = 16;
 /** Mean of the Gaussian biases: about half of the LPs are then strictly feasible (t* > 0). */
@@ -110,24 +139,30 @@ const LP_BIAS_MEAN = -1.5;
 
 async function perLpCost(): Promise<string> {
   const highs = await highsLoader();
-  const sizes: [number, number][] = QUICK
+  // [n, |R|, biased]: with the N(−1.5, 1) biases about half of the LPs are strictly feasible; with
+  // b = 0 and |R| >= 2n (almost) none is, which is the branch and bound's common case (a new dual).
+  const sizes: [number, number, boolean][] = QUICK
     ? [
-        [4, 20],
-        [8, 60],
+        [4, 20, true],
+        [8, 60, true],
+        [8, 60, false],
       ]
     : [
-        [4, 20],
-        [8, 60],
-        [12, 120],
+        [4, 20, true],
+        [8, 60, true],
+        [12, 120, true],
+        [8, 60, false],
+        [12, 120, false],
+        [14, 126, false],
       ];
   const rows: string[][] = [];
-  for (const [n, k] of sizes) {
+  for (const [n, k, biased] of sizes) {
     const layers: NormalizedLayer[] = [];
     for (let s = 0; s < LP_INSTANCES; s++) {
       const seed = 100_000 + 1000 * n + s;
       const W = gaussianMatrix(k, n, seed);
       const rng = new Rng(seed + 7);
-      const b = Array.from({ length: k }, () => LP_BIAS_MEAN + rng.normal());
+      const b = Array.from({ length: k }, () => (biased ? LP_BIAS_MEAN + rng.normal() : 0));
       layers.push(normalizeLayer(W, b));
     }
     const R = Int32Array.from({ length: k }, (_, i) => i);
@@ -138,6 +173,7 @@ async function perLpCost(): Promise<string> {
     let agree = 0;
     let feasible = 0;
     let maxDiff = 0;
+    let maxDiffSplit = 0;
     for (let s = 0; s < LP_INSTANCES; s++) {
       const ours = separateRows(layers[s], R, "all", TOL);
       const sol = highs.solve(texts[s], opts);
@@ -146,6 +182,7 @@ async function perLpCost(): Promise<string> {
       if (ours.feasible === tHighs > TOL) agree++;
       if (ours.feasible) feasible++;
       maxDiff = Math.max(maxDiff, Math.abs(ours.margin - tHighs));
+      maxDiffSplit = Math.max(maxDiffSplit, Math.abs(ours.margin - splitSeparation(layers[s], R)));
     }
 
     // Time: as many passes over the instances as fit in a few milliseconds, per repeat.
@@ -157,6 +194,11 @@ async function perLpCost(): Promise<string> {
         for (const L of layers) sink += separateRows(L, R, "all", TOL).margin;
       return sink;
     });
+    const split = timeSync(() => {
+      let sink = 0;
+      for (let p = 0; p < passesOurs; p++) for (const L of layers) sink += splitSeparation(L, R);
+      return sink;
+    });
     const theirs = timeSync(() => {
       let sink = 0;
       for (let p = 0; p < passesHighs; p++)
@@ -165,10 +207,15 @@ async function perLpCost(): Promise<string> {
     });
     const usOurs = (ours.ms * 1000) / (passesOurs * LP_INSTANCES);
     const usHighs = (theirs.ms * 1000) / (passesHighs * LP_INSTANCES);
+    const usSplit = (split.ms * 1000) / (passesOurs * LP_INSTANCES);
     rows.push([
       String(n),
       String(k),
+      biased ? `N(${LP_BIAS_MEAN}, 1)` : "0",
       fmtUs(usOurs),
+      fmtUs(usSplit),
+      fmtRatio(usSplit / usOurs),
+      maxDiffSplit.toExponential(1),
       fmtUs(usHighs),
       fmtRatio(usHighs / usOurs),
       `${feasible}/${LP_INSTANCES}`,
@@ -180,13 +227,26 @@ async function perLpCost(): Promise<string> {
     "### a) Per-LP cost",
     "",
     `The separation LP of one hyperplane: maximize t s.t. ŵ_i·x + b̂_i + t <= 0 (i in R), t <= 1, x free, on unit rows. ` +
-      `${LP_INSTANCES} instances per size with iid N(0,1) rows and N(${LP_BIAS_MEAN}, 1) biases (seeded). ` +
-      `Ours: separateRows (dense simplex). HiGHS: highs.solve() on the prebuilt CPLEX LP text (text building not timed), one fresh solver per call. ` +
-      `"t* > 0": strictly feasible instances; "agree": same sign of t* in both; "max \\|Δt*\\|": largest difference of the optimal values. ` +
+      `${LP_INSTANCES} instances per size with iid N(0,1) rows and N(${LP_BIAS_MEAN}, 1) biases (about half strictly feasible) or none (b = 0, |R| >= 2n: a Motzkin dual, the branch and bound's common case), seeded. ` +
+      `Ours: separateRows (dense simplex, x free). Split: the same simplex on x = x⁺ − x⁻ (twice the columns; the formulation before 2026-12-03), "max \\|Δt*\\| split" its largest difference from ours. HiGHS: highs.solve() on the prebuilt CPLEX LP text (text building not timed), one fresh solver per call. ` +
+      `"t* > 0": strictly feasible instances; "agree": same sign of t* in ours and HiGHS; "max \\|Δt*\\| HiGHS": largest difference of their optimal values. ` +
       `Times are medians of ${REPEATS} run(s) after one warm-up run, each run ${QUICK ? "a few" : "many"} passes over the instances.`,
     "",
     table(
-      ["n", "\\|R\\|", "ours µs/LP", "HiGHS µs/LP", "HiGHS / ours", "t* > 0", "agree", "max \\|Δt*\\|"],
+      [
+        "n",
+        "\\|R\\|",
+        "bias",
+        "ours µs/LP",
+        "split µs/LP",
+        "split / ours",
+        "max \\|Δt*\\| split",
+        "HiGHS µs/LP",
+        "HiGHS / ours",
+        "t* > 0",
+        "agree",
+        "max \\|Δt*\\| HiGHS",
+      ],
       rows,
     ),
   ].join("\n");

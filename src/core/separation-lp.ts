@@ -134,20 +134,16 @@ function separateDirect(
   const K = 1 + maxB;
   const cap = box ?? 1;
   const orthant = domain === "nonnegative";
-  // Variables: x+ (n), x- (n, domain all only), tau (1).
-  const nx = orthant ? n : 2 * n;
+  // Variables: x (n; free on all of R^n, >= 0 on the orthant), tau (1).
+  const nx = n;
   const cols = nx + 1;
-  const rowsLp = k + 1 + (orthant ? n : 0) + (box === undefined ? 0 : nx);
+  const rowsLp = k + 1 + (orthant ? n : 0) + (box === undefined ? 0 : 2 * n);
   const A = new Float64Array(rowsLp * cols);
   const r = new Float64Array(rowsLp);
   for (let t = 0; t < k; t++) {
     const i = R[t];
     const off = t * cols;
-    for (let j = 0; j < n; j++) {
-      const w = layer.rows[i * n + j];
-      A[off + j] = w;
-      if (!orthant) A[off + n + j] = -w;
-    }
+    for (let j = 0; j < n; j++) A[off + j] = layer.rows[i * n + j];
     A[off + nx] = 1;
     r[t] = K - layer.bias[i];
   }
@@ -164,24 +160,22 @@ function separateDirect(
     }
   }
   if (box !== undefined) {
-    // |x_j| <= box (each split part bounded), for the witness-polishing LP only.
+    // |x_j| <= box, for the witness-polishing LP only.
     const first = k + 1 + (orthant ? n : 0);
-    for (let j = 0; j < nx; j++) {
-      A[(first + j) * cols + j] = 1;
-      r[first + j] = box;
+    for (let j = 0; j < n; j++) {
+      A[(first + 2 * j) * cols + j] = 1;
+      r[first + 2 * j] = box;
+      A[(first + 2 * j + 1) * cols + j] = -1;
+      r[first + 2 * j + 1] = box;
     }
   }
   const c = new Float64Array(cols);
   c[nx] = 1;
   // The LP is bounded (t <= cap). A non-optimal stop ("numerical", "iteration-limit") still gives a
   // feasible point and candidate duals; the callers re-check both, so nothing unproved is claimed.
-  const sol = solveDenseLp(A, rowsLp, cols, r, c, undefined, true);
+  const sol = solveDenseLp(A, rowsLp, cols, r, c, undefined, true, undefined, undefined, orthant ? 0 : n);
   const margin = sol.z[nx] - K;
-  if (margin > feasibleMargin) {
-    const x = new Float64Array(n);
-    for (let j = 0; j < n; j++) x[j] = orthant ? sol.z[j] : sol.z[j] - sol.z[n + j];
-    return { feasible: true, x, margin };
-  }
+  if (margin > feasibleMargin) return { feasible: true, x: sol.z.slice(0, n), margin };
   const weights = new Float64Array(k);
   let sum = 0;
   for (let t = 0; t < k; t++) sum += sol.y[t];

@@ -2,7 +2,8 @@
  * A small dense simplex solver for the tiny linear programs of the hyperplane search.
  *
  * Solves   maximize c·z   subject to   A z <= r,  z >= 0,   with r >= 0,
- * so that z = 0 is a feasible start (one phase). Dantzig's rule with a switch to Bland's rule
+ * so that z = 0 is a feasible start (one phase). Optionally the first few variables are free
+ * (no sign constraint), which halves the tableau of an LP in a free x against splitting x = x⁺ − x⁻. Dantzig's rule with a switch to Bland's rule
  * after a run of degenerate pivots, so it cannot cycle. Returns the primal point and the dual
  * multipliers y >= 0 (one per constraint, read off the objective row at the slack columns), which
  * satisfy A^T y >= c and r·y = c·z at the optimum.
@@ -62,6 +63,9 @@ export function denseLpBytes(rows: number, cols: number): number {
  * @param budget when given: the tableau ((rows + 1)·(cols + 1) doubles) is reserved before it is
  *   allocated, and the time is checked every few pivots
  * @param stage the stage named in a {@link ResourceLimitError}
+ * @param freeCols the first `freeCols` variables are free: such a variable enters with either sign
+ *   (a decreasing one by negating its column, z_j = −z'_j), and once basic it never leaves, as its
+ *   row takes no part in the ratio test. With 0 (the default) the pivots are exactly those above.
  * @throws ResourceLimitError when the budget runs out
  */
 export function solveDenseLp(
@@ -74,6 +78,7 @@ export function solveDenseLp(
   boundedHint = false,
   budget?: Budget,
   stage = "a linear program",
+  freeCols = 0,
 ): DenseLpResult {
   budget?.reserve(stage, denseLpBytes(rows, cols));
   // Variables are numbered as the full tableau's columns: 0 … cols − 1 structural, cols + i the
@@ -100,6 +105,8 @@ export function solveDenseLp(
   // LPs are bounded, so such a column is a rounding artefact: skip it rather than report "unbounded".
   const blocked = new Uint8Array(cols + rows);
   let anyBlocked = false;
+  // Free variables whose column was negated (z_j = −z'_j) when they entered decreasing.
+  const negated = new Uint8Array(freeCols);
   for (;;) {
     // Entering column: the most negative reduced cost, ties to the smallest variable (Dantzig);
     // the smallest improving variable after a run of degenerate pivots (Bland).
@@ -108,8 +115,9 @@ export function solveDenseLp(
     let enterLabel = cols + rows;
     let best = -PIVOT_EPS;
     for (let j = 0; j < cols; j++) {
-      const d = T[obj + j];
       const l = label[j];
+      // A nonbasic free variable improves in either direction: rank it by |reduced cost|.
+      const d = l < freeCols ? -Math.abs(T[obj + j]) : T[obj + j];
       if (blocked[l]) continue;
       if (
         bland ? d < -PIVOT_EPS && l < enterLabel : d < best || (d === best && enter >= 0 && l < enterLabel)
@@ -123,10 +131,17 @@ export function solveDenseLp(
       if (anyBlocked) status = "numerical";
       break;
     }
-    // Leaving row: minimum ratio, ties by smallest basis index (Bland).
+    if (enterLabel < freeCols && T[obj + enter] > 0) {
+      // A free variable that improves by decreasing: substitute z_j = −z'_j (negate its column).
+      for (let i = 0; i <= rows; i++) T[i * width + enter] = -T[i * width + enter];
+      negated[enterLabel] ^= 1;
+    }
+    // Leaving row: minimum ratio, ties by smallest basis index (Bland). Basic free variables
+    // have no bound, so their rows never limit the step.
     let leave = -1;
     let bestRatio = Infinity;
     for (let i = 0; i < rows; i++) {
+      if (basis[i] < freeCols) continue;
       const a = T[i * width + enter];
       if (a > PIVOT_EPS) {
         const ratio = T[i * width + cols] / a;
@@ -161,7 +176,10 @@ export function solveDenseLp(
   }
 
   const z = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) if (basis[i] < cols) z[basis[i]] = T[i * width + cols];
+  for (let i = 0; i < rows; i++) {
+    const l = basis[i];
+    if (l < cols) z[l] = l < freeCols && negated[l] ? -T[i * width + cols] : T[i * width + cols];
+  }
   const y = new Float64Array(rows);
   for (let j = 0; j < cols; j++) if (label[j] >= cols) y[label[j] - cols] = Math.max(0, T[obj + j]);
   return { status, value: T[obj + cols], z, y, pivots };
