@@ -245,6 +245,20 @@ describe("solveDenseLp", () => {
   });
 });
 
+/** The separation LP of {@link separationLp} with x free (n + 1 columns), solved. */
+function solveFree(split: ReturnType<typeof separationLp>, n: number) {
+  const cols = n + 1;
+  const A = new Float64Array(split.rows * cols);
+  for (let t = 0; t < split.rows; t++) {
+    for (let j = 0; j < n; j++) A[t * cols + j] = split.A[t * split.cols + j];
+    A[t * cols + n] = split.A[t * split.cols + 2 * n];
+  }
+  const c = new Float64Array(cols);
+  c[n] = 1;
+  const got = solveDenseLp(A, split.rows, cols, split.r, c, undefined, true, undefined, undefined, n);
+  return { A, c, cols, got };
+}
+
 describe("solveDenseLp with free columns", () => {
   it("moves a free variable below zero", () => {
     // max −x0 + x1 s.t. −x0 <= 3, x1 − x0 <= 1, x1 <= 5, x0 free, x1 >= 0: the objective is at
@@ -307,15 +321,7 @@ describe("solveDenseLp with free columns", () => {
             sparseRhs ? (nums[(80 + t) % 160] > 0 ? 1 : 0) : 1 + Math.abs(nums[(80 + t) % 160]);
           const split = separationLp(n, k, w, rhs);
           const want = solveDenseLp(split.A, split.rows, split.cols, split.r, split.c, undefined, true);
-          const cols = n + 1;
-          const A = new Float64Array(split.rows * cols);
-          for (let t = 0; t < split.rows; t++) {
-            for (let j = 0; j < n; j++) A[t * cols + j] = split.A[t * split.cols + j];
-            A[t * cols + n] = split.A[t * split.cols + 2 * n];
-          }
-          const c = new Float64Array(cols);
-          c[n] = 1;
-          const got = solveDenseLp(A, split.rows, cols, split.r, c, undefined, true, undefined, undefined, n);
+          const { A, c, cols, got } = solveFree(split, n);
           expect(got.status).toBe("optimal");
           expect(got.value).toBeCloseTo(want.value, 9);
           for (let t = 0; t < split.rows; t++) {
@@ -352,15 +358,7 @@ describe("solveDenseLp with free columns", () => {
       const k = 2 * n + (trial % 7) * n;
       const split = separationLp(n, k, gauss, () => 1);
       const want = solveDenseLp(split.A, split.rows, split.cols, split.r, split.c, undefined, true);
-      const cols = n + 1;
-      const A = new Float64Array(split.rows * cols);
-      for (let t = 0; t < split.rows; t++) {
-        for (let j = 0; j < n; j++) A[t * cols + j] = split.A[t * split.cols + j];
-        A[t * cols + n] = split.A[t * split.cols + 2 * n];
-      }
-      const c = new Float64Array(cols);
-      c[n] = 1;
-      const got = solveDenseLp(A, split.rows, cols, split.r, c, undefined, true, undefined, undefined, n);
+      const { got } = solveFree(split, n);
       expect(got.value).toBeCloseTo(want.value, 9);
       pivotsSplit += want.pivots;
       pivotsFree += got.pivots;
