@@ -3,8 +3,9 @@
  *
  * Solves   maximize c·z   subject to   A z <= r,  z >= 0,   with r >= 0,
  * so that z = 0 is a feasible start (one phase). Optionally the first few variables are free
- * (no sign constraint), which halves the tableau of an LP in a free x against splitting x = x⁺ − x⁻. Dantzig's rule with a switch to Bland's rule
- * after a run of degenerate pivots, so it cannot cycle. Returns the primal point and the dual
+ * (no sign constraint), which halves the tableau of an LP in a free x against splitting
+ * x = x⁺ − x⁻. Dantzig's rule with a switch to Bland's rule after a run of degenerate pivots,
+ * so it cannot cycle. Returns the primal point and the dual
  * multipliers y >= 0 (one per constraint, read off the objective row at the slack columns), which
  * satisfy A^T y >= c and r·y = c·z at the optimum.
  *
