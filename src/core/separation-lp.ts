@@ -135,8 +135,7 @@ function separateDirect(
   const cap = box ?? 1;
   const orthant = domain === "nonnegative";
   // Variables: x (n; free on all of R^n, >= 0 on the orthant), tau (1).
-  const nx = n;
-  const cols = nx + 1;
+  const cols = n + 1;
   const rowsLp = k + 1 + (orthant ? n : 0) + (box === undefined ? 0 : 2 * n);
   const A = new Float64Array(rowsLp * cols);
   const r = new Float64Array(rowsLp);
@@ -144,18 +143,18 @@ function separateDirect(
     const i = R[t];
     const off = t * cols;
     for (let j = 0; j < n; j++) A[off + j] = layer.rows[i * n + j];
-    A[off + nx] = 1;
+    A[off + n] = 1;
     r[t] = K - layer.bias[i];
   }
   // t <= cap  <=>  tau <= K + cap
-  A[k * cols + nx] = 1;
+  A[k * cols + n] = 1;
   r[k] = K + cap;
   if (orthant) {
     // t <= x_j  <=>  tau - x_j <= K
     for (let j = 0; j < n; j++) {
       const off = (k + 1 + j) * cols;
       A[off + j] = -1;
-      A[off + nx] = 1;
+      A[off + n] = 1;
       r[k + 1 + j] = K;
     }
   }
@@ -170,11 +169,11 @@ function separateDirect(
     }
   }
   const c = new Float64Array(cols);
-  c[nx] = 1;
+  c[n] = 1;
   // The LP is bounded (t <= cap). A non-optimal stop ("numerical", "iteration-limit") still gives a
   // feasible point and candidate duals; the callers re-check both, so nothing unproved is claimed.
   const sol = solveDenseLp(A, rowsLp, cols, r, c, undefined, true, undefined, undefined, orthant ? 0 : n);
-  const margin = sol.z[nx] - K;
+  const margin = sol.z[n] - K;
   if (margin > feasibleMargin) return { feasible: true, x: sol.z.slice(0, n), margin };
   const weights = new Float64Array(k);
   let sum = 0;
