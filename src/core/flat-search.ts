@@ -214,6 +214,9 @@ export class FlatSearch {
   /** Scratch of {@link branchOrder}: a dual's allowed rows and their scores, in order. */
   private readonly orderRows: Int32Array;
   private readonly orderScore: Int32Array;
+  /** Scratch of {@link branchOrder} with bit sets: the dual's allowed rows, and per row its count of unmet duals. */
+  private readonly candBits: Int32Array;
+  private readonly rowScore: Int32Array;
   /**
    * Per dual: its allowed rows (not forbidden; rows of S count too). Kept up to date by
    * forbid/unforbid without bit sets; with bit sets only the current node's unmet duals are
@@ -317,6 +320,8 @@ export class FlatSearch {
     this.bucketCount = new Int32Array(count + 2);
     this.orderRows = new Int32Array(count);
     this.orderScore = new Int32Array(count);
+    this.candBits = new Int32Array(this.words);
+    this.rowScore = new Int32Array(count);
     this.sumSq = new Float64Array(count * (n + 1));
     this.Q = new Float64Array(n * n);
     this.basisRows = new Int32Array(n);
@@ -712,6 +717,29 @@ export class FlatSearch {
     const score = this.orderScore;
     const W = this.words;
     const unmet = this.unmet[this.depth];
+    const rowScore = this.rowScore;
+    if (W > 0) {
+      // The unmet duals are exactly those of the unmet list: one pass over them, counting their
+      // rows among the dual's allowed rows (a word test per dual, then its few common rows).
+      const cand = this.candBits;
+      for (let t = 0; t < rows.length; t++) {
+        const r = rows[t];
+        if (this.forbLevel[r] < 0) cand[r >> 5] |= 1 << (r & 31);
+      }
+      const bits = this.bits;
+      for (let u = 0; u < unmet.length; u++) {
+        const o = unmet[u] * W;
+        for (let w = 0; w < W; w++) {
+          let x = bits[o + w] & cand[w];
+          while (x !== 0) {
+            const low = x & -x;
+            rowScore[(w << 5) + 31 - Math.clz32(low)]++;
+            x ^= low;
+          }
+        }
+      }
+      cand.fill(0);
+    }
     let len = 0;
     for (let t = 0; t < rows.length; t++) {
       const r = rows[t];
@@ -720,10 +748,8 @@ export class FlatSearch {
       if (W === 0) {
         for (const d of this.incidence[r]) if (this.hit[d] === 0) c++;
       } else {
-        // The unmet duals are exactly those of the unmet list.
-        const word = r >> 5;
-        const bit = 1 << (r & 31);
-        for (let u = 0; u < unmet.length; u++) if ((this.bits[unmet[u] * W + word] & bit) !== 0) c++;
+        c = rowScore[r];
+        rowScore[r] = 0;
       }
       // Insertion in order: higher score first, then lower row.
       let at = len++;
